@@ -1,0 +1,25 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where a command writes; tests pass their own to read what a person would see. */
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export const processIo: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** The repository's root, so commands work from any working directory. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const CUSTOMERS_DIR = join(ROOT, 'config', 'customers');
+export const DEFAULTS_FILE = join(ROOT, 'config', 'defaults.yaml');
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+import { LifeboatError } from '../orchestrator/domain/errors.ts';
+import { type Io, processIo, UsageError } from './io.ts';
+import { showPlan } from './plan-show.ts';
+import { validatePlans } from './plan-validate.ts';
+import { runSandbox } from './sandbox.ts';
+
+const USAGE = `lifeboat: disaster-recovery drills, failovers and failbacks for AWS DRS, from Slack
+
+Usage:
+  lifeboat plan validate [files...]     check plans (default: every file in config/customers/)
+  lifeboat plan show <customer> [--json] [--operation drill|bubble-drill|failover|failback]
+                                        waves, boot order, hooks, targets and runbooks
+  lifeboat sandbox                      what \`npm start\` runs: the bcbsaz drill, on one machine
+  lifeboat help                         this text`;
+
+/** Runs one command; returns the exit code (0 ok, 1 a problem found, 2 a usage error). */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        operation: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    const [command, sub, ...rest] = positionals;
+    if (values.help || command === undefined || command === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    if (command === 'plan' && sub === 'validate') return await validatePlans(rest, io);
+    if (command === 'plan' && sub === 'show') {
+      const [customer, ...extra] = rest;
+      if (!customer || extra.length > 0)
+        throw new UsageError('plan show takes one customer id, like: lifeboat plan show bcbsaz');
+      return await showPlan(customer, { json: values.json, operation: values.operation }, io);
+    }
+    if (command === 'sandbox') return await runSandbox(io);
+    throw new UsageError(`Unknown command "${positionals.join(' ')}".`);
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      io.err(`${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof LifeboatError) {
+      io.err(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type PlanProblem, PlanValidationError, UnknownCustomerError } from '../domain/errors.ts';
+import type { Plan } from '../domain/plan.ts';
+import { formatPath, type PathSegment, validatePlan } from '../domain/plan-rules.ts';
+import { type RunbookSettings, RunbookSettingsSchema } from '../domain/settings.ts';
+import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
+
+export type PlanFileResult =
+  | { ok: true; file: string; plan: Plan; revision: string }
+  | { ok: false; file: string; problems: PlanProblem[] };
+
+/** Parses one plan file's text: YAML errors and plan problems both come back with their line. */
+export function parsePlanText(text: string, file: string): PlanFileResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      file,
+      problems: doc.errors.map((error) => ({
+        code: 'yaml-syntax',
+        path: '',
+        line: error.linePos?.[0].line,
+        message: `The file is not valid YAML: ${error.message.split('\n')[0]} (${error.code}); fix the syntax at this line.`,
+      })),
+    };
+  }
+  const expectedCustomerId = basename(file).replace(/\.ya?ml$/, '');
+  const result = validatePlan(doc.toJS(), { expectedCustomerId });
+  if (!result.ok) {
+    return {
+      ok: false,
+      file,
+      problems: result.problems.map((problem) => ({
+        ...problem,
+        line: lineOf(doc, lineCounter, problem.segments ?? []),
+      })),
+    };
+  }
+  return { ok: true, file, plan: result.plan, revision: digest(text) };
+}
+
+export async function readPlanFile(file: string): Promise<PlanFileResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : String(error);
+    return {
+      ok: false,
+      file,
+      problems: [{ code: 'shape', path: '', message: `The file ${reason}; check the path.` }],
+    };
+  }
+  return parsePlanText(text, file);
+}
+
+/** The first line of the deepest node the path reaches; a missing field points at its parent. */
+function lineOf(
+  doc: Document,
+  lineCounter: LineCounter,
+  segments: readonly PathSegment[],
+): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = (node as Node | null)?.range?.[0];
+  for (const segment of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === segment);
+      if (!pair) break;
+      offset = (pair.key as Node).range?.[0] ?? offset;
+      node = pair.value;
+      offset = segment === segments.at(-1) ? offset : ((node as Node | null)?.range?.[0] ?? offset);
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      offset = (node as Node | null)?.range?.[0] ?? offset;
+    } else {
+      break;
+    }
+  }
+  return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
+/** Plans as YAML files, one per customer: `<dir>/<customer-id>.yaml`. */
+export class FilePlanSource implements PlanSource {
+  constructor(private readonly dir: string) {}
+
+  async listCustomers(): Promise<string[]> {
+    const files = await readdir(this.dir).catch(() => [] as string[]);
+    return files
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => f.replace(/\.ya?ml$/, ''))
+      .sort();
+  }
+
+  async loadPlan(customerId: string): Promise<LoadedPlan> {
+    const known = await this.listCustomers();
+    if (!known.includes(customerId)) throw new UnknownCustomerError(customerId, known);
+    const file = join(this.dir, `${customerId}.yaml`);
+    const result = await readPlanFile(file);
+    if (!result.ok) throw new PlanValidationError(file, result.problems);
+    return { plan: result.plan, source: file, revision: result.revision };
+  }
+}
+
+/** Runbook defaults from `config/defaults.yaml`; a missing file means the built-in defaults. */
+export async function readSettingsFile(file: string): Promise<RunbookSettings> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const parsed = RunbookSettingsSchema.safeParse(parseDocument(text).toJS() ?? {});
+  if (!parsed.success) {
+    throw new PlanValidationError(
+      file,
+      parsed.error.issues.map((issue) => ({
+        code: 'shape',
+        path: formatPath(issue.path.filter((s): s is PathSegment => typeof s !== 'symbol')),
+        message: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}

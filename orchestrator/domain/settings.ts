@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { DurationSchema } from './duration.ts';
+
+/** DRS service quotas (per account and region); the planner never asks DRS for more. */
+export const DRS_QUOTAS = {
+  serversPerJob: 100,
+  concurrentJobs: 20,
+  serversInActiveJobs: 500,
+  replicatingServers: 300,
+} as const;
+
+/** Runbook defaults shared by every customer, from `config/defaults.yaml`. */
+export const RunbookSettingsSchema = z.strictObject({
+  maxServersPerJob: z
+    .number()
+    .int()
+    .min(1)
+    .max(DRS_QUOTAS.serversPerJob)
+    .default(DRS_QUOTAS.serversPerJob),
+  maxConcurrentJobs: z
+    .number()
+    .int()
+    .min(1)
+    .max(DRS_QUOTAS.concurrentJobs)
+    .default(DRS_QUOTAS.concurrentJobs),
+  maxServersInActiveJobs: z
+    .number()
+    .int()
+    .min(1)
+    .max(DRS_QUOTAS.serversInActiveJobs)
+    .default(DRS_QUOTAS.serversInActiveJobs),
+  preflightTimeout: DurationSchema.prefault('5m'),
+  stopInstancesTimeout: DurationSchema.prefault('15m'),
+  /** In a real incident the primary may be gone: wait this long for lag to drain, then go on. */
+  incidentReplicationWait: DurationSchema.prefault('10m'),
+  dnsTimeout: DurationSchema.prefault('10m'),
+  reverseReplicationTimeout: DurationSchema.prefault('30m'),
+  cleanupTimeout: DurationSchema.prefault('30m'),
+  reportTimeout: DurationSchema.prefault('5m'),
+});
+export type RunbookSettings = z.infer<typeof RunbookSettingsSchema>;
+
+export const DEFAULT_SETTINGS: RunbookSettings = RunbookSettingsSchema.parse({});
