@@ -15,17 +15,23 @@ export type PlanFileResult =
 /** Parses one plan file's text: YAML errors and plan problems both come back with their line. */
 export function parsePlanText(text: string, file: string): PlanFileResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  const [error] = doc.errors;
+  if (error) {
+    // Later YAML errors are mostly echoes of the first one: report that one, where it is.
+    const reason = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
     return {
       ok: false,
       file,
-      problems: doc.errors.map((error) => ({
-        code: 'yaml-syntax',
-        path: '',
-        line: error.linePos?.[0].line,
-        message: `The file is not valid YAML: ${error.message.split('\n')[0]} (${error.code}); fix the syntax at this line.`,
-      })),
+      problems: [
+        {
+          code: 'yaml-syntax',
+          path: '',
+          line: error.linePos?.[0].line,
+          value: text.split('\n')[(error.linePos?.[0].line ?? 1) - 1]?.trim(),
+          message: `Not valid YAML: ${reason}; fix the syntax here (${error.code}).`,
+        },
+      ],
     };
   }
   const expectedCustomerId = basename(file).replace(/\.ya?ml$/, '');
@@ -53,7 +59,9 @@ export async function readPlanFile(file: string): Promise<PlanFileResult> {
     return {
       ok: false,
       file,
-      problems: [{ code: 'shape', path: '', message: `The file ${reason}; check the path.` }],
+      problems: [
+        { code: 'unreadable-file', path: '', message: `The file ${reason}; check the path.` },
+      ],
     };
   }
   return parsePlanText(text, file);

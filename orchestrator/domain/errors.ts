@@ -50,6 +50,7 @@ export const PLAN_PROBLEM_CODES = [
   'missing-hook-target',
   'isolated-network-missing',
   'customer-id-mismatch',
+  'unreadable-file',
 ] as const;
 export type PlanProblemCode = (typeof PLAN_PROBLEM_CODES)[number];
 

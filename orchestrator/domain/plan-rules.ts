@@ -68,20 +68,19 @@ function describeIssue(
   }
   let message = issue.message;
   if (issue.code === 'invalid_type' && value === undefined) {
-    message = `${where} is missing; add it (expected ${issue.expected}).`;
+    message = `This field is missing; add it (expected ${article(issue.expected)}).`;
   } else if (issue.code === 'invalid_type') {
-    message = `${where} must be ${article(issue.expected)}, not ${JSON.stringify(value)}.`;
+    message = `Expected ${article(issue.expected)}, found ${JSON.stringify(value)}.`;
   } else if (issue.code === 'invalid_value') {
-    message = `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}.`;
+    message = `Must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}.`;
   } else if (issue.code === 'invalid_union' && issue.discriminator && 'options' in issue) {
-    const found = JSON.stringify(valueAt(value, [issue.discriminator]));
-    message = `${where} has ${issue.discriminator} ${found}; use one of ${issue.options?.join(', ')}.`;
+    const found =
+      segments.at(-1) === issue.discriminator ? value : valueAt(value, [issue.discriminator]);
+    message = `${issue.discriminator} ${JSON.stringify(found)} is not one of ${issue.options?.join(', ')}.`;
   } else if (issue.code === 'too_small' && issue.origin === 'array') {
-    message = `${where} must list at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}.`;
+    message = `Must list at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}.`;
   } else if (issue.code === 'invalid_union') {
-    message = `${where} matches none of its allowed forms: ${JSON.stringify(value)}. See the README's plan reference.`;
-  } else if (issue.code !== 'custom') {
-    message = `${where}: ${issue.message}`;
+    message = `Matches none of the forms allowed here (found ${JSON.stringify(value)}); see the plan reference in the README.`;
   }
   return { code: custom ?? 'shape', segments, path: formatPath(segments), value, message };
 }

@@ -33,10 +33,17 @@ export function orderBootGroups(
   return groups;
 }
 
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  if (size < 1) throw new RangeError(`chunk size must be at least 1, not ${size}`);
+/** `parts` slices whose sizes differ by at most one, in order. */
+function balance<T>(items: readonly T[], parts: number): T[][] {
+  const base = Math.floor(items.length / parts);
+  const larger = items.length % parts;
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  let start = 0;
+  for (let i = 0; i < parts; i++) {
+    const size = base + (i < larger ? 1 : 0);
+    out.push(items.slice(start, start + size));
+    start += size;
+  }
   return out;
 }
 
@@ -55,7 +62,7 @@ export function splitIntoBatches(servers: readonly string[], limits: JobLimits):
   const perJob = Math.min(limits.maxServersPerJob, DRS_QUOTAS.serversPerJob);
   const jobCount = Math.ceil(servers.length / perJob);
   if (jobCount === 0) return [];
-  const jobs = chunk(servers, Math.ceil(servers.length / jobCount));
+  const jobs = balance(servers, jobCount);
   const batches: string[][][] = [];
   let batch: string[][] = [];
   let inBatch = 0;
