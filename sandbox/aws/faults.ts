@@ -1,0 +1,164 @@
+/**
+ * One fault syntax everywhere (the CLI's `--fault`, the control endpoint, tests):
+ *
+ *   region-down:<region>                 every service of the region refuses connections
+ *   throttle:<rate>[:<service>[:<op>]]   a share of calls answers the service's throttling error
+ *   5xx:<rate>[:<service>]               a share of calls answers 500 InternalServerError
+ *   launch-fail:<server>                 recovering that server (plan name or s- id) fails at launch
+ *   stall:<server>                       that server's replication stalls: its lag grows
+ *   dns-slow:<duration>                  Route 53 changes stay PENDING this long (default 10s)
+ *   validation-fail[:<document>]         SSM commands (of that document) end Failed
+ *   route53-down                         Route 53's control plane (in us-east-1) refuses calls
+ */
+export type Fault =
+  | { kind: 'region-down'; region: string }
+  | { kind: 'throttle'; rate: number; service?: string; operation?: string }
+  | { kind: '5xx'; rate: number; service?: string }
+  | { kind: 'launch-fail'; server: string }
+  | { kind: 'stall'; server: string }
+  | { kind: 'dns-slow'; seconds: number }
+  | { kind: 'validation-fail'; document?: string }
+  | { kind: 'route53-down' };
+
+export const FAULT_SYNTAX =
+  'region-down:<region>, throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down';
+
+export class FaultSyntaxError extends Error {
+  constructor(text: string, why: string) {
+    super(`"${text}" is not a fault: ${why}. Faults are ${FAULT_SYNTAX}.`);
+    this.name = 'FaultSyntaxError';
+  }
+}
+
+function rate(text: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || value === '' || !(n >= 0 && n <= 1))
+    throw new FaultSyntaxError(text, 'the rate must be a number from 0 to 1, like 0.3');
+  return n;
+}
+
+function name(text: string, value: string | undefined, what: string): string {
+  if (!value) throw new FaultSyntaxError(text, `it needs a ${what}`);
+  return value;
+}
+
+export function parseFault(text: string): Fault {
+  const [kind, ...args] = text.trim().split(':');
+  switch (kind) {
+    case 'region-down':
+      return { kind, region: name(text, args[0], 'region, like region-down:us-east-1') };
+    case 'throttle':
+      return {
+        kind,
+        rate: rate(text, args[0]),
+        ...(args[1] ? { service: args[1] } : {}),
+        ...(args[2] ? { operation: args[2] } : {}),
+      };
+    case '5xx':
+      return { kind, rate: rate(text, args[0]), ...(args[1] ? { service: args[1] } : {}) };
+    case 'launch-fail':
+    case 'stall':
+      return { kind, server: name(text, args[0], 'server name, like launch-fail:bcbsaz-web-03') };
+    case 'dns-slow': {
+      const seconds = args[0] === undefined ? 10 : Number(args[0].replace(/s$/, ''));
+      if (!(seconds >= 0))
+        throw new FaultSyntaxError(text, 'the delay must be seconds, like dns-slow:120');
+      return { kind, seconds };
+    }
+    case 'validation-fail':
+      return { kind, ...(args[0] ? { document: args[0] } : {}) };
+    case 'route53-down':
+      return { kind };
+    default:
+      throw new FaultSyntaxError(text, `"${kind}" is not a kind of fault`);
+  }
+}
+
+export function formatFault(fault: Fault): string {
+  switch (fault.kind) {
+    case 'region-down':
+      return `region-down:${fault.region}`;
+    case 'throttle':
+      return ['throttle', fault.rate, fault.service, fault.operation]
+        .filter((p) => p !== undefined)
+        .join(':');
+    case '5xx':
+      return ['5xx', fault.rate, fault.service].filter((p) => p !== undefined).join(':');
+    case 'launch-fail':
+    case 'stall':
+      return `${fault.kind}:${fault.server}`;
+    case 'dns-slow':
+      return `dns-slow:${fault.seconds}`;
+    case 'validation-fail':
+      return fault.document ? `validation-fail:${fault.document}` : 'validation-fail';
+    case 'route53-down':
+      return 'route53-down';
+  }
+}
+
+/** The faults in force; switchable at run time. */
+export class FaultSet {
+  private faults: Fault[] = [];
+
+  constructor(initial: readonly (Fault | string)[] = []) {
+    for (const f of initial) this.add(f);
+  }
+
+  add(fault: Fault | string): Fault {
+    const parsed = typeof fault === 'string' ? parseFault(fault) : fault;
+    const key = formatFault(parsed);
+    this.faults = this.faults.filter((f) => formatFault(f) !== key);
+    this.faults.push(parsed);
+    return parsed;
+  }
+
+  remove(fault: Fault | string): boolean {
+    const key = formatFault(typeof fault === 'string' ? parseFault(fault) : fault);
+    const before = this.faults.length;
+    this.faults = this.faults.filter((f) => formatFault(f) !== key);
+    return this.faults.length < before;
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  list(): string[] {
+    return this.faults.map(formatFault);
+  }
+
+  of<K extends Fault['kind']>(kind: K): Extract<Fault, { kind: K }>[] {
+    return this.faults.filter((f): f is Extract<Fault, { kind: K }> => f.kind === kind);
+  }
+
+  isRegionDown(region: string): boolean {
+    return this.of('region-down').some((f) => f.region === region);
+  }
+
+  /** The highest throttling rate that applies to this call. */
+  throttleRate(service: string, operation: string): number {
+    return Math.max(
+      0,
+      ...this.of('throttle')
+        .filter(
+          (f) =>
+            (f.service === undefined || f.service === service) &&
+            (f.operation === undefined || f.operation === operation),
+        )
+        .map((f) => f.rate),
+    );
+  }
+
+  serverErrorRate(service: string): number {
+    return Math.max(
+      0,
+      ...this.of('5xx')
+        .filter((f) => f.service === undefined || f.service === service)
+        .map((f) => f.rate),
+    );
+  }
+
+  names(kind: 'launch-fail' | 'stall'): Set<string> {
+    return new Set(this.of(kind).map((f) => f.server));
+  }
+}

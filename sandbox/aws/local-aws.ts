@@ -1,0 +1,234 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+import type { Plan } from '../../orchestrator/domain/plan.ts';
+import { VirtualClock } from './clock.ts';
+import { AwsError } from './errors.ts';
+import { Estate } from './estate.ts';
+import { type Fault, FaultSet, FaultSyntaxError } from './faults.ts';
+import { json, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
+import { SeededRandom } from './random.ts';
+import { DrsService } from './services/drs.ts';
+import { Ec2Service } from './services/ec2.ts';
+import { Route53Service } from './services/route53.ts';
+import { SsmService } from './services/ssm.ts';
+import { StsService } from './services/sts.ts';
+
+/** The account calls act in when their keys were not issued by STS: Lifeboat's own. */
+export const TOOLING_ACCOUNT = '000000000000';
+
+export interface LocalAwsOptions {
+  plans: readonly Plan[];
+  /** Virtual seconds per real second. @default 1 */
+  speed?: number;
+  seed?: number;
+  faults?: readonly (Fault | string)[];
+  /** Virtual time at start. @default real now */
+  start?: number;
+  /** @default 0, any free port */
+  port?: number;
+  /** Also start dynalite for DynamoDB. @default true */
+  dynamodb?: boolean;
+}
+
+export interface Endpoints {
+  drs: string;
+  ec2: string;
+  route53: string;
+  ssm: string;
+  sts: string;
+  dynamodb: string;
+}
+
+const SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
+
+/**
+ * The local AWS: one loopback HTTP server that answers every simulated service, told apart by
+ * the SigV4 credential scope of each request (which also gives the region), plus dynalite.
+ */
+export class LocalAws {
+  readonly clock: VirtualClock;
+  readonly faults: FaultSet;
+  readonly random: SeededRandom;
+  readonly estate: Estate;
+  readonly services = new Map<string, SimService>();
+  private server?: Server;
+  private dynamo?: Server;
+  private baseUrl = '';
+  private dynamoUrl = '';
+  /** Draws for throttling and 5xx: their own stream, so they do not shift the estate's draws. */
+  private readonly chaos: SeededRandom;
+
+  constructor(private readonly options: LocalAwsOptions) {
+    this.clock = new VirtualClock({
+      speed: options.speed ?? 1,
+      ...(options.start === undefined ? {} : { start: options.start }),
+    });
+    this.random = new SeededRandom(options.seed ?? 1);
+    this.chaos = new SeededRandom((options.seed ?? 1) + 1);
+    this.faults = new FaultSet(options.faults ?? []);
+    this.estate = new Estate({ clock: this.clock, random: this.random, faults: this.faults });
+    this.estate.seed(options.plans);
+    const services: SimService[] = [
+      new StsService(this.estate),
+      new DrsService(this.estate),
+      new Ec2Service(this.estate),
+      new Route53Service(this.estate),
+      new SsmService(this.estate),
+    ];
+    for (const service of services) {
+      this.services.set(service.signingName, service);
+    }
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.serve(req, res));
+    this.server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) =>
+      this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve),
+    );
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    if (this.options.dynamodb !== false) {
+      this.dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+      await new Promise<void>((resolve) => this.dynamo?.listen(0, '127.0.0.1', resolve));
+      this.dynamoUrl = `http://127.0.0.1:${(this.dynamo.address() as AddressInfo).port}`;
+    }
+    return this;
+  }
+
+  get endpoints(): Endpoints {
+    const url = this.baseUrl;
+    return { drs: url, ec2: url, route53: url, ssm: url, sts: url, dynamodb: this.dynamoUrl };
+  }
+
+  get controlUrl(): string {
+    return `${this.baseUrl}/_lifeboat`;
+  }
+
+  /** The standard variables that point the SDK's clients here. */
+  environment(): Record<string, string> {
+    const e = this.endpoints;
+    return {
+      AWS_ENDPOINT_URL_DRS: e.drs,
+      AWS_ENDPOINT_URL_EC2: e.ec2,
+      AWS_ENDPOINT_URL_ROUTE_53: e.route53,
+      AWS_ENDPOINT_URL_SSM: e.ssm,
+      AWS_ENDPOINT_URL_STS: e.sts,
+      AWS_ENDPOINT_URL_DYNAMODB: e.dynamodb,
+    };
+  }
+
+  async stop(): Promise<void> {
+    for (const server of [this.server, this.dynamo]) {
+      if (!server) continue;
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (url.pathname.startsWith('/_lifeboat'))
+      return send(res, this.control(req.method ?? 'GET', url, body));
+
+    const scope = SCOPE.exec(req.headers.authorization ?? '');
+    const service = scope ? this.services.get(scope[3] ?? '') : undefined;
+    if (!scope || !service) {
+      return send(
+        res,
+        json(400, {
+          message: `Unsigned request, or a service the local AWS does not simulate (${scope?.[3] ?? 'none'}).`,
+        }),
+      );
+    }
+    const [, accessKeyId = '', region = '', signingName = ''] = scope;
+    if (this.faults.isRegionDown(region) && signingName !== 'route53') {
+      // A region that is gone does not answer: the connection drops, as with an unreachable endpoint.
+      req.socket.destroy();
+      return;
+    }
+    const request: SimRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      region,
+      service: signingName,
+      accessKeyId,
+      account: /(\d{12})/.exec(accessKeyId)?.[1] ?? TOOLING_ACCOUNT,
+    };
+    const operation = service.operationOf(request);
+    try {
+      if (this.chaos.next() < this.faults.throttleRate(signingName, operation))
+        throw service.throttlingError();
+      if (this.chaos.next() < this.faults.serverErrorRate(signingName)) {
+        throw new AwsError('InternalServerError', 'Simulated internal error; retry.', 500);
+      }
+      send(res, await service.handle(request, operation));
+    } catch (error) {
+      if (error instanceof AwsError) return send(res, service.renderError(error, request));
+      send(
+        res,
+        service.renderError(
+          new AwsError('InternalServerError', `Simulator bug: ${String(error)}`, 500),
+          request,
+        ),
+      );
+    }
+  }
+
+  /** The control endpoint: faults, clock and ground truth. */
+  private control(method: string, url: URL, body: string): SimResponse {
+    const path = url.pathname.replace(/^\/_lifeboat\/?/, '');
+    try {
+      if (path === 'faults' && method === 'POST') {
+        const change = JSON.parse(body || '{}') as {
+          add?: string[];
+          remove?: string[];
+          clear?: boolean;
+        };
+        if (change.clear) this.faults.clear();
+        for (const f of change.remove ?? []) this.faults.remove(f);
+        for (const f of change.add ?? []) this.faults.add(f);
+        this.estate.record('faults', { faults: this.faults.list() });
+        return json(200, { faults: this.faults.list() });
+      }
+      if (path === 'faults') return json(200, { faults: this.faults.list() });
+      if (path === 'clock' && method === 'POST') {
+        const change = JSON.parse(body || '{}') as { advanceMs?: number; speed?: number };
+        if (change.advanceMs) this.clock.advance(change.advanceMs);
+        if (change.speed !== undefined) this.clock.setSpeed(change.speed);
+      }
+      if (path === 'clock')
+        return json(200, {
+          now: new Date(this.clock.now()).toISOString(),
+          speed: this.clock.speed,
+        });
+      if (path === 'truth') {
+        const type = url.searchParams.get('type');
+        return json(200, { events: this.estate.truth.filter((e) => !type || e.type === type) });
+      }
+      if (path === '' || path === 'health')
+        return json(200, { ok: true, services: [...this.services.keys()] });
+      return json(404, {
+        message: `No control resource "${path}"; use faults, clock, truth or health.`,
+      });
+    } catch (error) {
+      const status = error instanceof FaultSyntaxError || error instanceof SyntaxError ? 400 : 500;
+      return json(status, { message: (error as Error).message });
+    }
+  }
+}
+
+function send(res: ServerResponse, response: SimResponse): void {
+  res.writeHead(response.status, { 'x-amzn-requestid': crypto.randomUUID(), ...response.headers });
+  res.end(response.body);
+}
+
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  return new LocalAws(options).start();
+}

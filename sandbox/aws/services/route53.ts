@@ -1,0 +1,26 @@
+import { AwsError } from '../errors.ts';
+import type { Estate } from '../estate.ts';
+import { json, type SimRequest, type SimResponse, type SimService } from '../protocol.ts';
+
+/** Placeholder until the Route53 simulator lands: every call is refused as not implemented. */
+export class Route53Service implements SimService {
+  readonly signingName = 'route53';
+
+  constructor(readonly estate: Estate) {}
+
+  operationOf(req: SimRequest): string {
+    return req.path;
+  }
+
+  handle(): SimResponse {
+    throw new AwsError('NotImplemented', 'Route53 is not simulated yet.', 501);
+  }
+
+  renderError(error: AwsError): SimResponse {
+    return json(error.status, { message: error.message });
+  }
+
+  throttlingError(): AwsError {
+    return new AwsError('ThrottlingException', 'Rate exceeded', 429);
+  }
+}

@@ -1,0 +1,109 @@
+import { AwsError } from '../errors.ts';
+import type { Estate } from '../estate.ts';
+import {
+  requestId,
+  type SimRequest,
+  type SimResponse,
+  type SimService,
+  toXml,
+} from '../protocol.ts';
+
+const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** STS (AWS query protocol): AssumeRole into a workload account, and GetCallerIdentity. */
+export class StsService implements SimService {
+  readonly signingName = 'sts';
+  private issued = 0;
+
+  constructor(private readonly estate: Estate) {}
+
+  operationOf(req: SimRequest): string {
+    return new URLSearchParams(req.body).get('Action') ?? '';
+  }
+
+  handle(req: SimRequest, operation: string): SimResponse {
+    const params = new URLSearchParams(req.body);
+    switch (operation) {
+      case 'AssumeRole':
+        return this.assumeRole(params);
+      case 'GetCallerIdentity':
+        return this.xml('GetCallerIdentity', {
+          Arn: `arn:aws:sts::${req.account}:assumed-role/lifeboat/${req.accessKeyId}`,
+          UserId: req.accessKeyId,
+          Account: req.account,
+        });
+      default:
+        throw new AwsError(
+          'InvalidAction',
+          `The action ${operation} is not valid for this web service.`,
+          400,
+        );
+    }
+  }
+
+  private assumeRole(params: URLSearchParams): SimResponse {
+    const roleArn = params.get('RoleArn') ?? '';
+    const session = params.get('RoleSessionName') ?? '';
+    const match = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(roleArn);
+    if (!match || !session)
+      throw new AwsError(
+        'ValidationError',
+        `RoleArn ${roleArn} or RoleSessionName is not valid.`,
+        400,
+      );
+    const [, accountId = '', roleName] = match;
+    const account = this.estate.accounts.get(accountId);
+    if (!account || account.roleName !== roleName) {
+      throw new AwsError(
+        'AccessDenied',
+        `User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+        403,
+      );
+    }
+    if (params.get('ExternalId') !== account.externalId) {
+      throw new AwsError(
+        'AccessDenied',
+        `User is not authorized to perform: sts:AssumeRole on resource: ${roleArn} (external id does not match)`,
+        403,
+      );
+    }
+    const duration = Number(params.get('DurationSeconds') ?? 3600);
+    this.issued += 1;
+    // The key names its account, so later calls signed with it act in that account.
+    const accessKeyId = `ASIA${accountId}${this.issued.toString(36).toUpperCase().padStart(4, '0')}`;
+    this.estate.record('assume-role', { account: accountId, roleName, session });
+    return this.xml('AssumeRole', {
+      Credentials: {
+        AccessKeyId: accessKeyId,
+        SecretAccessKey: `local-secret-${this.issued}`,
+        SessionToken: `local-session-${accessKeyId}`,
+        // Real time: the SDK refreshes credentials by its own clock, not the simulators'.
+        Expiration: new Date(Date.now() + duration * 1000).toISOString(),
+      },
+      AssumedRoleUser: {
+        AssumedRoleId: `AROA${accountId}:${session}`,
+        Arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${session}`,
+      },
+    });
+  }
+
+  private xml(action: string, result: Record<string, unknown>): SimResponse {
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/xml' },
+      body: `<${action}Response xmlns="${NS}"><${action}Result>${toXml(result as never)}</${action}Result><ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`,
+    };
+  }
+
+  renderError(error: AwsError): SimResponse {
+    return {
+      status: error.status,
+      headers: { 'content-type': 'text/xml' },
+      body: `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type>${toXml({ Code: error.code, Message: error.message })}</Error><RequestId>${requestId()}</RequestId></ErrorResponse>`,
+    };
+  }
+
+  throttlingError(): AwsError {
+    return new AwsError('Throttling', 'Rate exceeded', 400);
+  }
+}

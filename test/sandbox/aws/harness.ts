@@ -1,0 +1,77 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { FilePlanSource } from '../../../orchestrator/adapters/config-files.ts';
+import type { Plan } from '../../../orchestrator/domain/plan.ts';
+import {
+  type LocalAws,
+  type LocalAwsOptions,
+  startLocalAws,
+} from '../../../sandbox/aws/local-aws.ts';
+import { ROOT } from '../../helpers.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/** The tooling account's static keys: what Lifeboat's own role would have. */
+export const TOOLING_CREDENTIALS: AwsCredentialIdentity = {
+  accessKeyId: 'AKIALIFEBOATLOCAL',
+  secretAccessKey: 'local',
+};
+
+export async function samplePlans(): Promise<Plan[]> {
+  const source = new FilePlanSource(`${ROOT}/config/customers`);
+  return Promise.all(
+    (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
+  );
+}
+
+/**
+ * A local AWS seeded with the sample customers, on a clock that stands still unless a test
+ * advances it (speed 0), so every test is deterministic.
+ */
+export async function startSampleAws(options: Partial<LocalAwsOptions> = {}): Promise<LocalAws> {
+  return startLocalAws({
+    plans: await samplePlans(),
+    speed: 0,
+    seed: 7,
+    dynamodb: false,
+    ...options,
+  });
+}
+
+/** Client options for a region: the local endpoint, and few, quick retries. */
+export function clientConfig(
+  aws: LocalAws,
+  region: string,
+  credentials: AwsCredentialIdentity = TOOLING_CREDENTIALS,
+) {
+  return {
+    region,
+    endpoint: aws.endpoints.drs,
+    credentials,
+    maxAttempts: 2,
+    retryMode: 'standard' as const,
+  };
+}
+
+/** Credentials in a customer's workload account, through the real STS client, as Lifeboat gets them. */
+export async function assumeCustomer(
+  aws: LocalAws,
+  plan: Plan,
+  region = plan.regions.recovery,
+): Promise<AwsCredentialIdentity> {
+  const sts = new STSClient(clientConfig(aws, region));
+  const { Credentials } = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${plan.account.id}:role/${plan.account.roleName}`,
+      RoleSessionName: 'lifeboat-test',
+      ExternalId: plan.account.externalId,
+    }),
+  );
+  if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey)
+    throw new Error('AssumeRole gave no credentials');
+  return {
+    accessKeyId: Credentials.AccessKeyId,
+    secretAccessKey: Credentials.SecretAccessKey,
+    ...(Credentials.SessionToken ? { sessionToken: Credentials.SessionToken } : {}),
+  };
+}
