@@ -1,26 +1,201 @@
 import { AwsError } from '../errors.ts';
-import type { Estate } from '../estate.ts';
-import { json, type SimRequest, type SimResponse, type SimService } from '../protocol.ts';
+import type { Estate, Instance, InstanceState } from '../estate.ts';
+import { isoSeconds, requestId, type SimRequest, type SimResponse, type SimService, toXml, type XmlValue } from '../protocol.ts';
 
-/** Placeholder until the Ec2 simulator lands: every call is refused as not implemented. */
+const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const STATE_CODES: Record<InstanceState, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
+
+/** `Prefix.1`, `Prefix.2`… of an EC2 query request. */
+function list(params: URLSearchParams, prefix: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; params.has(`${prefix}.${i}`); i++) out.push(params.get(`${prefix}.${i}`) ?? '');
+  return out;
+}
+
+function filters(params: URLSearchParams): { name: string; values: string[] }[] {
+  const out: { name: string; values: string[] }[] = [];
+  for (let i = 1; params.has(`Filter.${i}.Name`); i++) out.push({ name: params.get(`Filter.${i}.Name`) ?? '', values: list(params, `Filter.${i}.Value`) });
+  return out;
+}
+
+function matches(instance: Instance, filter: { name: string; values: string[] }): boolean {
+  const { name, values } = filter;
+  const any = (value: string | undefined) => value !== undefined && values.some((v) => (v.includes('*') ? new RegExp(`^${v.split('*').map(escapeRegex).join('.*')}$`).test(value) : v === value));
+  if (name === 'instance-id') return any(instance.instanceId);
+  if (name === 'instance-state-name') return any(instance.state);
+  if (name === 'private-ip-address') return any(instance.privateIp);
+  if (name === 'tag-key') return Object.keys(instance.tags).some(any);
+  if (name === 'tag-value') return Object.values(instance.tags).some(any);
+  if (name.startsWith('tag:')) return any(instance.tags[name.slice(4)]);
+  throw new AwsError('InvalidParameterValue', `The filter '${name}' is invalid`, 400);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Pages of a list: `NextToken` is the offset of the next item. */
+function page<T>(items: T[], params: URLSearchParams): { items: T[]; nextToken?: string } {
+  const max = params.has('MaxResults') ? Number(params.get('MaxResults')) : 1000;
+  if (!(max >= 5 && max <= 1000)) throw new AwsError('InvalidParameterValue', `MaxResults ${max} must be between 5 and 1000`, 400);
+  const start = Number(params.get('NextToken') ?? 0);
+  const slice = items.slice(start, start + max);
+  return start + max < items.length ? { items: slice, nextToken: String(start + max) } : { items: slice };
+}
+
+/** EC2 (EC2 query protocol): instances per account and region, with their state over time. */
 export class Ec2Service implements SimService {
   readonly signingName = 'ec2';
 
-  constructor(readonly estate: Estate) {}
+  constructor(private readonly estate: Estate) {}
 
   operationOf(req: SimRequest): string {
-    return req.path;
+    return new URLSearchParams(req.body).get('Action') ?? '';
   }
 
-  handle(): SimResponse {
-    throw new AwsError('NotImplemented', 'Ec2 is not simulated yet.', 501);
+  handle(req: SimRequest, operation: string): SimResponse {
+    const params = new URLSearchParams(req.body);
+    switch (operation) {
+      case 'DescribeInstances':
+        return this.describeInstances(req, params);
+      case 'DescribeInstanceStatus':
+        return this.describeInstanceStatus(req, params);
+      case 'StopInstances':
+        return this.changeState(req, params, 'StopInstances');
+      case 'StartInstances':
+        return this.changeState(req, params, 'StartInstances');
+      case 'CreateTags':
+        return this.createTags(req, params);
+      default:
+        throw new AwsError('InvalidAction', `The action ${operation} is not valid for this web service.`, 400);
+    }
+  }
+
+  /** The instances named, all of them found in this account and region, or InvalidInstanceID.NotFound. */
+  private named(req: SimRequest, ids: string[]): Instance[] {
+    const found = ids.map((id) => {
+      const instance = this.estate.instance(id);
+      return instance && instance.account === req.account && instance.region === req.region ? instance : undefined;
+    });
+    const missing = ids.filter((_, i) => !found[i]);
+    if (missing.length > 0) {
+      throw new AwsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`, 400);
+    }
+    return found as Instance[];
+  }
+
+  private selected(req: SimRequest, params: URLSearchParams): Instance[] {
+    const ids = list(params, 'InstanceId');
+    const pool = ids.length > 0 ? this.named(req, ids) : this.estate.instancesIn(req.account, req.region);
+    const wanted = filters(params);
+    return pool.filter((instance) => wanted.every((f) => matches(instance, f)));
+  }
+
+  private describeInstances(req: SimRequest, params: URLSearchParams): SimResponse {
+    const { items, nextToken } = page(this.selected(req, params), params);
+    return this.xml('DescribeInstances', {
+      reservationSet: items.map((instance) => ({
+        reservationId: `r-${instance.instanceId.slice(2)}`,
+        ownerId: instance.account,
+        groupSet: [],
+        instancesSet: [this.describe(instance)],
+      })),
+      nextToken,
+    });
+  }
+
+  private describe(instance: Instance): XmlValue {
+    return {
+      instanceId: instance.instanceId,
+      imageId: `ami-${instance.instanceId.slice(-12)}`,
+      instanceState: { code: STATE_CODES[instance.state], name: instance.state },
+      privateDnsName: `ip-${instance.privateIp.replaceAll('.', '-')}.${instance.region}.compute.internal`,
+      privateIpAddress: instance.privateIp,
+      instanceType: 'm5.xlarge',
+      launchTime: isoSeconds(instance.launchTime),
+      placement: { availabilityZone: `${instance.region}a`, tenancy: 'default' },
+      platform: instance.platform === 'Windows' ? 'windows' : undefined,
+      rootDeviceType: 'ebs',
+      blockDeviceMapping: instance.hasDisks
+        ? [{ deviceName: '/dev/xvda', ebs: { volumeId: `vol-${instance.instanceId.slice(-12)}`, status: 'attached', deleteOnTermination: false } }]
+        : [],
+      tagSet: Object.entries(instance.tags).map(([key, value]) => ({ key, value })),
+    };
+  }
+
+  private describeInstanceStatus(req: SimRequest, params: URLSearchParams): SimResponse {
+    const all = params.get('IncludeAllInstances') === 'true';
+    const now = this.estate.now();
+    const instances = this.selected(req, params).filter((i) => all || i.state === 'running');
+    const { items, nextToken } = page(instances, params);
+    const status = (instance: Instance) => {
+      if (instance.state !== 'running') return { status: 'not-applicable' };
+      const passed = instance.statusOkAt !== undefined && instance.statusOkAt <= now;
+      return {
+        status: passed ? 'ok' : 'initializing',
+        details: [{ name: 'reachability', status: passed ? 'passed' : 'initializing' }],
+      };
+    };
+    return this.xml('DescribeInstanceStatus', {
+      instanceStatusSet: items.map((instance) => ({
+        instanceId: instance.instanceId,
+        availabilityZone: `${instance.region}a`,
+        instanceState: { code: STATE_CODES[instance.state], name: instance.state },
+        systemStatus: status(instance),
+        instanceStatus: status(instance),
+      })),
+      nextToken,
+    });
+  }
+
+  private changeState(req: SimRequest, params: URLSearchParams, action: 'StopInstances' | 'StartInstances'): SimResponse {
+    const instances = this.named(req, list(params, 'InstanceId'));
+    for (const instance of instances) {
+      if (instance.state === 'terminated' || instance.state === 'shutting-down') {
+        throw new AwsError('IncorrectInstanceState', `The instance '${instance.instanceId}' is not in a state from which it can be ${action === 'StopInstances' ? 'stopped' : 'started'}.`, 400);
+      }
+      if (action === 'StartInstances' && !instance.hasDisks) {
+        throw new AwsError('IncorrectInstanceState', `The instance '${instance.instanceId}' has no root volume; DRS must launch into it first.`, 400);
+      }
+    }
+    const changes = instances.map((instance) => {
+      const previous = instance.state;
+      if (action === 'StopInstances' && (previous === 'running' || previous === 'pending')) this.estate.stop(instance, 'ec2:StopInstances');
+      if (action === 'StartInstances' && previous === 'stopped') this.estate.start(instance, 'ec2:StartInstances');
+      return {
+        instanceId: instance.instanceId,
+        currentState: { code: STATE_CODES[instance.state], name: instance.state },
+        previousState: { code: STATE_CODES[previous], name: previous },
+      };
+    });
+    return this.xml(action, { instancesSet: changes });
+  }
+
+  private createTags(req: SimRequest, params: URLSearchParams): SimResponse {
+    const instances = this.named(req, list(params, 'ResourceId'));
+    for (let i = 1; params.has(`Tag.${i}.Key`); i++) {
+      for (const instance of instances) instance.tags[params.get(`Tag.${i}.Key`) ?? ''] = params.get(`Tag.${i}.Value`) ?? '';
+    }
+    return this.xml('CreateTags', { return: true });
+  }
+
+  private xml(action: string, body: Record<string, XmlValue>): SimResponse {
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/xml;charset=UTF-8' },
+      body: `<${action}Response xmlns="${NS}"><requestId>${requestId()}</requestId>${toXml(body)}</${action}Response>`,
+    };
   }
 
   renderError(error: AwsError): SimResponse {
-    return json(error.status, { message: error.message });
+    return {
+      status: error.status,
+      headers: { 'content-type': 'text/xml;charset=UTF-8' },
+      body: `<Response><Errors><Error>${toXml({ Code: error.code, Message: error.message })}</Error></Errors><RequestID>${requestId()}</RequestID></Response>`,
+    };
   }
 
   throttlingError(): AwsError {
-    return new AwsError('ThrottlingException', 'Rate exceeded', 429);
+    return new AwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
   }
 }
