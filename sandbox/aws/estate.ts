@@ -24,6 +24,8 @@ export interface Instance {
   launchTime: number;
   /** When its status checks pass after the last start (virtual ms). */
   statusOkAt?: number;
+  /** When it last finished stopping (virtual ms): replication drains from then. */
+  stoppedAt?: number;
   /** The region its SSM agent reports to; undefined when it has no agent. */
   agentRegion?: string;
   /** Pre-created recovery instances have no disks until DRS launches into them. */
@@ -71,8 +73,26 @@ export class Estate {
   readonly servers = new Map<string, ServerHome>();
   readonly truth: TruthEvent[] = [];
   readonly plans: Plan[] = [];
+  /** Services whose state moves with time (DRS jobs) settle here before anyone reads instances. */
+  private readonly settlers: (() => void)[] = [];
+  private settling = false;
 
   constructor(readonly deps: EstateDeps) {}
+
+  onSettle(settle: () => void): void {
+    this.settlers.push(settle);
+  }
+
+  /** Applies everything due by now, in every service, once per read. */
+  settleAll(): void {
+    if (this.settling) return;
+    this.settling = true;
+    try {
+      for (const settle of this.settlers) settle();
+    } finally {
+      this.settling = false;
+    }
+  }
 
   now(): number {
     return this.deps.clock.now();
@@ -84,12 +104,14 @@ export class Estate {
 
   /** The instance as it is now: due transitions applied. */
   instance(instanceId: string): Instance | undefined {
+    this.settleAll();
     const instance = this.instances.get(instanceId);
     if (instance) this.settle(instance);
     return instance;
   }
 
   instancesIn(account: string, region: string): Instance[] {
+    this.settleAll();
     const out: Instance[] = [];
     for (const instance of this.instances.values()) {
       if (instance.account === account && instance.region === region)
@@ -113,9 +135,8 @@ export class Estate {
     return instance;
   }
 
-  /** Starts an instance: pending for some seconds, then running; status checks pass minutes later. */
-  start(instance: Instance, reason: string): void {
-    const now = this.now();
+  /** Starts an instance (at `now`, or at a past moment a settling service names): pending, then running; status checks pass minutes later. */
+  start(instance: Instance, reason: string, now = this.now()): void {
     const { random } = this.deps;
     const boot = random.between(`boot:${instance.instanceId}:${now}`, 15, 45) * 1000;
     const checks = random.between(`checks:${instance.instanceId}:${now}`, 120, 300) * 1000;
@@ -137,6 +158,7 @@ export class Estate {
     instance.state = 'stopping';
     instance.transition = { to: 'stopped', at: now + took };
     instance.statusOkAt = undefined;
+    instance.stoppedAt = now + took;
     this.record('instance-stop', {
       instanceId: instance.instanceId,
       region: instance.region,
