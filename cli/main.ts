@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
+import { FAULT_SYNTAX } from '../sandbox/aws/faults.ts';
 import { type Io, processIo, UsageError } from './io.ts';
 import { showPlan } from './plan-show.ts';
 import { validatePlans } from './plan-validate.ts';
 import { runSandbox } from './sandbox.ts';
+import { runSim } from './sim.ts';
 
 const USAGE = `lifeboat: disaster-recovery drills, failovers and failbacks for AWS DRS, from Slack
 
@@ -11,6 +13,10 @@ Usage:
   lifeboat plan validate [files...]     check plans (default: every file in config/customers/)
   lifeboat plan show <customer> [--json] [--operation drill|bubble-drill|failover|failback]
                                         waves, boot order, hooks, targets and runbooks
+  lifeboat sim [--speed N] [--seed S] [--port P] [--fault F]...
+                                        the local AWS (DRS, EC2, Route 53, SSM, STS, DynamoDB);
+                                        prints its endpoints as JSON, serves until interrupted.
+                                        Faults: ${FAULT_SYNTAX}
   lifeboat sandbox                      what \`npm start\` runs: the bcbsaz drill, on one machine
   lifeboat help                         this text`;
 
@@ -24,6 +30,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         json: { type: 'boolean', default: false },
         operation: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h', default: false },
+        speed: { type: 'string' },
+        seed: { type: 'string' },
+        port: { type: 'string' },
+        fault: { type: 'string', multiple: true },
       },
     });
     const [command, sub, ...rest] = positionals;
@@ -39,6 +49,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return await showPlan(customer, { json: values.json, operation: values.operation }, io);
     }
     if (command === 'sandbox') return await runSandbox(io);
+    if (command === 'sim') return await runSim(values, io);
     throw new UsageError(`Unknown command "${positionals.join(' ')}".`);
   } catch (error) {
     if (

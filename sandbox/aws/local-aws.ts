@@ -5,7 +5,7 @@ import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { VirtualClock } from './clock.ts';
 import { AwsError } from './errors.ts';
 import { Estate } from './estate.ts';
-import { type Fault, FaultSet, FaultSyntaxError } from './faults.ts';
+import { type Fault, FaultSet, FaultSyntaxError, formatFault, parseFault } from './faults.ts';
 import { json, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
 import { SeededRandom } from './random.ts';
 import { DrsService } from './services/drs.ts';
@@ -66,9 +66,10 @@ export class LocalAws {
     });
     this.random = new SeededRandom(options.seed ?? 1);
     this.chaos = new SeededRandom((options.seed ?? 1) + 1);
-    this.faults = new FaultSet(options.faults ?? []);
+    this.faults = new FaultSet();
     this.estate = new Estate({ clock: this.clock, random: this.random, faults: this.faults });
     this.estate.seed(options.plans);
+    for (const fault of options.faults ?? []) this.addFault(fault);
     const services: SimService[] = [
       new StsService(this.estate),
       new DrsService(this.estate),
@@ -79,6 +80,22 @@ export class LocalAws {
     for (const service of services) {
       this.services.set(service.signingName, service);
     }
+  }
+
+  /** Adds a fault, refusing one that names a server no plan has (a typo would test nothing). */
+  addFault(fault: Fault | string): Fault {
+    const parsed = typeof fault === 'string' ? parseFault(fault) : fault;
+    if (
+      (parsed.kind === 'launch-fail' || parsed.kind === 'stall') &&
+      !this.estate.serverNamed(parsed.server)
+    ) {
+      const known = [...this.estate.servers.keys()].slice(0, 3).join(', ');
+      throw new FaultSyntaxError(
+        formatFault(parsed),
+        `no plan has a server "${parsed.server}" (servers are named like ${known})`,
+      );
+    }
+    return this.faults.add(parsed);
   }
 
   async start(): Promise<this> {
@@ -193,7 +210,7 @@ export class LocalAws {
         };
         if (change.clear) this.faults.clear();
         for (const f of change.remove ?? []) this.faults.remove(f);
-        for (const f of change.add ?? []) this.faults.add(f);
+        for (const f of change.add ?? []) this.addFault(f);
         this.estate.record('faults', { faults: this.faults.list() });
         return json(200, { faults: this.faults.list() });
       }

@@ -74,7 +74,7 @@ describe('DRS source servers', () => {
     );
     const times = (out.items ?? []).map((s) => Date.parse(s.expectedTimestamp ?? ''));
     expect(times).toHaveLength(6);
-    expect(times.every((t, i) => i === 0 || times[i - 1]! - t === 10 * MINUTE)).toBe(true);
+    expect(times.every((t, i) => i === 0 || (times[i - 1] ?? 0) - t === 10 * MINUTE)).toBe(true);
     expect(out.nextToken).toBeDefined();
     const next = await drs().send(
       new DescribeRecoverySnapshotsCommand({

@@ -1,0 +1,56 @@
+import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
+import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
+import { LocalAws } from '../sandbox/aws/local-aws.ts';
+import { CUSTOMERS_DIR, type Io, UsageError } from './io.ts';
+
+export interface SimOptions {
+  speed?: string;
+  seed?: string;
+  port?: string;
+  fault?: string[];
+}
+
+function number(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--${name} must be a number of 0 or more, not "${text}".`);
+  return n;
+}
+
+/**
+ * `lifeboat sim`: the local AWS seeded with every customer in config/customers. The first line
+ * printed is one JSON object with the endpoints and the control URL; it serves until interrupted.
+ */
+export async function runSim(options: SimOptions, io: Io, signal?: AbortSignal): Promise<number> {
+  const source = new FilePlanSource(CUSTOMERS_DIR);
+  const plans = await Promise.all(
+    (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
+  );
+  let aws: LocalAws;
+  try {
+    aws = new LocalAws({
+      plans,
+      speed: number('speed', options.speed, 1),
+      seed: number('seed', options.seed, 1),
+      port: number('port', options.port, 0),
+      faults: options.fault ?? [],
+    });
+  } catch (error) {
+    if (error instanceof FaultSyntaxError) throw new UsageError(error.message);
+    throw error;
+  }
+  await aws.start();
+  io.out(JSON.stringify({ endpoints: aws.endpoints, control: aws.controlUrl }));
+  io.err(
+    `Local AWS for ${plans.map((p) => p.customer.id).join(', ')} at speed ${aws.clock.speed}x; faults: ${aws.faults.list().join(', ') || 'none'}. Ctrl-C stops it.`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    signal?.addEventListener('abort', stop);
+  });
+  await aws.stop();
+  return 0;
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FaultSet,
+  FaultSyntaxError,
+  formatFault,
+  parseFault,
+} from '../../../sandbox/aws/faults.ts';
+
+describe('fault syntax', () => {
+  it.each([
+    ['region-down:us-east-1', { kind: 'region-down', region: 'us-east-1' }],
+    ['throttle:0.3', { kind: 'throttle', rate: 0.3 }],
+    [
+      'throttle:1:drs:DescribeJobs',
+      { kind: 'throttle', rate: 1, service: 'drs', operation: 'DescribeJobs' },
+    ],
+    ['5xx:0.05:ssm', { kind: '5xx', rate: 0.05, service: 'ssm' }],
+    ['launch-fail:bcbsaz-web-03', { kind: 'launch-fail', server: 'bcbsaz-web-03' }],
+    ['stall:bcbsaz-ora-01', { kind: 'stall', server: 'bcbsaz-ora-01' }],
+    ['dns-slow:120', { kind: 'dns-slow', seconds: 120 }],
+    ['validation-fail', { kind: 'validation-fail' }],
+    [
+      'validation-fail:Lifeboat-HrpSmokeTest',
+      { kind: 'validation-fail', document: 'Lifeboat-HrpSmokeTest' },
+    ],
+    ['route53-down', { kind: 'route53-down' }],
+  ])('reads %s and writes it back the same', (text, fault) => {
+    expect(parseFault(text)).toEqual(fault);
+    expect(formatFault(parseFault(text))).toBe(text);
+  });
+
+  it.each([
+    ['earthquake', 'is not a kind of fault'],
+    ['throttle:2', 'the rate must be a number from 0 to 1'],
+    ['throttle', 'the rate must be a number'],
+    ['region-down', 'it needs a region'],
+    ['launch-fail', 'it needs a server name'],
+    ['dns-slow:soon', 'the delay must be seconds'],
+  ])('refuses %j: %s', (text, why) => {
+    expect(() => parseFault(text)).toThrow(FaultSyntaxError);
+    expect(() => parseFault(text)).toThrow(why);
+  });
+});
+
+describe('FaultSet', () => {
+  it('adds, replaces, removes and answers what applies to a call', () => {
+    const set = new FaultSet([
+      'throttle:0.2',
+      'throttle:0.9:drs:StartRecovery',
+      'region-down:us-east-1',
+    ]);
+    expect(set.throttleRate('drs', 'StartRecovery')).toBe(0.9);
+    expect(set.throttleRate('drs', 'DescribeJobs')).toBe(0.2);
+    expect(set.throttleRate('ssm', 'SendCommand')).toBe(0.2);
+    expect(set.isRegionDown('us-east-1')).toBe(true);
+    set.add('throttle:0.2');
+    expect(set.list()).toHaveLength(3);
+    expect(set.remove('region-down:us-east-1')).toBe(true);
+    expect(set.isRegionDown('us-east-1')).toBe(false);
+    expect(set.remove('region-down:us-east-1')).toBe(false);
+  });
+});
