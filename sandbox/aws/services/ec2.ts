@@ -1,9 +1,24 @@
 import { AwsError } from '../errors.ts';
 import type { Estate, Instance, InstanceState } from '../estate.ts';
-import { isoSeconds, requestId, type SimRequest, type SimResponse, type SimService, toXml, type XmlValue } from '../protocol.ts';
+import {
+  isoSeconds,
+  requestId,
+  type SimRequest,
+  type SimResponse,
+  type SimService,
+  toXml,
+  type XmlValue,
+} from '../protocol.ts';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
-const STATE_CODES: Record<InstanceState, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
+const STATE_CODES: Record<InstanceState, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
 
 /** `Prefix.1`, `Prefix.2`… of an EC2 query request. */
 function list(params: URLSearchParams, prefix: string): string[] {
@@ -14,13 +29,23 @@ function list(params: URLSearchParams, prefix: string): string[] {
 
 function filters(params: URLSearchParams): { name: string; values: string[] }[] {
   const out: { name: string; values: string[] }[] = [];
-  for (let i = 1; params.has(`Filter.${i}.Name`); i++) out.push({ name: params.get(`Filter.${i}.Name`) ?? '', values: list(params, `Filter.${i}.Value`) });
+  for (let i = 1; params.has(`Filter.${i}.Name`); i++)
+    out.push({
+      name: params.get(`Filter.${i}.Name`) ?? '',
+      values: list(params, `Filter.${i}.Value`),
+    });
   return out;
 }
 
 function matches(instance: Instance, filter: { name: string; values: string[] }): boolean {
   const { name, values } = filter;
-  const any = (value: string | undefined) => value !== undefined && values.some((v) => (v.includes('*') ? new RegExp(`^${v.split('*').map(escapeRegex).join('.*')}$`).test(value) : v === value));
+  const any = (value: string | undefined) =>
+    value !== undefined &&
+    values.some((v) =>
+      v.includes('*')
+        ? new RegExp(`^${v.split('*').map(escapeRegex).join('.*')}$`).test(value)
+        : v === value,
+    );
   if (name === 'instance-id') return any(instance.instanceId);
   if (name === 'instance-state-name') return any(instance.state);
   if (name === 'private-ip-address') return any(instance.privateIp);
@@ -37,10 +62,17 @@ function escapeRegex(text: string): string {
 /** Pages of a list: `NextToken` is the offset of the next item. */
 function page<T>(items: T[], params: URLSearchParams): { items: T[]; nextToken?: string } {
   const max = params.has('MaxResults') ? Number(params.get('MaxResults')) : 1000;
-  if (!(max >= 5 && max <= 1000)) throw new AwsError('InvalidParameterValue', `MaxResults ${max} must be between 5 and 1000`, 400);
+  if (!(max >= 5 && max <= 1000))
+    throw new AwsError(
+      'InvalidParameterValue',
+      `MaxResults ${max} must be between 5 and 1000`,
+      400,
+    );
   const start = Number(params.get('NextToken') ?? 0);
   const slice = items.slice(start, start + max);
-  return start + max < items.length ? { items: slice, nextToken: String(start + max) } : { items: slice };
+  return start + max < items.length
+    ? { items: slice, nextToken: String(start + max) }
+    : { items: slice };
 }
 
 /** EC2 (EC2 query protocol): instances per account and region, with their state over time. */
@@ -67,7 +99,11 @@ export class Ec2Service implements SimService {
       case 'CreateTags':
         return this.createTags(req, params);
       default:
-        throw new AwsError('InvalidAction', `The action ${operation} is not valid for this web service.`, 400);
+        throw new AwsError(
+          'InvalidAction',
+          `The action ${operation} is not valid for this web service.`,
+          400,
+        );
     }
   }
 
@@ -75,18 +111,25 @@ export class Ec2Service implements SimService {
   private named(req: SimRequest, ids: string[]): Instance[] {
     const found = ids.map((id) => {
       const instance = this.estate.instance(id);
-      return instance && instance.account === req.account && instance.region === req.region ? instance : undefined;
+      return instance && instance.account === req.account && instance.region === req.region
+        ? instance
+        : undefined;
     });
     const missing = ids.filter((_, i) => !found[i]);
     if (missing.length > 0) {
-      throw new AwsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`, 400);
+      throw new AwsError(
+        'InvalidInstanceID.NotFound',
+        `The instance IDs '${missing.join(', ')}' do not exist`,
+        400,
+      );
     }
     return found as Instance[];
   }
 
   private selected(req: SimRequest, params: URLSearchParams): Instance[] {
     const ids = list(params, 'InstanceId');
-    const pool = ids.length > 0 ? this.named(req, ids) : this.estate.instancesIn(req.account, req.region);
+    const pool =
+      ids.length > 0 ? this.named(req, ids) : this.estate.instancesIn(req.account, req.region);
     const wanted = filters(params);
     return pool.filter((instance) => wanted.every((f) => matches(instance, f)));
   }
@@ -117,7 +160,16 @@ export class Ec2Service implements SimService {
       platform: instance.platform === 'Windows' ? 'windows' : undefined,
       rootDeviceType: 'ebs',
       blockDeviceMapping: instance.hasDisks
-        ? [{ deviceName: '/dev/xvda', ebs: { volumeId: `vol-${instance.instanceId.slice(-12)}`, status: 'attached', deleteOnTermination: false } }]
+        ? [
+            {
+              deviceName: '/dev/xvda',
+              ebs: {
+                volumeId: `vol-${instance.instanceId.slice(-12)}`,
+                status: 'attached',
+                deleteOnTermination: false,
+              },
+            },
+          ]
         : [],
       tagSet: Object.entries(instance.tags).map(([key, value]) => ({ key, value })),
     };
@@ -148,20 +200,34 @@ export class Ec2Service implements SimService {
     });
   }
 
-  private changeState(req: SimRequest, params: URLSearchParams, action: 'StopInstances' | 'StartInstances'): SimResponse {
+  private changeState(
+    req: SimRequest,
+    params: URLSearchParams,
+    action: 'StopInstances' | 'StartInstances',
+  ): SimResponse {
     const instances = this.named(req, list(params, 'InstanceId'));
     for (const instance of instances) {
       if (instance.state === 'terminated' || instance.state === 'shutting-down') {
-        throw new AwsError('IncorrectInstanceState', `The instance '${instance.instanceId}' is not in a state from which it can be ${action === 'StopInstances' ? 'stopped' : 'started'}.`, 400);
+        throw new AwsError(
+          'IncorrectInstanceState',
+          `The instance '${instance.instanceId}' is not in a state from which it can be ${action === 'StopInstances' ? 'stopped' : 'started'}.`,
+          400,
+        );
       }
       if (action === 'StartInstances' && !instance.hasDisks) {
-        throw new AwsError('IncorrectInstanceState', `The instance '${instance.instanceId}' has no root volume; DRS must launch into it first.`, 400);
+        throw new AwsError(
+          'IncorrectInstanceState',
+          `The instance '${instance.instanceId}' has no root volume; DRS must launch into it first.`,
+          400,
+        );
       }
     }
     const changes = instances.map((instance) => {
       const previous = instance.state;
-      if (action === 'StopInstances' && (previous === 'running' || previous === 'pending')) this.estate.stop(instance, 'ec2:StopInstances');
-      if (action === 'StartInstances' && previous === 'stopped') this.estate.start(instance, 'ec2:StartInstances');
+      if (action === 'StopInstances' && (previous === 'running' || previous === 'pending'))
+        this.estate.stop(instance, 'ec2:StopInstances');
+      if (action === 'StartInstances' && previous === 'stopped')
+        this.estate.start(instance, 'ec2:StartInstances');
       return {
         instanceId: instance.instanceId,
         currentState: { code: STATE_CODES[instance.state], name: instance.state },
@@ -174,7 +240,8 @@ export class Ec2Service implements SimService {
   private createTags(req: SimRequest, params: URLSearchParams): SimResponse {
     const instances = this.named(req, list(params, 'ResourceId'));
     for (let i = 1; params.has(`Tag.${i}.Key`); i++) {
-      for (const instance of instances) instance.tags[params.get(`Tag.${i}.Key`) ?? ''] = params.get(`Tag.${i}.Value`) ?? '';
+      for (const instance of instances)
+        instance.tags[params.get(`Tag.${i}.Key`) ?? ''] = params.get(`Tag.${i}.Value`) ?? '';
     }
     return this.xml('CreateTags', { return: true });
   }

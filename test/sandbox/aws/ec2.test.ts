@@ -1,6 +1,6 @@
 import {
-  DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
   EC2Client,
   EC2ServiceException,
   paginateDescribeInstances,
@@ -30,8 +30,17 @@ describe('EC2', () => {
   it('lists the 44 running bcbsaz servers in us-east-1, page by page, each once, filtered by tag and state', async () => {
     // Act
     const ids: string[] = [];
-    for await (const page of paginateDescribeInstances({ client: ec2('us-east-1'), pageSize: 10 }, { Filters: [{ Name: 'instance-state-name', Values: ['running'] }, { Name: 'tag-key', Values: ['role'] }] })) {
-      for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) ids.push(i.InstanceId ?? '');
+    for await (const page of paginateDescribeInstances(
+      { client: ec2('us-east-1'), pageSize: 10 },
+      {
+        Filters: [
+          { Name: 'instance-state-name', Values: ['running'] },
+          { Name: 'tag-key', Values: ['role'] },
+        ],
+      },
+    )) {
+      for (const r of page.Reservations ?? [])
+        for (const i of r.Instances ?? []) ids.push(i.InstanceId ?? '');
     }
     // Assess
     expect(ids.sort()).toEqual(bcbsaz.servers.map((s) => s.primary.instanceId).sort());
@@ -39,9 +48,15 @@ describe('EC2', () => {
 
   it('finds the pre-created recovery instances in us-east-2, stopped, with their pre-allocated IPs and no disks', async () => {
     const ora = bcbsaz.servers[0];
-    const out = await ec2('us-east-2').send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: [ora?.name ?? ''] }] }));
+    const out = await ec2('us-east-2').send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: [ora?.name ?? ''] }] }),
+    );
     const instance = out.Reservations?.[0]?.Instances?.[0];
-    expect(instance).toMatchObject({ InstanceId: ora?.recovery.instanceId, PrivateIpAddress: ora?.recovery.ip, State: { Name: 'stopped', Code: 80 } });
+    expect(instance).toMatchObject({
+      InstanceId: ora?.recovery.instanceId,
+      PrivateIpAddress: ora?.recovery.ip,
+      State: { Name: 'stopped', Code: 80 },
+    });
     expect(instance?.BlockDeviceMappings).toEqual([]);
   });
 
@@ -54,7 +69,10 @@ describe('EC2', () => {
     aws.clock.advance(120_000);
     const after = await ec2('us-east-1').send(new DescribeInstancesCommand({ InstanceIds: [id] }));
     // Assess
-    expect(stop.StoppingInstances?.[0]).toMatchObject({ PreviousState: { Name: 'running' }, CurrentState: { Name: 'stopping' } });
+    expect(stop.StoppingInstances?.[0]).toMatchObject({
+      PreviousState: { Name: 'running' },
+      CurrentState: { Name: 'stopping' },
+    });
     expect(during.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe('stopping');
     expect(after.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe('stopped');
   });
@@ -63,9 +81,13 @@ describe('EC2', () => {
     const id = bcbsaz.servers[43]?.primary.instanceId ?? '';
     await ec2('us-east-1').send(new StartInstancesCommand({ InstanceIds: [id] }));
     aws.clock.advance(60_000);
-    const early = await ec2('us-east-1').send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }));
+    const early = await ec2('us-east-1').send(
+      new DescribeInstanceStatusCommand({ InstanceIds: [id] }),
+    );
     aws.clock.advance(300_000);
-    const late = await ec2('us-east-1').send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }));
+    const late = await ec2('us-east-1').send(
+      new DescribeInstanceStatusCommand({ InstanceIds: [id] }),
+    );
     expect(early.InstanceStatuses?.[0]?.InstanceStatus?.Status).toBe('initializing');
     expect(late.InstanceStatuses?.[0]?.InstanceStatus?.Status).toBe('ok');
     expect(late.InstanceStatuses?.[0]?.InstanceState?.Name).toBe('running');
@@ -77,8 +99,15 @@ describe('EC2', () => {
     ['a pre-created instance without disks', 'us-east-2', 'recovery', 'IncorrectInstanceState'],
   ])('refuses to start %s with EC2’s error code', async (_, region, which, code) => {
     const server = bcbsaz.servers[0];
-    const id = which === 'primary' ? server?.primary.instanceId : which === 'recovery' ? server?.recovery.instanceId : which;
-    const error = await ec2(region).send(new StartInstancesCommand({ InstanceIds: [id ?? ''] })).catch((e: unknown) => e);
+    const id =
+      which === 'primary'
+        ? server?.primary.instanceId
+        : which === 'recovery'
+          ? server?.recovery.instanceId
+          : which;
+    const error = await ec2(region)
+      .send(new StartInstancesCommand({ InstanceIds: [id ?? ''] }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EC2ServiceException);
     expect((error as EC2ServiceException).name).toBe(code);
   });
