@@ -167,8 +167,7 @@ export class Estate {
     });
   }
 
-  terminate(instance: Instance, reason: string): void {
-    const now = this.now();
+  terminate(instance: Instance, reason: string, now = this.now()): void {
     instance.state = 'shutting-down';
     instance.transition = { to: 'terminated', at: now + 20_000 };
     instance.statusOkAt = undefined;

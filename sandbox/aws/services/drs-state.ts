@@ -576,7 +576,8 @@ export class DrsState {
       : undefined;
     if (!ri) return;
     const instance = this.estate.instances.get(ri.id);
-    if (instance) this.estate.terminate(instance, 'drs:TerminateRecoveryInstances');
+    if (instance)
+      this.estate.terminate(instance, 'drs:TerminateRecoveryInstances', server.times.end);
     this.recoveryInstances.delete(ri.id);
     const source = this.sources.get(ri.sourceId);
     if (source?.recoveryInstanceId === ri.id) source.recoveryInstanceId = undefined;

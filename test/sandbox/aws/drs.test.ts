@@ -6,13 +6,21 @@ import {
   DescribeRecoverySnapshotsCommand,
   DescribeSourceServersCommand,
   DrsClient,
+  GetLaunchConfigurationCommand,
+  ListTagsForResourceCommand,
   paginateDescribeSourceServers,
   ResourceNotFoundException,
   ReverseReplicationCommand,
   ServiceQuotaExceededException,
   StartRecoveryCommand,
+  StartReplicationCommand,
+  StopReplicationCommand,
+  TagResourceCommand,
+  TerminateRecoveryInstancesCommand,
   ThrottlingException,
+  UntagResourceCommand,
   UpdateLaunchConfigurationCommand,
+  ValidationException,
 } from '@aws-sdk/client-drs';
 import { DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
@@ -338,7 +346,128 @@ describe('DRS replication', () => {
   });
 });
 
+describe('DRS drills, replication control, launch settings and tags', () => {
+  it('runs a drill into new instances and terminates them with a TERMINATE job', async () => {
+    // Prepare
+    const { drs, ec2, ids } = await world();
+    // Act
+    const { job } = await drs().send(
+      new StartRecoveryCommand({ isDrill: true, sourceServers: [{ sourceServerID: ids[0] }] }),
+    );
+    aws.clock.advance(30 * MINUTE);
+    const [drill] = (await drs().send(new DescribeRecoveryInstancesCommand({}))).items ?? [];
+    const { job: cleanup } = await drs().send(
+      new TerminateRecoveryInstancesCommand({
+        recoveryInstanceIDs: [drill?.recoveryInstanceID ?? ''],
+      }),
+    );
+    aws.clock.advance(5 * MINUTE);
+    const gone = await drs().send(new DescribeRecoveryInstancesCommand({}));
+    const instance = await ec2().send(
+      new DescribeInstancesCommand({ InstanceIds: [drill?.recoveryInstanceID ?? ''] }),
+    );
+    // Assess
+    expect(job?.initiatedBy).toBe('START_DRILL');
+    expect(drill?.isDrill).toBe(true);
+    expect(cleanup?.type).toBe('TERMINATE');
+    expect(gone.items).toEqual([]);
+    expect(instance.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe('terminated');
+    await expect(
+      drs().send(new ReverseReplicationCommand({ recoveryInstanceID: drill?.recoveryInstanceID })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('refuses to reverse replication from a drill instance', async () => {
+    const { drs, ids } = await world();
+    await drs().send(
+      new StartRecoveryCommand({ isDrill: true, sourceServers: [{ sourceServerID: ids[0] }] }),
+    );
+    aws.clock.advance(30 * MINUTE);
+    const [drill] = (await drs().send(new DescribeRecoveryInstancesCommand({}))).items ?? [];
+    await expect(
+      drs().send(new ReverseReplicationCommand({ recoveryInstanceID: drill?.recoveryInstanceID })),
+    ).rejects.toBeInstanceOf(ValidationException);
+  });
+
+  it('stops and restarts replication, which re-syncs before it is continuous again', async () => {
+    const { drs, ids } = await world();
+    const stopped = await drs().send(new StopReplicationCommand({ sourceServerID: ids[0] }));
+    const started = await drs().send(new StartReplicationCommand({ sourceServerID: ids[0] }));
+    aws.clock.advance(30 * MINUTE);
+    const later = await drs().send(
+      new DescribeSourceServersCommand({ filters: { sourceServerIDs: [ids[0] ?? ''] } }),
+    );
+    expect(stopped.sourceServer?.dataReplicationInfo?.dataReplicationState).toBe('STOPPED');
+    expect(started.sourceServer?.dataReplicationInfo?.dataReplicationState).toBe('INITIAL_SYNC');
+    expect(later.items?.[0]?.dataReplicationInfo?.dataReplicationState).toBe('CONTINUOUS');
+  });
+
+  it('reads back launch settings, refuses to launch into an instance of another region, and keeps tags', async () => {
+    const { drs, ids, bcbsaz } = await world();
+    const initial = await drs().send(new GetLaunchConfigurationCommand({ sourceServerID: ids[0] }));
+    expect(initial).toMatchObject({
+      copyPrivateIp: false,
+      copyTags: false,
+      postLaunchEnabled: false,
+      launchDisposition: 'STARTED',
+    });
+    await expect(
+      drs().send(
+        new UpdateLaunchConfigurationCommand({
+          sourceServerID: ids[0],
+          launchIntoInstanceProperties: {
+            launchIntoEC2InstanceID: bcbsaz.servers[0]?.primary.instanceId,
+          },
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ValidationException);
+    const [server] =
+      (
+        await drs().send(
+          new DescribeSourceServersCommand({ filters: { sourceServerIDs: [ids[0] ?? ''] } }),
+        )
+      ).items ?? [];
+    await drs().send(new TagResourceCommand({ resourceArn: server?.arn, tags: { drill: '2026' } }));
+    await drs().send(new UntagResourceCommand({ resourceArn: server?.arn, tagKeys: ['customer'] }));
+    const { tags } = await drs().send(new ListTagsForResourceCommand({ resourceArn: server?.arn }));
+    expect(tags).toEqual({ Name: 'bcbsaz-ora-01', drill: '2026' });
+  });
+
+  it('recovers from the latest snapshot it has when the primary region is down (USING_PREVIOUS_SNAPSHOT)', async () => {
+    const { drs, ids } = await world({ faults: ['region-down:us-east-1'] });
+    await drs().send(new DescribeSourceServersCommand({}));
+    aws.clock.advance(7 * MINUTE);
+    const [server] =
+      (
+        await drs().send(
+          new DescribeSourceServersCommand({ filters: { sourceServerIDs: [ids[0] ?? ''] } }),
+        )
+      ).items ?? [];
+    const { job } = await drs().send(
+      new StartRecoveryCommand({ sourceServers: [{ sourceServerID: ids[0] }] }),
+    );
+    aws.clock.advance(30 * MINUTE);
+    const log = await drs().send(new DescribeJobLogItemsCommand({ jobID: job?.jobID }));
+    expect(server?.dataReplicationInfo).toMatchObject({
+      dataReplicationState: 'DISCONNECTED',
+      lagDuration: 'PT7M',
+    });
+    expect(log.items?.map((e) => e.event)).toContain('USING_PREVIOUS_SNAPSHOT');
+    const launched = aws.estate.truth.find((e) => e.type === 'recovery-launched');
+    expect(launched?.usedPreviousSnapshot).toBe(true);
+  });
+});
+
 describe('faults through the SDK', () => {
+  it('answers 5xx faults with the SDK’s InternalServerException once retries run out', async () => {
+    const { drs } = await world({ faults: ['5xx:1:drs'] });
+    const error = await drs()
+      .send(new DescribeJobsCommand({}))
+      .catch((e: unknown) => e);
+    expect((error as Error).name).toBe('InternalServerError');
+    expect((error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(500);
+  });
+
   it('fails calls to a region that is down within a second while the other region answers', async () => {
     const { credentials } = await world({ faults: ['region-down:us-east-1'] });
     const started = Date.now();
