@@ -107,8 +107,9 @@ export class DrsService implements SimService {
 
   handle(req: SimRequest, operation: string): SimResponse {
     this.estate.settleAll();
-    if (operation.endsWith('TagResource') || operation === 'ListTagsForResource')
+    if (['TagResource', 'UntagResource', 'ListTagsForResource'].includes(operation)) {
       return this.tags(req, operation);
+    }
     const handler = this.handlers[operation];
     if (!handler)
       throw new AwsError(
