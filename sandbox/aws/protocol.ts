@@ -105,3 +105,8 @@ export function isoDuration(ms: number): string {
 export function requestId(): string {
   return crypto.randomUUID();
 }
+
+/** The `Action` of an AWS query-protocol request (EC2, STS): a form-encoded body. */
+export function queryAction(req: SimRequest): string {
+  return new URLSearchParams(req.body).get('Action') ?? '';
+}

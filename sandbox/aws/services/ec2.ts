@@ -2,6 +2,7 @@ import { AwsError } from '../errors.ts';
 import type { Estate, Instance, InstanceState } from '../estate.ts';
 import {
   isoSeconds,
+  queryAction,
   requestId,
   type SimRequest,
   type SimResponse,
@@ -82,7 +83,7 @@ export class Ec2Service implements SimService {
   constructor(private readonly estate: Estate) {}
 
   operationOf(req: SimRequest): string {
-    return new URLSearchParams(req.body).get('Action') ?? '';
+    return queryAction(req);
   }
 
   handle(req: SimRequest, operation: string): SimResponse {

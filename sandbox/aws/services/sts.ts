@@ -1,6 +1,7 @@
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
 import {
+  queryAction,
   requestId,
   type SimRequest,
   type SimResponse,
@@ -18,7 +19,7 @@ export class StsService implements SimService {
   constructor(private readonly estate: Estate) {}
 
   operationOf(req: SimRequest): string {
-    return new URLSearchParams(req.body).get('Action') ?? '';
+    return queryAction(req);
   }
 
   handle(req: SimRequest, operation: string): SimResponse {
