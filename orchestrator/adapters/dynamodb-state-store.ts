@@ -1,0 +1,259 @@
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ResourceInUseException,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  type Execution,
+  ExecutionSchema,
+  type Gate,
+  GateSchema,
+  type JournalEntry,
+  JournalEntrySchema,
+  type StepRecord,
+  StepRecordSchema,
+} from '../domain/execution.ts';
+import {
+  ConcurrentUpdateError,
+  NotFoundError,
+  OperationInProgressError,
+} from '../domain/state-errors.ts';
+import type { StateStore } from '../ports/state-store.ts';
+
+type Item = Record<string, { S: string } | { N: string }>;
+
+const s = (value: string) => ({ S: value });
+const n = (value: number) => ({ N: String(value) });
+
+/**
+ * The state table: `pk`/`sk` strings, documents as JSON in `doc`. Locks and gate answers use
+ * conditional writes (dynalite has no transactions, and none are needed).
+ */
+export class DynamoDbStateStore implements StateStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  /** Creates the table when it does not exist (local runs; deployed tables come from CDK). */
+  async ensureTable(): Promise<void> {
+    try {
+      await this.client.send(
+        new CreateTableCommand({
+          TableName: this.table,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+
+  async acquireLock(
+    customerId: string,
+    executionId: string,
+    now: number,
+    staleAfterMs: number,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: s(`CUSTOMER#${customerId}`),
+            sk: s('LOCK'),
+            executionId: s(executionId),
+            takenAt: n(now),
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR takenAt < :stale OR executionId = :me',
+          ExpressionAttributeValues: { ':stale': n(now - staleAfterMs), ':me': s(executionId) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const held = await this.client.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: { pk: s(`CUSTOMER#${customerId}`), sk: s('LOCK') },
+        }),
+      );
+      throw new OperationInProgressError(
+        customerId,
+        (held.Item?.executionId as { S?: string } | undefined)?.S ?? 'unknown',
+      );
+    }
+  }
+
+  async releaseLock(customerId: string, executionId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: { pk: s(`CUSTOMER#${customerId}`), sk: s('LOCK') },
+          ConditionExpression: 'executionId = :me',
+          ExpressionAttributeValues: { ':me': s(executionId) },
+        }),
+      );
+    } catch (error) {
+      // Someone took over a stale lock: it is theirs now, and not ours to release.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async createExecution(execution: Execution): Promise<void> {
+    try {
+      await this.put(
+        `EXEC#${execution.executionId}`,
+        'META',
+        execution,
+        'attribute_not_exists(pk)',
+        { seq: n(0) },
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConcurrentUpdateError(`Execution ${execution.executionId}`);
+      throw error;
+    }
+  }
+
+  async getExecution(executionId: string): Promise<Execution> {
+    return ExecutionSchema.parse(
+      await this.get(`EXEC#${executionId}`, 'META', `Execution ${executionId}`),
+    );
+  }
+
+  async updateExecution(executionId: string, patch: Partial<Execution>): Promise<void> {
+    const current = await this.getExecution(executionId);
+    await this.put(`EXEC#${executionId}`, 'META', { ...current, ...patch }, 'attribute_exists(pk)');
+  }
+
+  async getSteps(executionId: string): Promise<Map<string, StepRecord>> {
+    const items = await this.query(`EXEC#${executionId}`, 'STEP#');
+    return new Map(items.map((doc) => StepRecordSchema.parse(doc)).map((r) => [r.stepId, r]));
+  }
+
+  async putStep(executionId: string, record: StepRecord): Promise<void> {
+    await this.put(`EXEC#${executionId}`, `STEP#${record.stepId}`, record);
+  }
+
+  async append(executionId: string, entry: Omit<JournalEntry, 'seq'>): Promise<JournalEntry> {
+    const counter = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: s(`EXEC#${executionId}`), sk: s('META') },
+        UpdateExpression: 'ADD seq :one',
+        ExpressionAttributeValues: { ':one': n(1) },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const seq = Number((counter.Attributes?.seq as { N?: string } | undefined)?.N ?? 0);
+    const full = JournalEntrySchema.parse({ ...entry, seq });
+    await this.put(`EXEC#${executionId}`, `JOURNAL#${String(seq).padStart(8, '0')}`, full);
+    return full;
+  }
+
+  async journal(executionId: string): Promise<JournalEntry[]> {
+    return (await this.query(`EXEC#${executionId}`, 'JOURNAL#')).map((doc) =>
+      JournalEntrySchema.parse(doc),
+    );
+  }
+
+  async putGate(gate: Gate): Promise<void> {
+    await this.put(`EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, undefined, {
+      answered: n(gate.answers.length),
+    });
+  }
+
+  async getGate(executionId: string, gateId: string): Promise<Gate> {
+    return GateSchema.parse(
+      await this.get(`EXEC#${executionId}`, `GATE#${gateId}`, `Gate ${gateId}`),
+    );
+  }
+
+  async saveGateAnswer(gate: Gate, answersBefore: number): Promise<void> {
+    try {
+      await this.put(
+        `EXEC#${gate.executionId}`,
+        `GATE#${gate.gateId}`,
+        gate,
+        'answered = :before',
+        { answered: n(gate.answers.length) },
+        { ':before': n(answersBefore) },
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConcurrentUpdateError(`The ${gate.kind}`);
+      throw error;
+    }
+  }
+
+  async openGates(executionId: string): Promise<Gate[]> {
+    return (await this.query(`EXEC#${executionId}`, 'GATE#'))
+      .map((doc) => GateSchema.parse(doc))
+      .filter((g) => g.status === 'open');
+  }
+
+  private async put(
+    pk: string,
+    sk: string,
+    doc: unknown,
+    condition?: string,
+    extra: Item = {},
+    values?: Item,
+  ): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { pk: s(pk), sk: s(sk), doc: s(JSON.stringify(doc)), ...extra },
+        ...(condition ? { ConditionExpression: condition } : {}),
+        ...(values ? { ExpressionAttributeValues: values } : {}),
+      }),
+    );
+  }
+
+  private async get(pk: string, sk: string, what: string): Promise<unknown> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { pk: s(pk), sk: s(sk) },
+        ConsistentRead: true,
+      }),
+    );
+    const doc = (out.Item?.doc as { S?: string } | undefined)?.S;
+    if (!doc) throw new NotFoundError(what);
+    return JSON.parse(doc);
+  }
+
+  private async query(pk: string, prefix: string): Promise<unknown[]> {
+    const docs: unknown[] = [];
+    let start: Record<string, never> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': s(pk), ':prefix': s(prefix) },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) docs.push(JSON.parse((item.doc as { S: string }).S));
+      start = out.LastEvaluatedKey as Record<string, never> | undefined;
+    } while (start);
+    return docs;
+  }
+}

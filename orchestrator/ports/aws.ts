@@ -1,0 +1,155 @@
+import type { DrsSelector } from '../domain/plan.ts';
+
+/**
+ * What the step executors need from AWS, in the domain's words. One adapter per service
+ * implements each, built for one account and region; adapters map SDK errors to domain errors.
+ */
+
+export interface SourceServerView {
+  sourceServerId: string;
+  name: string;
+  /** `CONTINUOUS`, `STALLED`, `DISCONNECTED`, `INITIAL_SYNC`, `STOPPED`… as DRS says it. */
+  replicationState: string;
+  lagSeconds?: number;
+  originInstanceId?: string;
+  originRegion?: string;
+  recoveryInstanceId?: string;
+  direction: 'FAILOVER' | 'FAILBACK';
+}
+
+export interface SnapshotView {
+  snapshotId: string;
+  /** When the data in the snapshot was current (ms since the epoch). */
+  dataAt: number;
+}
+
+export interface JobServerView {
+  sourceServerId: string;
+  status: 'PENDING' | 'IN_PROGRESS' | 'LAUNCHED' | 'FAILED' | 'TERMINATED';
+  recoveryInstanceId?: string;
+}
+
+export interface JobView {
+  jobId: string;
+  status: 'PENDING' | 'STARTED' | 'COMPLETED';
+  servers: JobServerView[];
+  endedAt?: number;
+}
+
+export interface JobEvent {
+  at: number;
+  event: string;
+  sourceServerId?: string;
+  detail?: string;
+}
+
+export interface RecoveryInstanceView {
+  recoveryInstanceId: string;
+  sourceServerId: string;
+  ec2State: string;
+  /** The moment of the data it was launched from (ms). */
+  pointInTime?: number;
+  isDrill: boolean;
+}
+
+export interface DrsPort {
+  findSourceServers(
+    selectors: { name: string; drs: DrsSelector; originInstanceId?: string }[],
+  ): Promise<Map<string, SourceServerView>>;
+  listSourceServers(): Promise<SourceServerView[]>;
+  latestSnapshot(sourceServerId: string): Promise<SnapshotView | undefined>;
+  prepareLaunch(
+    sourceServerId: string,
+    options: { launchIntoInstanceId?: string; postLaunch: boolean; copyPrivateIp: boolean },
+  ): Promise<void>;
+  startRecovery(
+    sourceServerIds: string[],
+    isDrill: boolean,
+    tags: Record<string, string>,
+  ): Promise<string>;
+  describeJob(jobId: string): Promise<JobView>;
+  jobEvents(jobId: string): Promise<JobEvent[]>;
+  recoveryInstances(sourceServerIds: string[]): Promise<RecoveryInstanceView[]>;
+  reverseReplication(recoveryInstanceId: string): Promise<string>;
+  terminateRecoveryInstances(recoveryInstanceIds: string[]): Promise<string>;
+  activeJobCount(): Promise<{ jobs: number; servers: number }>;
+}
+
+export interface InstanceView {
+  instanceId: string;
+  state: string;
+  privateIp?: string;
+  statusOk: boolean;
+  tags: Record<string, string>;
+}
+
+export interface Ec2Port {
+  describe(instanceIds: string[]): Promise<InstanceView[]>;
+  stop(instanceIds: string[]): Promise<void>;
+}
+
+export interface DnsChangeRequest {
+  zoneId: string;
+  name: string;
+  type: 'A' | 'CNAME';
+  ttl: number;
+  value: string;
+}
+
+export interface DnsPort {
+  upsert(zoneId: string, changes: DnsChangeRequest[]): Promise<string>;
+  /** `INSYNC` once the change has propagated; the time it did, when known. */
+  changeStatus(changeId: string): Promise<{ status: 'PENDING' | 'INSYNC'; at?: number }>;
+  zoneExists(zoneId: string): Promise<boolean>;
+}
+
+export interface CommandResult {
+  instanceId: string;
+  status:
+    | 'Pending'
+    | 'InProgress'
+    | 'Success'
+    | 'Failed'
+    | 'TimedOut'
+    | 'Cancelled'
+    | 'Undeliverable';
+  output?: string;
+  endedAt?: number;
+}
+
+export interface SsmPort {
+  onlineInstances(instanceIds: string[]): Promise<Set<string>>;
+  sendCommand(
+    document: string,
+    instanceIds: string[],
+    parameters: Record<string, string[]>,
+    timeoutSeconds: number,
+  ): Promise<string>;
+  commandResults(commandId: string, instanceIds: string[]): Promise<CommandResult[]>;
+}
+
+export interface HookPort {
+  invokeLambda(
+    functionName: string,
+    payload: Record<string, unknown>,
+  ): Promise<{ ok: boolean; detail: string }>;
+  deployStack(
+    stackName: string,
+    templateUrl: string | undefined,
+    parameters: Record<string, string>,
+  ): Promise<void>;
+  deleteStack(stackName: string): Promise<void>;
+  stackStatus(stackName: string): Promise<{ done: boolean; ok: boolean; detail: string }>;
+}
+
+/** The services of one account in one region. */
+export interface RegionServices {
+  drs: DrsPort;
+  ec2: Ec2Port;
+  dns: DnsPort;
+  ssm: SsmPort;
+  hooks: HookPort;
+}
+
+/** Clients for a customer's workload account, per region, through its assumed role. */
+export type ServicesFor = (region: string) => RegionServices;

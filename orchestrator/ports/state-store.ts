@@ -1,0 +1,30 @@
+import type { Execution, Gate, JournalEntry, StepRecord } from '../domain/execution.ts';
+
+/** Lifeboat's state: one table, every region (a global table when deployed). */
+export interface StateStore {
+  /** One active operation per customer; a lock older than `staleAfterMs` may be taken over. */
+  acquireLock(
+    customerId: string,
+    executionId: string,
+    now: number,
+    staleAfterMs: number,
+  ): Promise<void>;
+  releaseLock(customerId: string, executionId: string): Promise<void>;
+  createExecution(execution: Execution): Promise<void>;
+  getExecution(executionId: string): Promise<Execution>;
+  updateExecution(
+    executionId: string,
+    patch: Partial<
+      Pick<Execution, 'status' | 'endedAt' | 'excluded' | 'pauseRequested' | 'abortRequested'>
+    >,
+  ): Promise<void>;
+  getSteps(executionId: string): Promise<Map<string, StepRecord>>;
+  putStep(executionId: string, record: StepRecord): Promise<void>;
+  append(executionId: string, entry: Omit<JournalEntry, 'seq'>): Promise<JournalEntry>;
+  journal(executionId: string): Promise<JournalEntry[]>;
+  putGate(gate: Gate): Promise<void>;
+  getGate(executionId: string, gateId: string): Promise<Gate>;
+  /** Saves an answered gate only if nobody answered it meanwhile (two clicks give one decision). */
+  saveGateAnswer(gate: Gate, answersBefore: number): Promise<void>;
+  openGates(executionId: string): Promise<Gate[]>;
+}
