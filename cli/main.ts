@@ -4,6 +4,7 @@ import { FAULT_SYNTAX } from '../sandbox/aws/faults.ts';
 import { type Io, processIo, UsageError } from './io.ts';
 import { showPlan } from './plan-show.ts';
 import { validatePlans } from './plan-validate.ts';
+import { runOperation } from './run.ts';
 import { runSandbox } from './sandbox.ts';
 import { runSim } from './sim.ts';
 
@@ -17,6 +18,10 @@ Usage:
                                         the local AWS (DRS, EC2, Route 53, SSM, STS, DynamoDB);
                                         prints its endpoints as JSON, serves until interrupted.
                                         Faults: ${FAULT_SYNTAX}
+  lifeboat run <drill|bubble-drill|failover|failback> <customer> [--speed N] [--seed S]
+      [--fault F]... [--approve-as U]... [--sign-off-as U] [--requested-by U]
+      [--on-failure retry|continue|abort] [--since TIME] [--reason TEXT] [--report-dir D] [--json]
+                                        the real state machine and handlers on the local AWS
   lifeboat sandbox                      what \`npm start\` runs: the bcbsaz drill, on one machine
   lifeboat help                         this text`;
 
@@ -34,6 +39,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         seed: { type: 'string' },
         port: { type: 'string' },
         fault: { type: 'string', multiple: true },
+        'approve-as': { type: 'string', multiple: true },
+        'sign-off-as': { type: 'string' },
+        'requested-by': { type: 'string' },
+        'on-failure': { type: 'string' },
+        since: { type: 'string' },
+        reason: { type: 'string' },
+        'report-dir': { type: 'string' },
       },
     });
     const [command, sub, ...rest] = positionals;
@@ -50,6 +62,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (command === 'sandbox') return await runSandbox(io);
     if (command === 'sim') return await runSim(values, io);
+    if (command === 'run')
+      return await runOperation([sub ?? '', ...rest].filter(Boolean), values, io);
     throw new UsageError(`Unknown command "${positionals.join(' ')}".`);
   } catch (error) {
     if (

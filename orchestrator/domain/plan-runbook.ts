@@ -138,6 +138,9 @@ class Context {
         checks,
         advisory: incident ? ['primary-reachable', 'replication-lag'] : [],
         servers: this.allServers(active),
+        peerInstances: this.allServers(active === 'recovery' ? 'primary' : 'recovery').map(
+          (s) => s.launchInto ?? '',
+        ),
         rpoSeconds: this.plan.targets.rpo,
         zones,
       },
@@ -241,7 +244,10 @@ class Context {
         phase,
         region: primary,
         bestEffort: false,
-        timeoutSeconds: this.plan.replicationTimeout,
+        timeoutSeconds: Math.max(
+          this.plan.replicationTimeout,
+          this.settings.failbackReplicationTimeout,
+        ),
         direction: 'to-primary',
         servers: this.allServers('primary'),
         maxLagSeconds: 0,

@@ -64,6 +64,8 @@ export const PreflightStepSchema = z.strictObject({
   /** Checks whose failure is reported but does not block (the primary in a real incident). */
   advisory: z.array(PreflightCheckSchema),
   servers: z.array(ServerRefSchema),
+  /** Instances on the other side: the primary's sources, probed to see whether the primary answers. */
+  peerInstances: z.array(z.string()),
   rpoSeconds: z.number(),
   zones: z.array(z.string()),
 });

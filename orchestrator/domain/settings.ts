@@ -35,6 +35,8 @@ export const RunbookSettingsSchema = z.strictObject({
   incidentReplicationWait: DurationSchema.prefault('10m'),
   dnsTimeout: DurationSchema.prefault('10m'),
   reverseReplicationTimeout: DurationSchema.prefault('30m'),
+  /** Replication back to the primary starts with a full sync of every disk: it may take hours. */
+  failbackReplicationTimeout: DurationSchema.prefault('6h'),
   cleanupTimeout: DurationSchema.prefault('30m'),
   reportTimeout: DurationSchema.prefault('5m'),
 });

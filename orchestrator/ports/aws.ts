@@ -81,6 +81,8 @@ export interface InstanceView {
   privateIp?: string;
   statusOk: boolean;
   tags: Record<string, string>;
+  /** When it last started (EC2 LaunchTime), ms. */
+  launchedAt?: number;
 }
 
 export interface Ec2Port {

@@ -8,8 +8,10 @@ import { Estate } from './estate.ts';
 import { type Fault, FaultSet, FaultSyntaxError, formatFault, parseFault } from './faults.ts';
 import { json, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
 import { SeededRandom } from './random.ts';
+import { CloudFormationService } from './services/cloudformation.ts';
 import { DrsService } from './services/drs.ts';
 import { Ec2Service } from './services/ec2.ts';
+import { LambdaService } from './services/lambda.ts';
 import { Route53Service } from './services/route53.ts';
 import { SsmService } from './services/ssm.ts';
 import { StsService } from './services/sts.ts';
@@ -37,6 +39,8 @@ export interface Endpoints {
   route53: string;
   ssm: string;
   sts: string;
+  lambda: string;
+  cloudformation: string;
   dynamodb: string;
 }
 
@@ -76,6 +80,8 @@ export class LocalAws {
       new Ec2Service(this.estate),
       new Route53Service(this.estate),
       new SsmService(this.estate),
+      new LambdaService(this.estate),
+      new CloudFormationService(this.estate),
     ];
     for (const service of services) {
       this.services.set(service.signingName, service);
@@ -115,7 +121,16 @@ export class LocalAws {
 
   get endpoints(): Endpoints {
     const url = this.baseUrl;
-    return { drs: url, ec2: url, route53: url, ssm: url, sts: url, dynamodb: this.dynamoUrl };
+    return {
+      drs: url,
+      ec2: url,
+      route53: url,
+      ssm: url,
+      sts: url,
+      lambda: url,
+      cloudformation: url,
+      dynamodb: this.dynamoUrl,
+    };
   }
 
   get controlUrl(): string {
@@ -131,6 +146,8 @@ export class LocalAws {
       AWS_ENDPOINT_URL_ROUTE_53: e.route53,
       AWS_ENDPOINT_URL_SSM: e.ssm,
       AWS_ENDPOINT_URL_STS: e.sts,
+      AWS_ENDPOINT_URL_LAMBDA: e.lambda,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: e.cloudformation,
       AWS_ENDPOINT_URL_DYNAMODB: e.dynamodb,
     };
   }

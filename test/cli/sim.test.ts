@@ -43,9 +43,11 @@ describe('lifeboat sim', () => {
     );
     // Assess
     expect(Object.keys(endpoints).sort()).toEqual([
+      'cloudformation',
       'drs',
       'dynamodb',
       'ec2',
+      'lambda',
       'route53',
       'ssm',
       'sts',

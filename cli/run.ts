@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
+import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
+import { type Operation, OperationSchema, type Plan } from '../orchestrator/domain/plan.ts';
+import { planRunbook } from '../orchestrator/domain/plan-runbook.ts';
+import type { Report } from '../orchestrator/domain/report.ts';
+import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
+import { LocalAws } from '../sandbox/aws/local-aws.ts';
+import { type GateAnswers, LOCAL_TABLE, LocalOrchestrator } from '../sandbox/orchestrator.ts';
+import { CUSTOMERS_DIR, type Io, ROOT, UsageError } from './io.ts';
+
+export interface RunOptions {
+  speed?: string;
+  seed?: string;
+  fault?: string[];
+  'approve-as'?: string[];
+  'sign-off-as'?: string;
+  'requested-by'?: string;
+  'on-failure'?: string;
+  since?: string;
+  reason?: string;
+  'report-dir'?: string;
+  json?: boolean;
+}
+
+/** Defaults: the requester is the plan's first requester; approvers are the first approvers who are not the requester. */
+export function defaultAnswers(
+  plan: Plan,
+  operation: ReturnType<typeof OperationSchema.parse>,
+  requestedBy: string,
+  options: RunOptions,
+): GateAnswers {
+  const required = plan.access.approvals[planRunbook(plan, operation).operation];
+  const approvers = plan.access.approvers.filter((p) => p !== requestedBy);
+  const onFailure = options['on-failure'] ?? 'abort';
+  if (!['retry', 'continue', 'abort'].includes(onFailure))
+    throw new UsageError(`--on-failure must be retry, continue or abort, not "${onFailure}".`);
+  return {
+    approveAs: options['approve-as'] ?? approvers.slice(0, required),
+    signOffAs: options['sign-off-as'] ?? plan.access.signOff[0] ?? '',
+    manualAs: requestedBy,
+    onFailure: onFailure as GateAnswers['onFailure'],
+  };
+}
+
+/** `lifeboat run <operation> <customer>`: the real state machine and handlers on the local AWS. */
+export async function runOperation(args: string[], options: RunOptions, io: Io): Promise<number> {
+  const [operationText, customerId, ...extra] = args;
+  const operation = OperationSchema.safeParse(operationText);
+  if (!operation.success || !customerId || extra.length > 0) {
+    throw new UsageError(
+      `lifeboat run takes an operation (${OperationSchema.options.join(', ')}) and a customer, like: lifeboat run drill bcbsaz`,
+    );
+  }
+  const since = options.since ? Date.parse(options.since) : undefined;
+  if (options.since && Number.isNaN(since))
+    throw new UsageError(
+      `--since must be a time like 2026-11-22T03:00:00Z, not "${options.since}".`,
+    );
+  const say = (line: string) => (options.json ? io.err(line) : io.out(line));
+  const { summary } = await runLocally({
+    customerId,
+    operation: operation.data,
+    options,
+    ...(since ? { since } : {}),
+    onLine: say,
+  });
+  if (options.json) io.out(JSON.stringify(summary));
+  else
+    io.out(
+      `\n${summary.outcome}: RTO ${summary.rto.seconds ?? '-'}s (target ${summary.rto.target}s, ${summary.rto.met ? 'met' : 'NOT met'}), RPO ${summary.rpo.seconds ?? '-'}s (target ${summary.rpo.target}s, ${summary.rpo.met ? 'met' : 'NOT met'})\nReport: ${Object.values(summary.reportFiles).join(', ')}`,
+    );
+  return String(summary.outcome).startsWith('succeeded') ? 0 : 1;
+}
+
+export interface LocalRun {
+  customerId: string;
+  operation: Operation;
+  options: RunOptions;
+  since?: number;
+  /** Where plans come from. @default config/customers */
+  plansDir?: string;
+  onLine(line: string): void;
+}
+
+/** Runs one operation on a fresh local AWS; returns the summary and the (stopped) local AWS, whose ground truth stays readable. */
+export async function runLocally(
+  run: LocalRun,
+): Promise<{ summary: RunSummary; aws: LocalAws; executionId: string }> {
+  const { options } = run;
+  const source = new FilePlanSource(run.plansDir ?? CUSTOMERS_DIR);
+  const { plan } = await source.loadPlan(run.customerId);
+  const plans = await Promise.all(
+    (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
+  );
+  const requestedBy =
+    options['requested-by'] ??
+    plan.access.requesters.find((p) => !p.startsWith('S')) ??
+    plan.access.requesters[0] ??
+    'U0LOCAL';
+  const answers = defaultAnswers(plan, run.operation, requestedBy, options);
+  let aws: LocalAws;
+  try {
+    aws = new LocalAws({
+      plans,
+      speed: options.speed ? Number(options.speed) : 0,
+      seed: Number(options.seed ?? 1),
+      faults: options.fault ?? [],
+    });
+  } catch (error) {
+    if (error instanceof FaultSyntaxError) throw new UsageError(error.message);
+    throw error;
+  }
+  await aws.start();
+  const reportDir = options['report-dir'] ?? join(ROOT, 'reports');
+  const orchestrator = new LocalOrchestrator({
+    aws,
+    root: ROOT,
+    plansDir: run.plansDir ?? CUSTOMERS_DIR,
+    reportDir,
+    time: options.speed ? 'paced' : 'stepped',
+    answers,
+    onEvent: run.onLine,
+  });
+  const executionId = `${run.operation}-${run.customerId}-${aws.clock.now()}`;
+  const store = new DynamoDbStateStore(
+    new DynamoDBClient({
+      region: 'us-east-2',
+      endpoint: aws.endpoints.dynamodb,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    LOCAL_TABLE,
+  );
+  let seen = 0;
+  const follow = async () => {
+    const entries = await store.journal(executionId).catch(() => []);
+    for (const entry of entries.slice(seen))
+      run.onLine(`${new Date(entry.at).toISOString().slice(11, 19)}  ${entry.message}`);
+    seen = Math.max(seen, entries.length);
+  };
+  const tail = setInterval(() => void follow(), 200);
+  try {
+    const final = (await orchestrator.run({
+      customerId: run.customerId,
+      operation: run.operation,
+      requestedBy,
+      executionName: executionId,
+      ...(options.reason ? { reason: options.reason } : {}),
+      ...(run.since ? { disruptionAt: run.since } : {}),
+    })) as { result?: { reportFiles?: Record<string, string> } };
+    clearInterval(tail);
+    await follow();
+    return {
+      summary: await summarize(store, executionId, final.result?.reportFiles ?? {}),
+      aws,
+      executionId,
+    };
+  } finally {
+    clearInterval(tail);
+    await aws.stop();
+  }
+}
+
+export type RunSummary = Awaited<ReturnType<typeof summarize>>;
+
+/** The `--json` line: the report's figures and where its files are. */
+async function summarize(
+  store: DynamoDbStateStore,
+  executionId: string,
+  reportFiles: Record<string, string>,
+) {
+  const execution = await store.getExecution(executionId);
+  const jsonFile = reportFiles.json;
+  if (!jsonFile) throw new Error(`Run ${executionId} ended (${execution.status}) without a report`);
+  const report = JSON.parse(await readFile(jsonFile, 'utf8')) as Report;
+  return {
+    executionId,
+    outcome: report.outcome,
+    rto: report.rto,
+    rpo: report.rpo,
+    waves: report.waves,
+    reportFiles,
+  };
+}

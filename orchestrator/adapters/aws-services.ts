@@ -1,0 +1,122 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DrsClient } from '@aws-sdk/client-drs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { RegionServices, ServicesFor } from '../ports/aws.ts';
+import { DrsAdapter } from './drs-adapter.ts';
+import { Ec2Adapter } from './ec2-adapter.ts';
+import { HooksAdapter } from './hooks-adapter.ts';
+import { Route53Adapter } from './route53-adapter.ts';
+import { SsmAdapter } from './ssm-adapter.ts';
+
+export interface AccountServicesOptions {
+  /** The customer's workload account. */
+  account: string;
+  /** The role Lifeboat assumes in it. */
+  roleName: string;
+  externalId: string;
+  sessionName: string;
+  /** Lifeboat's own credentials. @default the Node provider chain (the Lambda's role) */
+  toolingCredentials?: AwsCredentialIdentityProvider;
+  /** One endpoint for every service. @default the SDK's, or `AWS_ENDPOINT_URL_<SERVICE>` */
+  endpoint?: string;
+  /** Attempts per call, standard retry mode. @default 3 */
+  maxAttempts?: number;
+}
+
+/** Renew credentials this long before they expire, as the SDK does. */
+const REFRESH_MS = 5 * 60_000;
+/** A region that does not accept a connection within this is treated as gone. */
+const CONNECTION_TIMEOUT_MS = 3_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+/** Lambda hooks run synchronously, for up to Lambda's 15 minutes. */
+const INVOKE_TIMEOUT_MS = 15 * 60_000 + 30_000;
+
+/**
+ * The adapters for a customer's account, per region, through its role (assumed with its external
+ * id, with STS in that region so a lost region does not take the others with it). Clients and
+ * credentials are built once per region.
+ */
+export function servicesForAccount(options: AccountServicesOptions): ServicesFor {
+  const built = new Map<string, RegionServices>();
+  return (region) => {
+    const known = built.get(region);
+    if (known) return known;
+    const services = buildServices(options, region);
+    built.set(region, services);
+    return services;
+  };
+}
+
+function buildServices(options: AccountServicesOptions, region: string): RegionServices {
+  const base = clientConfig(options, region, REQUEST_TIMEOUT_MS);
+  const config = { ...base, credentials: assumeRole(options, region, base) };
+  const invoking = { ...config, requestHandler: requestHandlerOptions(INVOKE_TIMEOUT_MS) };
+  return {
+    drs: new DrsAdapter(new DrsClient(config), region),
+    ec2: new Ec2Adapter(new EC2Client(config), region),
+    dns: new Route53Adapter(new Route53Client(config), region),
+    ssm: new SsmAdapter(new SSMClient(config), region),
+    hooks: new HooksAdapter(new LambdaClient(invoking), new CloudFormationClient(config), region),
+  };
+}
+
+function clientConfig(options: AccountServicesOptions, region: string, requestTimeout: number) {
+  return {
+    region,
+    maxAttempts: options.maxAttempts ?? 3,
+    retryMode: 'standard',
+    requestHandler: requestHandlerOptions(requestTimeout),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  };
+}
+
+function requestHandlerOptions(requestTimeout: number) {
+  return { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout };
+}
+
+function assumeRole(
+  options: AccountServicesOptions,
+  region: string,
+  stsConfig: ReturnType<typeof clientConfig>,
+): AwsCredentialIdentityProvider {
+  return shareCredentials(
+    fromTemporaryCredentials({
+      params: {
+        RoleArn: `arn:aws:iam::${options.account}:role/${options.roleName}`,
+        RoleSessionName: options.sessionName,
+        ExternalId: options.externalId,
+      },
+      ...(options.toolingCredentials ? { masterCredentials: options.toolingCredentials } : {}),
+      clientConfig: { ...stsConfig, region },
+    }),
+  );
+}
+
+/** One AssumeRole for all the region's clients (each would otherwise assume the role itself). */
+function shareCredentials(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let held: AwsCredentialIdentity | undefined;
+  let pending: Promise<AwsCredentialIdentity> | undefined;
+  return async () => {
+    if (held && !expiresSoon(held)) return held;
+    pending ??= provider()
+      .then((identity) => {
+        held = identity;
+        return identity;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+}
+
+function expiresSoon(identity: AwsCredentialIdentity): boolean {
+  return (
+    identity.expiration !== undefined && identity.expiration.getTime() - Date.now() < REFRESH_MS
+  );
+}

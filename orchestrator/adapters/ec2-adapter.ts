@@ -1,0 +1,78 @@
+import {
+  type EC2Client,
+  type Instance,
+  paginateDescribeInstanceStatus,
+  paginateDescribeInstances,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { Ec2Port, InstanceView } from '../ports/aws.ts';
+import { collectPages } from './collect-pages.ts';
+import { type AwsCaller, awsCaller } from './map-aws-error.ts';
+
+/** EC2 instances in one account and region. */
+export class Ec2Adapter implements Ec2Port {
+  private readonly call: AwsCaller;
+
+  constructor(
+    private readonly client: EC2Client,
+    readonly region: string,
+  ) {
+    this.call = awsCaller({ service: 'ec2', region });
+  }
+
+  /** The instances with their status checks: `statusOk` only when instance and system say `ok`. */
+  async describe(instanceIds: string[]): Promise<InstanceView[]> {
+    // An empty list would describe every instance in the region.
+    if (instanceIds.length === 0) return [];
+    const [instances, healthy] = await Promise.all([
+      this.describeInstances(instanceIds),
+      this.healthyInstances(instanceIds),
+    ]);
+    return instances.map((instance) => toInstanceView(instance, healthy));
+  }
+
+  async stop(instanceIds: string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
+    await this.call('StopInstances', () =>
+      this.client.send(new StopInstancesCommand({ InstanceIds: instanceIds })),
+    );
+  }
+
+  private describeInstances(instanceIds: string[]): Promise<Instance[]> {
+    return this.call('DescribeInstances', () =>
+      collectPages(
+        paginateDescribeInstances({ client: this.client }, { InstanceIds: instanceIds }),
+        (page) => page.Reservations?.flatMap((r) => r.Instances ?? []),
+      ),
+    );
+  }
+
+  private async healthyInstances(instanceIds: string[]): Promise<Set<string>> {
+    const statuses = await this.call('DescribeInstanceStatus', () =>
+      collectPages(
+        paginateDescribeInstanceStatus(
+          { client: this.client },
+          { InstanceIds: instanceIds, IncludeAllInstances: true },
+        ),
+        (page) => page.InstanceStatuses,
+      ),
+    );
+    return new Set(
+      statuses
+        .filter((s) => s.InstanceStatus?.Status === 'ok' && s.SystemStatus?.Status === 'ok')
+        .map((s) => s.InstanceId ?? ''),
+    );
+  }
+}
+
+function toInstanceView(instance: Instance, healthy: Set<string>): InstanceView {
+  const instanceId = instance.InstanceId ?? '';
+  return {
+    instanceId,
+    state: instance.State?.Name ?? 'unknown',
+    statusOk: healthy.has(instanceId),
+    tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    ...(instance.PrivateIpAddress ? { privateIp: instance.PrivateIpAddress } : {}),
+    ...(instance.LaunchTime ? { launchedAt: instance.LaunchTime.getTime() } : {}),
+  };
+}

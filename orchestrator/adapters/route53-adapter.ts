@@ -1,0 +1,72 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  GetHostedZoneCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { LifeboatError } from '../domain/errors.ts';
+import type { DnsChangeRequest, DnsPort } from '../ports/aws.ts';
+import { type AwsCaller, awsCaller, incompleteAnswer, isAwsCode } from './map-aws-error.ts';
+
+/** Route 53 (a global service) through one account's role. */
+export class Route53Adapter implements DnsPort {
+  private readonly call: AwsCaller;
+
+  constructor(
+    private readonly client: Route53Client,
+    readonly region: string,
+  ) {
+    this.call = awsCaller({ service: 'route53', region });
+  }
+
+  /** One batch: Route 53 applies all the changes or none. Answers the change id. */
+  async upsert(zoneId: string, changes: DnsChangeRequest[]): Promise<string> {
+    const stray = changes.find((change) => change.zoneId !== zoneId);
+    if (stray)
+      throw new LifeboatError(
+        `The change to ${stray.name} is for zone ${stray.zoneId}, not ${zoneId}; send one batch per zone.`,
+      );
+    const { ChangeInfo } = await this.call('ChangeResourceRecordSets', () =>
+      this.client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          ChangeBatch: {
+            Comment: 'Lifeboat',
+            Changes: changes.map((change) => ({
+              Action: 'UPSERT',
+              ResourceRecordSet: {
+                Name: change.name,
+                Type: change.type,
+                TTL: change.ttl,
+                ResourceRecords: [{ Value: change.value }],
+              },
+            })),
+          },
+        }),
+      ),
+    );
+    if (!ChangeInfo?.Id)
+      throw incompleteAnswer('route53', 'ChangeResourceRecordSets', 'ChangeInfo.Id');
+    return ChangeInfo.Id.replace(/^\/change\//, '');
+  }
+
+  /** Route 53 does not say when a change went INSYNC (SubmittedAt is when it was sent): no `at`. */
+  async changeStatus(changeId: string): Promise<{ status: 'PENDING' | 'INSYNC'; at?: number }> {
+    const { ChangeInfo } = await this.call('GetChange', () =>
+      this.client.send(new GetChangeCommand({ Id: changeId })),
+    );
+    return { status: ChangeInfo?.Status === 'INSYNC' ? 'INSYNC' : 'PENDING' };
+  }
+
+  async zoneExists(zoneId: string): Promise<boolean> {
+    try {
+      await this.call('GetHostedZone', () =>
+        this.client.send(new GetHostedZoneCommand({ Id: zoneId })),
+      );
+      return true;
+    } catch (error) {
+      if (isAwsCode(error, 'NoSuchHostedZone')) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { servicesForAccount } from '../adapters/aws-services.ts';
+import { FilePlanSource, readSettingsFile } from '../adapters/config-files.ts';
+import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
+import type { Plan } from '../domain/plan.ts';
+import type { ServicesFor } from '../ports/aws.ts';
+import { writeRunReport } from '../report/run-report.ts';
+import { Engine } from '../run/engine.ts';
+
+/** Every task Lambda's environment, checked once per cold start (and at synth time by infra). */
+export const HandlerEnvSchema = z.object({
+  STATE_TABLE: z.string().min(1),
+  PLANS_DIR: z.string().min(1),
+  SETTINGS_FILE: z.string().min(1),
+  REPORT_DIR: z.string().min(1),
+  /** Where virtual time comes from in the local sandbox; unset in AWS, where time is real. */
+  LIFEBOAT_CLOCK_URL: z.url().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+});
+export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
+
+interface Wired {
+  key: string;
+  env: HandlerEnv;
+  store: DynamoDbStateStore;
+  plans: FilePlanSource;
+  services: Map<string, ServicesFor>;
+}
+
+let wired: Wired | undefined;
+
+/** Built once per cold start; in one local process, again when the environment points elsewhere. */
+function wire(): Wired {
+  const key = JSON.stringify(
+    Object.entries(process.env)
+      .filter(([k]) => k.startsWith('AWS_ENDPOINT_URL') || k in HandlerEnvSchema.shape)
+      .sort(),
+  );
+  if (wired?.key === key) return wired;
+  const env = HandlerEnvSchema.parse(process.env);
+  const store = new DynamoDbStateStore(
+    new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
+    env.STATE_TABLE,
+  );
+  wired = { key, env, store, plans: new FilePlanSource(env.PLANS_DIR), services: new Map() };
+  return wired;
+}
+
+/** Virtual time in the sandbox (the simulators' clock), real time in AWS. */
+async function clock(env: HandlerEnv): Promise<() => number> {
+  if (!env.LIFEBOAT_CLOCK_URL) return Date.now;
+  const { now, speed } = (await (await fetch(env.LIFEBOAT_CLOCK_URL)).json()) as {
+    now: string;
+    speed: number;
+  };
+  const base = Date.parse(now);
+  const realBase = Date.now();
+  return () => Math.floor(base + (Date.now() - realBase) * speed);
+}
+
+/** The engine for one invocation: clients and tables are built once per cold start. */
+export async function engine(): Promise<Engine> {
+  const w = wire();
+  const now = await clock(w.env);
+  const settings = await readSettingsFile(w.env.SETTINGS_FILE);
+  return new Engine({
+    store: w.store,
+    plans: w.plans,
+    settings,
+    now,
+    newId: () => randomUUID(),
+    servicesFor: (plan: Plan) => {
+      const cached = w.services.get(plan.customer.id);
+      if (cached) return cached;
+      const services = servicesForAccount({
+        account: plan.account.id,
+        roleName: plan.account.roleName,
+        externalId: plan.account.externalId,
+        sessionName: 'lifeboat',
+      });
+      w.services.set(plan.customer.id, services);
+      return services;
+    },
+    writeReport: async (execution) => {
+      const { plan } = await w.plans.loadPlan(execution.customerId);
+      return writeRunReport({
+        execution,
+        store: w.store,
+        customerName: plan.customer.name,
+        now: now(),
+        dir: w.env.REPORT_DIR,
+      });
+    },
+  });
+}

@@ -1,0 +1,472 @@
+import {
+  answerGate,
+  EXECUTION_SCHEMA_VERSION,
+  type Execution,
+  type Gate,
+  type GateDecision,
+  type GateKind,
+  nextStep,
+  type StepRecord,
+} from '../domain/execution.ts';
+import type { Operation } from '../domain/plan.ts';
+import { planRunbook } from '../domain/plan-runbook.ts';
+import type { Step, StepKind, StepOf } from '../domain/runbook.ts';
+import type { RunbookSettings } from '../domain/settings.ts';
+import type { ServicesFor } from '../ports/aws.ts';
+import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
+import type { StateStore } from '../ports/state-store.ts';
+import type { Progress, StepContext } from '../steps/context.ts';
+import { advanceStep } from '../steps/run-step.ts';
+
+export interface EngineDeps {
+  store: StateStore;
+  plans: PlanSource;
+  settings: RunbookSettings;
+  /** The customer's AWS services, through its workload account's role. */
+  servicesFor(plan: LoadedPlan['plan']): ServicesFor;
+  now(): number;
+  /** Writes the report of a finished run; returns where it went. */
+  writeReport(execution: Execution): Promise<Record<string, string>>;
+  newId(): string;
+}
+
+export interface StartRequest {
+  customerId: string;
+  operation: Operation;
+  requestedBy: string;
+  reason?: string;
+  disruptionAt?: number;
+  executionId?: string;
+}
+
+/** What the state machine routes on after each step. */
+export type Next =
+  | { kind: 'finish'; outcome: 'succeeded' | 'aborted' }
+  | { kind: 'pause'; stepId: string; timeoutSeconds: number }
+  | { kind: StepKind; stepId: string; timeoutSeconds: number };
+
+const LOCK_STALE_MS = 24 * 3600_000;
+
+/**
+ * The run, step by step, as the state machine drives it: every decision is TypeScript here and
+ * in the domain; the state machine only routes on what these functions return.
+ */
+export class Engine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  async prepare(request: StartRequest): Promise<{ executionId: string }> {
+    const { plan, revision } = await this.deps.plans.loadPlan(request.customerId);
+    const runbook = planRunbook(plan, request.operation, this.deps.settings);
+    const executionId = request.executionId ?? this.deps.newId();
+    const now = this.deps.now();
+    await this.deps.store.acquireLock(plan.customer.id, executionId, now, LOCK_STALE_MS);
+    const execution: Execution = {
+      schemaVersion: EXECUTION_SCHEMA_VERSION,
+      executionId,
+      customerId: plan.customer.id,
+      operation: runbook.operation,
+      planRevision: revision,
+      requestedBy: request.requestedBy,
+      ...(request.reason ? { reason: request.reason } : {}),
+      ...(request.disruptionAt ? { disruptionAt: request.disruptionAt } : {}),
+      status: 'running',
+      startedAt: now,
+      excluded: [],
+      pauseRequested: false,
+      abortRequested: false,
+      runbook,
+    };
+    await this.deps.store.createExecution(execution);
+    await this.journal(
+      executionId,
+      'execution-started',
+      `${request.requestedBy} requested ${runbook.operation} of ${plan.customer.name}`,
+      { operation: runbook.operation, requestedBy: request.requestedBy },
+    );
+    return { executionId };
+  }
+
+  async next(executionId: string): Promise<Next> {
+    const execution = await this.deps.store.getExecution(executionId);
+    if (execution.abortRequested) return { kind: 'finish', outcome: 'aborted' };
+    const found = nextStep(execution.runbook, await this.deps.store.getSteps(executionId));
+    if (!found) return { kind: 'finish', outcome: 'succeeded' };
+    if (execution.pauseRequested)
+      return { kind: 'pause', stepId: found.step.id, timeoutSeconds: 7 * 86_400 };
+    return {
+      kind: found.step.kind,
+      stepId: found.step.id,
+      timeoutSeconds: found.step.timeoutSeconds,
+    };
+  }
+
+  /** Starts a step, or restarts it after a retry or continue decision, keeping what worked. */
+  async startStep(executionId: string, stepId: string): Promise<Progress> {
+    const { execution, step, record } = await this.load(executionId, stepId);
+    if (step.kind === 'report') return this.report(execution, step);
+    const ctx = await this.context(execution, step);
+    if (record?.status !== 'running') {
+      await this.journal(
+        executionId,
+        'step-started',
+        step.title,
+        { kind: step.kind, title: step.title, phase: step.phase },
+        stepId,
+      );
+    }
+    const progress = await advanceStep(ctx, step, undefined, record?.progress);
+    return this.save(execution, step, progress, record);
+  }
+
+  async pollStep(executionId: string, stepId: string): Promise<Progress> {
+    const { execution, step, record } = await this.load(executionId, stepId);
+    const progress = await advanceStep(
+      await this.context(execution, step),
+      step,
+      record?.progress ?? {},
+    );
+    return this.save(execution, step, progress, record);
+  }
+
+  /** Records an error the state machine caught after its retries: the step fails, people decide. */
+  async failStep(executionId: string, stepId: string, error: string): Promise<Progress> {
+    const { execution, step, record } = await this.load(executionId, stepId);
+    return this.save(
+      execution,
+      step,
+      { status: 'failed', waitSeconds: 0, state: record?.progress ?? {}, message: error },
+      record,
+    );
+  }
+
+  /** Opens a gate: the gate step itself, a decision after a failure, or a pause. Keeps the task token server-side. */
+  async openGate(
+    executionId: string,
+    stepId: string,
+    kind: 'step' | 'decision' | 'pause',
+    taskToken: string,
+  ): Promise<Gate> {
+    const { execution, step, record } = await this.load(executionId, stepId);
+    const now = this.deps.now();
+    const plan = (await this.deps.plans.loadPlan(execution.customerId)).plan;
+    let gate: Gate;
+    const base = {
+      executionId,
+      stepId,
+      requestedBy: execution.requestedBy,
+      taskToken,
+      openedAt: now,
+      answers: [],
+      status: 'open' as const,
+    };
+    if (kind === 'step' && step.kind === 'gate') {
+      gate = {
+        ...base,
+        gateId: `${stepId}#${record?.attempt ?? 1}`,
+        kind: step.gate,
+        prompt: step.prompt,
+        principals: step.principals,
+        required: step.required,
+        excludeRequester: step.excludeRequester,
+        expiresAt: now + step.timeoutSeconds * 1000,
+      };
+      if (!record)
+        await this.journal(
+          executionId,
+          'step-started',
+          step.title,
+          { kind: step.kind, title: step.title, phase: step.phase },
+          stepId,
+        );
+    } else if (kind === 'decision') {
+      const failedServers = record?.failedServers ?? [];
+      gate = {
+        ...base,
+        gateId: `${stepId}#decision#${record?.attempt ?? 1}`,
+        kind: 'decision',
+        prompt: `${step.title} failed: ${record?.message ?? 'unknown error'}. Retry the failed, continue without them, or abort?`,
+        principals: [...plan.access.requesters, ...plan.access.approvers],
+        required: 1,
+        excludeRequester: false,
+        expiresAt: now + 7 * 86_400_000,
+        ...(failedServers.length ? { failedServers } : {}),
+      };
+    } else {
+      gate = {
+        ...base,
+        gateId: `${stepId}#pause#${now}`,
+        kind: 'pause',
+        prompt: `The run is paused before "${step.title}". Resume or abort?`,
+        principals: [...plan.access.requesters, ...plan.access.approvers],
+        required: 1,
+        excludeRequester: false,
+        expiresAt: now + 7 * 86_400_000,
+      };
+    }
+    await this.deps.store.putGate(gate);
+    await this.journal(
+      executionId,
+      'gate-opened',
+      gate.prompt,
+      {
+        gateId: gate.gateId,
+        kind: gate.kind,
+        principals: gate.principals,
+        required: gate.required,
+        failedServers: gate.failedServers,
+      },
+      stepId,
+    );
+    return gate;
+  }
+
+  /**
+   * One person's answer. Returns the decision and the task token when the gate is decided, so
+   * the caller (the bot, or the local runner) can resume the state machine.
+   */
+  async answer(
+    executionId: string,
+    gateId: string,
+    answer: { user: string; groups: string[]; decision: GateDecision; note?: string },
+  ): Promise<{ decided?: GateDecision; taskToken?: string; gate: Gate }> {
+    const gate = await this.deps.store.getGate(executionId, gateId);
+    const result = answerGate(gate, { ...answer, at: this.deps.now() });
+    await this.deps.store.saveGateAnswer(result.gate, gate.answers.length);
+    await this.journal(
+      executionId,
+      'gate-answered',
+      `<@${answer.user}> answered ${answer.decision}`,
+      {
+        gateId,
+        kind: gate.kind,
+        user: answer.user,
+        decision: answer.decision,
+        ...(answer.note ? { note: answer.note } : {}),
+      },
+      gate.stepId,
+    );
+    if (!result.decided) return { gate: result.gate };
+    await this.journal(
+      executionId,
+      'gate-closed',
+      `${gate.kind} ${result.decided}`,
+      {
+        gateId,
+        kind: gate.kind,
+        decision: result.decided,
+        users: result.gate.answers.map((a) => a.user),
+      },
+      gate.stepId,
+    );
+    return { decided: result.decided, taskToken: gate.taskToken, gate: result.gate };
+  }
+
+  openGatesOf(executionId: string): Promise<Gate[]> {
+    return this.deps.store.openGates(executionId);
+  }
+
+  /** Applies a decided gate to the run: the state machine calls this when the gate's task resumes. */
+  async applyDecision(
+    executionId: string,
+    stepId: string,
+    kind: GateKind,
+    decision: GateDecision | 'expired',
+  ): Promise<void> {
+    const { execution, step, record } = await this.load(executionId, stepId);
+    const now = this.deps.now();
+    const close = (status: StepRecord['status'], message: string) =>
+      this.deps.store.putStep(executionId, {
+        stepId,
+        status,
+        startedAt: record?.startedAt ?? now,
+        endedAt: now,
+        attempt: record?.attempt ?? 1,
+        progress: record?.progress ?? {},
+        message,
+      });
+    if (decision === 'expired') {
+      await this.journal(
+        executionId,
+        'gate-expired',
+        `${kind} expired without a decision`,
+        { kind },
+        stepId,
+      );
+      await this.deps.store.updateExecution(executionId, { abortRequested: true });
+      return;
+    }
+    if (kind === 'pause') {
+      await this.deps.store.updateExecution(
+        executionId,
+        decision === 'resume'
+          ? { pauseRequested: false, status: 'running' }
+          : { abortRequested: true },
+      );
+      return;
+    }
+    if (decision === 'approve' || decision === 'done') {
+      await close('done', `${kind}: ${decision}`);
+      await this.journal(
+        executionId,
+        'step-finished',
+        `${step.title}: done`,
+        { status: 'done', kind: step.kind },
+        stepId,
+      );
+      return;
+    }
+    if (decision === 'reject' || decision === 'abort') {
+      await this.deps.store.updateExecution(executionId, { abortRequested: true });
+      return;
+    }
+    // retry or continue: the step starts again, keeping its progress; continue leaves the failed behind.
+    if (decision === 'continue') {
+      const excluded = [...new Set([...execution.excluded, ...(record?.failedServers ?? [])])];
+      await this.deps.store.updateExecution(executionId, { excluded });
+      await this.journal(
+        executionId,
+        'servers-excluded',
+        `Continuing without ${(record?.failedServers ?? []).join(', ') || 'the failed step'}`,
+        { servers: record?.failedServers ?? [] },
+        stepId,
+      );
+      if (!record?.failedServers?.length) {
+        await close('skipped', 'continued without this step');
+        await this.journal(
+          executionId,
+          'step-finished',
+          `${step.title}: skipped`,
+          { status: 'skipped', kind: step.kind },
+          stepId,
+        );
+        return;
+      }
+    }
+    await this.deps.store.putStep(executionId, {
+      stepId,
+      status: 'failed',
+      startedAt: record?.startedAt ?? now,
+      attempt: (record?.attempt ?? 1) + 1,
+      progress: record?.progress ?? {},
+      message: `restarting after ${decision}`,
+    });
+  }
+
+  /** Ends the run: the report when it did not run as a step (an abort), status, lock. */
+  async finish(
+    executionId: string,
+    outcome: 'succeeded' | 'aborted',
+  ): Promise<{ outcome: string; reportFiles: Record<string, string> }> {
+    const execution = await this.deps.store.getExecution(executionId);
+    const now = this.deps.now();
+    await this.deps.store.updateExecution(executionId, { status: outcome, endedAt: now });
+    await this.journal(executionId, 'execution-finished', `Run ${outcome}`, { outcome });
+    const reportFiles =
+      outcome === 'aborted'
+        ? await this.deps.writeReport(await this.deps.store.getExecution(executionId))
+        : (((await this.deps.store.getSteps(executionId)).get('report')?.progress.files as Record<
+            string,
+            string
+          >) ?? {});
+    await this.deps.store.releaseLock(execution.customerId, executionId);
+    return { outcome, reportFiles };
+  }
+
+  private async report(execution: Execution, step: StepOf<'report'>): Promise<Progress> {
+    const now = this.deps.now();
+    await this.journal(
+      execution.executionId,
+      'step-started',
+      step.title,
+      { kind: step.kind, title: step.title, phase: step.phase },
+      step.id,
+    );
+    const files = await this.deps.writeReport(execution);
+    const progress: Progress = { status: 'done', waitSeconds: 0, state: { files } };
+    await this.deps.store.putStep(execution.executionId, {
+      stepId: step.id,
+      status: 'done',
+      startedAt: now,
+      endedAt: this.deps.now(),
+      attempt: 1,
+      progress: { files },
+    });
+    await this.journal(
+      execution.executionId,
+      'step-finished',
+      `${step.title}: done`,
+      { status: 'done', kind: step.kind },
+      step.id,
+    );
+    return progress;
+  }
+
+  private async load(
+    executionId: string,
+    stepId: string,
+  ): Promise<{ execution: Execution; step: Step; record?: StepRecord }> {
+    const execution = await this.deps.store.getExecution(executionId);
+    const step = execution.runbook.steps.find((s) => s.id === stepId);
+    if (!step) throw new Error(`Step ${stepId} is not in run ${executionId}`);
+    const record = (await this.deps.store.getSteps(executionId)).get(stepId);
+    return { execution, step, ...(record ? { record } : {}) };
+  }
+
+  private async context(execution: Execution, step: Step): Promise<StepContext> {
+    const { plan } = await this.deps.plans.loadPlan(execution.customerId);
+    return {
+      execution,
+      services: this.deps.servicesFor(plan),
+      now: () => this.deps.now(),
+      journal: (type, message, data) =>
+        this.journal(execution.executionId, type, message, data, step.id),
+    };
+  }
+
+  private async save(
+    execution: Execution,
+    step: Step,
+    progress: Progress,
+    record?: StepRecord,
+  ): Promise<Progress> {
+    const now = this.deps.now();
+    const status = progress.status === 'running' ? 'running' : progress.status;
+    await this.deps.store.putStep(execution.executionId, {
+      stepId: step.id,
+      status,
+      startedAt:
+        record && record.status === 'running' ? record.startedAt : (record?.startedAt ?? now),
+      ...(status !== 'running' ? { endedAt: now } : {}),
+      attempt: record?.attempt ?? 1,
+      progress: progress.state,
+      ...(progress.message ? { message: progress.message } : {}),
+      ...(progress.failedServers ? { failedServers: progress.failedServers } : {}),
+    });
+    if (status !== 'running') {
+      await this.journal(
+        execution.executionId,
+        'step-finished',
+        `${step.title}: ${status}${progress.message ? ` (${progress.message})` : ''}`,
+        { status, kind: step.kind },
+        step.id,
+      );
+    }
+    return progress;
+  }
+
+  private async journal(
+    executionId: string,
+    type: string,
+    message: string,
+    data?: Record<string, unknown>,
+    stepId?: string,
+  ): Promise<void> {
+    await this.deps.store.append(executionId, {
+      at: this.deps.now(),
+      type,
+      message,
+      ...(stepId ? { stepId } : {}),
+      ...(data ? { data } : {}),
+    });
+  }
+}

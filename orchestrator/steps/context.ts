@@ -1,0 +1,62 @@
+import type { Execution } from '../domain/execution.ts';
+import type { Step } from '../domain/runbook.ts';
+import type { ServicesFor } from '../ports/aws.ts';
+
+/** What a step executor may use: the run, the AWS services per region, the clock, the journal. */
+export interface StepContext {
+  execution: Execution;
+  services: ServicesFor;
+  now(): number;
+  journal(type: string, message: string, data?: Record<string, unknown>): Promise<void>;
+}
+
+/** Where a step stands after a start or a poll. `state` is kept between polls. */
+export interface Progress {
+  status: 'running' | 'done' | 'failed';
+  /** How long to wait before the next poll (seconds). */
+  waitSeconds: number;
+  state: Record<string, unknown>;
+  message?: string;
+  /** Critical servers that failed: the operators decide (retry, continue without, abort). */
+  failedServers?: string[];
+}
+
+export interface StepExecutor<S extends Step = Step> {
+  start(ctx: StepContext, step: S, previous?: Record<string, unknown>): Promise<Progress>;
+  poll(ctx: StepContext, step: S, state: Record<string, unknown>): Promise<Progress>;
+}
+
+export const done = (state: Record<string, unknown>, message?: string): Progress => ({
+  status: 'done',
+  waitSeconds: 0,
+  state,
+  ...(message ? { message } : {}),
+});
+
+export const running = (
+  state: Record<string, unknown>,
+  waitSeconds: number,
+  message?: string,
+): Progress => ({
+  status: 'running',
+  waitSeconds,
+  state,
+  ...(message ? { message } : {}),
+});
+
+export const failed = (
+  state: Record<string, unknown>,
+  message: string,
+  failedServers?: string[],
+): Progress => ({
+  status: 'failed',
+  waitSeconds: 0,
+  state,
+  message,
+  ...(failedServers ? { failedServers } : {}),
+});
+
+/** Seconds since a step began, from its kept state. */
+export function elapsed(ctx: StepContext, state: Record<string, unknown>): number {
+  return (ctx.now() - Number(state.startedAt ?? ctx.now())) / 1000;
+}

@@ -1,0 +1,348 @@
+import type { ServerRef, StepOf } from '../domain/runbook.ts';
+import {
+  done,
+  failed,
+  type Progress,
+  running,
+  type StepContext,
+  type StepExecutor,
+} from './context.ts';
+import { sourcesFor } from './resolve.ts';
+
+type Step = StepOf<'recover-wave'>;
+
+interface Launched {
+  recoveryInstanceId: string;
+  jobId: string;
+}
+
+interface WaveState extends Record<string, unknown> {
+  startedAt: number;
+  group: number;
+  batch: number;
+  groupStartedAt: number;
+  stage: 'launch' | 'health';
+  sources: Record<string, string>;
+  jobs: { jobId: string; servers: string[] }[];
+  launched: Record<string, Launched>;
+  failed: Record<string, string>;
+  healthy: Record<string, number>;
+  commands: Record<string, string>;
+}
+
+const LAUNCH_POLL = 30;
+const HEALTH_POLL = 10;
+
+/**
+ * One wave: boot group after boot group, each launched in DRS batches within quotas, then held
+ * until every launched server is healthy (status checks, SSM agent online in the launch region,
+ * health documents). A critical server that fails is handed to the operators.
+ */
+export const recoverWave: StepExecutor<Step> = {
+  async start(ctx, step, previous) {
+    const servers = allServers(step);
+    const direction = step.launchInto === 'original' ? 'to-primary' : 'to-recovery';
+    const found = await sourcesFor(ctx, servers, direction);
+    const state: WaveState = {
+      startedAt: ctx.now(),
+      group: 0,
+      batch: 0,
+      groupStartedAt: ctx.now(),
+      stage: 'launch',
+      sources: {},
+      jobs: [],
+      // A retry keeps what already worked and launches only what failed.
+      launched: (previous?.launched as Record<string, Launched>) ?? {},
+      failed: {},
+      healthy: (previous?.healthy as Record<string, number>) ?? {},
+      commands: {},
+    };
+    const { drs } = ctx.services(step.region);
+    for (const server of servers) {
+      const source = found.get(server.name);
+      if (!source) {
+        state.failed[server.name] = `No DRS source server found in ${step.region}`;
+        continue;
+      }
+      state.sources[server.name] = source.sourceServerId;
+      if (state.healthy[server.name]) continue;
+      await drs.prepareLaunch(source.sourceServerId, {
+        ...(server.launchInto ? { launchIntoInstanceId: server.launchInto } : {}),
+        postLaunch: true,
+        copyPrivateIp: false,
+      });
+    }
+    return launchBatch(ctx, step, state);
+  },
+
+  async poll(ctx, step, raw) {
+    const state = raw as WaveState;
+    return state.stage === 'launch' ? pollLaunch(ctx, step, state) : pollHealth(ctx, step, state);
+  },
+};
+
+function allServers(step: Step): ServerRef[] {
+  return step.bootGroups.flatMap((g) => g.servers);
+}
+
+function serverRef(step: Step, name: string): ServerRef | undefined {
+  return allServers(step).find((s) => s.name === name);
+}
+
+async function launchBatch(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  const group = step.bootGroups[state.group];
+  if (!group) return finish(ctx, step, state);
+  const batch = group.batches[state.batch];
+  if (!batch) return startHealth(ctx, step, state);
+  const excluded = new Set(ctx.execution.excluded);
+  state.jobs = [];
+  for (const job of batch) {
+    const names = job.filter(
+      (n) =>
+        !excluded.has(n) &&
+        state.sources[n] &&
+        !state.healthy[n] &&
+        !state.failed[n] &&
+        !state.launched[n],
+    );
+    if (names.length === 0) continue;
+    const jobId = await ctx.services(step.region).drs.startRecovery(
+      names.map((n) => state.sources[n] ?? ''),
+      step.isDrill,
+      { 'lifeboat:execution': ctx.execution.executionId, 'lifeboat:wave': step.wave },
+    );
+    state.jobs.push({ jobId, servers: names });
+    await ctx.journal(
+      'drs-job-started',
+      `DRS job ${jobId}: ${names.length} servers of wave ${step.wave}`,
+      { jobId, wave: step.wave, servers: names },
+    );
+  }
+  if (state.jobs.length === 0) return nextBatch(ctx, step, state);
+  return running(
+    state,
+    LAUNCH_POLL,
+    `group ${state.group + 1}/${step.bootGroups.length}: launching`,
+  );
+}
+
+async function nextBatch(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  state.batch += 1;
+  return launchBatch(ctx, step, state);
+}
+
+async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  const { drs, ec2 } = ctx.services(step.region);
+  const direction = step.launchInto === 'original' ? 'to-primary' : 'to-recovery';
+  let open = 0;
+  const newlyLaunched: string[] = [];
+  for (const job of state.jobs) {
+    const view = await drs.describeJob(job.jobId);
+    const bySource = new Map(view.servers.map((s) => [s.sourceServerId, s]));
+    let events: Awaited<ReturnType<typeof drs.jobEvents>> | undefined;
+    for (const name of job.servers) {
+      if (state.launched[name] || state.failed[name]) continue;
+      const server = bySource.get(state.sources[name] ?? '');
+      if (server?.status === 'LAUNCHED' && server.recoveryInstanceId) {
+        state.launched[name] = { recoveryInstanceId: server.recoveryInstanceId, jobId: job.jobId };
+        newlyLaunched.push(name);
+      } else if (server?.status === 'FAILED') {
+        events ??= await drs.jobEvents(job.jobId);
+        const reason =
+          events.find(
+            (e) => e.event === 'LAUNCH_FAILED' && e.sourceServerId === server.sourceServerId,
+          )?.detail ?? 'DRS reported the launch as failed';
+        state.failed[name] = reason;
+        await ctx.journal('server-failed', `${name} failed to launch: ${reason}`, {
+          server: name,
+          wave: step.wave,
+          direction,
+          reason,
+          critical: serverRef(step, name)?.critical ?? true,
+        });
+      } else {
+        open += 1;
+      }
+    }
+  }
+  if (newlyLaunched.length > 0) {
+    const sourceIds = newlyLaunched.map((n) => state.sources[n] ?? '');
+    const instances = new Map(
+      (await drs.recoveryInstances(sourceIds)).map((i) => [i.sourceServerId, i]),
+    );
+    const ec2Views = new Map(
+      (
+        await ec2.describe(newlyLaunched.map((n) => state.launched[n]?.recoveryInstanceId ?? ''))
+      ).map((v) => [v.instanceId, v]),
+    );
+    for (const name of newlyLaunched) {
+      const launched = state.launched[name];
+      const instance = instances.get(state.sources[name] ?? '');
+      await ctx.journal('server-launched', `${name} launched as ${launched?.recoveryInstanceId}`, {
+        server: name,
+        wave: step.wave,
+        direction,
+        sourceServerId: state.sources[name],
+        recoveryInstanceId: launched?.recoveryInstanceId,
+        launchedAt: ec2Views.get(launched?.recoveryInstanceId ?? '')?.launchedAt ?? ctx.now(),
+        dataAt: instance?.pointInTime,
+        isDrill: instance?.isDrill ?? step.isDrill,
+      });
+    }
+  }
+  if (open > 0) {
+    if (groupTimedOut(ctx, step, state))
+      return timeOutGroup(ctx, step, state, 'did not launch in time');
+    return running(state, LAUNCH_POLL);
+  }
+  return nextBatch(ctx, step, state);
+}
+
+async function startHealth(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  state.stage = 'health';
+  state.commands = {};
+  return pollHealth(ctx, step, state);
+}
+
+/** Servers of the current group that launched and are not yet healthy. */
+function awaitingHealth(step: Step, state: WaveState): string[] {
+  return (step.bootGroups[state.group]?.servers ?? [])
+    .map((s) => s.name)
+    .filter((n) => state.launched[n] && !state.healthy[n] && !state.failed[n]);
+}
+
+async function pollHealth(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  const waiting = awaitingHealth(step, state);
+  if (waiting.length > 0) {
+    const ids = waiting.map((n) => state.launched[n]?.recoveryInstanceId ?? '');
+    const views = new Map(
+      (await ctx.services(step.region).ec2.describe(ids)).map((v) => [v.instanceId, v]),
+    );
+    const wantsAgent = step.healthChecks.some((c) => c.kind !== 'instance-status');
+    const online = wantsAgent
+      ? await ctx.services(step.ssmAgentRegion).ssm.onlineInstances(ids)
+      : new Set(ids);
+    const basicOk = waiting.filter((n) => {
+      const id = state.launched[n]?.recoveryInstanceId ?? '';
+      const statusOk =
+        !step.healthChecks.some((c) => c.kind === 'instance-status') ||
+        (views.get(id)?.state === 'running' && views.get(id)?.statusOk === true);
+      return statusOk && online.has(id);
+    });
+    const documentsOk = await runHealthDocuments(ctx, step, state, basicOk);
+    for (const name of documentsOk) {
+      state.healthy[name] = ctx.now();
+      await ctx.journal('server-healthy', `${name} is healthy`, {
+        server: name,
+        wave: step.wave,
+        direction: step.launchInto === 'original' ? 'to-primary' : 'to-recovery',
+        healthyAt: ctx.now(),
+      });
+    }
+  }
+  if (awaitingHealth(step, state).length > 0) {
+    if (groupTimedOut(ctx, step, state))
+      return timeOutGroup(ctx, step, state, 'was not healthy in time');
+    return running(state, HEALTH_POLL);
+  }
+  return nextGroup(ctx, step, state);
+}
+
+/** The next boot group starts only when no critical server of this one has failed. */
+async function nextGroup(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  if (criticalFailures(ctx, step, state).length > 0) return finish(ctx, step, state);
+  state.group += 1;
+  state.batch = 0;
+  state.stage = 'launch';
+  state.groupStartedAt = ctx.now();
+  return launchBatch(ctx, step, state);
+}
+
+/** Health documents run once per server whose basic checks pass; returns the servers that passed all. */
+async function runHealthDocuments(
+  ctx: StepContext,
+  step: Step,
+  state: WaveState,
+  ready: string[],
+): Promise<string[]> {
+  const checks = step.healthChecks.flatMap((c, i) => (c.kind === 'ssm-document' ? [{ c, i }] : []));
+  if (checks.length === 0) return ready;
+  const { ssm } = ctx.services(step.ssmAgentRegion);
+  const passed: string[] = [];
+  for (const name of ready) {
+    const id = state.launched[name]?.recoveryInstanceId ?? '';
+    let allOk = true;
+    for (const { c, i } of checks) {
+      if (c.servers && !c.servers.includes(name)) continue;
+      const key = `${i}:${name}`;
+      if (!state.commands[key]) {
+        state.commands[key] = await ssm.sendCommand(c.document, [id], c.parameters, 600);
+        allOk = false;
+        continue;
+      }
+      const [result] = await ssm.commandResults(state.commands[key] ?? '', [id]);
+      if (result?.status === 'Success') continue;
+      allOk = false;
+      if (result && !['Pending', 'InProgress'].includes(result.status)) {
+        delete state.commands[key]; // failed: run it again on the next poll, until the group times out
+      }
+    }
+    if (allOk) passed.push(name);
+  }
+  return passed;
+}
+
+function groupTimedOut(ctx: StepContext, step: Step, state: WaveState): boolean {
+  const perGroup = step.timeoutSeconds / Math.max(1, step.bootGroups.length);
+  return (ctx.now() - state.groupStartedAt) / 1000 > perGroup;
+}
+
+async function timeOutGroup(
+  ctx: StepContext,
+  step: Step,
+  state: WaveState,
+  what: string,
+): Promise<Progress> {
+  const group = step.bootGroups[state.group]?.servers ?? [];
+  for (const server of group) {
+    if (
+      state.healthy[server.name] ||
+      state.failed[server.name] ||
+      ctx.execution.excluded.includes(server.name)
+    )
+      continue;
+    const reason = `${server.name} ${what}`;
+    state.failed[server.name] = reason;
+    await ctx.journal('server-failed', reason, {
+      server: server.name,
+      wave: step.wave,
+      direction: step.launchInto === 'original' ? 'to-primary' : 'to-recovery',
+      reason,
+      critical: server.critical,
+    });
+  }
+  return nextGroup(ctx, step, state);
+}
+
+function criticalFailures(ctx: StepContext, step: Step, state: WaveState): string[] {
+  const excluded = new Set(ctx.execution.excluded);
+  return Object.keys(state.failed).filter(
+    (n) => (serverRef(step, n)?.critical ?? true) && !excluded.has(n),
+  );
+}
+
+function finish(ctx: StepContext, step: Step, state: WaveState): Progress {
+  const excluded = new Set(ctx.execution.excluded);
+  const critical = criticalFailures(ctx, step, state);
+  if (critical.length > 0)
+    return failed(
+      state,
+      `${critical.length} critical server${critical.length === 1 ? '' : 's'} of wave ${step.wave} failed: ${critical.join(', ')}`,
+      critical,
+    );
+  const optional = Object.keys(state.failed).filter((n) => !excluded.has(n));
+  return done(
+    state,
+    `Wave ${step.wave}: ${Object.keys(state.healthy).length} healthy${optional.length ? `; optional servers failed: ${optional.join(', ')}` : ''}`,
+  );
+}

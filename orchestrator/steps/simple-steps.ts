@@ -1,0 +1,272 @@
+import type { StepOf } from '../domain/runbook.ts';
+import {
+  done,
+  elapsed,
+  failed,
+  type Progress,
+  running,
+  type StepContext,
+  type StepExecutor,
+} from './context.ts';
+import { included, missing, sourcesFor } from './resolve.ts';
+
+/** Stops instances and waits until they are stopped. Stopping the sources starts the RTO clock. */
+export const stopInstances: StepExecutor<StepOf<'stop-instances'>> = {
+  async start(ctx, step) {
+    const instances = included(
+      ctx,
+      step.instances.map((i) => ({ ...i, name: i.server })),
+    );
+    const ids = instances.map((i) => i.instanceId);
+    const at = ctx.now();
+    // A real incident may say when the disruption began; otherwise it begins now, with the stop.
+    const declared = ctx.execution.disruptionAt;
+    await ctx.journal(
+      'disruption',
+      declared
+        ? `Disruption declared at ${new Date(declared).toISOString()}`
+        : `Disruption begins: stopping ${ids.length} ${step.side} instances`,
+      {
+        at: declared ?? at,
+        source: declared ? 'declared' : 'stop-instances',
+        side: step.side,
+      },
+    );
+    await ctx.services(step.region).ec2.stop(ids);
+    await ctx.journal('instances-stopped', `Asked ${step.region} to stop ${ids.length} instances`, {
+      instances: instances.map((i) => ({ server: i.server, instanceId: i.instanceId })),
+      unreachable: false,
+    });
+    return running({ startedAt: at, ids }, 30);
+  },
+  async poll(ctx, step, state) {
+    const ids = state.ids as string[];
+    const views = await ctx.services(step.region).ec2.describe(ids);
+    const pending = views.filter((v) => v.state !== 'stopped').map((v) => v.instanceId);
+    if (pending.length === 0) return done(state, `${ids.length} instances stopped`);
+    if (elapsed(ctx, state) > step.timeoutSeconds)
+      return failed(
+        state,
+        `${pending.length} instances did not stop in time: ${pending.join(', ')}`,
+      );
+    return running(state, 20, `${ids.length - pending.length}/${ids.length} stopped`);
+  },
+};
+
+/** Waits until every server's replication has caught up: CONTINUOUS with no lag. */
+export const waitReplication: StepExecutor<StepOf<'wait-replication'>> = {
+  async start(ctx, step) {
+    return this.poll(ctx, step, { startedAt: ctx.now() });
+  },
+  async poll(ctx, step, state) {
+    const servers = included(ctx, step.servers);
+    const sources = await sourcesFor(ctx, servers, step.direction);
+    const lagging = servers.filter((s) => {
+      const source = sources.get(s.name);
+      return (
+        source?.replicationState !== 'CONTINUOUS' || (source.lagSeconds ?? 0) > step.maxLagSeconds
+      );
+    });
+    if (lagging.length === 0)
+      return done(state, `All ${servers.length} servers replicated, lag zero`);
+    if (elapsed(ctx, state) > step.timeoutSeconds) {
+      const names = lagging
+        .map((s) => `${s.name} (${sources.get(s.name)?.replicationState ?? 'not found'})`)
+        .join(', ');
+      return failed(
+        state,
+        `Replication did not catch up in time for ${lagging.length} servers: ${names}`,
+      );
+    }
+    return running(state, 30, `${servers.length - lagging.length}/${servers.length} caught up`);
+  },
+};
+
+/** Changes every record in one batch per zone, then waits until Route 53 says INSYNC. */
+export const dns: StepExecutor<StepOf<'dns'>> = {
+  async start(ctx, step) {
+    const { dns: route53 } = ctx.services(step.region);
+    const zones = [...new Set(step.changes.map((c) => c.zoneId))];
+    const changeIds: string[] = [];
+    for (const zone of zones)
+      changeIds.push(
+        await route53.upsert(
+          zone,
+          step.changes.filter((c) => c.zoneId === zone),
+        ),
+      );
+    return running({ startedAt: ctx.now(), changeIds }, 5);
+  },
+  async poll(ctx, step, state) {
+    const { dns: route53 } = ctx.services(step.region);
+    const statuses = await Promise.all(
+      (state.changeIds as string[]).map((id) => route53.changeStatus(id)),
+    );
+    if (statuses.every((s) => s.status === 'INSYNC')) {
+      const records =
+        step.changes.length / Math.max(1, new Set(step.changes.map((c) => c.zoneId)).size);
+      await ctx.journal('dns-changed', `${records} DNS records point at the ${step.target} side`, {
+        target: step.target,
+        records,
+        insyncAt: ctx.now(),
+      });
+      return done(state);
+    }
+    if (elapsed(ctx, state) > step.timeoutSeconds)
+      return failed(state, 'DNS changes did not propagate (INSYNC) in time');
+    return running(state, 5);
+  },
+};
+
+const hookDone = async (
+  ctx: StepContext,
+  step: { id: string; hook: string; kind: string; phase: string; region: string },
+  ok: boolean,
+  detail: string,
+  endedAt?: number,
+) => {
+  await ctx.journal('hook-finished', `${step.hook}: ${ok ? 'ok' : 'failed'}`, {
+    hook: step.hook,
+    kind: step.kind,
+    ok,
+    detail,
+  });
+  if (step.phase === 'validate' || step.id.includes('.validate.')) {
+    const side = step.region === ctx.execution.runbook.regions.primary ? 'primary' : 'recovery';
+    await ctx.journal(
+      'validation-finished',
+      `Validation ${step.hook} ${ok ? 'passed' : 'failed'} in ${step.region}`,
+      { hook: step.hook, ok, side, endedAt: endedAt ?? ctx.now() },
+    );
+  }
+};
+
+/** Runs an SSM document on its targets and waits for every invocation to end. */
+export const ssmCommand: StepExecutor<StepOf<'ssm-command'>> = {
+  async start(ctx, step) {
+    const targets = step.targets.filter(
+      (t) => !t.server || !ctx.execution.excluded.includes(t.server),
+    );
+    const ids = targets.map((t) => t.instanceId);
+    if (ids.length === 0) return done({}, 'No targets left (all excluded)');
+    const commandId = await ctx
+      .services(step.region)
+      .ssm.sendCommand(step.document, ids, step.parameters, step.timeoutSeconds);
+    return running({ startedAt: ctx.now(), commandId, ids }, 10);
+  },
+  async poll(ctx, step, state) {
+    const results = await ctx
+      .services(step.region)
+      .ssm.commandResults(String(state.commandId), state.ids as string[]);
+    const open = results.filter((r) => r.status === 'Pending' || r.status === 'InProgress');
+    if (open.length > 0) {
+      if (elapsed(ctx, state) > step.timeoutSeconds)
+        return failed(state, `${step.document} did not finish in time on ${open.length} instances`);
+      return running(state, 15);
+    }
+    const bad = results.filter((r) => r.status !== 'Success');
+    const endedAt = Math.max(...results.map((r) => r.endedAt ?? ctx.now()));
+    const detail =
+      bad
+        .map((r) => `${r.instanceId}: ${r.status}${r.output ? ` (${r.output.slice(0, 200)})` : ''}`)
+        .join('; ') || 'Success';
+    await hookDone(ctx, { ...step, kind: 'ssm-document' }, bad.length === 0, detail, endedAt);
+    return bad.length === 0 ? done(state) : failed(state, `${step.document} failed: ${detail}`);
+  },
+};
+
+export const lambdaHook: StepExecutor<StepOf<'lambda-hook'>> = {
+  async start(ctx, step) {
+    const result = await ctx.services(step.region).hooks.invokeLambda(step.function, {
+      ...step.payload,
+      customerId: ctx.execution.customerId,
+      executionId: ctx.execution.executionId,
+    });
+    await hookDone(ctx, { ...step, kind: 'lambda' }, result.ok, result.detail);
+    return result.ok ? done({}) : failed({}, `${step.function} failed: ${result.detail}`);
+  },
+  async poll(ctx, step) {
+    return this.start(ctx, step);
+  },
+};
+
+export const stack: StepExecutor<StepOf<'stack'>> = {
+  async start(ctx, step) {
+    const { hooks } = ctx.services(step.region);
+    if (step.action === 'deploy')
+      await hooks.deployStack(step.stackName, step.templateUrl, step.parameters);
+    else await hooks.deleteStack(step.stackName);
+    return running({ startedAt: ctx.now() }, 30);
+  },
+  async poll(ctx, step, state) {
+    const status = await ctx.services(step.region).hooks.stackStatus(step.stackName);
+    if (!status.done) {
+      if (elapsed(ctx, state) > step.timeoutSeconds)
+        return failed(state, `Stack ${step.stackName} did not finish in time`);
+      return running(state, 30);
+    }
+    await hookDone(ctx, { ...step, kind: 'stack' }, status.ok, status.detail);
+    return status.ok ? done(state) : failed(state, `Stack ${step.stackName}: ${status.detail}`);
+  },
+};
+
+/** Starts replication in the other direction from each server's recovery instance. */
+export const reverseReplication: StepExecutor<StepOf<'reverse-replication'>> = {
+  async start(ctx, step) {
+    const servers = included(ctx, step.servers);
+    const fromDirection = step.direction === 'to-primary' ? 'to-recovery' : 'to-primary';
+    const sources = await sourcesFor(ctx, servers, fromDirection);
+    const { drs } = ctx.services(step.region);
+    const instances = await drs.recoveryInstances(
+      [...sources.values()].map((s) => s.sourceServerId),
+    );
+    const bySource = new Map(instances.map((i) => [i.sourceServerId, i]));
+    const problems = missing(
+      servers.map((s) => s.name),
+      sources,
+    );
+    let reversed = 0;
+    for (const server of servers) {
+      const instance = bySource.get(sources.get(server.name)?.sourceServerId ?? '');
+      if (!instance) {
+        problems.push(server.name);
+        continue;
+      }
+      await drs.reverseReplication(instance.recoveryInstanceId);
+      reversed += 1;
+    }
+    await ctx.journal(
+      'replication-reversed',
+      `Replication ${step.direction} started for ${reversed} servers`,
+      { direction: step.direction, servers: reversed },
+    );
+    if (problems.length > 0)
+      return failed({}, `No recovery instance to reverse for ${problems.join(', ')}`, problems);
+    return done({});
+  },
+  async poll(ctx, step) {
+    return this.start(ctx, step);
+  },
+};
+
+/** Terminates a bubble drill's instances and waits for the termination job. */
+export const terminateDrillInstances: StepExecutor<StepOf<'terminate-drill-instances'>> = {
+  async start(ctx, step) {
+    const sources = await sourcesFor(ctx, step.servers, 'to-recovery');
+    const { drs } = ctx.services(step.region);
+    const instances = (
+      await drs.recoveryInstances([...sources.values()].map((s) => s.sourceServerId))
+    ).filter((i) => i.isDrill);
+    if (instances.length === 0) return done({}, 'No drill instances to terminate');
+    const jobId = await drs.terminateRecoveryInstances(instances.map((i) => i.recoveryInstanceId));
+    return running({ startedAt: ctx.now(), jobId }, 30);
+  },
+  async poll(ctx, step, state): Promise<Progress> {
+    const job = await ctx.services(step.region).drs.describeJob(String(state.jobId));
+    if (job.status === 'COMPLETED')
+      return done(state, `${job.servers.length} drill instances terminated`);
+    if (elapsed(ctx, state) > step.timeoutSeconds)
+      return failed(state, 'Termination did not finish in time');
+    return running(state, 30);
+  },
+};

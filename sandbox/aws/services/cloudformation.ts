@@ -1,0 +1,306 @@
+import { AwsError } from '../errors.ts';
+import type { Estate } from '../estate.ts';
+import {
+  queryAction,
+  requestId,
+  type SimRequest,
+  type SimResponse,
+  type SimService,
+  toXml,
+  type XmlValue,
+} from '../protocol.ts';
+
+const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+type StackStatus =
+  | 'CREATE_IN_PROGRESS'
+  | 'CREATE_COMPLETE'
+  | 'UPDATE_IN_PROGRESS'
+  | 'UPDATE_COMPLETE'
+  | 'DELETE_IN_PROGRESS'
+  | 'DELETE_COMPLETE';
+
+interface Template {
+  url?: string;
+  body?: string;
+}
+
+interface Stack {
+  id: string;
+  name: string;
+  account: string;
+  region: string;
+  template: Template;
+  parameters: Record<string, string>;
+  createdAt: number;
+  updatedAt?: number;
+  deletedAt?: number;
+  status: StackStatus;
+  /** The operation under way: `status` becomes `to` at virtual time `at`. */
+  transition?: { to: StackStatus; at: number };
+}
+
+/**
+ * CloudFormation (AWS query protocol): CreateStack, UpdateStack, DeleteStack and DescribeStacks,
+ * per account and region. Templates are not run: a create or update is IN_PROGRESS for 60 to 300
+ * virtual seconds, then COMPLETE; a delete is DELETE_IN_PROGRESS, then the stack is gone (its id
+ * still describes it as DELETE_COMPLETE, its name does not).
+ */
+export class CloudFormationService implements SimService {
+  readonly signingName = 'cloudformation';
+  /** Live stacks by `account/region/name`. */
+  private readonly stacks = new Map<string, Stack>();
+  private readonly deleted: Stack[] = [];
+
+  constructor(private readonly estate: Estate) {}
+
+  operationOf(req: SimRequest): string {
+    return queryAction(req);
+  }
+
+  handle(req: SimRequest, operation: string): SimResponse {
+    const params = new URLSearchParams(req.body);
+    this.settle();
+    switch (operation) {
+      case 'CreateStack':
+        return this.createStack(req, params);
+      case 'UpdateStack':
+        return this.updateStack(req, params);
+      case 'DeleteStack':
+        return this.deleteStack(req, params);
+      case 'DescribeStacks':
+        return this.describeStacks(req, params);
+      default:
+        throw new AwsError(
+          'InvalidAction',
+          `The local CloudFormation does not simulate ${operation}; it answers CreateStack, UpdateStack, DeleteStack and DescribeStacks.`,
+          400,
+        );
+    }
+  }
+
+  renderError(error: AwsError): SimResponse {
+    const type = error.status >= 500 ? 'Receiver' : 'Sender';
+    return {
+      status: error.status,
+      headers: { 'content-type': 'text/xml' },
+      body: `<ErrorResponse xmlns="${NS}"><Error>${toXml({ Type: type, Code: error.code, Message: error.message })}</Error><RequestId>${requestId()}</RequestId></ErrorResponse>`,
+    };
+  }
+
+  throttlingError(): AwsError {
+    return new AwsError('Throttling', 'Rate exceeded', 400);
+  }
+
+  private createStack(req: SimRequest, params: URLSearchParams): SimResponse {
+    const name = stackNameOf(params);
+    if (this.stacks.has(keyOf(req, name)))
+      throw new AwsError('AlreadyExistsException', `Stack [${name}] already exists`, 400);
+    const now = this.estate.now();
+    const id = `arn:aws:cloudformation:${req.region}:${req.account}:stack/${name}/${this.uuid(`${req.account}:${name}:${now}`)}`;
+    const stack: Stack = {
+      id,
+      name,
+      account: req.account,
+      region: req.region,
+      template: templateOf(params, undefined),
+      parameters: parametersOf(params, {}),
+      createdAt: now,
+      status: 'CREATE_IN_PROGRESS',
+      transition: { to: 'CREATE_COMPLETE', at: now + this.seconds(`stack-create:${id}`) },
+    };
+    this.stacks.set(keyOf(req, name), stack);
+    this.recordDeploy(stack, 'create');
+    return xmlResponse('CreateStack', { StackId: id });
+  }
+
+  private updateStack(req: SimRequest, params: URLSearchParams): SimResponse {
+    const stack = this.liveStack(req, stackNameOf(params));
+    if (stack.transition)
+      throw new AwsError(
+        'ValidationError',
+        `Stack:${stack.id} is in ${stack.status} state and can not be updated.`,
+        400,
+      );
+    const template = templateOf(params, stack.template);
+    const parameters = parametersOf(params, stack.parameters);
+    if (sameTemplate(template, stack.template) && sameParameters(parameters, stack.parameters))
+      throw new AwsError('ValidationError', 'No updates are to be performed.', 400);
+    const now = this.estate.now();
+    Object.assign(stack, { template, parameters, updatedAt: now, status: 'UPDATE_IN_PROGRESS' });
+    stack.transition = {
+      to: 'UPDATE_COMPLETE',
+      at: now + this.seconds(`stack-update:${stack.id}:${now}`),
+    };
+    this.recordDeploy(stack, 'update');
+    return xmlResponse('UpdateStack', { StackId: stack.id });
+  }
+
+  /** Deleting a stack that does not exist succeeds, as it does in CloudFormation. */
+  private deleteStack(req: SimRequest, params: URLSearchParams): SimResponse {
+    const stack = this.stacks.get(keyOf(req, stackNameOf(params)));
+    if (stack && stack.status !== 'DELETE_IN_PROGRESS') {
+      const now = this.estate.now();
+      const goneAt = now + this.seconds(`stack-delete:${stack.id}:${now}`);
+      stack.status = 'DELETE_IN_PROGRESS';
+      stack.transition = { to: 'DELETE_COMPLETE', at: goneAt };
+      this.estate.record('stack-delete', {
+        account: stack.account,
+        region: stack.region,
+        stackName: stack.name,
+        stackId: stack.id,
+        goneAt: new Date(goneAt).toISOString(),
+      });
+    }
+    return xmlResponse('DeleteStack', undefined);
+  }
+
+  private describeStacks(req: SimRequest, params: URLSearchParams): SimResponse {
+    const name = params.get('StackName');
+    const stacks = name
+      ? [this.describable(req, name)]
+      : [...this.stacks.values()].filter(
+          (s) => s.account === req.account && s.region === req.region,
+        );
+    return xmlResponse('DescribeStacks', { Stacks: stacks.map(stackXml) });
+  }
+
+  /** By name: a live stack. By id: also a deleted one, as DELETE_COMPLETE. */
+  private describable(req: SimRequest, nameOrId: string): Stack {
+    const byId = [...this.stacks.values(), ...this.deleted].find(
+      (s) => s.id === nameOrId && s.account === req.account && s.region === req.region,
+    );
+    return byId ?? this.liveStack(req, nameOrId, `Stack with id ${nameOrId} does not exist`);
+  }
+
+  private liveStack(req: SimRequest, name: string, missing = `Stack [${name}] does not exist`) {
+    const stack = this.stacks.get(keyOf(req, name));
+    if (!stack) throw new AwsError('ValidationError', missing, 400);
+    return stack;
+  }
+
+  /** Applies every operation that has ended by now; deleted stacks leave the live set. */
+  private settle(now = this.estate.now()): void {
+    for (const [key, stack] of this.stacks) {
+      const t = stack.transition;
+      if (!t || t.at > now) continue;
+      stack.status = t.to;
+      stack.transition = undefined;
+      if (t.to !== 'DELETE_COMPLETE') continue;
+      stack.deletedAt = t.at;
+      this.stacks.delete(key);
+      this.deleted.push(stack);
+    }
+  }
+
+  private recordDeploy(stack: Stack, action: 'create' | 'update'): void {
+    this.estate.record('stack-deploy', {
+      account: stack.account,
+      region: stack.region,
+      stackName: stack.name,
+      stackId: stack.id,
+      action,
+      templateUrl: stack.template.url,
+      parameters: stack.parameters,
+      completeAt: new Date(stack.transition?.at ?? this.estate.now()).toISOString(),
+    });
+  }
+
+  /** How long an operation takes, drawn from the seed: 60 to 300 virtual seconds, in ms. */
+  private seconds(key: string): number {
+    return this.estate.deps.random.between(key, 60, 300) * 1000;
+  }
+
+  private uuid(key: string): string {
+    const hex = this.estate.deps.random.hex(`stack-id:${key}`, 32);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+}
+
+function keyOf(req: SimRequest, name: string): string {
+  return `${req.account}/${req.region}/${name}`;
+}
+
+function stackNameOf(params: URLSearchParams): string {
+  const name = params.get('StackName') ?? '';
+  if (!STACK_NAME.test(name))
+    throw new AwsError(
+      'ValidationError',
+      `1 validation error detected: Value '${name}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
+      400,
+    );
+  return name;
+}
+
+/** TemplateURL or TemplateBody; on update, UsePreviousTemplate keeps the one the stack has. */
+function templateOf(params: URLSearchParams, previous: Template | undefined): Template {
+  if (previous && params.get('UsePreviousTemplate') === 'true') return previous;
+  const url = params.get('TemplateURL') ?? undefined;
+  const body = params.get('TemplateBody') ?? undefined;
+  if (!url && !body)
+    throw new AwsError(
+      'ValidationError',
+      'Either Template URL or Template Body must be specified.',
+      400,
+    );
+  if (url && !/^https:\/\//.test(url))
+    throw new AwsError('ValidationError', `TemplateURL must be an https URL, not ${url}.`, 400);
+  return { ...(url ? { url } : {}), ...(body ? { body } : {}) };
+}
+
+/** `Parameters.member.N.ParameterKey` / `ParameterValue`, or `UsePreviousValue=true`. */
+function parametersOf(
+  params: URLSearchParams,
+  previous: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 1; params.has(`Parameters.member.${i}.ParameterKey`); i++) {
+    const prefix = `Parameters.member.${i}`;
+    const key = params.get(`${prefix}.ParameterKey`) ?? '';
+    const value =
+      params.get(`${prefix}.UsePreviousValue`) === 'true'
+        ? previous[key]
+        : params.get(`${prefix}.ParameterValue`);
+    out[key] = value ?? '';
+  }
+  return out;
+}
+
+function sameTemplate(a: Template, b: Template): boolean {
+  return a.url === b.url && a.body === b.body;
+}
+
+function sameParameters(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => a[key] === b[key]);
+}
+
+function stackXml(stack: Stack): XmlValue {
+  const iso = (ms: number | undefined) =>
+    ms === undefined ? undefined : new Date(ms).toISOString();
+  return {
+    StackId: stack.id,
+    StackName: stack.name,
+    Parameters: Object.entries(stack.parameters).map(([ParameterKey, ParameterValue]) => ({
+      ParameterKey,
+      ParameterValue,
+    })),
+    CreationTime: iso(stack.createdAt),
+    LastUpdatedTime: iso(stack.updatedAt),
+    DeletionTime: iso(stack.deletedAt),
+    StackStatus: stack.status,
+    DisableRollback: false,
+    EnableTerminationProtection: false,
+    DriftInformation: { StackDriftStatus: 'NOT_CHECKED' },
+  };
+}
+
+function xmlResponse(action: string, result: { [k: string]: XmlValue } | undefined): SimResponse {
+  const body = result ? `<${action}Result>${toXml(result, () => 'member')}</${action}Result>` : '';
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml' },
+    body: `<${action}Response xmlns="${NS}">${body}<ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`,
+  };
+}

@@ -1,0 +1,147 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
+import type { GateDecision, GateKind } from '../orchestrator/domain/execution.ts';
+import type { Operation } from '../orchestrator/domain/plan.ts';
+import * as tasks from '../orchestrator/handlers/tasks.ts';
+import { engine } from '../orchestrator/handlers/wiring.ts';
+import type { LocalAws } from './aws/local-aws.ts';
+import { type GateOpened, LocalStepFunctions } from './stepfunctions/local-runner.ts';
+import { synthesizeRunbook } from './stepfunctions/synth.ts';
+
+export const LOCAL_TABLE = 'lifeboat-local';
+
+/** Who answers each kind of gate in a local run, and how a failure is decided. */
+export interface GateAnswers {
+  approveAs: string[];
+  signOffAs: string;
+  manualAs: string;
+  onFailure: 'retry' | 'continue' | 'abort';
+}
+
+export interface LocalRunInput {
+  customerId: string;
+  operation: Operation;
+  requestedBy: string;
+  reason?: string;
+  disruptionAt?: number;
+  executionName: string;
+}
+
+export interface LocalOrchestratorOptions {
+  aws: LocalAws;
+  root: string;
+  plansDir: string;
+  reportDir: string;
+  time: 'stepped' | 'paced';
+  answers: GateAnswers;
+  onEvent?(line: string): void;
+}
+
+/**
+ * The orchestrator on one machine: the synthesized state machine run by aws-local-stepfunctions,
+ * each task mapped to its real handler, talking to the local AWS through the standard endpoint
+ * variables, with gates answered by the named users.
+ */
+export class LocalOrchestrator {
+  private readonly runner: LocalStepFunctions;
+
+  constructor(private readonly options: LocalOrchestratorOptions) {
+    this.runner = new LocalStepFunctions(
+      synthesizeRunbook(),
+      tasks as unknown as Record<string, (e: unknown) => Promise<unknown>>,
+    );
+  }
+
+  get events() {
+    return this.runner.events;
+  }
+
+  /** Points the handlers (in this process) at the local AWS, and creates the state table. */
+  async configure(): Promise<void> {
+    const { aws, root, plansDir, reportDir } = this.options;
+    Object.assign(process.env, aws.environment(), {
+      AWS_ACCESS_KEY_ID: 'AKIALIFEBOATLOCAL',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'us-east-2',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      STATE_TABLE: LOCAL_TABLE,
+      PLANS_DIR: plansDir,
+      SETTINGS_FILE: join(root, 'config', 'defaults.yaml'),
+      REPORT_DIR: reportDir,
+      LIFEBOAT_CLOCK_URL: `${aws.controlUrl}/clock`,
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    await mkdir(reportDir, { recursive: true });
+    const client = new DynamoDBClient({
+      region: 'us-east-2',
+      endpoint: aws.endpoints.dynamodb,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await new DynamoDbStateStore(client, LOCAL_TABLE).ensureTable();
+  }
+
+  async run(input: LocalRunInput): Promise<unknown> {
+    await this.configure();
+    const { executionName, ...request } = input;
+    return this.runner.run({
+      input: request,
+      executionName,
+      clock: this.options.aws.clock,
+      time: this.options.time,
+      onGate: (gate) => void this.answer(gate),
+    });
+  }
+
+  /** Answers a gate as the configured users, through the same engine path the bot uses. */
+  private async answer(opened: GateOpened): Promise<void> {
+    const executionId = String(opened.payload.executionId);
+    const gateId = String((opened.result as { gateId: string }).gateId);
+    const e = await engine();
+    const gate = (await e.openGatesOf(executionId)).find((g) => g.gateId === gateId);
+    if (!gate) return;
+    for (const { principal, decision } of this.answersFor(gate.kind)) {
+      // A user group answers through a stand-in member of that group.
+      const user = principal.startsWith('S') ? `${principal}-member` : principal;
+      const groups = principal.startsWith('S') ? [principal] : [];
+      try {
+        const result = await (await engine()).answer(executionId, gateId, {
+          user,
+          groups,
+          decision,
+        });
+        this.options.onEvent?.(
+          `${user} answered ${decision} to the ${gate.kind} "${gate.prompt.slice(0, 80)}"`,
+        );
+        if (result.decided && result.taskToken) {
+          this.runner.sendTaskSuccess(result.taskToken, {
+            kind: gate.kind,
+            decision: result.decided,
+          });
+          return;
+        }
+      } catch (error) {
+        this.options.onEvent?.(
+          `${user} could not answer the ${gate.kind}: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+
+  private answersFor(kind: GateKind): { principal: string; decision: GateDecision }[] {
+    const a = this.options.answers;
+    switch (kind) {
+      case 'approval':
+        return a.approveAs.map((principal) => ({ principal, decision: 'approve' }));
+      case 'sign-off':
+        return [{ principal: a.signOffAs, decision: 'approve' }];
+      case 'manual':
+        return [{ principal: a.manualAs, decision: 'done' }];
+      case 'decision':
+        return [{ principal: a.manualAs, decision: a.onFailure }];
+      case 'pause':
+        return [{ principal: a.manualAs, decision: 'resume' }];
+    }
+  }
+}

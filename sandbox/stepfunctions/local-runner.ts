@@ -1,0 +1,160 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { VirtualClock } from '../aws/clock.ts';
+import type { SynthesizedRunbook } from './synth.ts';
+
+// aws-local-stepfunctions 3 uses Promise.withResolvers, which Node 20 lacks.
+if (!('withResolvers' in Promise)) {
+  Object.assign(Promise, {
+    withResolvers<T>() {
+      let resolve!: (value: T) => void;
+      let reject!: (reason: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+const TOKEN_SENTINEL = 'LOCAL-TASK-TOKEN';
+
+export type TaskHandler = (event: unknown) => Promise<unknown>;
+
+export interface GateOpened {
+  taskToken: string;
+  /** What the gate handler returned (its gate id). */
+  result: unknown;
+  /** The gate task's payload: executionId, stepId, kind. */
+  payload: Record<string, unknown>;
+}
+
+export interface LocalRunOptions {
+  input: Record<string, unknown>;
+  executionName: string;
+  clock: VirtualClock;
+  /**
+   * `stepped`: Wait states cost no real time, the virtual clock jumps by the wait (tests,
+   * benchmarks). `paced`: waits take wait/speed real seconds (a person watching).
+   */
+  time: 'stepped' | 'paced';
+  onGate(gate: GateOpened): void;
+}
+
+/**
+ * Runs the synthesized state machine with `aws-local-stepfunctions`, each Lambda task mapped to
+ * its real handler. `.waitForTaskToken` is emulated: a sentinel token in the context object is
+ * swapped for a fresh one per call, and the task resolves when `sendTaskSuccess` gets it.
+ */
+export class LocalStepFunctions {
+  private readonly waiting = new Map<
+    string,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
+  private tokens = 0;
+  readonly events: { type: string; state?: { name: string } }[] = [];
+
+  constructor(
+    private readonly runbook: SynthesizedRunbook,
+    private readonly handlers: Record<string, TaskHandler>,
+  ) {}
+
+  sendTaskSuccess(taskToken: string, output: unknown): void {
+    const waiter = this.waiting.get(taskToken);
+    if (!waiter) throw new Error(`No task is waiting for token ${taskToken.slice(0, 12)}…`);
+    this.waiting.delete(taskToken);
+    waiter.resolve(output);
+  }
+
+  sendTaskFailure(taskToken: string, error: string, cause: string): void {
+    const waiter = this.waiting.get(taskToken);
+    if (!waiter) throw new Error(`No task is waiting for token ${taskToken.slice(0, 12)}…`);
+    this.waiting.delete(taskToken);
+    const failure = new Error(cause);
+    failure.name = error;
+    waiter.reject(failure);
+  }
+
+  async run(options: LocalRunOptions): Promise<unknown> {
+    const overrides: Record<string, TaskHandler> = {};
+    const waits: Record<string, number> = {};
+    const retries: Record<string, number> = {};
+    for (const [name, state] of Object.entries(this.runbook.definition.States)) {
+      if (state.Type === 'Wait') waits[name] = 0;
+      if (state.Type !== 'Task') continue;
+      retries[name] = options.time === 'stepped' ? 0 : 1000;
+      overrides[name] = this.override(name, state, options);
+    }
+    // The run's own timeout (30 days) overflows Node's timers; the simulated run needs none.
+    const { TimeoutSeconds: _timeout, ...definition } = this.runbook.definition;
+    const machine = new StateMachine(definition as never, {
+      validationOptions: { checkArn: false },
+    });
+    const execution = machine.run(options.input as never, {
+      overrides: {
+        taskResourceLocalHandlers: overrides as never,
+        waitTimeOverrides: waits,
+        retryIntervalOverrides: retries,
+      },
+      context: {
+        Execution: { Name: options.executionName, Id: `local:${options.executionName}` },
+        Task: { Token: TOKEN_SENTINEL },
+      } as never,
+    });
+    const collect = (async () => {
+      for await (const event of execution.eventLogs) {
+        this.events.push(event as never);
+        if (process.env.LIFEBOAT_DEBUG_SFN)
+          console.error('SFN', JSON.stringify(event).slice(0, 400));
+      }
+    })();
+    const result = await execution.result;
+    await collect;
+    return result;
+  }
+
+  private override(
+    name: string,
+    state: Record<string, unknown>,
+    options: LocalRunOptions,
+  ): TaskHandler {
+    const parameters = (state.Parameters ?? {}) as Record<string, unknown>;
+    const functionArn = String(state.Resource).startsWith('arn:aws:states:::')
+      ? String(parameters.FunctionName)
+      : String(state.Resource);
+    const handlerName = this.runbook.handlers.get(functionArn);
+    const handler = handlerName ? this.handlers[handlerName] : undefined;
+    if (!handler)
+      throw new Error(
+        `State "${name}" calls ${functionArn}, which maps to no local handler (${handlerName ?? 'unknown'})`,
+      );
+    const waitsForToken = String(state.Resource).endsWith('.waitForTaskToken');
+    return async (input) => {
+      const event = {
+        ...((((input as Record<string, unknown>).Payload ?? input) as Record<string, unknown>) ??
+          {}),
+      };
+      if (typeof event.waitSeconds === 'number') await this.pass(options, event.waitSeconds);
+      if (!waitsForToken) return handler(event);
+      this.tokens += 1;
+      const taskToken = `local-token-${this.tokens}-${Math.random().toString(36).slice(2)}`;
+      if (event.taskToken === TOKEN_SENTINEL) event.taskToken = taskToken;
+      const resumed = new Promise((resolve, reject) =>
+        this.waiting.set(taskToken, { resolve, reject }),
+      );
+      const result = await handler(event);
+      options.onGate({ taskToken, result, payload: event });
+      return resumed;
+    };
+  }
+
+  /** A Wait state's time: jump the virtual clock, or sleep the scaled real time. */
+  private async pass(options: LocalRunOptions, seconds: number): Promise<void> {
+    if (options.time === 'stepped') {
+      options.clock.advance(seconds * 1000);
+      return;
+    }
+    const ms = options.clock.speed > 0 ? (seconds * 1000) / options.clock.speed : 0;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}

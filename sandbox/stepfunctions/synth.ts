@@ -1,0 +1,62 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { OrchestratorStack } from '../../infra/stacks/orchestrator-stack.ts';
+
+export interface SynthesizedRunbook {
+  /** The ASL, with every CloudFormation reference resolved to a stable fake ARN. */
+  definition: { StartAt: string; States: Record<string, Record<string, unknown>> } & Record<
+    string,
+    unknown
+  >;
+  /** Fake function ARN -> the exported handler name in `orchestrator/handlers/tasks.ts`. */
+  handlers: Map<string, string>;
+}
+
+const FAKE_ACCOUNT = '123456789012';
+
+/** Synthesizes the orchestrator stack (bundling skipped) and extracts its state machine. */
+export function synthesizeRunbook(region = 'us-east-2'): SynthesizedRunbook {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new OrchestratorStack(app, 'LifeboatLocal', {
+    env: { account: FAKE_ACCOUNT, region },
+    environment: {},
+  });
+  const template = Template.fromStack(stack).toJSON() as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const arn = (logicalId: string) =>
+    `arn:aws:lambda:${region}:${FAKE_ACCOUNT}:function:${logicalId}`;
+  const handlers = new Map<string, string>();
+  let definitionString: unknown;
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type === 'AWS::Lambda::Function')
+      handlers.set(arn(logicalId), String(resource.Properties.Handler).split('.').pop() ?? '');
+    if (resource.Type === 'AWS::StepFunctions::StateMachine')
+      definitionString = resource.Properties.DefinitionString;
+  }
+  return { definition: JSON.parse(resolve(definitionString, arn, region)), handlers };
+}
+
+/** Resolves `Fn::Join`, `Fn::GetAtt` and `Ref` the way CloudFormation would, with fake ARNs. */
+function resolve(value: unknown, arn: (id: string) => string, region: string): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, unknown>;
+  if ('Fn::Join' in node) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => resolve(p, arn, region)).join(separator);
+  }
+  if ('Fn::GetAtt' in node) return arn(String((node['Fn::GetAtt'] as string[])[0]));
+  if ('Ref' in node) {
+    const ref = String(node.Ref);
+    return ref === 'AWS::Partition'
+      ? 'aws'
+      : ref === 'AWS::Region'
+        ? region
+        : ref === 'AWS::AccountId'
+          ? FAKE_ACCOUNT
+          : ref === 'AWS::URLSuffix'
+            ? 'amazonaws.com'
+            : arn(ref);
+  }
+  throw new Error(`Cannot resolve ${JSON.stringify(value)} in the state machine definition`);
+}
