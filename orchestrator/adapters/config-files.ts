@@ -98,6 +98,9 @@ function digest(text: string): string {
 
 /** Plans as YAML files, one per customer: `<dir>/<customer-id>.yaml`. */
 export class FilePlanSource implements PlanSource {
+  /** Parsed plans by file, kept while the file's text is unchanged (Lambdas load a plan per task). */
+  private readonly parsed = new Map<string, { text: string; loaded: LoadedPlan }>();
+
   constructor(private readonly dir: string) {}
 
   async listCustomers(): Promise<string[]> {
@@ -112,9 +115,14 @@ export class FilePlanSource implements PlanSource {
     const known = await this.listCustomers();
     if (!known.includes(customerId)) throw new UnknownCustomerError(customerId, known);
     const file = join(this.dir, `${customerId}.yaml`);
-    const result = await readPlanFile(file);
+    const text = await readFile(file, 'utf8');
+    const cached = this.parsed.get(file);
+    if (cached?.text === text) return cached.loaded;
+    const result = parsePlanText(text, file);
     if (!result.ok) throw new PlanValidationError(file, result.problems);
-    return { plan: result.plan, source: file, revision: result.revision };
+    const loaded = { plan: result.plan, source: file, revision: result.revision };
+    this.parsed.set(file, { text, loaded });
+    return loaded;
   }
 }
 

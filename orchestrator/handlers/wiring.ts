@@ -5,6 +5,7 @@ import { servicesForAccount } from '../adapters/aws-services.ts';
 import { FilePlanSource, readSettingsFile } from '../adapters/config-files.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import type { Plan } from '../domain/plan.ts';
+import type { RunbookSettings } from '../domain/settings.ts';
 import type { ServicesFor } from '../ports/aws.ts';
 import { writeRunReport } from '../report/run-report.ts';
 import { Engine } from '../run/engine.ts';
@@ -24,6 +25,7 @@ export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
 interface Wired {
   key: string;
   env: HandlerEnv;
+  settings: Promise<RunbookSettings>;
   store: DynamoDbStateStore;
   plans: FilePlanSource;
   services: Map<string, ServicesFor>;
@@ -44,7 +46,14 @@ function wire(): Wired {
     new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
     env.STATE_TABLE,
   );
-  wired = { key, env, store, plans: new FilePlanSource(env.PLANS_DIR), services: new Map() };
+  wired = {
+    key,
+    env,
+    store,
+    plans: new FilePlanSource(env.PLANS_DIR),
+    services: new Map(),
+    settings: readSettingsFile(env.SETTINGS_FILE),
+  };
   return wired;
 }
 
@@ -64,7 +73,7 @@ async function clock(env: HandlerEnv): Promise<() => number> {
 export async function engine(): Promise<Engine> {
   const w = wire();
   const now = await clock(w.env);
-  const settings = await readSettingsFile(w.env.SETTINGS_FILE);
+  const settings = await w.settings;
   return new Engine({
     store: w.store,
     plans: w.plans,

@@ -1,3 +1,4 @@
+import { AwsCallError } from '../domain/aws-errors.ts';
 import type { ServerRef, StepOf } from '../domain/runbook.ts';
 import {
   done,
@@ -24,6 +25,8 @@ interface WaveState extends Record<string, unknown> {
   stage: 'launch' | 'health';
   sources: Record<string, string>;
   jobs: { jobId: string; servers: string[] }[];
+  /** Jobs of the batch not started yet (a throttled StartRecovery). */
+  pendingJobs: string[][];
   launched: Record<string, Launched>;
   failed: Record<string, string>;
   healthy: Record<string, number>;
@@ -31,6 +34,7 @@ interface WaveState extends Record<string, unknown> {
 }
 
 const LAUNCH_POLL = 30;
+const THROTTLED_POLL = 5;
 const HEALTH_POLL = 10;
 
 /**
@@ -51,6 +55,7 @@ export const recoverWave: StepExecutor<Step> = {
       stage: 'launch',
       sources: {},
       jobs: [],
+      pendingJobs: [],
       // A retry keeps what already worked and launches only what failed.
       launched: (previous?.launched as Record<string, Launched>) ?? {},
       failed: {},
@@ -72,14 +77,30 @@ export const recoverWave: StepExecutor<Step> = {
         copyPrivateIp: false,
       });
     }
-    return launchBatch(ctx, step, state);
+    return keepingProgress(state, () => launchBatch(ctx, step, state));
   },
 
   async poll(ctx, step, raw) {
     const state = raw as WaveState;
-    return state.stage === 'launch' ? pollLaunch(ctx, step, state) : pollHealth(ctx, step, state);
+    return keepingProgress(state, () =>
+      state.stage === 'launch' ? pollLaunch(ctx, step, state) : pollHealth(ctx, step, state),
+    );
   },
 };
+
+/**
+ * A throttled or unreachable call mid-way keeps what was done (jobs started, servers launched)
+ * and tries again shortly, rather than throwing it away for the state machine's retry.
+ */
+async function keepingProgress(state: WaveState, work: () => Promise<Progress>): Promise<Progress> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AwsCallError && error.retryable)
+      return running(state, THROTTLED_POLL, `retrying: ${error.message}`);
+    throw error;
+  }
+}
 
 function allServers(step: Step): ServerRef[] {
   return step.bootGroups.flatMap((g) => g.servers);
@@ -96,21 +117,46 @@ async function launchBatch(ctx: StepContext, step: Step, state: WaveState): Prom
   if (!batch) return startHealth(ctx, step, state);
   const excluded = new Set(ctx.execution.excluded);
   state.jobs = [];
-  for (const job of batch) {
-    const names = job.filter(
-      (n) =>
-        !excluded.has(n) &&
-        state.sources[n] &&
-        !state.healthy[n] &&
-        !state.failed[n] &&
-        !state.launched[n],
-    );
-    if (names.length === 0) continue;
-    const jobId = await ctx.services(step.region).drs.startRecovery(
-      names.map((n) => state.sources[n] ?? ''),
-      step.isDrill,
-      { 'lifeboat:execution': ctx.execution.executionId, 'lifeboat:wave': step.wave },
-    );
+  state.pendingJobs = batch
+    .map((job) =>
+      job.filter(
+        (n) =>
+          !excluded.has(n) &&
+          state.sources[n] &&
+          !state.healthy[n] &&
+          !state.failed[n] &&
+          !state.launched[n],
+      ),
+    )
+    .filter((names) => names.length > 0);
+  await launchPending(ctx, step, state);
+  if (state.jobs.length === 0 && state.pendingJobs.length === 0) return nextBatch(ctx, step, state);
+  return running(
+    state,
+    state.pendingJobs.length > 0 ? THROTTLED_POLL : LAUNCH_POLL,
+    `group ${state.group + 1}/${step.bootGroups.length}: launching`,
+  );
+}
+
+/**
+ * Starts the batch's jobs that are not started yet. A throttled StartRecovery leaves the rest
+ * for the next poll, with what already started saved: a retry never launches a server twice.
+ */
+async function launchPending(ctx: StepContext, step: Step, state: WaveState): Promise<void> {
+  while (state.pendingJobs.length > 0) {
+    const names = state.pendingJobs[0] ?? [];
+    let jobId: string;
+    try {
+      jobId = await ctx.services(step.region).drs.startRecovery(
+        names.map((n) => state.sources[n] ?? ''),
+        step.isDrill,
+        { 'lifeboat:execution': ctx.execution.executionId, 'lifeboat:wave': step.wave },
+      );
+    } catch (error) {
+      if (error instanceof AwsCallError && error.retryable) return;
+      throw error;
+    }
+    state.pendingJobs.shift();
     state.jobs.push({ jobId, servers: names });
     await ctx.journal(
       'drs-job-started',
@@ -118,12 +164,6 @@ async function launchBatch(ctx: StepContext, step: Step, state: WaveState): Prom
       { jobId, wave: step.wave, servers: names },
     );
   }
-  if (state.jobs.length === 0) return nextBatch(ctx, step, state);
-  return running(
-    state,
-    LAUNCH_POLL,
-    `group ${state.group + 1}/${step.bootGroups.length}: launching`,
-  );
 }
 
 async function nextBatch(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
@@ -133,6 +173,7 @@ async function nextBatch(ctx: StepContext, step: Step, state: WaveState): Promis
 
 async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
   const { drs, ec2 } = ctx.services(step.region);
+  await launchPending(ctx, step, state);
   const direction = step.launchInto === 'original' ? 'to-primary' : 'to-recovery';
   let open = 0;
   const newlyLaunched: string[] = [];

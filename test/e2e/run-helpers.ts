@@ -1,0 +1,40 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunOptions, runLocally } from '../../cli/run.ts';
+import type { Operation } from '../../orchestrator/domain/plan.ts';
+import type { TruthEvent } from '../../sandbox/aws/estate.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/** Runs an operation end to end on a fresh local AWS (stepped time) and keeps the ground truth. */
+export async function run(
+  operation: Operation,
+  customerId: string,
+  options: RunOptions = {},
+  plansDir?: string,
+) {
+  const lines: string[] = [];
+  const reportDir = await mkdtemp(join(tmpdir(), 'lifeboat-e2e-'));
+  const result = await runLocally({
+    customerId,
+    operation,
+    options: { 'report-dir': reportDir, ...options },
+    onLine: (l) => lines.push(l),
+    ...(plansDir ? { plansDir } : {}),
+  });
+  const truth = result.aws.estate.truth;
+  return { ...result, lines, truth, of: (type: string) => truth.filter((e) => e.type === type) };
+}
+
+export const ms = (iso: unknown) => Date.parse(String(iso));
+
+/** When the first of these instances was asked to stop: the simulator's start of disruption. */
+export function stoppedAt(truth: TruthEvent[], instanceIds: string[]): number {
+  const ids = new Set(instanceIds);
+  return Math.min(
+    ...truth
+      .filter((e) => e.type === 'instance-stop' && ids.has(String(e.instanceId)))
+      .map((e) => ms(e.at)),
+  );
+}
