@@ -178,6 +178,7 @@ async function summarize(
   return {
     executionId,
     outcome: report.outcome,
+    disruption: report.disruption,
     rto: report.rto,
     rpo: report.rpo,
     waves: report.waves,

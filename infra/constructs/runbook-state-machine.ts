@@ -90,7 +90,7 @@ export class RunbookStateMachine extends Construct {
         errors: TRANSIENT,
         interval: Duration.seconds(2),
         backoffRate: 2,
-        maxAttempts: 6,
+        maxAttempts: 10,
         maxDelay: Duration.seconds(60),
         jitterStrategy: sfn.JitterType.FULL,
       });

@@ -24,7 +24,7 @@ export interface AccountServicesOptions {
   toolingCredentials?: AwsCredentialIdentityProvider;
   /** One endpoint for every service. @default the SDK's, or `AWS_ENDPOINT_URL_<SERVICE>` */
   endpoint?: string;
-  /** Attempts per call, standard retry mode. @default 3 */
+  /** Attempts per call, standard retry mode. @default `AWS_MAX_ATTEMPTS`, else the SDK's 3 */
   maxAttempts?: number;
 }
 
@@ -68,7 +68,8 @@ function buildServices(options: AccountServicesOptions, region: string): RegionS
 function clientConfig(options: AccountServicesOptions, region: string, requestTimeout: number) {
   return {
     region,
-    maxAttempts: options.maxAttempts ?? 3,
+    // Unset, the SDK reads AWS_MAX_ATTEMPTS itself (the local sandbox sets 1: its state machine retries).
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     retryMode: 'standard',
     requestHandler: requestHandlerOptions(requestTimeout),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),

@@ -136,7 +136,8 @@ class Context {
         bestEffort: false,
         timeoutSeconds: this.settings.preflightTimeout,
         checks,
-        advisory: incident ? ['primary-reachable', 'replication-lag'] : [],
+        // With the primary gone, its replication is disconnected: recovery uses the last snapshot.
+        advisory: incident ? ['primary-reachable', 'replication-healthy', 'replication-lag'] : [],
         servers: this.allServers(active),
         peerInstances: this.allServers(active === 'recovery' ? 'primary' : 'recovery').map(
           (s) => s.launchInto ?? '',

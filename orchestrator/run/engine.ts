@@ -106,6 +106,12 @@ export class Engine {
     if (step.kind === 'report') return this.report(execution, step);
     const ctx = await this.context(execution, step);
     if (record?.status !== 'running') {
+      // Recorded before the executor runs, so a start the state machine retries is one start.
+      await this.deps.store.putStep(executionId, {
+        ...(record ?? { stepId, attempt: 1, progress: {} }),
+        status: 'running',
+        startedAt: this.deps.now(),
+      });
       await this.journal(
         executionId,
         'step-started',

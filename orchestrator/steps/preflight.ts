@@ -1,5 +1,6 @@
+import { ThrottledError } from '../domain/aws-errors.ts';
 import type { PreflightCheck, StepOf } from '../domain/runbook.ts';
-import { done, failed, type StepContext, type StepExecutor } from './context.ts';
+import { done, failed, running, type StepContext, type StepExecutor } from './context.ts';
 import { forwardSources, reversedSources } from './resolve.ts';
 
 export interface CheckResult {
@@ -18,13 +19,21 @@ type Step = StepOf<'preflight'>;
  */
 export const preflight: StepExecutor<Step> = {
   async start(ctx, step) {
-    const results: CheckResult[] = [];
-    for (const check of step.checks) {
+    return this.poll(ctx, step, { results: [] });
+  },
+  /** Runs the checks not run yet; a throttled call leaves the rest for a poll a few seconds later. */
+  async poll(ctx, step, state) {
+    const results = [...((state.results as CheckResult[]) ?? [])];
+    for (const check of step.checks.filter((c) => !results.some((r) => r.check === c))) {
       const advisory = step.advisory.includes(check);
       try {
         const { ok, detail } = await runCheck(ctx, step, check);
         results.push({ check, ok, detail, advisory });
       } catch (error) {
+        // Throttling is no finding: try that check again shortly.
+        if (error instanceof ThrottledError) {
+          return running({ results }, 5, `throttled during ${check}; retrying`);
+        }
         results.push({ check, ok: false, detail: (error as Error).message, advisory });
       }
     }
@@ -34,16 +43,12 @@ export const preflight: StepExecutor<Step> = {
       `Pre-flight: ${results.length - blocking.length}/${results.length} checks pass`,
       { results },
     );
-    const state = { results };
     if (blocking.length > 0)
       return failed(
-        state,
+        { results },
         `Pre-flight failed: ${blocking.map((r) => `${r.check}: ${r.detail}`).join('; ')}`,
       );
-    return done(state);
-  },
-  async poll(ctx, step) {
-    return this.start(ctx, step);
+    return done({ results });
   },
 };
 

@@ -77,12 +77,12 @@ export const recoverWave: StepExecutor<Step> = {
         copyPrivateIp: false,
       });
     }
-    return keepingProgress(state, () => launchBatch(ctx, step, state));
+    return keepingProgress(ctx, step, state, () => launchBatch(ctx, step, state));
   },
 
   async poll(ctx, step, raw) {
     const state = raw as WaveState;
-    return keepingProgress(state, () =>
+    return keepingProgress(ctx, step, state, () =>
       state.stage === 'launch' ? pollLaunch(ctx, step, state) : pollHealth(ctx, step, state),
     );
   },
@@ -92,12 +92,18 @@ export const recoverWave: StepExecutor<Step> = {
  * A throttled or unreachable call mid-way keeps what was done (jobs started, servers launched)
  * and tries again shortly, rather than throwing it away for the state machine's retry.
  */
-async function keepingProgress(state: WaveState, work: () => Promise<Progress>): Promise<Progress> {
+async function keepingProgress(
+  ctx: StepContext,
+  step: Step,
+  state: WaveState,
+  work: () => Promise<Progress>,
+): Promise<Progress> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof AwsCallError && error.retryable)
+    if (error instanceof AwsCallError && error.retryable && !groupTimedOut(ctx, step, state)) {
       return running(state, THROTTLED_POLL, `retrying: ${error.message}`);
+    }
     throw error;
   }
 }
@@ -172,11 +178,11 @@ async function nextBatch(ctx: StepContext, step: Step, state: WaveState): Promis
 }
 
 async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
-  const { drs, ec2 } = ctx.services(step.region);
+  const { drs } = ctx.services(step.region);
   await launchPending(ctx, step, state);
   const direction = step.launchInto === 'original' ? 'to-primary' : 'to-recovery';
   let open = 0;
-  const newlyLaunched: string[] = [];
+  const launches: Launch[] = [];
   for (const job of state.jobs) {
     const view = await drs.describeJob(job.jobId);
     const bySource = new Map(view.servers.map((s) => [s.sourceServerId, s]));
@@ -185,15 +191,13 @@ async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promi
       if (state.launched[name] || state.failed[name]) continue;
       const server = bySource.get(state.sources[name] ?? '');
       if (server?.status === 'LAUNCHED' && server.recoveryInstanceId) {
-        state.launched[name] = { recoveryInstanceId: server.recoveryInstanceId, jobId: job.jobId };
-        newlyLaunched.push(name);
+        launches.push({ name, jobId: job.jobId, recoveryInstanceId: server.recoveryInstanceId });
       } else if (server?.status === 'FAILED') {
         events ??= await drs.jobEvents(job.jobId);
         const reason =
           events.find(
             (e) => e.event === 'LAUNCH_FAILED' && e.sourceServerId === server.sourceServerId,
           )?.detail ?? 'DRS reported the launch as failed';
-        state.failed[name] = reason;
         await ctx.journal('server-failed', `${name} failed to launch: ${reason}`, {
           server: name,
           wave: step.wave,
@@ -201,42 +205,71 @@ async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promi
           reason,
           critical: serverRef(step, name)?.critical ?? true,
         });
+        state.failed[name] = reason;
       } else {
         open += 1;
       }
     }
   }
-  if (newlyLaunched.length > 0) {
-    const sourceIds = newlyLaunched.map((n) => state.sources[n] ?? '');
-    const instances = new Map(
-      (await drs.recoveryInstances(sourceIds)).map((i) => [i.sourceServerId, i]),
-    );
-    const ec2Views = new Map(
-      (
-        await ec2.describe(newlyLaunched.map((n) => state.launched[n]?.recoveryInstanceId ?? ''))
-      ).map((v) => [v.instanceId, v]),
-    );
-    for (const name of newlyLaunched) {
-      const launched = state.launched[name];
-      const instance = instances.get(state.sources[name] ?? '');
-      await ctx.journal('server-launched', `${name} launched as ${launched?.recoveryInstanceId}`, {
-        server: name,
-        wave: step.wave,
-        direction,
-        sourceServerId: state.sources[name],
-        recoveryInstanceId: launched?.recoveryInstanceId,
-        launchedAt: ec2Views.get(launched?.recoveryInstanceId ?? '')?.launchedAt ?? ctx.now(),
-        dataAt: instance?.pointInTime,
-        isDrill: instance?.isDrill ?? step.isDrill,
-      });
-    }
-  }
-  if (open > 0) {
+  if (launches.length > 0) await recordLaunches(ctx, step, state, launches);
+  if (open > 0 || state.pendingJobs.length > 0) {
     if (groupTimedOut(ctx, step, state))
       return timeOutGroup(ctx, step, state, 'did not launch in time');
-    return running(state, LAUNCH_POLL);
+    return running(state, state.pendingJobs.length > 0 ? THROTTLED_POLL : LAUNCH_POLL);
   }
   return nextBatch(ctx, step, state);
+}
+
+interface Launch {
+  name: string;
+  jobId: string;
+  recoveryInstanceId: string;
+}
+
+/**
+ * Journals each launch with its time and the moment of its data. Everything is read first, and a
+ * server counts as launched only once journaled, so a throttled read repeats nothing.
+ */
+async function recordLaunches(
+  ctx: StepContext,
+  step: Step,
+  state: WaveState,
+  launches: Launch[],
+): Promise<void> {
+  const { drs, ec2 } = ctx.services(step.region);
+  const direction = step.launchInto === 'original' ? 'to-primary' : 'to-recovery';
+  const instances = new Map(
+    (await drs.recoveryInstances(launches.map((l) => state.sources[l.name] ?? ''))).map((i) => [
+      i.sourceServerId,
+      i,
+    ]),
+  );
+  const ec2Views = new Map(
+    (await ec2.describe(launches.map((l) => l.recoveryInstanceId))).map((v) => [v.instanceId, v]),
+  );
+  // A server whose source was unreachable is recovered from its last snapshot: say so.
+  const previous = new Set<string>();
+  for (const jobId of new Set(launches.map((l) => l.jobId))) {
+    for (const event of await drs.jobEvents(jobId)) {
+      if (event.event === 'USING_PREVIOUS_SNAPSHOT' && event.sourceServerId)
+        previous.add(event.sourceServerId);
+    }
+  }
+  for (const { name, jobId, recoveryInstanceId } of launches) {
+    const instance = instances.get(state.sources[name] ?? '');
+    await ctx.journal('server-launched', `${name} launched as ${recoveryInstanceId}`, {
+      server: name,
+      wave: step.wave,
+      direction,
+      sourceServerId: state.sources[name],
+      recoveryInstanceId,
+      launchedAt: ec2Views.get(recoveryInstanceId)?.launchedAt ?? ctx.now(),
+      dataAt: instance?.pointInTime,
+      usedPreviousSnapshot: previous.has(state.sources[name] ?? ''),
+      isDrill: instance?.isDrill ?? step.isDrill,
+    });
+    state.launched[name] = { recoveryInstanceId, jobId };
+  }
 }
 
 async function startHealth(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {

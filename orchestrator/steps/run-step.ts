@@ -1,4 +1,4 @@
-import { AwsCallError } from '../domain/aws-errors.ts';
+import { AwsCallError, ThrottledError } from '../domain/aws-errors.ts';
 import { assertNever, type Step, type StepKind, type StepOf } from '../domain/runbook.ts';
 import { done, failed, type Progress, type StepContext, type StepExecutor } from './context.ts';
 import { preflight } from './preflight.ts';
@@ -71,6 +71,8 @@ export async function advanceStep(
       return bestEffort(ctx, step, progress.message ?? 'failed', progress.state);
     return progress;
   } catch (error) {
+    // Throttling is retried even in a best-effort step; only a region that is gone is given up on.
+    if (error instanceof ThrottledError) throw error;
     if (step.bestEffort) return bestEffort(ctx, step, (error as Error).message, state ?? {});
     if (error instanceof AwsCallError && error.retryable) throw error;
     if (error instanceof AwsCallError) return failed(state ?? {}, error.message);

@@ -1,3 +1,4 @@
+import { ThrottledError } from '../domain/aws-errors.ts';
 import type { StepOf } from '../domain/runbook.ts';
 import {
   done,
@@ -8,7 +9,7 @@ import {
   type StepContext,
   type StepExecutor,
 } from './context.ts';
-import { included, missing, sourcesFor } from './resolve.ts';
+import { included, sourcesFor } from './resolve.ts';
 
 /** Stops instances and waits until they are stopped. Stopping the sources starts the RTO clock. */
 export const stopInstances: StepExecutor<StepOf<'stop-instances'>> = {
@@ -213,39 +214,47 @@ export const stack: StepExecutor<StepOf<'stack'>> = {
 /** Starts replication in the other direction from each server's recovery instance. */
 export const reverseReplication: StepExecutor<StepOf<'reverse-replication'>> = {
   async start(ctx, step) {
-    const servers = included(ctx, step.servers);
+    return this.poll(ctx, step, { reversed: [], startedAt: ctx.now() });
+  },
+  /** One call per server; a throttled call keeps the servers already reversed for the next poll. */
+  async poll(ctx, step, state) {
+    const reversed = [...((state.reversed as string[]) ?? [])];
+    const servers = included(ctx, step.servers).filter((s) => !reversed.includes(s.name));
     const fromDirection = step.direction === 'to-primary' ? 'to-recovery' : 'to-primary';
-    const sources = await sourcesFor(ctx, servers, fromDirection);
-    const { drs } = ctx.services(step.region);
-    const instances = await drs.recoveryInstances(
-      [...sources.values()].map((s) => s.sourceServerId),
-    );
-    const bySource = new Map(instances.map((i) => [i.sourceServerId, i]));
-    const problems = missing(
-      servers.map((s) => s.name),
-      sources,
-    );
-    let reversed = 0;
-    for (const server of servers) {
-      const instance = bySource.get(sources.get(server.name)?.sourceServerId ?? '');
-      if (!instance) {
-        problems.push(server.name);
-        continue;
+    const problems: string[] = [];
+    try {
+      const sources = await sourcesFor(ctx, servers, fromDirection);
+      const { drs } = ctx.services(step.region);
+      const instances = await drs.recoveryInstances(
+        [...sources.values()].map((s) => s.sourceServerId),
+      );
+      const bySource = new Map(instances.map((i) => [i.sourceServerId, i]));
+      for (const server of servers) {
+        const instance = bySource.get(sources.get(server.name)?.sourceServerId ?? '');
+        if (!instance) {
+          problems.push(server.name);
+          continue;
+        }
+        await drs.reverseReplication(instance.recoveryInstanceId);
+        reversed.push(server.name);
       }
-      await drs.reverseReplication(instance.recoveryInstanceId);
-      reversed += 1;
+    } catch (error) {
+      if (error instanceof ThrottledError && elapsed(ctx, state) < step.timeoutSeconds)
+        return running({ ...state, reversed }, 5, `throttled; ${reversed.length} reversed so far`);
+      throw error;
     }
     await ctx.journal(
       'replication-reversed',
-      `Replication ${step.direction} started for ${reversed} servers`,
-      { direction: step.direction, servers: reversed },
+      `Replication ${step.direction} started for ${reversed.length} servers`,
+      { direction: step.direction, servers: reversed.length },
     );
     if (problems.length > 0)
-      return failed({}, `No recovery instance to reverse for ${problems.join(', ')}`, problems);
-    return done({});
-  },
-  async poll(ctx, step) {
-    return this.start(ctx, step);
+      return failed(
+        { reversed },
+        `No recovery instance to reverse for ${problems.join(', ')}`,
+        problems,
+      );
+    return done({ reversed });
   },
 };
 

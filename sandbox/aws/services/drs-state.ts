@@ -242,6 +242,9 @@ export class DrsState {
         if (t >= source.addedAt && t <= lastDataAt) times.add(t);
       }
     }
+    // Retention thins old points in time, but never the newest one (a disconnected server's last).
+    const newest = Math.floor(lastDataAt / (10 * MINUTE)) * 10 * MINUTE;
+    if (newest >= source.addedAt) times.add(newest);
     const scheduled = [...times].map((t) => ({
       id: `pit-${this.random.hex(`pit:${source.id}:${t}`, 17)}`,
       sourceServerId: source.id,

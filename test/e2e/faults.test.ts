@@ -1,0 +1,132 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { readSample } from '../helpers.ts';
+import { ms, run, stoppedAt } from './run-helpers.ts';
+
+describe('lifeboat run under faults', () => {
+  it('fails over bcbsaz from the recovery region while us-east-1 is down, measuring RPO from the last snapshot', async () => {
+    // Prepare
+    const plan = await readSample('bcbsaz');
+    // Act
+    const { summary, of, lines } = await run('failover', 'bcbsaz', {
+      fault: ['region-down:us-east-1'],
+    });
+    // Assess
+    expect(summary.outcome).toMatch(/^succeeded/);
+    const launched = of('recovery-launched');
+    expect(launched).toHaveLength(44);
+    expect(launched.every((e) => e.region === 'us-east-2' && e.usedPreviousSnapshot === true)).toBe(
+      true,
+    );
+    expect(lines.some((l) => /best effort/.test(l))).toBe(true);
+    // nothing in us-east-1 was stopped: it was gone
+    expect(of('instance-stop').filter((e) => e.region === 'us-east-1')).toEqual([]);
+    // RPO: from the disruption to each server's last snapshot before the region went down (10-minute points)
+    const disruption = ms(summary.disruption?.at);
+    expect(summary.rpo.perServer).toHaveLength(44);
+    for (const server of summary.rpo.perServer) {
+      const truth = launched.find((e) => e.server === server.server);
+      expect(server.usedPreviousSnapshot).toBe(true);
+      expect(
+        Math.abs((server.seconds ?? -1) - Math.max(0, (disruption - ms(truth?.dataAt)) / 1000)),
+      ).toBeLessThanOrEqual(1);
+    }
+    expect(summary.rpo.seconds).toBeGreaterThan(0);
+    expect(summary.rpo.seconds).toBeLessThanOrEqual(11 * 60);
+    expect(plan.servers).toHaveLength(44);
+  }, 180_000);
+
+  it('opens a decision gate when three critical servers fail to launch; continue without them completes and the report names them', async () => {
+    const failing = ['bcbsaz-app-03', 'bcbsaz-app-04', 'bcbsaz-web-02'];
+    const { summary, of } = await run('failover', 'bcbsaz', {
+      fault: failing.map((s) => `launch-fail:${s}`),
+      'on-failure': 'continue',
+    });
+    expect(summary.outcome).toBe('succeeded-with-exclusions');
+    const servers = summary.waves.flatMap((w) => w.servers);
+    expect(
+      servers
+        .filter((s) => s.status === 'excluded')
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual([...failing].sort());
+    expect(
+      of('recovery-failed')
+        .map((e) => e.server)
+        .sort(),
+    ).toEqual([...failing].sort());
+    expect(of('recovery-launched')).toHaveLength(41);
+  }, 180_000);
+
+  it('aborts on a decision to abort, and the report says where each server is', async () => {
+    const { summary } = await run('failover', 'dmnt', {
+      fault: ['launch-fail:dmnt-ora-01'],
+      'on-failure': 'abort',
+    });
+    expect(summary.outcome).toBe('aborted');
+    const servers = summary.waves.flatMap((w) => w.servers);
+    expect(servers.find((s) => s.name === 'dmnt-ora-01')?.status).toBe('failed');
+    expect(servers.filter((s) => s.status === 'not-recovered')).toHaveLength(9);
+  }, 180_000);
+
+  it('completes under 30% throttling without launching any server twice', async () => {
+    const { summary, of } = await run('failover', 'dmnt', { fault: ['throttle:0.3'], seed: '5' });
+    expect(summary.outcome).toBe('succeeded');
+    const perServer = new Map<string, number>();
+    for (const e of of('recovery-launched'))
+      perServer.set(String(e.server), (perServer.get(String(e.server)) ?? 0) + 1);
+    expect([...perServer.values()]).toEqual(Array.from({ length: 10 }, () => 1));
+  }, 180_000);
+
+  it('recovers a plan larger than one DRS job in several jobs, never over the quotas', async () => {
+    // Prepare: a 150-server customer in its own plans folder
+    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-plans-'));
+    const servers = Array.from({ length: 150 }, (_, i) => ({
+      name: `big-${i}`,
+      role: 'app',
+      drs: { tags: { Name: `big-${i}` } },
+      primary: {
+        instanceId: `i-0a${i.toString(16).padStart(15, '0')}`,
+        ip: `10.1.${Math.floor(i / 100)}.${(i % 100) + 1}`,
+      },
+      recovery: {
+        instanceId: `i-0b${i.toString(16).padStart(15, '0')}`,
+        ip: `10.2.${Math.floor(i / 100)}.${(i % 100) + 1}`,
+      },
+    }));
+    const plan = {
+      version: 1,
+      customer: { id: 'big', name: 'Big Health', productLine: 'HRP' },
+      regions: { primary: 'us-east-1', recovery: 'us-east-2' },
+      account: {
+        id: '499999999999',
+        roleName: 'LifeboatExecution',
+        externalId: 'lifeboat-big-0001',
+      },
+      slack: { channels: ['C0BIG'] },
+      targets: { rpo: '15m', rto: '4h' },
+      access: { requesters: ['U01ALICE'], approvers: ['U02BOB'], signOff: ['U03CAROL'] },
+      servers,
+      waves: [{ name: 'all', servers: servers.map((s) => s.name) }],
+    };
+    await writeFile(join(dir, 'big.yaml'), stringify(plan));
+    // Act
+    const { summary, of, truth } = await run('failover', 'big', {}, dir);
+    // Assess
+    expect(summary.outcome).toBe('succeeded');
+    const jobs = of('drs-job');
+    expect(jobs.length).toBeGreaterThanOrEqual(2);
+    expect(jobs.every((j) => (j.servers as string[]).length <= 100)).toBe(true);
+    expect(of('recovery-launched')).toHaveLength(150);
+    expect(truth.filter((e) => e.type === 'recovery-failed')).toEqual([]);
+    expect(
+      stoppedAt(
+        truth,
+        servers.map((s) => s.primary.instanceId),
+      ),
+    ).toBeGreaterThan(0);
+  }, 180_000);
+});
