@@ -71,6 +71,8 @@ export class LocalOrchestrator {
       SETTINGS_FILE: join(root, 'config', 'defaults.yaml'),
       REPORT_DIR: reportDir,
       LIFEBOAT_CLOCK_URL: `${aws.controlUrl}/clock`,
+      // The simulators share this process's CPU: a slow accept is load, not a region gone.
+      LIFEBOAT_CONNECT_TIMEOUT_MS: '15000',
       // In stepped time the SDK's own backoff would be the only real waiting: leave retries to the
       // state machine's Retry (and the wave's keep-progress retry), whose waits are virtual.
       ...(this.options.time === 'stepped' ? { AWS_MAX_ATTEMPTS: '1' } : {}),
