@@ -34,7 +34,7 @@ const REFRESH_MS = 5 * 60_000;
  * A region that does not accept a connection within this is treated as gone.
  * `LIFEBOAT_CONNECT_TIMEOUT_MS` lengthens it where the far end shares a busy CPU (the sandbox).
  */
-const CONNECTION_TIMEOUT_MS = Number(process.env.LIFEBOAT_CONNECT_TIMEOUT_MS ?? 3_000);
+const connectionTimeout = () => Number(process.env.LIFEBOAT_CONNECT_TIMEOUT_MS ?? 3_000);
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Lambda hooks run synchronously, for up to Lambda's 15 minutes. */
 const INVOKE_TIMEOUT_MS = 15 * 60_000 + 30_000;
@@ -80,7 +80,7 @@ function clientConfig(options: AccountServicesOptions, region: string, requestTi
 }
 
 function requestHandlerOptions(requestTimeout: number) {
-  return { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout };
+  return { connectionTimeout: connectionTimeout(), requestTimeout };
 }
 
 function assumeRole(
