@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
 import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
+import type { JournalEntry } from '../orchestrator/domain/execution.ts';
 import { type Operation, OperationSchema, type Plan } from '../orchestrator/domain/plan.ts';
 import { planRunbook } from '../orchestrator/domain/plan-runbook.ts';
 import type { Report } from '../orchestrator/domain/report.ts';
@@ -86,9 +87,7 @@ export interface LocalRun {
 }
 
 /** Runs one operation on a fresh local AWS; returns the summary and the (stopped) local AWS, whose ground truth stays readable. */
-export async function runLocally(
-  run: LocalRun,
-): Promise<{ summary: RunSummary; aws: LocalAws; executionId: string }> {
+export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
   const { options } = run;
   const source = new FilePlanSource(run.plansDir ?? CUSTOMERS_DIR);
   const { plan } = await source.loadPlan(run.customerId);
@@ -156,6 +155,8 @@ export async function runLocally(
       summary: await summarize(store, executionId, final.result?.reportFiles ?? {}),
       aws,
       executionId,
+      journal: await store.journal(executionId),
+      historyEvents: orchestrator.historyEventCount(),
     };
   } finally {
     clearInterval(tail);
@@ -164,6 +165,16 @@ export async function runLocally(
 }
 
 export type RunSummary = Awaited<ReturnType<typeof summarize>>;
+
+export interface LocalRunResult {
+  summary: RunSummary;
+  /** Stopped, but its ground truth stays readable. */
+  aws: LocalAws;
+  executionId: string;
+  journal: JournalEntry[];
+  /** What the run would have written to a Standard workflow's history (the limit is 25,000). */
+  historyEvents: number;
+}
 
 /** The `--json` line: the report's figures and where its files are. */
 async function summarize(

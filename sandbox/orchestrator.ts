@@ -54,8 +54,9 @@ export class LocalOrchestrator {
     );
   }
 
-  get events() {
-    return this.runner.events;
+  /** What the same run would have written to a Standard workflow's history. */
+  historyEventCount(): number {
+    return this.runner.historyEventCount();
   }
 
   /** Points the handlers (in this process) at the local AWS, and creates the state table. */

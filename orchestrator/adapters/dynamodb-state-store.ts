@@ -136,9 +136,18 @@ export class DynamoDbStateStore implements StateStore {
     );
   }
 
+  /** Rewrites the document only: the journal's counter lives on the same item and must survive. */
   async updateExecution(executionId: string, patch: Partial<Execution>): Promise<void> {
     const current = await this.getExecution(executionId);
-    await this.put(`EXEC#${executionId}`, 'META', { ...current, ...patch }, 'attribute_exists(pk)');
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: s(`EXEC#${executionId}`), sk: s('META') },
+        UpdateExpression: 'SET doc = :doc',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':doc': s(JSON.stringify({ ...current, ...patch })) },
+      }),
+    );
   }
 
   async getSteps(executionId: string): Promise<Map<string, StepRecord>> {

@@ -149,6 +149,7 @@ export class Estate {
       region: instance.region,
       reason,
       runningAt: new Date(now + boot).toISOString(),
+      statusOkAt: new Date(now + boot + checks).toISOString(),
     });
   }
 

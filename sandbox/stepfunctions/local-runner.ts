@@ -59,6 +59,24 @@ export class LocalStepFunctions {
     private readonly handlers: Record<string, TaskHandler>,
   ) {}
 
+  /**
+   * The history events AWS Step Functions would have recorded for the states this run went
+   * through: a Lambda task writes 5 (entered, scheduled, started, succeeded, exited), a task with
+   * a token 6, a retried attempt 3 more, other states 2, the execution 2. The limit is 25,000.
+   */
+  historyEventCount(): number {
+    const states = this.runbook.definition.States;
+    let count = 2;
+    for (const event of this.events) {
+      if (event.type === 'StateRetried') count += 3;
+      if (event.type !== 'StateEntered' || !event.state) continue;
+      const state = states[event.state.name];
+      if (state?.Type !== 'Task') count += 2;
+      else count += String(state.Resource).endsWith('.waitForTaskToken') ? 6 : 5;
+    }
+    return count;
+  }
+
   sendTaskSuccess(taskToken: string, output: unknown): void {
     const waiter = this.waiting.get(taskToken);
     if (!waiter) throw new Error(`No task is waiting for token ${taskToken.slice(0, 12)}…`);

@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { syntheticPlan, writeSyntheticPlan } from '../../sandbox/aws/synthetic-plan.ts';
 import { readSample } from '../helpers.ts';
 import { ms, run, stoppedAt } from './run-helpers.ts';
 
@@ -87,35 +87,8 @@ describe('lifeboat run under faults', () => {
   it('recovers a plan larger than one DRS job in several jobs, never over the quotas', async () => {
     // Prepare: a 150-server customer in its own plans folder
     const dir = await mkdtemp(join(tmpdir(), 'lifeboat-plans-'));
-    const servers = Array.from({ length: 150 }, (_, i) => ({
-      name: `big-${i}`,
-      role: 'app',
-      drs: { tags: { Name: `big-${i}` } },
-      primary: {
-        instanceId: `i-0a${i.toString(16).padStart(15, '0')}`,
-        ip: `10.1.${Math.floor(i / 100)}.${(i % 100) + 1}`,
-      },
-      recovery: {
-        instanceId: `i-0b${i.toString(16).padStart(15, '0')}`,
-        ip: `10.2.${Math.floor(i / 100)}.${(i % 100) + 1}`,
-      },
-    }));
-    const plan = {
-      version: 1,
-      customer: { id: 'big', name: 'Big Health', productLine: 'HRP' },
-      regions: { primary: 'us-east-1', recovery: 'us-east-2' },
-      account: {
-        id: '499999999999',
-        roleName: 'LifeboatExecution',
-        externalId: 'lifeboat-big-0001',
-      },
-      slack: { channels: ['C0BIG'] },
-      targets: { rpo: '15m', rto: '4h' },
-      access: { requesters: ['U01ALICE'], approvers: ['U02BOB'], signOff: ['U03CAROL'] },
-      servers,
-      waves: [{ name: 'all', servers: servers.map((s) => s.name) }],
-    };
-    await writeFile(join(dir, 'big.yaml'), stringify(plan));
+    await writeSyntheticPlan(dir, 150);
+    const servers = syntheticPlan(150).servers;
     // Act
     const { summary, of, truth } = await run('failover', 'big', {}, dir);
     // Assess

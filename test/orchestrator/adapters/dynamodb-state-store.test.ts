@@ -63,10 +63,17 @@ describe('DynamoDbStateStore', () => {
     const e = await execution('exec-journal');
     await store.createExecution(e);
     await expect(store.createExecution(e)).rejects.toBeInstanceOf(ConcurrentUpdateError);
-    for (let i = 0; i < 12; i++)
+    for (let i = 0; i < 12; i++) {
       await store.append(e.executionId, { at: i, type: 'step', message: `entry ${i}` });
+      // updating the execution between entries must not reset the journal's counter
+      if (i === 5) await store.updateExecution(e.executionId, { status: 'paused' });
+    }
     const journal = await store.journal(e.executionId);
     expect(journal.map((j) => j.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(journal.map((j) => j.message)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `entry ${i}`),
+    );
+    expect((await store.getExecution(e.executionId)).status).toBe('paused');
     expect((await store.getExecution(e.executionId)).runbook.steps.length).toBe(
       e.runbook.steps.length,
     );
