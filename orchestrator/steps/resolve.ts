@@ -47,6 +47,13 @@ export function included<T extends { name: string }>(ctx: StepContext, servers: 
   return servers.filter((s) => !excluded.has(s.name));
 }
 
-export function missing(names: readonly string[], found: ReadonlyMap<string, unknown>): string[] {
-  return names.filter((n) => !found.has(n));
+/** The plan servers named, as the runbook's waves describe them. */
+export function serverRefs(ctx: StepContext, names: readonly string[]): ServerRef[] {
+  const all = new Map<string, ServerRef>();
+  for (const step of ctx.execution.runbook.steps) {
+    if (step.kind !== 'recover-wave') continue;
+    for (const group of step.bootGroups)
+      for (const server of group.servers) all.set(server.name, server);
+  }
+  return names.map((n) => all.get(n)).filter((r): r is ServerRef => Boolean(r));
 }

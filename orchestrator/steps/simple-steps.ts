@@ -9,7 +9,7 @@ import {
   type StepContext,
   type StepExecutor,
 } from './context.ts';
-import { included, sourcesFor } from './resolve.ts';
+import { forwardSources, included, serverRefs, sourcesFor } from './resolve.ts';
 
 /** Stops instances and waits until they are stopped. Stopping the sources starts the RTO clock. */
 export const stopInstances: StepExecutor<StepOf<'stop-instances'>> = {
@@ -143,12 +143,34 @@ const hookDone = async (
 };
 
 /** Runs an SSM document on its targets and waits for every invocation to end. */
+/**
+ * The instances a hook runs on. A plan server in the recovery region is wherever DRS launched it:
+ * the pre-created instance in an in-place drill or failover, a new instance in a bubble drill.
+ */
+async function targetInstances(
+  ctx: StepContext,
+  step: StepOf<'ssm-command'>,
+  targets: StepOf<'ssm-command'>['targets'],
+): Promise<string[]> {
+  const named = targets.filter((t) => t.server);
+  if (named.length === 0 || step.region !== ctx.execution.runbook.regions.recovery)
+    return targets.map((t) => t.instanceId);
+  const refs = serverRefs(
+    ctx,
+    named.map((t) => t.server ?? ''),
+  );
+  const sources = await forwardSources(ctx, refs);
+  return targets.map(
+    (t) => (t.server ? sources.get(t.server)?.recoveryInstanceId : undefined) ?? t.instanceId,
+  );
+}
+
 export const ssmCommand: StepExecutor<StepOf<'ssm-command'>> = {
   async start(ctx, step) {
     const targets = step.targets.filter(
       (t) => !t.server || !ctx.execution.excluded.includes(t.server),
     );
-    const ids = targets.map((t) => t.instanceId);
+    const ids = await targetInstances(ctx, step, targets);
     if (ids.length === 0) return done({}, 'No targets left (all excluded)');
     const commandId = await ctx
       .services(step.region)
