@@ -18,7 +18,9 @@ describe('lifeboat run drill nwhealth (a GC bubble drill)', () => {
     // the hooks ran on the drill instances, and the manual step was confirmed in the run
     const drillInstances = new Set(launched.map((e) => String(e.instanceId)));
     const reconfig = of('ssm-command').find((e) => e.document === 'Lifeboat-MongoForceReconfig');
-    expect((reconfig?.instanceIds as string[]).every((id) => drillInstances.has(id))).toBe(true);
+    const targets = (reconfig?.instanceIds ?? []) as string[];
+    expect(targets).toHaveLength(1);
+    expect(targets.every((id) => drillInstances.has(id))).toBe(true);
     expect(lines.some((l) => /answered done/.test(l))).toBe(true);
     // cleanup terminated every drill instance
     const terminated = new Set(of('instance-terminate').map((e) => String(e.instanceId)));

@@ -1,4 +1,3 @@
-import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { readSample } from '../helpers.ts';
