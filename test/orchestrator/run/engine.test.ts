@@ -1,0 +1,71 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FilePlanSource } from '../../../orchestrator/adapters/config-files.ts';
+import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
+import { DEFAULT_SETTINGS } from '../../../orchestrator/domain/settings.ts';
+import { OperationInProgressError } from '../../../orchestrator/domain/state-errors.ts';
+import { Engine } from '../../../orchestrator/run/engine.ts';
+import { type LocalAws, startLocalAws } from '../../../sandbox/aws/local-aws.ts';
+import { ROOT } from '../../helpers.ts';
+
+let aws: LocalAws;
+let engine: Engine;
+let now = Date.parse('2026-11-22T03:00:00Z');
+let ids = 0;
+
+beforeAll(async () => {
+  aws = await startLocalAws({ plans: [], speed: 0 });
+  const store = new DynamoDbStateStore(new DynamoDBClient({ region: 'us-east-2', endpoint: aws.endpoints.dynamodb, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), 'engine-test');
+  await store.ensureTable();
+  engine = new Engine({
+    store,
+    plans: new FilePlanSource(`${ROOT}/config/customers`),
+    settings: DEFAULT_SETTINGS,
+    servicesFor: () => {
+      throw new Error('no AWS in these tests');
+    },
+    now: () => now,
+    writeReport: async () => ({}),
+    newId: () => `run-${++ids}`,
+  });
+});
+afterAll(() => aws.stop());
+
+describe('Engine', () => {
+  it('starts at the pre-flight, refuses a second operation on the same customer, and frees it at the end', async () => {
+    // Act
+    const { executionId } = await engine.prepare({ customerId: 'dmnt', operation: 'drill', requestedBy: 'U01ALICE' });
+    // Assess
+    expect(await engine.next(executionId)).toMatchObject({ kind: 'preflight', stepId: 'preflight' });
+    await expect(engine.prepare({ customerId: 'dmnt', operation: 'failback', requestedBy: 'U02BOB' })).rejects.toBeInstanceOf(OperationInProgressError);
+    await engine.requestAbort(executionId, 'U02BOB');
+    expect(await engine.next(executionId)).toEqual({ kind: 'finish', outcome: 'aborted' });
+    await engine.finish(executionId, 'aborted');
+    await expect(engine.prepare({ customerId: 'dmnt', operation: 'failback', requestedBy: 'U02BOB' })).resolves.toBeDefined();
+  });
+
+  it('pauses at the next step boundary and resumes where it stopped', async () => {
+    const { executionId } = await engine.prepare({ customerId: 'bcbsaz', operation: 'drill', requestedBy: 'U01ALICE' });
+    await engine.requestPause(executionId, 'U01ALICE');
+    const paused = await engine.next(executionId);
+    expect(paused).toMatchObject({ kind: 'pause', stepId: 'preflight' });
+    const gate = await engine.openGate(executionId, 'preflight', 'pause', 'secret-token');
+    const answer = await engine.answer(executionId, gate.gateId, { user: 'U02BOB', groups: [], decision: 'resume' });
+    expect(answer).toMatchObject({ decided: 'resume', taskToken: 'secret-token' });
+    await engine.applyDecision(executionId, 'preflight', 'pause', 'resume');
+    expect(await engine.next(executionId)).toMatchObject({ kind: 'preflight' });
+  });
+
+  it('turns an approval into the next step, and never lets the requester approve', async () => {
+    now += 1000;
+    const { executionId } = await engine.prepare({ customerId: 'nwhealth', operation: 'failover', requestedBy: 'U05ERIN' });
+    const gate = await engine.openGate(executionId, 'approval', 'step', 'token-2');
+    expect(gate.required).toBe(2);
+    await expect(engine.answer(executionId, gate.gateId, { user: 'U05ERIN', groups: ['S0GCDRLEADS'], decision: 'approve' })).rejects.toThrow(/a second person must/);
+    expect((await engine.answer(executionId, gate.gateId, { user: 'U06FRANK', groups: [], decision: 'approve' })).decided).toBeUndefined();
+    const second = await engine.answer(executionId, gate.gateId, { user: 'U07GRACE', groups: [], decision: 'approve' });
+    expect(second.decided).toBe('approve');
+    await engine.applyDecision(executionId, 'approval', 'approval', 'approve');
+    expect(await engine.next(executionId)).toMatchObject({ kind: 'preflight' });
+  });
+});
