@@ -1,4 +1,6 @@
 import {
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   type EC2Client,
   type Instance,
   paginateDescribeInstanceStatus,
@@ -7,7 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Ec2Port, InstanceView } from '../ports/aws.ts';
 import { collectPages } from './collect-pages.ts';
-import { type AwsCaller, awsCaller } from './map-aws-error.ts';
+import { type AwsCaller, awsCaller, isAwsCode } from './map-aws-error.ts';
 
 /** EC2 instances in one account and region. */
 export class Ec2Adapter implements Ec2Port {
@@ -36,6 +38,30 @@ export class Ec2Adapter implements Ec2Port {
     await this.call('StopInstances', () =>
       this.client.send(new StopInstancesCommand({ InstanceIds: instanceIds })),
     );
+  }
+
+  async missingNetwork(subnetId: string, securityGroupIds: string[]): Promise<string[]> {
+    const missing: string[] = [];
+    const absent = (error: unknown, code: string) => isAwsCode(error, code);
+    try {
+      await this.call('DescribeSubnets', () =>
+        this.client.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })),
+      );
+    } catch (error) {
+      if (!absent(error, 'InvalidSubnetID.NotFound')) throw error;
+      missing.push(subnetId);
+    }
+    for (const group of securityGroupIds) {
+      try {
+        await this.call('DescribeSecurityGroups', () =>
+          this.client.send(new DescribeSecurityGroupsCommand({ GroupIds: [group] })),
+        );
+      } catch (error) {
+        if (!absent(error, 'InvalidGroup.NotFound')) throw error;
+        missing.push(group);
+      }
+    }
+    return missing;
   }
 
   private describeInstances(instanceIds: string[]): Promise<Instance[]> {

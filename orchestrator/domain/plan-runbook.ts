@@ -142,6 +142,9 @@ class Context {
         peerInstances: this.allServers(active === 'recovery' ? 'primary' : 'recovery').map(
           (s) => s.launchInto ?? '',
         ),
+        ...(this.op === 'bubble-drill' && this.plan.drill.isolated
+          ? { isolated: this.plan.drill.isolated }
+          : {}),
         rpoSeconds: this.plan.targets.rpo,
         zones,
       },

@@ -66,6 +66,10 @@ export const PreflightStepSchema = z.strictObject({
   servers: z.array(ServerRefSchema),
   /** Instances on the other side: the primary's sources, probed to see whether the primary answers. */
   peerInstances: z.array(z.string()),
+  /** The bubble network an isolated drill launches into. */
+  isolated: z
+    .strictObject({ subnetId: z.string(), securityGroupIds: z.array(z.string()) })
+    .optional(),
   rpoSeconds: z.number(),
   zones: z.array(z.string()),
 });

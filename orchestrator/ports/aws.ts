@@ -88,6 +88,8 @@ export interface InstanceView {
 export interface Ec2Port {
   describe(instanceIds: string[]): Promise<InstanceView[]>;
   stop(instanceIds: string[]): Promise<void>;
+  /** Which of a subnet and security groups do not exist (the bubble network of an isolated drill). */
+  missingNetwork(subnetId: string, securityGroupIds: string[]): Promise<string[]>;
 }
 
 export interface DnsChangeRequest {

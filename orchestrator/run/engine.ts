@@ -270,13 +270,17 @@ export class Engine {
   /** Pauses at the next step boundary; a Paused gate then waits for resume or abort. */
   async requestPause(executionId: string, by: string): Promise<void> {
     await this.deps.store.updateExecution(executionId, { pauseRequested: true });
-    await this.journal(executionId, 'pause-requested', `<@${by}> asked to pause at the next step`, { by });
+    await this.journal(executionId, 'pause-requested', `<@${by}> asked to pause at the next step`, {
+      by,
+    });
   }
 
   /** Aborts at the next step boundary: the run ends with a report of where each server is. */
   async requestAbort(executionId: string, by: string): Promise<void> {
     await this.deps.store.updateExecution(executionId, { abortRequested: true });
-    await this.journal(executionId, 'abort-requested', `<@${by}> asked to abort at the next step`, { by });
+    await this.journal(executionId, 'abort-requested', `<@${by}> asked to abort at the next step`, {
+      by,
+    });
   }
 
   openGatesOf(executionId: string): Promise<Gate[]> {

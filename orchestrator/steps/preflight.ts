@@ -133,10 +133,18 @@ async function runCheck(
         detail: `${active.jobs} DRS jobs and ${active.servers} servers in flight in ${step.region}`,
       };
     }
-    case 'isolated-network':
+    case 'isolated-network': {
+      if (!step.isolated) return { ok: false, detail: 'The plan names no isolated network' };
+      const absent = await ctx
+        .services(recovery)
+        .ec2.missingNetwork(step.isolated.subnetId, step.isolated.securityGroupIds);
       return {
-        ok: true,
-        detail: 'Drill instances launch with the plan’s isolated subnet (not inspected here)',
+        ok: absent.length === 0,
+        detail:
+          absent.length === 0
+            ? `bubble subnet ${step.isolated.subnetId} and its security groups are present in ${recovery}`
+            : `missing in ${recovery}: ${absent.join(', ')}`,
       };
+    }
   }
 }

@@ -10,11 +10,15 @@ describe('RunbookStateMachine', () => {
   it('uses JSONPath only: nothing the local runner would silently ignore', () => {
     // Assess
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
-    for (const field of ['"Assign"', '"ItemBatcher"', '"Arguments"', '"Output"', 'JSONata', '{%']) expect(text).not.toContain(field);
+    for (const field of ['"Assign"', '"ItemBatcher"', '"Arguments"', '"Output"', 'JSONata', '{%'])
+      expect(text).not.toContain(field);
   });
 
   it('routes every step kind of the runbook to a sub-chain, and the rest to a failure', () => {
-    const route = states.Route as { Choices: { StringEquals: string; Next: string }[]; Default: string };
+    const route = states.Route as {
+      Choices: { StringEquals: string; Next: string }[];
+      Default: string;
+    };
     const routed = new Set(route.Choices.map((c) => c.StringEquals));
     const kinds = StepSchema.options.map((o) => o.shape.kind.value);
     for (const kind of kinds) expect(routed.has(kind), kind).toBe(true);
@@ -23,9 +27,15 @@ describe('RunbookStateMachine', () => {
 
   it('gives every polled kind a Start, a Check, a Wait on the executor’s seconds and a Poll', () => {
     const route = states.Route as { Choices: { StringEquals: string; Next: string }[] };
-    for (const { StringEquals: kind, Next } of route.Choices.filter((c) => !['finish', 'gate', 'pause'].includes(c.StringEquals))) {
+    for (const { StringEquals: kind, Next } of route.Choices.filter(
+      (c) => !['finish', 'gate', 'pause'].includes(c.StringEquals),
+    )) {
       expect(Next).toBe(`Start ${kind}`);
-      expect(states[`Wait ${kind}`]).toMatchObject({ Type: 'Wait', SecondsPath: '$.progress.waitSeconds', Next: `Poll ${kind}` });
+      expect(states[`Wait ${kind}`]).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.progress.waitSeconds',
+        Next: `Poll ${kind}`,
+      });
       expect(states[`Poll ${kind}`]?.Next).toBe(`Check ${kind}`);
     }
   });
@@ -33,18 +43,37 @@ describe('RunbookStateMachine', () => {
   it('retries throttling with backoff and full jitter, and catches the rest into the decision gate', () => {
     for (const [name, state] of Object.entries(states)) {
       if (!/^(Start|Poll) /.test(name)) continue;
-      const retry = (state.Retry as { ErrorEquals: string[]; BackoffRate: number; JitterStrategy?: string }[]).find((r) => r.ErrorEquals.includes('ThrottledError'));
+      const retry = (
+        state.Retry as { ErrorEquals: string[]; BackoffRate: number; JitterStrategy?: string }[]
+      ).find((r) => r.ErrorEquals.includes('ThrottledError'));
       expect(retry, name).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL' });
-      expect((state.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Record failure' });
+      expect((state.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toMatchObject({
+        ErrorEquals: ['States.ALL'],
+        Next: 'Record failure',
+      });
     }
     expect(states['Record failure']?.Next).toBe('Decide');
   });
 
   it('waits for people with task tokens, and sends every task to its own handler', () => {
     for (const gate of ['Gate', 'Decide', 'Paused']) {
-      expect(states[gate]).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { Payload: { 'taskToken.$': '$$.Task.Token' } } });
+      expect(states[gate]).toMatchObject({
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { Payload: { 'taskToken.$': '$$.Task.Token' } },
+      });
       expect(states[gate]?.TimeoutSeconds).toBeGreaterThan(0);
     }
-    expect(new Set(handlers.values())).toEqual(new Set(['prepare', 'next', 'startStep', 'pollStep', 'failStep', 'openGate', 'applyDecision', 'finish']));
+    expect(new Set(handlers.values())).toEqual(
+      new Set([
+        'prepare',
+        'next',
+        'startStep',
+        'pollStep',
+        'failStep',
+        'openGate',
+        'applyDecision',
+        'finish',
+      ]),
+    );
   });
 });

@@ -99,6 +99,10 @@ export class Ec2Service implements SimService {
         return this.changeState(req, params, 'StartInstances');
       case 'CreateTags':
         return this.createTags(req, params);
+      case 'DescribeSubnets':
+        return this.describeNetwork(req, params, 'subnet');
+      case 'DescribeSecurityGroups':
+        return this.describeNetwork(req, params, 'group');
       default:
         throw new AwsError(
           'InvalidAction',
@@ -236,6 +240,56 @@ export class Ec2Service implements SimService {
       };
     });
     return this.xml(action, { instancesSet: changes });
+  }
+
+  /** The isolated (bubble) networks the plans name, in their recovery region. */
+  private describeNetwork(
+    req: SimRequest,
+    params: URLSearchParams,
+    kind: 'subnet' | 'group',
+  ): SimResponse {
+    const ids = list(params, kind === 'subnet' ? 'SubnetId' : 'GroupId');
+    const known = new Map<string, string>();
+    for (const plan of this.estate.plans) {
+      const bubble = plan.drill.isolated;
+      if (!bubble || plan.account.id !== req.account || plan.regions.recovery !== req.region)
+        continue;
+      if (kind === 'subnet') known.set(bubble.subnetId, plan.customer.id);
+      else for (const group of bubble.securityGroupIds) known.set(group, plan.customer.id);
+    }
+    const missing = ids.filter((id) => !known.has(id));
+    if (missing.length > 0) {
+      throw kind === 'subnet'
+        ? new AwsError(
+            'InvalidSubnetID.NotFound',
+            `The subnet ID '${missing.join(', ')}' does not exist`,
+            400,
+          )
+        : new AwsError(
+            'InvalidGroup.NotFound',
+            `The security group '${missing.join(', ')}' does not exist`,
+            400,
+          );
+    }
+    const vpc = (customer: string) => `vpc-0${customer.length.toString(16).padStart(16, 'b')}`;
+    return kind === 'subnet'
+      ? this.xml('DescribeSubnets', {
+          subnetSet: ids.map((id) => ({
+            subnetId: id,
+            vpcId: vpc(known.get(id) ?? ''),
+            state: 'available',
+            availabilityZone: `${req.region}a`,
+            tagSet: [{ key: 'Name', value: `${known.get(id)}-bubble` }],
+          })),
+        })
+      : this.xml('DescribeSecurityGroups', {
+          securityGroupInfo: ids.map((id) => ({
+            groupId: id,
+            groupName: `${known.get(id)}-bubble`,
+            vpcId: vpc(known.get(id) ?? ''),
+            ownerId: req.account,
+          })),
+        });
   }
 
   private createTags(req: SimRequest, params: URLSearchParams): SimResponse {

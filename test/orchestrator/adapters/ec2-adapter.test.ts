@@ -81,3 +81,21 @@ describe('Ec2Adapter', () => {
     expect(error).toMatchObject({ service: 'ec2', code: 'InvalidInstanceID.NotFound' });
   });
 });
+
+describe('Ec2Adapter.missingNetwork', () => {
+  it('finds the bubble network of an isolated drill and names what is missing', async () => {
+    // Prepare: nwhealth's bubble lives in its recovery region, in its own account
+    account = await startLocalAccount('nwhealth');
+    const config = await account.config('us-east-2');
+    const ec2 = new Ec2Adapter(new EC2Client(config), 'us-east-2');
+    // Act
+    const present = await ec2.missingNetwork('subnet-0b0bb1e0d1550a7ed', ['sg-0b0bb1ec1ea11a55e']);
+    const absent = await ec2.missingNetwork('subnet-0000dead', [
+      'sg-0b0bb1ec1ea11a55e',
+      'sg-0000beef',
+    ]);
+    // Assess
+    expect(present).toEqual([]);
+    expect(absent).toEqual(['subnet-0000dead', 'sg-0000beef']);
+  });
+});

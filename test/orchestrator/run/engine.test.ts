@@ -15,7 +15,14 @@ let ids = 0;
 
 beforeAll(async () => {
   aws = await startLocalAws({ plans: [], speed: 0 });
-  const store = new DynamoDbStateStore(new DynamoDBClient({ region: 'us-east-2', endpoint: aws.endpoints.dynamodb, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), 'engine-test');
+  const store = new DynamoDbStateStore(
+    new DynamoDBClient({
+      region: 'us-east-2',
+      endpoint: aws.endpoints.dynamodb,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    }),
+    'engine-test',
+  );
   await store.ensureTable();
   engine = new Engine({
     store,
@@ -34,23 +41,42 @@ afterAll(() => aws.stop());
 describe('Engine', () => {
   it('starts at the pre-flight, refuses a second operation on the same customer, and frees it at the end', async () => {
     // Act
-    const { executionId } = await engine.prepare({ customerId: 'dmnt', operation: 'drill', requestedBy: 'U01ALICE' });
+    const { executionId } = await engine.prepare({
+      customerId: 'dmnt',
+      operation: 'drill',
+      requestedBy: 'U01ALICE',
+    });
     // Assess
-    expect(await engine.next(executionId)).toMatchObject({ kind: 'preflight', stepId: 'preflight' });
-    await expect(engine.prepare({ customerId: 'dmnt', operation: 'failback', requestedBy: 'U02BOB' })).rejects.toBeInstanceOf(OperationInProgressError);
+    expect(await engine.next(executionId)).toMatchObject({
+      kind: 'preflight',
+      stepId: 'preflight',
+    });
+    await expect(
+      engine.prepare({ customerId: 'dmnt', operation: 'failback', requestedBy: 'U02BOB' }),
+    ).rejects.toBeInstanceOf(OperationInProgressError);
     await engine.requestAbort(executionId, 'U02BOB');
     expect(await engine.next(executionId)).toEqual({ kind: 'finish', outcome: 'aborted' });
     await engine.finish(executionId, 'aborted');
-    await expect(engine.prepare({ customerId: 'dmnt', operation: 'failback', requestedBy: 'U02BOB' })).resolves.toBeDefined();
+    await expect(
+      engine.prepare({ customerId: 'dmnt', operation: 'failback', requestedBy: 'U02BOB' }),
+    ).resolves.toBeDefined();
   });
 
   it('pauses at the next step boundary and resumes where it stopped', async () => {
-    const { executionId } = await engine.prepare({ customerId: 'bcbsaz', operation: 'drill', requestedBy: 'U01ALICE' });
+    const { executionId } = await engine.prepare({
+      customerId: 'bcbsaz',
+      operation: 'drill',
+      requestedBy: 'U01ALICE',
+    });
     await engine.requestPause(executionId, 'U01ALICE');
     const paused = await engine.next(executionId);
     expect(paused).toMatchObject({ kind: 'pause', stepId: 'preflight' });
     const gate = await engine.openGate(executionId, 'preflight', 'pause', 'secret-token');
-    const answer = await engine.answer(executionId, gate.gateId, { user: 'U02BOB', groups: [], decision: 'resume' });
+    const answer = await engine.answer(executionId, gate.gateId, {
+      user: 'U02BOB',
+      groups: [],
+      decision: 'resume',
+    });
     expect(answer).toMatchObject({ decided: 'resume', taskToken: 'secret-token' });
     await engine.applyDecision(executionId, 'preflight', 'pause', 'resume');
     expect(await engine.next(executionId)).toMatchObject({ kind: 'preflight' });
@@ -58,12 +84,34 @@ describe('Engine', () => {
 
   it('turns an approval into the next step, and never lets the requester approve', async () => {
     now += 1000;
-    const { executionId } = await engine.prepare({ customerId: 'nwhealth', operation: 'failover', requestedBy: 'U05ERIN' });
+    const { executionId } = await engine.prepare({
+      customerId: 'nwhealth',
+      operation: 'failover',
+      requestedBy: 'U05ERIN',
+    });
     const gate = await engine.openGate(executionId, 'approval', 'step', 'token-2');
     expect(gate.required).toBe(2);
-    await expect(engine.answer(executionId, gate.gateId, { user: 'U05ERIN', groups: ['S0GCDRLEADS'], decision: 'approve' })).rejects.toThrow(/a second person must/);
-    expect((await engine.answer(executionId, gate.gateId, { user: 'U06FRANK', groups: [], decision: 'approve' })).decided).toBeUndefined();
-    const second = await engine.answer(executionId, gate.gateId, { user: 'U07GRACE', groups: [], decision: 'approve' });
+    await expect(
+      engine.answer(executionId, gate.gateId, {
+        user: 'U05ERIN',
+        groups: ['S0GCDRLEADS'],
+        decision: 'approve',
+      }),
+    ).rejects.toThrow(/a second person must/);
+    expect(
+      (
+        await engine.answer(executionId, gate.gateId, {
+          user: 'U06FRANK',
+          groups: [],
+          decision: 'approve',
+        })
+      ).decided,
+    ).toBeUndefined();
+    const second = await engine.answer(executionId, gate.gateId, {
+      user: 'U07GRACE',
+      groups: [],
+      decision: 'approve',
+    });
     expect(second.decided).toBe('approve');
     await engine.applyDecision(executionId, 'approval', 'approval', 'approve');
     expect(await engine.next(executionId)).toMatchObject({ kind: 'preflight' });
