@@ -296,8 +296,8 @@ export class Engine {
   ): Promise<void> {
     const { execution, step, record } = await this.load(executionId, stepId);
     const now = this.deps.now();
-    const close = (status: StepRecord['status'], message: string) =>
-      this.deps.store.putStep(executionId, {
+    const close = async (status: 'done' | 'skipped', message: string) => {
+      await this.deps.store.putStep(executionId, {
         stepId,
         status,
         startedAt: record?.startedAt ?? now,
@@ -306,6 +306,14 @@ export class Engine {
         progress: record?.progress ?? {},
         message,
       });
+      await this.journal(
+        executionId,
+        'step-finished',
+        `${step.title}: ${status}`,
+        { status, kind: step.kind },
+        stepId,
+      );
+    };
     if (decision === 'expired') {
       await this.journal(
         executionId,
@@ -328,13 +336,6 @@ export class Engine {
     }
     if (decision === 'approve' || decision === 'done') {
       await close('done', `${kind}: ${decision}`);
-      await this.journal(
-        executionId,
-        'step-finished',
-        `${step.title}: done`,
-        { status: 'done', kind: step.kind },
-        stepId,
-      );
       return;
     }
     if (decision === 'reject' || decision === 'abort') {
@@ -354,13 +355,6 @@ export class Engine {
       );
       if (!record?.failedServers?.length) {
         await close('skipped', 'continued without this step');
-        await this.journal(
-          executionId,
-          'step-finished',
-          `${step.title}: skipped`,
-          { status: 'skipped', kind: step.kind },
-          stepId,
-        );
         return;
       }
     }

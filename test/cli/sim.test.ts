@@ -4,8 +4,7 @@ import { createInterface } from 'node:readline';
 import { DescribeSourceServersCommand, DrsClient } from '@aws-sdk/client-drs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.ts';
-import { samplePlans } from '../sandbox/aws/harness.ts';
+import { ROOT, readSample } from '../helpers.ts';
 
 let child: ChildProcess | undefined;
 afterEach(async () => {
@@ -54,7 +53,7 @@ describe('lifeboat sim', () => {
     ]);
     const faults = await (await fetch(`${control}/faults`)).json();
     expect(faults).toEqual({ faults: ['stall:bcbsaz-ora-01', 'throttle:0.1:ssm'] });
-    const bcbsaz = (await samplePlans()).find((p) => p.customer.id === 'bcbsaz');
+    const bcbsaz = await readSample('bcbsaz');
     const local = {
       region: 'us-east-2',
       endpoint: endpoints.sts,

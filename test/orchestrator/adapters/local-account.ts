@@ -1,10 +1,10 @@
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import type { Region } from '../../../orchestrator/domain/regions.ts';
 import type { LocalAws, LocalAwsOptions } from '../../../sandbox/aws/local-aws.ts';
+import { readSample } from '../../helpers.ts';
 import {
   assumeCustomer,
   clientConfig,
-  samplePlans,
   startSampleAws,
 } from '../../sandbox/aws/harness.ts';
 
@@ -27,8 +27,7 @@ export async function startLocalAccount(
   customerId = 'bcbsaz',
   options: Partial<LocalAwsOptions> = {},
 ): Promise<LocalAccount> {
-  const plan = (await samplePlans()).find((p) => p.customer.id === customerId);
-  if (!plan) throw new Error(`no sample plan ${customerId}`);
+  const plan = await readSample(customerId);
   const aws = await startSampleAws(options);
   return {
     aws,

@@ -3,15 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import type { Region } from '../../../orchestrator/domain/regions.ts';
 import type { LocalAws } from '../../../sandbox/aws/local-aws.ts';
-import { assumeCustomer, clientConfig, samplePlans, startSampleAws } from './harness.ts';
+import { readSample } from '../../helpers.ts';
+import { assumeCustomer, clientConfig, startSampleAws } from './harness.ts';
 
 const SCALE = 'lifeboat-eks-scale';
 
 let aws: LocalAws;
 let bcbsaz: Plan;
 beforeEach(async () => {
-  const plan = (await samplePlans()).find((p) => p.customer.id === 'bcbsaz');
-  if (!plan) throw new Error('no sample plan bcbsaz');
+  const plan = await readSample('bcbsaz');
   bcbsaz = plan;
   aws = await startSampleAws();
 });

@@ -18,7 +18,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import type { Instance } from '../../../sandbox/aws/estate.ts';
 import type { LocalAws } from '../../../sandbox/aws/local-aws.ts';
-import { assumeCustomer, clientConfig, samplePlans, startSampleAws } from './harness.ts';
+import { readSample } from '../../helpers.ts';
+import { assumeCustomer, clientConfig, startSampleAws } from './harness.ts';
 
 const PRIMARY = 'us-east-1';
 const RECOVERY = 'us-east-2';
@@ -27,8 +28,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 let aws: LocalAws;
 let bcbsaz: Plan;
 beforeEach(async () => {
-  const plan = (await samplePlans()).find((p) => p.customer.id === 'bcbsaz');
-  if (!plan) throw new Error('no sample plan bcbsaz');
+  const plan = await readSample('bcbsaz');
   bcbsaz = plan;
   aws = await startSampleAws();
 });
