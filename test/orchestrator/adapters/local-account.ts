@@ -2,11 +2,7 @@ import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import type { Region } from '../../../orchestrator/domain/regions.ts';
 import type { LocalAws, LocalAwsOptions } from '../../../sandbox/aws/local-aws.ts';
 import { readSample } from '../../helpers.ts';
-import {
-  assumeCustomer,
-  clientConfig,
-  startSampleAws,
-} from '../../sandbox/aws/harness.ts';
+import { assumeCustomer, clientConfig, startSampleAws } from '../../sandbox/aws/harness.ts';
 
 export const PRIMARY: Region = 'us-east-1';
 export const RECOVERY: Region = 'us-east-2';
