@@ -14,10 +14,12 @@ export interface RunbookFunctionsProps {
 /** The runbook's task Lambdas: one function per exported handler of `orchestrator/handlers/tasks.ts`. */
 export class RunbookTaskFunctions extends Construct {
   readonly functions: RunbookFunctions;
+  /** The sweeper that ends runs whose gates expired unanswered. */
+  readonly expireGates: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: RunbookFunctionsProps) {
     super(scope, id);
-    const fn = (name: keyof RunbookFunctions, timeout = 60) =>
+    const fn = (name: keyof RunbookFunctions | 'expireGates', timeout = 60) =>
       new NodejsFunction(this, name, {
         entry: ENTRY,
         handler: name,
@@ -37,5 +39,6 @@ export class RunbookTaskFunctions extends Construct {
       applyDecision: fn('applyDecision'),
       finish: fn('finish', 120),
     };
+    this.expireGates = fn('expireGates');
   }
 }

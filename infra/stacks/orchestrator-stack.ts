@@ -1,4 +1,6 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { RunbookTaskFunctions } from '../constructs/runbook-functions.ts';
 import { RunbookStateMachine } from '../constructs/runbook-state-machine.ts';
@@ -16,5 +18,11 @@ export class OrchestratorStack extends Stack {
     super(scope, id, props);
     const tasks = new RunbookTaskFunctions(this, 'Tasks', { environment: props.environment });
     this.runbook = new RunbookStateMachine(this, 'Runbook', { functions: tasks.functions });
+    // Gates nobody answered in time end their runs: swept every minute.
+    new Rule(this, 'ExpireGates', {
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(tasks.expireGates)],
+    });
+    this.runbook.stateMachine.grantTaskResponse(tasks.expireGates);
   }
 }

@@ -28,6 +28,10 @@ import type { StateStore } from '../ports/state-store.ts';
 
 type Item = Record<string, { S: string } | { N: string }>;
 
+const OPEN_GATES = 'GATES#OPEN';
+const dueKey = (gate: Gate) =>
+  `${String(gate.expiresAt).padStart(15, '0')}#${gate.executionId}#${gate.gateId}`;
+
 const s = (value: string) => ({ S: value });
 const n = (value: number) => ({ N: String(value) });
 
@@ -185,6 +189,34 @@ export class DynamoDbStateStore implements StateStore {
     await this.put(`EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, undefined, {
       answered: n(gate.answers.length),
     });
+    // An index of open gates by expiry, for the sweeper that ends what nobody answered.
+    if (gate.status === 'open')
+      await this.put(OPEN_GATES, dueKey(gate), {
+        executionId: gate.executionId,
+        gateId: gate.gateId,
+      });
+  }
+
+  async dueGates(before: number): Promise<{ executionId: string; gateId: string }[]> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk < :before',
+        ExpressionAttributeValues: {
+          ':pk': s(OPEN_GATES),
+          ':before': s(String(before).padStart(15, '0')),
+        },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(
+      (item) =>
+        JSON.parse((item.doc as { S: string }).S) as { executionId: string; gateId: string },
+    );
+  }
+
+  async expireGate(gate: Gate): Promise<void> {
+    await this.saveGateAnswer({ ...gate, status: 'expired' }, gate.answers.length);
   }
 
   async getGate(executionId: string, gateId: string): Promise<Gate> {
@@ -194,6 +226,18 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async saveGateAnswer(gate: Gate, answersBefore: number): Promise<void> {
+    await this.saveGate(gate, answersBefore);
+    if (gate.status !== 'open') {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: { pk: s(OPEN_GATES), sk: s(dueKey(gate)) },
+        }),
+      );
+    }
+  }
+
+  private async saveGate(gate: Gate, answersBefore: number): Promise<void> {
     try {
       await this.put(
         `EXEC#${gate.executionId}`,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GateDecisionSchema, GateKindSchema } from '../domain/execution.ts';
 import { OperationSchema } from '../domain/plan.ts';
-import { engine } from './wiring.ts';
+import { engine, taskTokens } from './wiring.ts';
 
 /**
  * The task Lambdas of the runbook state machine, one exported handler each: parse the input
@@ -75,4 +75,12 @@ export const finish = async (event: unknown) => {
     .object({ executionId: z.string(), outcome: z.enum(['succeeded', 'aborted']) })
     .parse(event);
   return (await engine()).finish(executionId, outcome);
+};
+
+/** Scheduled every minute: gates nobody answered in time end their runs. */
+export const expireGates = async () => {
+  const expired = await (await engine()).expireDueGates();
+  for (const gate of expired)
+    await taskTokens().succeed(gate.taskToken, { kind: gate.kind, decision: 'expired' });
+  return { expired: expired.length };
 };

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { servicesForAccount } from '../adapters/aws-services.ts';
 import { FilePlanSource, readSettingsFile } from '../adapters/config-files.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
+import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
 import type { ServicesFor } from '../ports/aws.ts';
@@ -103,4 +105,12 @@ export async function engine(): Promise<Engine> {
       });
     },
   });
+}
+
+let tokens: SfnTaskTokens | undefined;
+
+/** Resumes waiting state machines (the gate sweeper; the bot has its own). */
+export function taskTokens(): SfnTaskTokens {
+  tokens ??= new SfnTaskTokens(new SFNClient({ region: wire().env.AWS_REGION }));
+  return tokens;
 }

@@ -27,4 +27,13 @@ export interface StateStore {
   /** Saves an answered gate only if nobody answered it meanwhile (two clicks give one decision). */
   saveGateAnswer(gate: Gate, answersBefore: number): Promise<void>;
   openGates(executionId: string): Promise<Gate[]>;
+  /** Open gates, across every run, whose expiry is before `before` (ms). */
+  dueGates(before: number): Promise<{ executionId: string; gateId: string }[]>;
+  /** Marks an open gate expired, unless someone answered it meanwhile. */
+  expireGate(gate: Gate): Promise<void>;
+}
+
+/** What resumes a state machine waiting on a gate's task token. */
+export interface TaskTokens {
+  succeed(taskToken: string, output: Record<string, unknown>): Promise<void>;
 }

@@ -12,6 +12,7 @@ import type { Operation } from '../domain/plan.ts';
 import { planRunbook } from '../domain/plan-runbook.ts';
 import type { Step, StepKind, StepOf } from '../domain/runbook.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
+import { ConcurrentUpdateError } from '../domain/state-errors.ts';
 import type { ServicesFor } from '../ports/aws.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 import type { StateStore } from '../ports/state-store.ts';
@@ -281,6 +282,35 @@ export class Engine {
     await this.journal(executionId, 'abort-requested', `<@${by}> asked to abort at the next step`, {
       by,
     });
+  }
+
+  /**
+   * Ends the gates nobody answered in time (an approval expires, a sign-off waits days at most):
+   * each is marked expired and its task token returned, so the caller resumes the state machine,
+   * which then aborts the run with its report.
+   */
+  async expireDueGates(): Promise<{ taskToken: string; kind: GateKind; executionId: string }[]> {
+    const now = this.deps.now();
+    const expired: { taskToken: string; kind: GateKind; executionId: string }[] = [];
+    for (const due of await this.deps.store.dueGates(now)) {
+      const gate = await this.deps.store.getGate(due.executionId, due.gateId);
+      if (gate.status !== 'open' || gate.expiresAt > now) continue;
+      try {
+        await this.deps.store.expireGate(gate);
+      } catch (error) {
+        if (error instanceof ConcurrentUpdateError) continue; // answered at the last moment
+        throw error;
+      }
+      await this.journal(
+        gate.executionId,
+        'gate-expired',
+        `The ${gate.kind} expired unanswered`,
+        { gateId: gate.gateId, kind: gate.kind },
+        gate.stepId,
+      );
+      expired.push({ taskToken: gate.taskToken, kind: gate.kind, executionId: gate.executionId });
+    }
+    return expired;
   }
 
   openGatesOf(executionId: string): Promise<Gate[]> {

@@ -63,7 +63,19 @@ describe('RunbookStateMachine', () => {
       });
       expect(states[gate]?.TimeoutSeconds).toBeGreaterThan(0);
     }
-    expect(new Set(handlers.values())).toEqual(
+    const called = new Set(
+      Object.values(states)
+        .filter((state) => state.Type === 'Task')
+        .map((state) =>
+          handlers.get(
+            String(
+              (state.Parameters as { FunctionName?: string } | undefined)?.FunctionName ??
+                state.Resource,
+            ),
+          ),
+        ),
+    );
+    expect(called).toEqual(
       new Set([
         'prepare',
         'next',
@@ -75,5 +87,7 @@ describe('RunbookStateMachine', () => {
         'finish',
       ]),
     );
+    // the gate sweeper is deployed beside the machine, not in it
+    expect([...handlers.values()]).toContain('expireGates');
   });
 });

@@ -57,9 +57,12 @@ describe('Engine', () => {
     await engine.requestAbort(executionId, 'U02BOB');
     expect(await engine.next(executionId)).toEqual({ kind: 'finish', outcome: 'aborted' });
     await engine.finish(executionId, 'aborted');
-    await expect(
-      engine.prepare({ customerId: 'dmnt', operation: 'failback', requestedBy: 'U02BOB' }),
-    ).resolves.toBeDefined();
+    const second = await engine.prepare({
+      customerId: 'dmnt',
+      operation: 'failback',
+      requestedBy: 'U02BOB',
+    });
+    await engine.finish(second.executionId, 'aborted');
   });
 
   it('pauses at the next step boundary and resumes where it stopped', async () => {
@@ -115,5 +118,33 @@ describe('Engine', () => {
     expect(second.decided).toBe('approve');
     await engine.applyDecision(executionId, 'approval', 'approval', 'approve');
     expect(await engine.next(executionId)).toMatchObject({ kind: 'preflight' });
+  });
+
+  it('expires a gate nobody answered in time, returns its token once, and the run then aborts', async () => {
+    // Prepare: an approval that expires in an hour (the default approvalTimeout)
+    now += 10_000;
+    const { executionId } = await engine.prepare({
+      customerId: 'dmnt',
+      operation: 'drill',
+      requestedBy: 'U01ALICE',
+      executionId: 'run-expiring',
+    });
+    await engine.openGate(executionId, 'approval', 'step', 'token-expiring');
+    // Act
+    const early = await engine.expireDueGates();
+    now += 2 * 3600_000;
+    const due = await engine.expireDueGates();
+    const again = await engine.expireDueGates();
+    // Assess
+    expect(early.filter((g) => g.executionId === executionId)).toEqual([]);
+    expect(due.filter((g) => g.executionId === executionId)).toEqual([
+      { taskToken: 'token-expiring', kind: 'approval', executionId },
+    ]);
+    expect(again.filter((g) => g.executionId === executionId)).toEqual([]);
+    await expect(
+      engine.answer(executionId, 'approval#1', { user: 'U02BOB', groups: [], decision: 'approve' }),
+    ).rejects.toThrow(/expired/);
+    await engine.applyDecision(executionId, 'approval', 'approval', 'expired');
+    expect(await engine.next(executionId)).toEqual({ kind: 'finish', outcome: 'aborted' });
   });
 });
