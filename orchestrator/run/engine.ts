@@ -169,7 +169,7 @@ export class Engine {
     if (kind === 'step' && step.kind === 'gate') {
       gate = {
         ...base,
-        gateId: `${stepId}#${record?.attempt ?? 1}`,
+        gateId: `${executionId}/${stepId}#${record?.attempt ?? 1}`,
         kind: step.gate,
         prompt: step.prompt,
         principals: step.principals,
@@ -189,7 +189,7 @@ export class Engine {
       const failedServers = record?.failedServers ?? [];
       gate = {
         ...base,
-        gateId: `${stepId}#decision#${record?.attempt ?? 1}`,
+        gateId: `${executionId}/${stepId}#decision#${record?.attempt ?? 1}`,
         kind: 'decision',
         prompt: `${step.title} failed: ${record?.message ?? 'unknown error'}. Retry the failed, continue without them, or abort?`,
         principals: [...plan.access.requesters, ...plan.access.approvers],
@@ -201,7 +201,7 @@ export class Engine {
     } else {
       gate = {
         ...base,
-        gateId: `${stepId}#pause#${now}`,
+        gateId: `${executionId}/${stepId}#pause#${now}`,
         kind: 'pause',
         prompt: `The run is paused before "${step.title}". Resume or abort?`,
         principals: [...plan.access.requesters, ...plan.access.approvers],

@@ -142,7 +142,11 @@ describe('Engine', () => {
     ]);
     expect(again.filter((g) => g.executionId === executionId)).toEqual([]);
     await expect(
-      engine.answer(executionId, 'approval#1', { user: 'U02BOB', groups: [], decision: 'approve' }),
+      engine.answer(executionId, `${executionId}/approval#1`, {
+        user: 'U02BOB',
+        groups: [],
+        decision: 'approve',
+      }),
     ).rejects.toThrow(/expired/);
     await engine.applyDecision(executionId, 'approval', 'approval', 'expired');
     expect(await engine.next(executionId)).toEqual({ kind: 'finish', outcome: 'aborted' });
