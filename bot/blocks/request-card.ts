@@ -2,7 +2,7 @@ import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
 import type { Operation, Plan } from '../../orchestrator/domain/plan.ts';
 import type { Region } from '../../orchestrator/domain/regions.ts';
-import type { PreflightCheck } from '../../orchestrator/domain/runbook.ts';
+import type { PreflightCheck, PreflightResult } from '../../orchestrator/domain/runbook.ts';
 import { escapeSlackText, formatSlackDate, mentionUser, truncateText } from '../slack-text.ts';
 import { operationTitle } from './labels.ts';
 
@@ -10,14 +10,7 @@ import { operationTitle } from './labels.ts';
 export const GATE_APPROVE_ACTION = 'gate_approve';
 export const GATE_REJECT_ACTION = 'gate_reject';
 
-/** One pre-flight check's result, as the pre-flight step journals it. */
-export interface PreflightResult {
-  check: PreflightCheck;
-  ok: boolean;
-  detail: string;
-  /** Reported but not blocking (the primary's checks in a real incident). */
-  advisory: boolean;
-}
+export type { PreflightResult };
 
 export interface RequestCardInput {
   plan: Pick<Plan, 'customer' | 'targets' | 'waves'>;

@@ -57,6 +57,16 @@ export const PreflightCheckSchema = z.enum([
 ]);
 export type PreflightCheck = z.infer<typeof PreflightCheckSchema>;
 
+/** One pre-flight check's result, as the pre-flight step journals it and the request card shows it. */
+export const PreflightResultSchema = z.object({
+  check: PreflightCheckSchema,
+  ok: z.boolean(),
+  detail: z.string(),
+  /** Reported but not blocking (the primary's checks in a real incident). */
+  advisory: z.boolean(),
+});
+export type PreflightResult = z.infer<typeof PreflightResultSchema>;
+
 export const PreflightStepSchema = z.strictObject({
   kind: z.literal('preflight'),
   ...StepBase,

@@ -1,14 +1,7 @@
 import { ThrottledError } from '../domain/aws-errors.ts';
-import type { PreflightCheck, StepOf } from '../domain/runbook.ts';
+import type { PreflightCheck, PreflightResult, StepOf } from '../domain/runbook.ts';
 import { done, failed, running, type StepContext, type StepExecutor } from './context.ts';
 import { forwardSources, reversedSources } from './resolve.ts';
-
-export interface CheckResult {
-  check: PreflightCheck;
-  ok: boolean;
-  detail: string;
-  advisory: boolean;
-}
 
 type Step = StepOf<'preflight'>;
 
@@ -23,7 +16,7 @@ export const preflight: StepExecutor<Step> = {
   },
   /** Runs the checks not run yet; a throttled call leaves the rest for a poll a few seconds later. */
   async poll(ctx, step, state) {
-    const results = [...((state.results as CheckResult[]) ?? [])];
+    const results = [...((state.results as PreflightResult[]) ?? [])];
     for (const check of step.checks.filter((c) => !results.some((r) => r.check === c))) {
       const advisory = step.advisory.includes(check);
       try {
