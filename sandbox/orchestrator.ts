@@ -112,7 +112,7 @@ export class LocalOrchestrator {
       const user = principal.startsWith('S') ? `${principal}-member` : principal;
       const groups = principal.startsWith('S') ? [principal] : [];
       try {
-        const result = await (await engine()).answer(executionId, gateId, {
+        const result = await e.answer(executionId, gateId, {
           user,
           groups,
           decision,

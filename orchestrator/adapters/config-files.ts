@@ -111,11 +111,13 @@ export class FilePlanSource implements PlanSource {
       .sort();
   }
 
+  /** Reads the one file (every task Lambda loads a plan); the folder is listed only to name the known ones. */
   async loadPlan(customerId: string): Promise<LoadedPlan> {
-    const known = await this.listCustomers();
-    if (!known.includes(customerId)) throw new UnknownCustomerError(customerId, known);
     const file = join(this.dir, `${customerId}.yaml`);
-    const text = await readFile(file, 'utf8');
+    const text = /^[a-z0-9][a-z0-9-]*$/.test(customerId)
+      ? await readFile(file, 'utf8').catch(() => undefined)
+      : undefined;
+    if (text === undefined) throw new UnknownCustomerError(customerId, await this.listCustomers());
     const cached = this.parsed.get(file);
     if (cached?.text === text) return cached.loaded;
     const result = parsePlanText(text, file);

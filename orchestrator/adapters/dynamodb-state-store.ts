@@ -159,6 +159,18 @@ export class DynamoDbStateStore implements StateStore {
     return new Map(items.map((doc) => StepRecordSchema.parse(doc)).map((r) => [r.stepId, r]));
   }
 
+  /** One step's record, read alone: a poll needs its own step, not every step of the run. */
+  async getStep(executionId: string, stepId: string): Promise<StepRecord | undefined> {
+    try {
+      return StepRecordSchema.parse(
+        await this.get(`EXEC#${executionId}`, `STEP#${stepId}`, `Step ${stepId}`),
+      );
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   async putStep(executionId: string, record: StepRecord): Promise<void> {
     await this.put(`EXEC#${executionId}`, `STEP#${record.stepId}`, record);
   }

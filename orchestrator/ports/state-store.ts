@@ -19,6 +19,7 @@ export interface StateStore {
     >,
   ): Promise<void>;
   getSteps(executionId: string): Promise<Map<string, StepRecord>>;
+  getStep(executionId: string, stepId: string): Promise<StepRecord | undefined>;
   putStep(executionId: string, record: StepRecord): Promise<void>;
   append(executionId: string, entry: Omit<JournalEntry, 'seq'>): Promise<JournalEntry>;
   journal(executionId: string): Promise<JournalEntry[]>;

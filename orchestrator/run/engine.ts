@@ -113,13 +113,7 @@ export class Engine {
         status: 'running',
         startedAt: this.deps.now(),
       });
-      await this.journal(
-        executionId,
-        'step-started',
-        step.title,
-        { kind: step.kind, title: step.title, phase: step.phase },
-        stepId,
-      );
+      await this.journalStarted(executionId, step);
     }
     const progress = await advanceStep(ctx, step, undefined, record?.progress);
     return this.save(execution, step, progress, record);
@@ -177,14 +171,7 @@ export class Engine {
         excludeRequester: step.excludeRequester,
         expiresAt: now + step.timeoutSeconds * 1000,
       };
-      if (!record)
-        await this.journal(
-          executionId,
-          'step-started',
-          step.title,
-          { kind: step.kind, title: step.title, phase: step.phase },
-          stepId,
-        );
+      if (!record) await this.journalStarted(executionId, step);
     } else if (kind === 'decision') {
       const failedServers = record?.failedServers ?? [];
       gate = {
@@ -419,32 +406,19 @@ export class Engine {
   }
 
   private async report(execution: Execution, step: StepOf<'report'>): Promise<Progress> {
-    const now = this.deps.now();
+    await this.journalStarted(execution.executionId, step);
+    const files = await this.deps.writeReport(execution);
+    return this.save(execution, step, { status: 'done', waitSeconds: 0, state: { files } });
+  }
+
+  private async journalStarted(executionId: string, step: Step): Promise<void> {
     await this.journal(
-      execution.executionId,
+      executionId,
       'step-started',
       step.title,
       { kind: step.kind, title: step.title, phase: step.phase },
       step.id,
     );
-    const files = await this.deps.writeReport(execution);
-    const progress: Progress = { status: 'done', waitSeconds: 0, state: { files } };
-    await this.deps.store.putStep(execution.executionId, {
-      stepId: step.id,
-      status: 'done',
-      startedAt: now,
-      endedAt: this.deps.now(),
-      attempt: 1,
-      progress: { files },
-    });
-    await this.journal(
-      execution.executionId,
-      'step-finished',
-      `${step.title}: done`,
-      { status: 'done', kind: step.kind },
-      step.id,
-    );
-    return progress;
   }
 
   private async load(
@@ -454,7 +428,7 @@ export class Engine {
     const execution = await this.deps.store.getExecution(executionId);
     const step = execution.runbook.steps.find((s) => s.id === stepId);
     if (!step) throw new Error(`Step ${stepId} is not in run ${executionId}`);
-    const record = (await this.deps.store.getSteps(executionId)).get(stepId);
+    const record = await this.deps.store.getStep(executionId, stepId);
     return { execution, step, ...(record ? { record } : {}) };
   }
 

@@ -36,7 +36,7 @@ describe('lifeboat run under faults', () => {
     }
     expect(summary.rpo.seconds).toBeGreaterThan(0);
     expect(summary.rpo.seconds).toBeLessThanOrEqual(11 * 60);
-    expect(plan.servers).toHaveLength(44);
+    expect(launched.map((e) => e.server).sort()).toEqual(plan.servers.map((s) => s.name).sort());
   }, 180_000);
 
   it('opens a decision gate when three critical servers fail to launch; continue without them completes and the report names them', async () => {

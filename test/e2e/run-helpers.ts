@@ -32,9 +32,9 @@ export const ms = (iso: unknown) => Date.parse(String(iso));
 /** When the first of these instances was asked to stop: the simulator's start of disruption. */
 export function stoppedAt(truth: TruthEvent[], instanceIds: string[]): number {
   const ids = new Set(instanceIds);
-  return Math.min(
-    ...truth
-      .filter((e) => e.type === 'instance-stop' && ids.has(String(e.instanceId)))
-      .map((e) => ms(e.at)),
-  );
+  const stops = truth
+    .filter((e) => e.type === 'instance-stop' && ids.has(String(e.instanceId)))
+    .map((e) => ms(e.at));
+  if (stops.length === 0) throw new Error('None of these instances was ever asked to stop');
+  return Math.min(...stops);
 }
