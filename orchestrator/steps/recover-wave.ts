@@ -22,7 +22,9 @@ interface WaveState extends Record<string, unknown> {
   group: number;
   batch: number;
   groupStartedAt: number;
-  stage: 'launch' | 'health';
+  stage: 'prepare' | 'launch' | 'health';
+  /** Servers whose launch settings are set. */
+  prepared: string[];
   sources: Record<string, string>;
   jobs: { jobId: string; servers: string[] }[];
   /** Jobs of the batch not started yet (a throttled StartRecovery). */
@@ -44,16 +46,14 @@ const HEALTH_POLL = 10;
  */
 export const recoverWave: StepExecutor<Step> = {
   async start(ctx, step, previous) {
-    const servers = allServers(step);
-    const direction = step.launchInto === 'original' ? 'to-primary' : 'to-recovery';
-    const found = await sourcesFor(ctx, servers, direction);
     const state: WaveState = {
       startedAt: ctx.now(),
       group: 0,
       batch: 0,
       groupStartedAt: ctx.now(),
-      stage: 'launch',
+      stage: 'prepare',
       sources: {},
+      prepared: [],
       jobs: [],
       pendingJobs: [],
       // A retry keeps what already worked and launches only what failed.
@@ -62,31 +62,45 @@ export const recoverWave: StepExecutor<Step> = {
       healthy: (previous?.healthy as Record<string, number>) ?? {},
       commands: {},
     };
-    const { drs } = ctx.services(step.region);
-    for (const server of servers) {
-      const source = found.get(server.name);
-      if (!source) {
-        state.failed[server.name] = `No DRS source server found in ${step.region}`;
-        continue;
-      }
-      state.sources[server.name] = source.sourceServerId;
-      if (state.healthy[server.name]) continue;
-      await drs.prepareLaunch(source.sourceServerId, {
-        ...(server.launchInto ? { launchIntoInstanceId: server.launchInto } : {}),
-        postLaunch: true,
-        copyPrivateIp: false,
-      });
-    }
-    return keepingProgress(ctx, step, state, () => launchBatch(ctx, step, state));
+    return keepingProgress(ctx, step, state, () => prepare(ctx, step, state));
   },
 
   async poll(ctx, step, raw) {
     const state = raw as WaveState;
-    return keepingProgress(ctx, step, state, () =>
-      state.stage === 'launch' ? pollLaunch(ctx, step, state) : pollHealth(ctx, step, state),
-    );
+    const stages = { prepare, launch: pollLaunch, health: pollHealth };
+    return keepingProgress(ctx, step, state, () => stages[state.stage](ctx, step, state));
   },
 };
+
+/**
+ * Finds each server's DRS source server and sets its launch (into which instance, SSM agent
+ * re-pointed). Resumable: a throttled call keeps the servers already prepared.
+ */
+async function prepare(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  const servers = allServers(step);
+  if (Object.keys(state.sources).length + Object.keys(state.failed).length < servers.length) {
+    const direction = step.launchInto === 'original' ? 'to-primary' : 'to-recovery';
+    const found = await sourcesFor(ctx, servers, direction);
+    for (const server of servers) {
+      const source = found.get(server.name);
+      if (source) state.sources[server.name] = source.sourceServerId;
+      else state.failed[server.name] = `No DRS source server found in ${step.region}`;
+    }
+  }
+  const { drs } = ctx.services(step.region);
+  for (const server of servers) {
+    const sourceId = state.sources[server.name];
+    if (!sourceId || state.healthy[server.name] || state.prepared.includes(server.name)) continue;
+    await drs.prepareLaunch(sourceId, {
+      ...(server.launchInto ? { launchIntoInstanceId: server.launchInto } : {}),
+      postLaunch: true,
+      copyPrivateIp: false,
+    });
+    state.prepared.push(server.name);
+  }
+  state.stage = 'launch';
+  return launchBatch(ctx, step, state);
+}
 
 /**
  * A throttled or unreachable call mid-way keeps what was done (jobs started, servers launched)
