@@ -145,7 +145,8 @@ function wavesText(waves: Pick<Plan, 'waves'>['waves'], serverCount: number): st
   return `*Waves* (${waves.length}, ${serverCount} servers)\n${lines.join('\n')}`;
 }
 
-function preflightText(results: readonly PreflightResult[] | undefined): string {
+/** The pre-flight results as mrkdwn lines: the card's section, and `/dr readiness`. */
+export function preflightText(results: readonly PreflightResult[] | undefined): string {
   if (!results) return '*Pre-flight*\n:hourglass_flowing_sand: checks running…';
   if (results.length === 0) return '*Pre-flight*\nno checks';
   const passed = results.filter((r) => r.ok).length;

@@ -10,12 +10,16 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  type AuditEntry,
+  AuditEntrySchema,
   type Execution,
   ExecutionSchema,
   type Gate,
   GateSchema,
   type JournalEntry,
   JournalEntrySchema,
+  type RunIndexEntry,
+  RunIndexEntrySchema,
   type StepRecord,
   StepRecordSchema,
 } from '../domain/execution.ts';
@@ -31,6 +35,9 @@ type Item = Record<string, { S: string } | { N: string }>;
 const OPEN_GATES = 'GATES#OPEN';
 const dueKey = (gate: Gate) =>
   `${String(gate.expiresAt).padStart(15, '0')}#${gate.executionId}#${gate.gateId}`;
+
+const runKey = (startedAt: number, executionId: string) =>
+  `RUN#${String(startedAt).padStart(15, '0')}#${executionId}`;
 
 const s = (value: string) => ({ S: value });
 const n = (value: number) => ({ N: String(value) });
@@ -132,6 +139,85 @@ export class DynamoDbStateStore implements StateStore {
         throw new ConcurrentUpdateError(`Execution ${execution.executionId}`);
       throw error;
     }
+    const { executionId, customerId, operation, requestedBy, startedAt } = execution;
+    await this.saveRunSummary({ executionId, customerId, operation, requestedBy, startedAt });
+  }
+
+  async saveRunSummary(entry: RunIndexEntry): Promise<void> {
+    await this.put(
+      `CUSTOMER#${entry.customerId}`,
+      runKey(entry.startedAt, entry.executionId),
+      entry,
+    );
+  }
+
+  async listRuns(customerId: string, limit: number): Promise<RunIndexEntry[]> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': s(`CUSTOMER#${customerId}`), ':prefix': s('RUN#') },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) =>
+      RunIndexEntrySchema.parse(JSON.parse((item.doc as { S: string }).S)),
+    );
+  }
+
+  async activeRun(customerId: string): Promise<string | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { pk: s(`CUSTOMER#${customerId}`), sk: s('LOCK') },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Item?.executionId as { S?: string } | undefined)?.S;
+  }
+
+  async appendAudit(customerId: string, entry: AuditEntry): Promise<void> {
+    const sk = `AUDIT#${String(entry.at).padStart(15, '0')}#${Math.random().toString(36).slice(2, 10)}`;
+    await this.put(`CUSTOMER#${customerId}`, sk, AuditEntrySchema.parse(entry));
+  }
+
+  async auditLog(customerId: string): Promise<AuditEntry[]> {
+    return (await this.query(`CUSTOMER#${customerId}`, 'AUDIT#')).map((doc) =>
+      AuditEntrySchema.parse(doc),
+    );
+  }
+
+  async getNotice(executionId: string): Promise<{ doc: unknown; version: number } | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { pk: s(`EXEC#${executionId}`), sk: s('NOTICE') },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    return {
+      doc: JSON.parse((out.Item.doc as { S: string }).S),
+      version: Number((out.Item.version as { N: string }).N),
+    };
+  }
+
+  async putNotice(executionId: string, doc: unknown, expectedVersion: number): Promise<void> {
+    try {
+      await this.put(
+        `EXEC#${executionId}`,
+        'NOTICE',
+        doc,
+        expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+        { version: n(expectedVersion + 1) },
+        expectedVersion === 0 ? undefined : { ':v': n(expectedVersion) },
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConcurrentUpdateError(`The Slack messages of run ${executionId}`);
+      throw error;
+    }
   }
 
   async getExecution(executionId: string): Promise<Execution> {
@@ -191,10 +277,14 @@ export class DynamoDbStateStore implements StateStore {
     return full;
   }
 
-  async journal(executionId: string): Promise<JournalEntry[]> {
-    return (await this.query(`EXEC#${executionId}`, 'JOURNAL#')).map((doc) =>
-      JournalEntrySchema.parse(doc),
-    );
+  async journal(executionId: string, afterSeq = 0): Promise<JournalEntry[]> {
+    return (
+      await this.query(
+        `EXEC#${executionId}`,
+        'JOURNAL#',
+        `JOURNAL#${String(afterSeq).padStart(8, '0')}`,
+      )
+    ).map((doc) => JournalEntrySchema.parse(doc));
   }
 
   async putGate(gate: Gate): Promise<void> {
@@ -303,15 +393,20 @@ export class DynamoDbStateStore implements StateStore {
     return JSON.parse(doc);
   }
 
-  private async query(pk: string, prefix: string): Promise<unknown[]> {
+  /** Every item under `pk` whose sort key starts with `prefix` (and sorts after `after`). */
+  private async query(pk: string, prefix: string, after?: string): Promise<unknown[]> {
     const docs: unknown[] = [];
     let start: Record<string, never> | undefined;
     do {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': s(pk), ':prefix': s(prefix) },
+          KeyConditionExpression: after
+            ? 'pk = :pk AND sk BETWEEN :after AND :end'
+            : 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: after
+            ? { ':pk': s(pk), ':after': s(`${after}~`), ':end': s(`${prefix}~`) }
+            : { ':pk': s(pk), ':prefix': s(prefix) },
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),

@@ -25,6 +25,8 @@ export const ExecutionSchema = z.object({
   operation: OperationSchema,
   planRevision: z.string(),
   requestedBy: z.string(),
+  /** The Slack channel the run was requested in: its messages go there. */
+  channel: z.string().optional(),
   reason: z.string().optional(),
   /** When the disruption began, for a real incident declared after the fact (ms). */
   disruptionAt: z.number().optional(),
@@ -197,3 +199,33 @@ export function nextStep(
   const step = runbook.steps[index];
   return step ? { index, step } : undefined;
 }
+
+/** A run as the customer's history lists it; the figures once it has ended. */
+export const RunIndexEntrySchema = z.object({
+  executionId: z.string(),
+  customerId: z.string(),
+  operation: OperationSchema,
+  requestedBy: z.string(),
+  startedAt: z.number(),
+  endedAt: z.number().optional(),
+  outcome: z.string().optional(),
+  rto: z
+    .object({ seconds: z.number().nullable(), target: z.number(), met: z.boolean() })
+    .optional(),
+  rpo: z
+    .object({ seconds: z.number().nullable(), target: z.number(), met: z.boolean() })
+    .optional(),
+});
+export type RunIndexEntry = z.infer<typeof RunIndexEntrySchema>;
+
+/** Who tried what and was refused (or allowed, for what changes a run): the customer's audit log. */
+export const AuditEntrySchema = z.object({
+  at: z.number(),
+  user: z.string(),
+  action: z.string(),
+  allowed: z.boolean(),
+  channel: z.string().optional(),
+  executionId: z.string().optional(),
+  detail: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;

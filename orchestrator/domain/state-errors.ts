@@ -24,3 +24,10 @@ export class ConcurrentUpdateError extends LifeboatError {
     this.name = 'ConcurrentUpdateError';
   }
 }
+
+export class NotPausedError extends LifeboatError {
+  constructor(executionId: string) {
+    super(`Run ${executionId} is not paused and no pause is pending; there is nothing to resume.`);
+    this.name = 'NotPausedError';
+  }
+}

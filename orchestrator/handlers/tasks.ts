@@ -14,6 +14,7 @@ const PrepareInput = z.object({
     customerId: z.string().min(1),
     operation: OperationSchema,
     requestedBy: z.string().min(1),
+    channel: z.string().optional(),
     reason: z.string().optional(),
     disruptionAt: z.number().optional(),
   }),
@@ -81,6 +82,9 @@ export const finish = async (event: unknown) => {
 export const expireGates = async () => {
   const expired = await (await engine()).expireDueGates();
   for (const gate of expired)
-    await taskTokens().succeed(gate.taskToken, { kind: gate.kind, decision: 'expired' });
+    await taskTokens().succeed(gate.region, gate.taskToken, {
+      kind: gate.kind,
+      decision: 'expired',
+    });
   return { expired: expired.length };
 };

@@ -1,26 +1,35 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { servicesForAccount } from '../adapters/aws-services.ts';
 import { FilePlanSource, readSettingsFile } from '../adapters/config-files.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
+import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
 import type { ServicesFor } from '../ports/aws.ts';
+import type { ExecutionStarter, RunControl } from '../ports/run-control.ts';
+import type { TaskTokens } from '../ports/state-store.ts';
 import { writeRunReport } from '../report/run-report.ts';
 import { Engine } from '../run/engine.ts';
+import { LifeboatRunControl } from '../run/run-control.ts';
 
 /** Every task Lambda's environment, checked once per cold start (and at synth time by infra). */
 export const HandlerEnvSchema = z.object({
   STATE_TABLE: z.string().min(1),
   PLANS_DIR: z.string().min(1),
   SETTINGS_FILE: z.string().min(1),
-  REPORT_DIR: z.string().min(1),
+  /** Where report files are written. @default a folder in the OS temp dir */
+  REPORT_DIR: z.string().min(1).default(join(tmpdir(), 'lifeboat-reports')),
   /** Where virtual time comes from in the local sandbox; unset in AWS, where time is real. */
   LIFEBOAT_CLOCK_URL: z.url().optional(),
   AWS_REGION: z.string().default('us-east-1'),
+  /** The notifier's FIFO queue; unset locally, where the notifier reads the journal itself. */
+  NOTIFY_QUEUE_URL: z.url().optional(),
 });
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
 
@@ -31,6 +40,7 @@ interface Wired {
   store: DynamoDbStateStore;
   plans: FilePlanSource;
   services: Map<string, ServicesFor>;
+  notify?: SqsRunNotifications;
 }
 
 let wired: Wired | undefined;
@@ -55,6 +65,14 @@ function wire(): Wired {
     plans: new FilePlanSource(env.PLANS_DIR),
     services: new Map(),
     settings: readSettingsFile(env.SETTINGS_FILE),
+    ...(env.NOTIFY_QUEUE_URL
+      ? {
+          notify: new SqsRunNotifications(
+            new SQSClient({ region: env.AWS_REGION, maxAttempts: 3 }),
+            env.NOTIFY_QUEUE_URL,
+          ),
+        }
+      : {}),
   };
   return wired;
 }
@@ -82,6 +100,7 @@ export async function engine(): Promise<Engine> {
     settings,
     now,
     newId: () => randomUUID(),
+    ...(w.notify ? { notify: w.notify } : {}),
     servicesFor: (plan: Plan) => {
       const cached = w.services.get(plan.customer.id);
       if (cached) return cached;
@@ -111,6 +130,25 @@ let tokens: SfnTaskTokens | undefined;
 
 /** Resumes waiting state machines (the gate sweeper; the bot has its own). */
 export function taskTokens(): SfnTaskTokens {
-  tokens ??= new SfnTaskTokens(new SFNClient({ region: wire().env.AWS_REGION }));
+  tokens ??= new SfnTaskTokens();
   return tokens;
+}
+
+/** The bot's view of runs, on the same table, plans and clock as the task Lambdas. */
+export async function runControl(parts: {
+  executions: ExecutionStarter;
+  /** @default Step Functions' SendTaskSuccess */
+  tokens?: TaskTokens;
+}): Promise<RunControl> {
+  const w = wire();
+  return new LifeboatRunControl({
+    engine: await engine(),
+    store: w.store,
+    plans: w.plans,
+    settings: await w.settings,
+    executions: parts.executions,
+    tokens: parts.tokens ?? taskTokens(),
+    now: await clock(w.env),
+    nonce: () => randomBytes(2).toString('hex'),
+  });
 }

@@ -1,4 +1,12 @@
-import type { Execution, Gate, JournalEntry, StepRecord } from '../domain/execution.ts';
+import type {
+  AuditEntry,
+  Execution,
+  Gate,
+  JournalEntry,
+  RunIndexEntry,
+  StepRecord,
+} from '../domain/execution.ts';
+import type { Region } from '../domain/regions.ts';
 
 /** Lifeboat's state: one table, every region (a global table when deployed). */
 export interface StateStore {
@@ -10,6 +18,20 @@ export interface StateStore {
     staleAfterMs: number,
   ): Promise<void>;
   releaseLock(customerId: string, executionId: string): Promise<void>;
+  /** The run holding the customer's lock, if any. */
+  activeRun(customerId: string): Promise<string | undefined>;
+  /** The customer's runs, newest first. */
+  listRuns(customerId: string, limit: number): Promise<RunIndexEntry[]>;
+  /** Records an ended run's figures in the customer's history. */
+  saveRunSummary(entry: RunIndexEntry): Promise<void>;
+  appendAudit(customerId: string, entry: AuditEntry): Promise<void>;
+  auditLog(customerId: string): Promise<AuditEntry[]>;
+  /**
+   * The bot's record of what it showed in Slack for a run (opaque here), with a version: a
+   * write whose `expectedVersion` is no longer current fails with ConcurrentUpdateError.
+   */
+  getNotice(executionId: string): Promise<{ doc: unknown; version: number } | undefined>;
+  putNotice(executionId: string, doc: unknown, expectedVersion: number): Promise<void>;
   createExecution(execution: Execution): Promise<void>;
   getExecution(executionId: string): Promise<Execution>;
   updateExecution(
@@ -22,7 +44,8 @@ export interface StateStore {
   getStep(executionId: string, stepId: string): Promise<StepRecord | undefined>;
   putStep(executionId: string, record: StepRecord): Promise<void>;
   append(executionId: string, entry: Omit<JournalEntry, 'seq'>): Promise<JournalEntry>;
-  journal(executionId: string): Promise<JournalEntry[]>;
+  /** The run's journal in order; only the entries after `afterSeq` when given. */
+  journal(executionId: string, afterSeq?: number): Promise<JournalEntry[]>;
   putGate(gate: Gate): Promise<void>;
   getGate(executionId: string, gateId: string): Promise<Gate>;
   /** Saves an answered gate only if nobody answered it meanwhile (two clicks give one decision). */
@@ -36,5 +59,6 @@ export interface StateStore {
 
 /** What resumes a state machine waiting on a gate's task token. */
 export interface TaskTokens {
-  succeed(taskToken: string, output: Record<string, unknown>): Promise<void>;
+  /** `region`: where the execution runs (a token is only known there). */
+  succeed(region: Region, taskToken: string, output: Record<string, unknown>): Promise<void>;
 }

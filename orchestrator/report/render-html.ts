@@ -31,7 +31,7 @@ export function renderHtml(report: Report): string {
 <body>
 <header>
 <h1>${esc(report.customerName)} <span class="op">${esc(report.operation)}</span></h1>
-<p class="outcome ${success ? 'pass' : 'fail'}">${success ? '✅' : '❌'} ${esc(describeOutcome(report.outcome))}${report.outcomeReason ? `: ${esc(report.outcomeReason)}` : ''}</p>
+<p class="outcome ${success ? 'pass' : 'fail'}">${mark(success)} ${esc(describeOutcome(report.outcome))}${report.outcomeReason ? `: ${esc(report.outcomeReason)}` : ''}</p>
 <dl>
 ${describeRun(report)
   .map(([label, text]) => `<dt>${esc(label)}</dt><dd>${esc(text)}</dd>`)
@@ -62,9 +62,9 @@ ${table(
     esc(s.title),
     esc(s.phase),
     `<span class="status ${esc(s.status)}">${esc(s.status)}</span>${s.bestEffort ? ' <small>best effort</small>' : ''}${s.message ? `<br><small>${esc(s.message)}</small>` : ''}`,
-    esc(formatReportTime(s.startedAt)),
-    esc(formatReportTime(s.endedAt)),
-    esc(s.durationText ?? '-'),
+    time(s.startedAt),
+    time(s.endedAt),
+    nowrap(s.durationText ?? '-'),
   ]),
 )}
 </section>
@@ -92,11 +92,30 @@ const ENTITIES: Record<string, string> = {
 };
 const esc = escapeHtml;
 
+/**
+ * A pass or fail mark. Not the ✅/❌ emoji of the Markdown: where no colour emoji font is
+ * installed (servers printing the archive, headless browsers) they render as empty boxes.
+ */
+function mark(ok: boolean): string {
+  return `<span class="mark" aria-hidden="true">${ok ? '✓' : '✗'}</span>`;
+}
+
+/** A report time that does not break across lines in a table cell on a wide screen. */
+function time(iso: string | null): string {
+  return iso ? `<time datetime="${esc(iso)}">${esc(formatReportTime(iso))}</time>` : '-';
+}
+
+function nowrap(text: string): string {
+  return `<span class="nowrap">${esc(text)}</span>`;
+}
+
 const SVG = {
   width: 1100,
   labelWidth: 330,
   right: 20,
   top: 44,
+  /** Height of one row of marker labels above the plot. */
+  markerRow: 16,
   row: 22,
   bar: 14,
   axis: 24,
@@ -121,7 +140,12 @@ export function renderTimelineSvg(report: Report): string {
   const x0 = SVG.labelWidth + 10;
   const plot = SVG.width - x0 - SVG.right;
   const x = (t: number) => round(x0 + ((t - t0) / span) * plot);
-  const bottom = SVG.top + steps.length * SVG.row;
+  const markers = placeMarkerLabels(
+    report.timeline.markers.map((m) => ({ ...m, x: x(Date.parse(m.at)) })),
+  );
+  const rows = Math.max(0, ...markers.map((m) => m.row + 1));
+  const top = Math.max(SVG.top, 12 + rows * SVG.markerRow);
+  const bottom = top + steps.length * SVG.row;
   const height = bottom + SVG.axis;
   const rowOf = new Map(steps.map((s, i) => [s.stepId, i]));
   const out: string[] = [
@@ -132,15 +156,15 @@ export function renderTimelineSvg(report: Report): string {
   for (let s = 0; s * 1000 <= span; s += every) {
     const gx = x(t0 + s * 1000);
     out.push(
-      `<line class="grid" x1="${gx}" y1="${SVG.top - 4}" x2="${gx}" y2="${bottom}"/>`,
+      `<line class="grid" x1="${gx}" y1="${top - 4}" x2="${gx}" y2="${bottom}"/>`,
       `<text class="axis" x="${gx}" y="${bottom + 16}" text-anchor="middle">+${esc(formatDuration(s))}</text>`,
     );
   }
 
   steps.forEach((step, i) => {
-    const y = SVG.top + i * SVG.row;
+    const y = top + i * SVG.row;
     out.push(
-      `<text class="label" x="${SVG.labelWidth}" y="${y + 15}" text-anchor="end">${esc(shorten(step.title, 48))}<title>${esc(step.title)}</title></text>`,
+      `<text class="label" x="${SVG.labelWidth}" y="${y + 15}" text-anchor="end">${esc(shorten(step.title, LABEL_CHARS))}<title>${esc(step.title)}</title></text>`,
       bar(step, y, x, end),
     );
   });
@@ -148,7 +172,7 @@ export function renderTimelineSvg(report: Report): string {
   for (const wave of report.waves) {
     const i = rowOf.get(wave.stepId);
     if (i === undefined) continue;
-    const y = SVG.top + i * SVG.row;
+    const y = top + i * SVG.row;
     for (const server of wave.servers) {
       if (server.launchedAt) {
         const tx = x(Date.parse(server.launchedAt));
@@ -164,15 +188,13 @@ export function renderTimelineSvg(report: Report): string {
     }
   }
 
-  report.timeline.markers.forEach((m, i) => {
-    const mx = x(Date.parse(m.at));
-    // Labels near the right edge run leftwards so they stay inside the picture.
-    const leftwards = mx > SVG.width - SVG.right - 140;
+  for (const m of markers) {
+    const labelY = 14 + m.row * SVG.markerRow;
     out.push(
-      `<line class="marker ${esc(m.kind)}" x1="${mx}" y1="${i % 2 === 0 ? 18 : 34}" x2="${mx}" y2="${bottom}"><title>${esc(`${m.label} at ${formatReportTime(m.at)}`)}</title></line>`,
-      `<text class="marker-label ${esc(m.kind)}" x="${leftwards ? mx - 3 : mx + 3}" y="${i % 2 === 0 ? 14 : 30}"${leftwards ? ' text-anchor="end"' : ''}>${esc(m.label)}</text>`,
+      `<line class="marker ${esc(m.kind)}" x1="${m.x}" y1="${labelY + 4}" x2="${m.x}" y2="${bottom}"><title>${esc(`${m.label} at ${formatReportTime(m.at)}`)}</title></line>`,
+      `<text class="marker-label ${esc(m.kind)}" x="${m.leftwards ? m.x - 3 : m.x + 3}" y="${labelY}"${m.leftwards ? ' text-anchor="end"' : ''}>${esc(m.label)}</text>`,
     );
-  });
+  }
   out.push('</svg>');
   return out.join('\n');
 }
@@ -186,6 +208,35 @@ function bar(step: TimelineStep, y: number, x: (t: number) => number, runEnd: nu
   const from = x(Date.parse(step.startedAt));
   const to = x(step.endedAt ? Date.parse(step.endedAt) : runEnd);
   return `<rect class="${esc(classes)}" x="${from}" y="${y + 4}" width="${Math.max(2, round(to - from))}" height="${SVG.bar}" rx="2"><title>${esc(label)}</title></rect>`;
+}
+
+/**
+ * Step labels up to this length are shown whole (about 320 px of the 330 px label column at
+ * 11 px): enough for `Wave 4/5 file-transfer: recover 4 servers in us-east-2`, so failover and
+ * failback rows still differ by their region.
+ */
+const LABEL_CHARS = 54;
+
+/** A generous width per character of a bold 11 px marker label, to keep labels apart. */
+const MARKER_CHAR_WIDTH = 7;
+
+/**
+ * Puts each marker label (in time order) on the first row above the plot where it does not
+ * run into the label before it; labels near the right edge run leftwards of their line.
+ */
+function placeMarkerLabels<M extends { x: number; label: string }>(
+  markers: M[],
+): (M & { row: number; leftwards: boolean })[] {
+  const rowEnds: number[] = [];
+  return markers.map((m) => {
+    const width = m.label.length * MARKER_CHAR_WIDTH;
+    const leftwards = m.x + 3 + width > SVG.width - SVG.right;
+    const start = leftwards ? m.x - 3 - width : m.x + 3;
+    let row = rowEnds.findIndex((end) => end < start);
+    if (row === -1) row = rowEnds.length;
+    rowEnds[row] = start + width + 8;
+    return { ...m, row, leftwards };
+  });
 }
 
 /** A grid interval (seconds) giving at most eight lines over the run. */
@@ -237,7 +288,7 @@ function figures(report: Report): string {
 }
 
 function figure(name: string, value: string, target: string, met: boolean, detail: string): string {
-  return `<div class="figure ${met ? 'pass' : 'fail'}"><h2>${esc(name)}</h2><p class="value">${esc(value)}</p><p>target ${esc(target)}: <strong>${met ? '✅ met' : '❌ not met'}</strong></p><p class="detail">${esc(detail)}</p></div>`;
+  return `<div class="figure ${met ? 'pass' : 'fail'}"><h2>${esc(name)}</h2><p class="value">${esc(value)}</p><p>target ${esc(target)}: <strong>${mark(met)} ${met ? 'met' : 'not met'}</strong></p><p class="detail">${esc(detail)}</p></div>`;
 }
 
 function waveSection(report: Report, wave: Report['waves'][number], i: number): string {
@@ -248,16 +299,20 @@ function waveSection(report: Report, wave: Report['waves'][number], i: number): 
       esc(s.name),
       s.critical ? 'yes' : 'no',
       `<span class="status ${esc(s.status)}">${esc(s.status)}</span>${s.reason ? `<br><small>${esc(s.reason)}</small>` : ''}`,
-      esc(formatReportTime(s.launchedAt)),
-      esc(formatReportTime(s.healthyAt)),
-      `${esc(formatReportTime(s.dataAt))}${s.usedPreviousSnapshot ? ' <small>previous snapshot</small>' : ''}`,
+      time(s.launchedAt),
+      time(s.healthyAt),
+      `${time(s.dataAt)}${s.usedPreviousSnapshot ? ' <small>previous snapshot</small>' : ''}`,
       esc(s.rpoText ?? '-'),
     ]),
   )}`;
 }
 
+const GATE_WHEN = GATE_COLUMNS.indexOf('When');
+
 function gateTable(gates: GateSummary[]): string {
-  const rows = describeGateAnswers(gates).map((row) => row.map(esc));
+  const rows = describeGateAnswers(gates).map((row) =>
+    row.map((cell, i) => (i === GATE_WHEN ? nowrap(cell) : esc(cell))),
+  );
   return rows.length > 0 ? table(GATE_COLUMNS, rows) : '<p>None recorded.</p>';
 }
 
@@ -283,7 +338,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:12px 0
 .figure.fail{border-color:#cf222e;background:#fff5f5}.figure.fail strong{color:#cf222e}
 .figure.info{border-style:dashed}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa}small{color:#57606a}
+th{background:#f6f8fa}small{color:#57606a}.mark{font-weight:700}
+@media (min-width:1024px){time,.nowrap{white-space:nowrap}}
 .status.done,.status.recovered{color:#1a7f37}.status.failed{color:#cf222e}.status.excluded,.status.running{color:#9a6700}
 .status.pending,.status.skipped,.status.not-recovered{color:#57606a}
 svg.timeline{max-width:100%;height:auto;font-size:11px;font-family:inherit}

@@ -10,13 +10,17 @@ import {
 } from '../domain/execution.ts';
 import type { Operation } from '../domain/plan.ts';
 import { planRunbook } from '../domain/plan-runbook.ts';
-import type { Step, StepKind, StepOf } from '../domain/runbook.ts';
+import type { Region } from '../domain/regions.ts';
+import { buildReport, type Report } from '../domain/report.ts';
+import type { PreflightResult, Step, StepKind, StepOf } from '../domain/runbook.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
 import { ConcurrentUpdateError } from '../domain/state-errors.ts';
 import type { ServicesFor } from '../ports/aws.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
+import type { RunNotifications } from '../ports/run-control.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import type { Progress, StepContext } from '../steps/context.ts';
+import { preflight } from '../steps/preflight.ts';
 import { advanceStep } from '../steps/run-step.ts';
 
 export interface EngineDeps {
@@ -29,12 +33,15 @@ export interface EngineDeps {
   /** Writes the report of a finished run; returns where it went. */
   writeReport(execution: Execution): Promise<Record<string, string>>;
   newId(): string;
+  /** Wakes the notifier after each journal entry. @default none (the local notifier polls) */
+  notify?: RunNotifications;
 }
 
 export interface StartRequest {
   customerId: string;
   operation: Operation;
   requestedBy: string;
+  channel?: string;
   reason?: string;
   disruptionAt?: number;
   executionId?: string;
@@ -68,6 +75,7 @@ export class Engine {
       operation: runbook.operation,
       planRevision: revision,
       requestedBy: request.requestedBy,
+      ...(request.channel ? { channel: request.channel } : {}),
       ...(request.reason ? { reason: request.reason } : {}),
       ...(request.disruptionAt ? { disruptionAt: request.disruptionAt } : {}),
       status: 'running',
@@ -263,12 +271,45 @@ export class Engine {
     });
   }
 
-  /** Aborts at the next step boundary: the run ends with a report of where each server is. */
-  async requestAbort(executionId: string, by: string): Promise<void> {
+  /**
+   * Aborts at the next step boundary: the run ends with a report of where each server is. A
+   * gate waiting for people (an approval, a sign-off) is closed at once: its task tokens are
+   * returned so the caller resumes the state machine, which then finishes the run.
+   */
+  async requestAbort(
+    executionId: string,
+    by: string,
+  ): Promise<{ taskToken: string; kind: GateKind }[]> {
     await this.deps.store.updateExecution(executionId, { abortRequested: true });
     await this.journal(executionId, 'abort-requested', `<@${by}> asked to abort at the next step`, {
       by,
     });
+    const closed: { taskToken: string; kind: GateKind }[] = [];
+    for (const gate of await this.deps.store.openGates(executionId)) {
+      const at = this.deps.now();
+      try {
+        await this.deps.store.saveGateAnswer(
+          {
+            ...gate,
+            status: 'closed',
+            answers: [...gate.answers, { user: by, decision: 'abort', at }],
+          },
+          gate.answers.length,
+        );
+      } catch (error) {
+        if (error instanceof ConcurrentUpdateError) continue; // answered at the same moment
+        throw error;
+      }
+      await this.journal(
+        executionId,
+        'gate-closed',
+        `${gate.kind} closed: the run is aborting`,
+        { gateId: gate.gateId, kind: gate.kind, decision: 'abort', users: [by] },
+        gate.stepId,
+      );
+      closed.push({ taskToken: gate.taskToken, kind: gate.kind });
+    }
+    return closed;
   }
 
   /**
@@ -276,9 +317,12 @@ export class Engine {
    * each is marked expired and its task token returned, so the caller resumes the state machine,
    * which then aborts the run with its report.
    */
-  async expireDueGates(): Promise<{ taskToken: string; kind: GateKind; executionId: string }[]> {
+  async expireDueGates(): Promise<
+    { taskToken: string; kind: GateKind; executionId: string; region: Region }[]
+  > {
     const now = this.deps.now();
-    const expired: { taskToken: string; kind: GateKind; executionId: string }[] = [];
+    const expired: { taskToken: string; kind: GateKind; executionId: string; region: Region }[] =
+      [];
     for (const due of await this.deps.store.dueGates(now)) {
       const gate = await this.deps.store.getGate(due.executionId, due.gateId);
       if (gate.status !== 'open' || gate.expiresAt > now) continue;
@@ -295,7 +339,13 @@ export class Engine {
         { gateId: gate.gateId, kind: gate.kind },
         gate.stepId,
       );
-      expired.push({ taskToken: gate.taskToken, kind: gate.kind, executionId: gate.executionId });
+      const { runbook } = await this.deps.store.getExecution(gate.executionId);
+      expired.push({
+        taskToken: gate.taskToken,
+        kind: gate.kind,
+        executionId: gate.executionId,
+        region: runbook.executionRegion,
+      });
     }
     return expired;
   }
@@ -401,8 +451,88 @@ export class Engine {
             string,
             string
           >) ?? {});
+    await this.saveSummary(executionId);
     await this.deps.store.releaseLock(execution.customerId, executionId);
     return { outcome, reportFiles };
+  }
+
+  /** The ended run's figures, for the customer's history (`/dr history`). */
+  private async saveSummary(executionId: string): Promise<void> {
+    const execution = await this.deps.store.getExecution(executionId);
+    const { plan } = await this.deps.plans.loadPlan(execution.customerId);
+    const [journal, steps] = await Promise.all([
+      this.deps.store.journal(executionId),
+      this.deps.store.getSteps(executionId),
+    ]);
+    const report = buildReport({
+      execution,
+      journal,
+      steps,
+      customerName: plan.customer.name,
+      now: this.deps.now(),
+    });
+    const figures = (m: Report['rto'] | Report['rpo']) => ({
+      seconds: m.seconds,
+      target: m.target,
+      met: m.met,
+    });
+    await this.deps.store.saveRunSummary({
+      executionId,
+      customerId: execution.customerId,
+      operation: execution.operation,
+      requestedBy: execution.requestedBy,
+      startedAt: execution.startedAt,
+      ...(execution.endedAt ? { endedAt: execution.endedAt } : {}),
+      outcome: report.outcome,
+      rto: figures(report.rto),
+      rpo: figures(report.rpo),
+    });
+  }
+
+  /**
+   * Readiness now (`/dr readiness`): the pre-flight checks of the operation, run outside any
+   * run and journaled nowhere; a throttled check is tried again a few times.
+   */
+  async readiness(customerId: string, operation: Operation): Promise<PreflightResult[]> {
+    const { plan, revision } = await this.deps.plans.loadPlan(customerId);
+    const runbook = planRunbook(plan, operation, this.deps.settings);
+    const step = runbook.steps.find((s): s is StepOf<'preflight'> => s.kind === 'preflight');
+    if (!step) return [];
+    const now = this.deps.now();
+    const execution: Execution = {
+      schemaVersion: EXECUTION_SCHEMA_VERSION,
+      executionId: `readiness-${customerId}-${now}`,
+      customerId,
+      operation: runbook.operation,
+      planRevision: revision,
+      requestedBy: 'readiness',
+      status: 'running',
+      startedAt: now,
+      excluded: [],
+      pauseRequested: false,
+      abortRequested: false,
+      runbook,
+    };
+    const ctx: StepContext = {
+      execution,
+      services: this.deps.servicesFor(plan),
+      now: () => this.deps.now(),
+      journal: async () => {},
+    };
+    let progress = await preflight.start(ctx, step);
+    for (let tries = 0; progress.status === 'running' && tries < 3; tries += 1)
+      progress = await preflight.poll(ctx, step, progress.state);
+    const results = (progress.state.results as PreflightResult[] | undefined) ?? [];
+    const holder = await this.deps.store.activeRun(customerId);
+    return results.map((r) =>
+      r.check === 'no-active-operation'
+        ? {
+            ...r,
+            ok: !holder,
+            detail: holder ? `Run ${holder} is in progress` : 'No run in progress',
+          }
+        : r,
+    );
   }
 
   private async report(execution: Execution, step: StepOf<'report'>): Promise<Progress> {
@@ -481,12 +611,16 @@ export class Engine {
     data?: Record<string, unknown>,
     stepId?: string,
   ): Promise<void> {
-    await this.deps.store.append(executionId, {
+    const entry = await this.deps.store.append(executionId, {
       at: this.deps.now(),
       type,
       message,
       ...(stepId ? { stepId } : {}),
       ...(data ? { data } : {}),
+    });
+    // Slack lagging behind must not fail a step: the next entry wakes the notifier again.
+    await this.deps.notify?.changed(executionId, entry.seq).catch((error: Error) => {
+      console.warn(`Could not wake the notifier for ${executionId}: ${error.message}`);
     });
   }
 }

@@ -1,0 +1,81 @@
+import type { WebClient } from '@slack/web-api';
+import type { Plan } from '../orchestrator/domain/plan.ts';
+import { type Action, type Authorization, authorize } from './authorize.ts';
+import type { BotDeps } from './deps.ts';
+
+export interface AccessRequest {
+  plan: Plan;
+  userId: string;
+  channelId: string;
+  action: Action;
+  /** For approvals: who requested, under the two-person rule. */
+  requester?: string;
+  executionId?: string;
+}
+
+/**
+ * Authorizes one request against the plan, resolving only the user groups the plan names.
+ * Every denial, and every allowed action that changes a run, goes to the customer's audit log.
+ */
+export async function checkAccess(
+  deps: BotDeps,
+  client: WebClient,
+  request: AccessRequest,
+): Promise<Authorization & { groups: string[] }> {
+  const { plan, userId, channelId, action } = request;
+  const { requesters, approvers, viewers, signOff } = plan.access;
+  const candidates = [...requesters, ...approvers, ...viewers, ...signOff, ...deps.admins].filter(
+    (p) => p.startsWith('S'),
+  );
+  const groups = await deps.groupsOf(client, userId, [...new Set(candidates)]);
+  const user = { id: userId, groups };
+  const auth =
+    action === 'approve'
+      ? authorize({
+          plan,
+          user,
+          channelId,
+          admins: deps.admins,
+          action,
+          requester: request.requester ?? '',
+        })
+      : authorize({ plan, user, channelId, admins: deps.admins, action });
+  if (!auth.ok || action !== 'view') {
+    await deps.runs.audit(plan.customer.id, {
+      at: deps.now(),
+      user: userId,
+      action,
+      allowed: auth.ok,
+      channel: channelId,
+      ...(request.executionId ? { executionId: request.executionId } : {}),
+      detail: auth.ok ? `${action} allowed` : auth.reason,
+    });
+  }
+  return { ...auth, groups };
+}
+
+/**
+ * The user groups a user is in, from `usergroups.users.list`, each group's members kept for a
+ * minute: authorization needs them on every click, and Slack rate-limits the method.
+ */
+export function createGroupResolver(ttlMs = 60_000, now: () => number = Date.now) {
+  const members = new Map<string, { at: number; users: Set<string> }>();
+  return async (client: WebClient, userId: string, candidates: readonly string[]) => {
+    const groups: string[] = [];
+    for (const group of candidates) {
+      let cached = members.get(group);
+      if (!cached || now() - cached.at > ttlMs) {
+        try {
+          const result = await client.usergroups.users.list({ usergroup: group });
+          cached = { at: now(), users: new Set(result.users ?? []) };
+          members.set(group, cached);
+        } catch {
+          // A group Slack does not know (or cannot list now) grants nothing; it is not cached.
+          continue;
+        }
+      }
+      if (cached.users.has(userId)) groups.push(group);
+    }
+    return groups;
+  };
+}

@@ -1,0 +1,227 @@
+import type { Button, KnownBlock, View } from '@slack/types';
+import type { GateDecision, GateKind } from '../../orchestrator/domain/execution.ts';
+import type { Report } from '../../orchestrator/domain/report.ts';
+import { describeOutcome, isSuccessful } from '../../orchestrator/domain/report.ts';
+import { escapeSlackText, formatSlackDate, mentionUser, truncateText } from '../slack-text.ts';
+import { operationTitle } from './labels.ts';
+import type { SlackMessage } from './request-card.ts';
+
+/** Buttons that answer a gate: `gate_<decision>`, the value the gate id (never a task token). */
+export const GATE_ACTION = /^gate_(approve|reject|retry|continue|abort|resume|done)$/;
+export const SIGN_OFF_OPEN_ACTION = 'sign_off_open';
+export const SIGN_OFF_VIEW = 'sign_off';
+
+export interface GatePromptInput {
+  gateId: string;
+  kind: Exclude<GateKind, 'approval'>;
+  prompt: string;
+  /** Who may answer: user ids and user groups, mentioned so they are notified. */
+  principals: readonly string[];
+  failedServers?: readonly string[];
+  decided?: { decision: string; users: readonly string[]; at: number } | { expiredAt: number };
+}
+
+const BUTTONS: Readonly<Record<GatePromptInput['kind'], readonly GateDecision[]>> = {
+  'sign-off': [],
+  decision: ['retry', 'continue', 'abort'],
+  manual: ['done', 'abort'],
+  pause: ['resume', 'abort'],
+};
+
+const LABEL: Readonly<Record<GateDecision, string>> = {
+  approve: 'Approve',
+  reject: 'Reject',
+  retry: 'Retry the failed',
+  continue: 'Continue without them',
+  abort: 'Abort the run',
+  resume: 'Resume',
+  done: 'Done',
+};
+
+/** A question to people in the run's thread: the customer's sign-off, a failed step, a pause. */
+export function renderGatePrompt(input: GatePromptInput): SlackMessage {
+  const who = input.principals.map(mentionPrincipal).join(' ');
+  const failed = input.failedServers?.length
+    ? `\n*Failed:* ${escapeSlackText(truncateText(input.failedServers.join(', '), 1500))}`
+    : '';
+  const head =
+    input.kind === 'sign-off'
+      ? `:clipboard: *Customer sign-off needed.* ${escapeSlackText(input.prompt)}`
+      : input.kind === 'decision'
+        ? `:warning: *A step failed.* ${escapeSlackText(truncateText(input.prompt, 1500))}`
+        : `:pause_button: ${escapeSlackText(input.prompt)}`;
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `${head}${failed}\n${who}` } },
+  ];
+  const { decided } = input;
+  if (decided) {
+    const text =
+      'expiredAt' in decided
+        ? `⌛ Expired ${formatSlackDate(decided.expiredAt)} without an answer`
+        : `${decided.decision === 'approve' ? '✅ Signed off' : `Answered *${escapeSlackText(decided.decision)}*`} by ${decided.users.map(mentionUser).join(', ')} ${formatSlackDate(decided.at)}`;
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+  } else {
+    blocks.push({ type: 'actions', block_id: 'gate_prompt', elements: buttons(input) });
+  }
+  return { text: `${head.replace(/\*/g, '')}`, blocks };
+}
+
+function buttons(input: GatePromptInput): Button[] {
+  if (input.kind === 'sign-off')
+    return [
+      {
+        type: 'button',
+        action_id: SIGN_OFF_OPEN_ACTION,
+        text: { type: 'plain_text', text: 'Record sign-off' },
+        style: 'primary',
+        value: input.gateId,
+      },
+    ];
+  return BUTTONS[input.kind].map((decision): Button => {
+    const button: Button = {
+      type: 'button',
+      action_id: `gate_${decision}`,
+      text: { type: 'plain_text', text: LABEL[decision] },
+      value: input.gateId,
+    };
+    if (decision === 'abort')
+      return {
+        ...button,
+        style: 'danger',
+        confirm: {
+          title: { type: 'plain_text', text: 'Abort the run?' },
+          text: {
+            type: 'mrkdwn',
+            text: 'The run stops at the next step boundary and writes its report. Servers stay where they are.',
+          },
+          confirm: { type: 'plain_text', text: 'Abort' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+          style: 'danger',
+        },
+      };
+    return decision === 'retry' || decision === 'resume' || decision === 'done'
+      ? { ...button, style: 'primary' }
+      : button;
+  });
+}
+
+function mentionPrincipal(principal: string): string {
+  return /^S[A-Z0-9]+$/.test(principal) ? `<!subteam^${principal}>` : mentionUser(principal);
+}
+
+/** The modal the customer's contact fills in: who signed off, and notes, then sign off or not. */
+export function renderSignOffModal(input: {
+  gateId: string;
+  customerName: string;
+  operation: Report['operation'];
+}): View {
+  return {
+    type: 'modal',
+    callback_id: SIGN_OFF_VIEW,
+    private_metadata: input.gateId,
+    title: { type: 'plain_text', text: 'Customer sign-off' },
+    submit: { type: 'plain_text', text: 'Record' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `Record the customer's answer for the ${operationTitle(input.operation).toLowerCase()} of *${escapeSlackText(input.customerName)}*. Signing off starts the failback.`,
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'contact',
+        label: { type: 'plain_text', text: 'Customer contact who signed off' },
+        element: {
+          type: 'plain_text_input',
+          action_id: 'value',
+          max_length: 200,
+          placeholder: { type: 'plain_text', text: 'Name, role' },
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'notes',
+        optional: true,
+        label: { type: 'plain_text', text: 'Notes' },
+        element: {
+          type: 'plain_text_input',
+          action_id: 'value',
+          multiline: true,
+          max_length: 2000,
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'decision',
+        label: { type: 'plain_text', text: 'Answer' },
+        element: {
+          type: 'radio_buttons',
+          action_id: 'value',
+          initial_option: {
+            text: { type: 'plain_text', text: 'Signed off: the environment works' },
+            value: 'approve',
+          },
+          options: [
+            {
+              text: { type: 'plain_text', text: 'Signed off: the environment works' },
+              value: 'approve',
+            },
+            {
+              text: { type: 'plain_text', text: 'Not signed off: abort the run' },
+              value: 'reject',
+            },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+/** The run's last message, broadcast to the channel: outcome, RTO and RPO against targets, the report. */
+export function renderFinalReport(
+  report: Report,
+  links: Readonly<Record<string, string>>,
+): SlackMessage {
+  const ok = isSuccessful(report.outcome);
+  const title = `${operationTitle(report.operation)} of ${escapeSlackText(report.customerName)} ${describeOutcome(report.outcome)}`;
+  const mark = (met: boolean) => (met ? '✅ met' : '❌ missed');
+  const rto = `*RTO* ${report.rto.text ?? 'not measured'} (target ${report.rto.targetText}, ${mark(report.rto.met)})`;
+  const rpo = `*RPO* ${report.rpo.text ?? 'not measured'} (target ${report.rpo.targetText}, ${mark(report.rpo.met)})`;
+  const files = Object.entries(links)
+    .filter(([kind]) => kind === 'html' || kind === 'md' || kind === 'markdown' || kind === 'json')
+    .map(([kind, where]) =>
+      /^https:\/\//.test(where)
+        ? `<${where}|${kind.toUpperCase()} report>`
+        : `${kind.toUpperCase()}: \`${escapeSlackText(where)}\``,
+    );
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${ok ? ':tada:' : ':rotating_light:'} *${title}*\n${rto}\n${rpo}`,
+      },
+    },
+  ];
+  if (report.outcomeReason)
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: escapeSlackText(truncateText(report.outcomeReason, 1500)),
+        verbatim: true,
+      },
+    });
+  if (files.length)
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: truncateText(files.join(' · '), 2000) }],
+    });
+  return {
+    text: `${title}: RTO ${report.rto.text ?? '-'} (target ${report.rto.targetText}), RPO ${report.rpo.text ?? '-'} (target ${report.rpo.targetText})`,
+    blocks,
+  };
+}

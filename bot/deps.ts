@@ -1,0 +1,27 @@
+import type { WebClient } from '@slack/web-api';
+import type { Operation } from '../orchestrator/domain/plan.ts';
+import type { RunControl } from '../orchestrator/ports/run-control.ts';
+
+/** Work that may take longer than Slack's 3 seconds: done after the answer, reported to `responseUrl`. */
+export interface ReadinessJob {
+  kind: 'readiness';
+  customerId: string;
+  operation: Operation;
+  responseUrl: string;
+  userId: string;
+}
+
+/** What the listeners need; built once per cold start. */
+export interface BotDeps {
+  runs: RunControl;
+  /** Lifeboat admins: user ids or user groups. */
+  admins: readonly string[];
+  /** The user groups (`S…`) among `candidates` that the user belongs to. */
+  groupsOf(client: WebClient, userId: string, candidates: readonly string[]): Promise<string[]>;
+  /** Hands off a job to run after the answer (the notifier's queue, or in-process locally). */
+  defer(job: ReadinessJob): Promise<void>;
+  /** Real time, ms. */
+  now(): number;
+  /** Told when a run starts, so a local notifier follows it. */
+  onRunStarted?(executionId: string): void;
+}

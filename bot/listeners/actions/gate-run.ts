@@ -1,0 +1,47 @@
+import type { Execution, Gate } from '../../../orchestrator/domain/execution.ts';
+import type { Plan } from '../../../orchestrator/domain/plan.ts';
+import { NotFoundError } from '../../../orchestrator/domain/state-errors.ts';
+import { RunIdSchema } from '../../commands/parse-command.ts';
+import type { BotDeps } from '../../deps.ts';
+
+const ENDED = new Set(['succeeded', 'failed', 'aborted']);
+
+/**
+ * The run, plan and gate a button names by its opaque gate id (`<run>/<step>#<attempt>`), or a
+ * clear reason when the gate is unknown, closed, or its run has ended.
+ */
+export async function loadGateRun(
+  deps: BotDeps,
+  gateId: string,
+): Promise<
+  { ok: true; execution: Execution; plan: Plan; gate: Gate } | { ok: false; reason: string }
+> {
+  const executionId = gateId.split('/')[0] ?? '';
+  if (!gateId.includes('/') || !RunIdSchema.safeParse(executionId).success)
+    return { ok: false, reason: 'This button names no Lifeboat run; nothing changed.' };
+  try {
+    const execution = await deps.runs.getExecution(executionId);
+    if (ENDED.has(execution.status))
+      return {
+        ok: false,
+        reason: `Run \`${executionId}\` has ended (${execution.status}); this button does nothing now.`,
+      };
+    const [{ plan }, gate] = await Promise.all([
+      deps.runs.loadPlan(execution.customerId),
+      deps.runs.getGate(executionId, gateId),
+    ]);
+    if (gate.status !== 'open')
+      return {
+        ok: false,
+        reason: `This ${gate.kind} was already ${gate.status === 'expired' ? 'expired' : 'decided'}; nothing changed.`,
+      };
+    return { ok: true, execution, plan, gate };
+  } catch (error) {
+    if (error instanceof NotFoundError)
+      return {
+        ok: false,
+        reason: 'This button belongs to a run or gate Lifeboat does not know; nothing changed.',
+      };
+    throw error;
+  }
+}

@@ -1,0 +1,40 @@
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+} from '@slack/bolt';
+import { checkAccess } from '../../access.ts';
+import { renderSignOffModal } from '../../blocks/prompts.ts';
+import type { BotDeps } from '../../deps.ts';
+import { loadGateRun } from './gate-run.ts';
+
+type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** "Record sign-off": only the customer's sign-off list may open the modal. */
+export function signOffOpen(deps: BotDeps) {
+  return async ({ ack, action, body, client, respond }: Args) => {
+    await ack();
+    const say = (text: string) =>
+      respond({ response_type: 'ephemeral', replace_original: false, text });
+    const found = await loadGateRun(deps, action.value ?? '');
+    if (!found.ok) return void (await say(found.reason));
+    const { execution, plan, gate } = found;
+    const auth = await checkAccess(deps, client, {
+      plan,
+      userId: body.user.id,
+      channelId: body.channel?.id ?? '',
+      action: 'sign-off',
+      executionId: execution.executionId,
+    });
+    if (!auth.ok) return void (await say(auth.reason));
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: renderSignOffModal({
+        gateId: gate.gateId,
+        customerName: plan.customer.name,
+        operation: execution.operation,
+      }),
+    });
+  };
+}

@@ -1,0 +1,44 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { LifeboatError } from '../../../orchestrator/domain/errors.ts';
+import { checkAccess } from '../../access.ts';
+import type { BotDeps } from '../../deps.ts';
+import { loadGateRun } from '../actions/gate-run.ts';
+
+type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+/** The sign-off modal submitted: the customer's answer, with who gave it and the notes, on the gate. */
+export function signOffSubmit(deps: BotDeps) {
+  return async ({ ack, view, body, client }: Args) => {
+    const values = view.state.values;
+    const contact = values.contact?.value?.value?.trim() ?? '';
+    const notes = values.notes?.value?.value?.trim() ?? '';
+    const decision =
+      values.decision?.value?.selected_option?.value === 'reject' ? 'reject' : 'approve';
+    const fail = (text: string) => ack({ response_action: 'errors', errors: { contact: text } });
+    if (!contact) return void (await fail('Name the customer contact who gave the answer.'));
+    const found = await loadGateRun(deps, view.private_metadata);
+    if (!found.ok) return void (await fail(found.reason));
+    const { execution, plan, gate } = found;
+    const auth = await checkAccess(deps, client, {
+      plan,
+      userId: body.user.id,
+      // A modal has no channel: the run's own channel is where the sign-off was asked.
+      channelId: execution.channel ?? '',
+      action: 'sign-off',
+      executionId: execution.executionId,
+    });
+    if (!auth.ok) return void (await fail(auth.reason));
+    try {
+      await deps.runs.answer(execution.executionId, gate.gateId, {
+        user: body.user.id,
+        groups: auth.groups,
+        decision,
+        note: `${contact}${notes ? `: ${notes}` : ''}`.slice(0, 2000),
+      });
+    } catch (error) {
+      if (!(error instanceof LifeboatError)) throw error;
+      return void (await fail(error.message));
+    }
+    await ack();
+  };
+}

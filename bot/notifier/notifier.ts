@@ -1,0 +1,348 @@
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import type { Execution } from '../../orchestrator/domain/execution.ts';
+import { ConcurrentUpdateError } from '../../orchestrator/domain/state-errors.ts';
+import type { RunControl } from '../../orchestrator/ports/run-control.ts';
+import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
+import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';
+import { renderStatusCard } from '../blocks/status-card.ts';
+import { foldEntry, type NoticeEvent, RunViewSchema, startView, waveProgress } from './run-view.ts';
+
+/** What the bot has shown in Slack for one run; stored with the run, versioned. */
+export const NoticeSchema = z.object({
+  schemaVersion: z.literal(1),
+  channel: z.string(),
+  /** The last journal entry shown. */
+  cursor: z.number(),
+  view: RunViewSchema,
+  requestTs: z.string().optional(),
+  statusTs: z.string().optional(),
+  /** The status card last sent, to skip updates that change nothing. */
+  statusText: z.string().optional(),
+  statusAt: z.number().optional(),
+  /** Thread messages that ask people something, by gate id. */
+  prompts: z.record(z.string(), z.string()),
+  /** Thread lines waiting for the next milestone. */
+  pending: z.array(z.string()),
+  lastPostAt: z.number(),
+  done: z.boolean(),
+});
+export type Notice = z.infer<typeof NoticeSchema>;
+
+export interface NotifierDeps {
+  runs: RunControl;
+  client: WebClient;
+  /** Real time (ms), for pacing and coalescing; runs may be on a virtual clock. */
+  wallNow(): number;
+  sleep(ms: number): Promise<void>;
+  /** Links to a run's report files; paths are shown as they are when absent. */
+  reportLinks?(executionId: string, files: Record<string, string>): Record<string, string>;
+  /** Least time between two status card updates for progress inside a step. @default 60 s */
+  progressEveryMs?: number;
+  /** Least time between two messages the notifier posts in a channel (Slack: about 1/s). @default 1.1 s */
+  postEveryMs?: number;
+}
+
+class Superseded extends Error {}
+
+/**
+ * Keeps a run's Slack messages up to date from its journal: the request card, one status card
+ * (updated at milestones, and for progress at most every `progressEveryMs`), thread replies per
+ * wave and step, prompts for the gates people answer, and the final report broadcast. Each
+ * wake-up reads only the entries after its cursor; the notice is saved after every Slack write,
+ * so a crash repeats at most one message.
+ */
+export class Notifier {
+  constructor(private readonly deps: NotifierDeps) {}
+
+  /** Brings the run's messages up to date. Returns false when the run has no channel or is done. */
+  async sync(executionId: string): Promise<boolean> {
+    const { runs } = this.deps;
+    const execution = await runs.getExecution(executionId);
+    if (!execution.channel) return false;
+    const stored = await runs.getNotice(executionId);
+    const state = {
+      version: stored?.version ?? 0,
+      notice: stored ? NoticeSchema.parse(stored.doc) : initialNotice(execution, execution.channel),
+    };
+    if (state.notice.done) return false;
+    try {
+      await this.catchUp(execution, state);
+    } catch (error) {
+      if (error instanceof Superseded) return true;
+      throw error;
+    }
+    return !state.notice.done;
+  }
+
+  private async catchUp(
+    execution: Execution,
+    state: { version: number; notice: Notice },
+  ): Promise<void> {
+    const entries = await this.deps.runs.journal(execution.executionId, state.notice.cursor);
+    let milestone = false;
+    for (const entry of entries) {
+      const folded = foldEntry(state.notice.view, entry, execution.runbook);
+      state.notice.view = folded.view;
+      state.notice.cursor = entry.seq;
+      for (const event of folded.events) {
+        if (await this.apply(execution, state, event)) milestone = true;
+      }
+    }
+    if (entries.length === 0 && !milestone) return;
+    await this.refreshStatusCard(execution, state, milestone);
+    await this.save(execution.executionId, state);
+  }
+
+  /** Shows one event; returns whether it is a milestone (the status card follows at once). */
+  private async apply(
+    execution: Execution,
+    state: { version: number; notice: Notice },
+    event: NoticeEvent,
+  ): Promise<boolean> {
+    const { notice } = state;
+    switch (event.type) {
+      case 'gate-opened':
+      case 'gate-answered':
+        if (event.kind === 'approval') {
+          await this.showRequestCard(execution, state, event.gateId);
+          return false;
+        }
+        if (event.type === 'gate-answered') return false;
+        await this.flush(execution, state);
+        await this.showPrompt(execution, state, event.gateId);
+        return true;
+      case 'gate-closed':
+      case 'gate-expired':
+        if (event.kind === 'approval') {
+          if (event.gateId) await this.showRequestCard(execution, state, event.gateId);
+          if (event.type === 'gate-closed' && event.decision === 'approve' && !notice.statusTs) {
+            await this.refreshStatusCard(execution, state, true);
+          }
+          return true;
+        }
+        if (event.gateId && notice.prompts[event.gateId])
+          await this.showPrompt(execution, state, event.gateId);
+        return true;
+      case 'line':
+        if (event.text) notice.pending.push(event.text);
+        if (event.milestone) await this.flush(execution, state);
+        return event.milestone;
+      case 'finished':
+        await this.flush(execution, state);
+        await this.postReport(execution, state);
+        notice.done = true;
+        return true;
+    }
+  }
+
+  private async showRequestCard(
+    execution: Execution,
+    state: { version: number; notice: Notice },
+    gateId: string,
+  ): Promise<void> {
+    const { notice } = state;
+    const [{ plan, revision }, gate] = await Promise.all([
+      this.deps.runs.loadPlan(execution.customerId),
+      this.deps.runs.getGate(execution.executionId, gateId),
+    ]);
+    const approvals = gate.answers.filter((a) => a.decision === 'approve').map((a) => a.user);
+    const last = gate.answers.at(-1);
+    const message = renderRequestCard({
+      plan,
+      operation: execution.operation,
+      activeRegion: execution.runbook.executionRegion,
+      planRevision: execution.planRevision || revision,
+      requestedBy: execution.requestedBy,
+      ...(execution.reason ? { reason: execution.reason } : {}),
+      ...(execution.disruptionAt ? { disruptionAt: execution.disruptionAt } : {}),
+      gateId,
+      ...(notice.view.preflight ? { preflight: notice.view.preflight } : {}),
+      approvals: { required: gate.required, by: approvals },
+      ...(gate.status === 'expired'
+        ? { decision: { outcome: 'expired' as const, at: gate.expiresAt } }
+        : gate.status === 'closed' && last
+          ? {
+              decision: {
+                outcome:
+                  last.decision === 'approve' ? ('approved' as const) : ('rejected' as const),
+                by: last.decision === 'approve' ? approvals.join(', ') || last.user : last.user,
+                at: last.at,
+              },
+            }
+          : {}),
+    });
+    if (notice.requestTs) await this.update(notice.channel, notice.requestTs, message);
+    else notice.requestTs = await this.post(state, message);
+    await this.save(execution.executionId, state);
+  }
+
+  private async showPrompt(
+    execution: Execution,
+    state: { version: number; notice: Notice },
+    gateId: string,
+  ): Promise<void> {
+    const { notice } = state;
+    const gate = await this.deps.runs.getGate(execution.executionId, gateId);
+    if (gate.kind === 'approval') return;
+    const closing = gate.answers.at(-1);
+    const message = renderGatePrompt({
+      gateId,
+      kind: gate.kind,
+      prompt: gate.prompt,
+      principals: gate.principals,
+      ...(gate.failedServers ? { failedServers: gate.failedServers } : {}),
+      ...(gate.status === 'expired'
+        ? { decided: { expiredAt: gate.expiresAt } }
+        : gate.status === 'closed' && closing
+          ? {
+              decided: {
+                decision: closing.decision,
+                users: gate.answers.map((a) => a.user),
+                at: closing.at,
+              },
+            }
+          : {}),
+    });
+    const ts = notice.prompts[gateId];
+    if (ts) await this.update(notice.channel, ts, message);
+    else
+      notice.prompts[gateId] = await this.post(state, message, await this.parent(execution, state));
+    await this.save(execution.executionId, state);
+  }
+
+  /** Posts the thread lines gathered since the last milestone as one reply. */
+  private async flush(
+    execution: Execution,
+    state: { version: number; notice: Notice },
+  ): Promise<void> {
+    const { notice } = state;
+    if (notice.pending.length === 0) return;
+    const text = notice.pending.join('\n');
+    notice.pending = [];
+    await this.post(state, { text, blocks: [] }, await this.parent(execution, state));
+    await this.save(execution.executionId, state);
+  }
+
+  private async postReport(
+    execution: Execution,
+    state: { version: number; notice: Notice },
+  ): Promise<void> {
+    const { notice } = state;
+    const report = await this.deps.runs.report(execution.executionId);
+    const files =
+      ((await this.deps.runs.getSteps(execution.executionId)).get('report')?.progress.files as
+        | Record<string, string>
+        | undefined) ?? {};
+    const links = this.deps.reportLinks?.(execution.executionId, files) ?? files;
+    const parent = notice.statusTs ?? notice.requestTs;
+    await this.post(state, renderFinalReport(report, links), parent, Boolean(notice.statusTs));
+    await this.save(execution.executionId, state);
+  }
+
+  /** The message the thread hangs from: the status card, posted first if need be. */
+  private async parent(
+    execution: Execution,
+    state: { version: number; notice: Notice },
+  ): Promise<string> {
+    if (!state.notice.statusTs) await this.refreshStatusCard(execution, state, true);
+    return state.notice.statusTs as string;
+  }
+
+  private async refreshStatusCard(
+    execution: Execution,
+    state: { version: number; notice: Notice },
+    milestone: boolean,
+  ): Promise<void> {
+    const { notice } = state;
+    // Before approval, the request card is the run's only message.
+    if (!notice.statusTs && !milestone) return;
+    const { plan } = await this.deps.runs.loadPlan(execution.customerId);
+    const { view } = notice;
+    const index = execution.runbook.steps.findIndex((s) => s.id === view.currentStepId);
+    const step = execution.runbook.steps[index];
+    const message = renderStatusCard({
+      executionId: execution.executionId,
+      customer: plan.customer,
+      operation: execution.operation,
+      status: view.status,
+      phase: view.phase,
+      ...(step
+        ? { currentStep: { title: step.title, index, count: execution.runbook.steps.length } }
+        : {}),
+      waves: waveProgress(view, execution.runbook),
+      startedAt: execution.startedAt,
+      ...(view.endedAt ? { endedAt: view.endedAt } : {}),
+      now: view.lastAt,
+      requestedBy: execution.requestedBy,
+    });
+    const rendered = JSON.stringify(message.blocks);
+    if (rendered === notice.statusText) return;
+    const wall = this.deps.wallNow();
+    const due = wall - (notice.statusAt ?? 0) >= (this.deps.progressEveryMs ?? 60_000);
+    if (notice.statusTs && !milestone && !due) return;
+    if (notice.statusTs) await this.update(notice.channel, notice.statusTs, message);
+    else notice.statusTs = await this.post(state, message);
+    notice.statusText = rendered;
+    notice.statusAt = wall;
+    await this.save(execution.executionId, state);
+  }
+
+  private async post(
+    state: { notice: Notice },
+    message: SlackMessage,
+    threadTs?: string,
+    broadcast = false,
+  ): Promise<string> {
+    const { notice } = state;
+    const wait = notice.lastPostAt + (this.deps.postEveryMs ?? 1100) - this.deps.wallNow();
+    if (wait > 0) await this.deps.sleep(wait);
+    const args = {
+      channel: notice.channel,
+      text: message.text,
+      ...(message.blocks.length ? { blocks: message.blocks } : {}),
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      ...(broadcast ? { reply_broadcast: true } : {}),
+      unfurl_links: false,
+      unfurl_media: false,
+    };
+    const result = await this.deps.client.chat.postMessage(
+      args as Parameters<WebClient['chat']['postMessage']>[0],
+    );
+    notice.lastPostAt = this.deps.wallNow();
+    return String(result.ts);
+  }
+
+  private async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
+    await this.deps.client.chat.update({
+      channel,
+      ts,
+      text: message.text,
+      blocks: message.blocks,
+    });
+  }
+
+  private async save(executionId: string, state: { version: number; notice: Notice }) {
+    try {
+      await this.deps.runs.putNotice(executionId, state.notice, state.version);
+      state.version += 1;
+    } catch (error) {
+      // Another wake-up of the same run got ahead: it shows what this one would have.
+      if (error instanceof ConcurrentUpdateError) throw new Superseded();
+      throw error;
+    }
+  }
+}
+
+function initialNotice(execution: Execution, channel: string): Notice {
+  return {
+    schemaVersion: 1,
+    channel,
+    cursor: 0,
+    view: startView(execution.startedAt, execution.runbook.steps[0]?.phase ?? 'prepare'),
+    prompts: {},
+    pending: [],
+    lastPostAt: 0,
+    done: false,
+  };
+}

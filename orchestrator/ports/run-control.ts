@@ -1,0 +1,95 @@
+import type {
+  AuditEntry,
+  Execution,
+  Gate,
+  GateDecision,
+  JournalEntry,
+  RunIndexEntry,
+  StepRecord,
+} from '../domain/execution.ts';
+import type { Operation } from '../domain/plan.ts';
+import type { Region } from '../domain/regions.ts';
+import type { Report } from '../domain/report.ts';
+import type { PreflightResult } from '../domain/runbook.ts';
+import type { LoadedPlan } from './plan-source.ts';
+
+/**
+ * What the bot may do with Lifeboat's runs: start one, answer its gates, pause or abort it, and
+ * read what it did. Everything here is quick (state reads and writes, one StartExecution or
+ * SendTaskSuccess), except `readiness`, which asks the customer's AWS.
+ */
+export interface RunControl {
+  /** Throws UnknownCustomerError or PlanValidationError. */
+  loadPlan(customerId: string): Promise<LoadedPlan>;
+  /** Takes the customer's lock and starts the state machine; throws OperationInProgressError. */
+  start(request: StartRunRequest): Promise<StartedRun>;
+  /** One person's answer; when it decides the gate, the waiting run resumes. */
+  answer(executionId: string, gateId: string, answer: GateAnswerInput): Promise<GateAnswered>;
+  /** Resumes a paused run (answers its pause gate), or withdraws a pause not reached yet. */
+  resume(
+    executionId: string,
+    answer: Omit<GateAnswerInput, 'decision'>,
+  ): Promise<'resumed' | 'withdrawn'>;
+  requestPause(executionId: string, by: string): Promise<void>;
+  requestAbort(executionId: string, by: string): Promise<void>;
+  /** Throws NotFoundError for an unknown run. */
+  getExecution(executionId: string): Promise<Execution>;
+  getSteps(executionId: string): Promise<Map<string, StepRecord>>;
+  getGate(executionId: string, gateId: string): Promise<Gate>;
+  openGates(executionId: string): Promise<Gate[]>;
+  journal(executionId: string, afterSeq?: number): Promise<JournalEntry[]>;
+  activeRun(customerId: string): Promise<string | undefined>;
+  history(customerId: string, limit: number): Promise<RunIndexEntry[]>;
+  /** The run's report, measured from its journal now (final once the run has ended). */
+  report(executionId: string): Promise<Report>;
+  readiness(customerId: string, operation: Operation): Promise<PreflightResult[]>;
+  audit(customerId: string, entry: AuditEntry): Promise<void>;
+  getNotice(executionId: string): Promise<{ doc: unknown; version: number } | undefined>;
+  putNotice(executionId: string, doc: unknown, expectedVersion: number): Promise<void>;
+}
+
+export interface StartRunRequest {
+  customerId: string;
+  operation: Operation;
+  requestedBy: string;
+  /** Where the run's messages go. */
+  channel: string;
+  reason?: string;
+  disruptionAt?: number;
+}
+
+export interface StartedRun {
+  executionId: string;
+  /** Where the run executes: the region the operation makes active. */
+  region: Region;
+}
+
+export interface GateAnswerInput {
+  user: string;
+  /** The user's user groups among the gate's principals. */
+  groups: string[];
+  decision: GateDecision;
+  note?: string;
+}
+
+export interface GateAnswered {
+  decided?: GateDecision;
+  gate: Gate;
+}
+
+/** Starts the runbook state machine; starting a name that already ran is a no-op. */
+export interface ExecutionStarter {
+  start(
+    region: Region,
+    executionName: string,
+    input: {
+      request: Omit<StartRunRequest, 'channel'> & { channel?: string };
+      executionName: string;
+    },
+  ): Promise<void>;
+}
+
+/** Wakes whatever keeps Slack up to date when a run's journal grows. */
+export interface RunNotifications {
+  changed(executionId: string, seq: number): Promise<void>;
+}

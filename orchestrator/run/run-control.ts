@@ -1,0 +1,190 @@
+import type { AuditEntry, RunIndexEntry } from '../domain/execution.ts';
+import type { Operation } from '../domain/plan.ts';
+import { planRunbook } from '../domain/plan-runbook.ts';
+import { buildReport, type Report } from '../domain/report.ts';
+import type { RunbookSettings } from '../domain/settings.ts';
+import { NotPausedError } from '../domain/state-errors.ts';
+import type { PlanSource } from '../ports/plan-source.ts';
+import type {
+  ExecutionStarter,
+  GateAnswered,
+  GateAnswerInput,
+  RunControl,
+  StartedRun,
+  StartRunRequest,
+} from '../ports/run-control.ts';
+import type { StateStore, TaskTokens } from '../ports/state-store.ts';
+import type { Engine } from './engine.ts';
+
+export interface RunControlDeps {
+  engine: Engine;
+  store: StateStore;
+  plans: PlanSource;
+  settings: RunbookSettings;
+  executions: ExecutionStarter;
+  tokens: TaskTokens;
+  now(): number;
+  /** A few random characters that make an execution name unique. */
+  nonce(): string;
+}
+
+/** A lock older than this may be taken over: a run that died without releasing it. */
+const LOCK_STALE_MS = 24 * 3600_000;
+
+/** The bot's side of the orchestrator: the engine's decisions, the store's records, the state machine's start. */
+export class LifeboatRunControl implements RunControl {
+  constructor(private readonly deps: RunControlDeps) {}
+
+  loadPlan(customerId: string) {
+    return this.deps.plans.loadPlan(customerId);
+  }
+
+  async start(request: StartRunRequest): Promise<StartedRun> {
+    const { plan } = await this.deps.plans.loadPlan(request.customerId);
+    const runbook = planRunbook(plan, request.operation, this.deps.settings);
+    const executionId = executionName(
+      request.operation,
+      plan.customer.id,
+      this.deps.now(),
+      this.deps.nonce(),
+    );
+    // The lock is the one conditional write: a second request while a run holds it is refused here.
+    await this.deps.store.acquireLock(
+      plan.customer.id,
+      executionId,
+      this.deps.now(),
+      LOCK_STALE_MS,
+    );
+    try {
+      await this.deps.executions.start(runbook.executionRegion, executionId, {
+        request: { ...request, customerId: plan.customer.id },
+        executionName: executionId,
+      });
+    } catch (error) {
+      await this.deps.store.releaseLock(plan.customer.id, executionId);
+      throw error;
+    }
+    return { executionId, region: runbook.executionRegion };
+  }
+
+  async answer(
+    executionId: string,
+    gateId: string,
+    answer: GateAnswerInput,
+  ): Promise<GateAnswered> {
+    const result = await this.deps.engine.answer(executionId, gateId, answer);
+    if (result.decided && result.taskToken) {
+      const { runbook } = await this.deps.store.getExecution(executionId);
+      await this.deps.tokens.succeed(runbook.executionRegion, result.taskToken, {
+        kind: result.gate.kind,
+        decision: result.decided,
+      });
+    }
+    return { gate: result.gate, ...(result.decided ? { decided: result.decided } : {}) };
+  }
+
+  async resume(
+    executionId: string,
+    answer: Omit<GateAnswerInput, 'decision'>,
+  ): Promise<'resumed' | 'withdrawn'> {
+    const pause = (await this.deps.store.openGates(executionId)).find((g) => g.kind === 'pause');
+    if (pause) {
+      await this.answer(executionId, pause.gateId, { ...answer, decision: 'resume' });
+      return 'resumed';
+    }
+    const execution = await this.deps.store.getExecution(executionId);
+    if (!execution.pauseRequested) throw new NotPausedError(executionId);
+    // Not paused yet: the request is taken back before the run reaches the next step.
+    await this.deps.store.updateExecution(executionId, { pauseRequested: false });
+    return 'withdrawn';
+  }
+
+  requestPause(executionId: string, by: string) {
+    return this.deps.engine.requestPause(executionId, by);
+  }
+
+  async requestAbort(executionId: string, by: string): Promise<void> {
+    const closed = await this.deps.engine.requestAbort(executionId, by);
+    if (closed.length === 0) return;
+    const { runbook } = await this.deps.store.getExecution(executionId);
+    for (const gate of closed)
+      await this.deps.tokens.succeed(runbook.executionRegion, gate.taskToken, {
+        kind: gate.kind,
+        decision: 'abort',
+      });
+  }
+
+  getExecution(executionId: string) {
+    return this.deps.store.getExecution(executionId);
+  }
+
+  getSteps(executionId: string) {
+    return this.deps.store.getSteps(executionId);
+  }
+
+  getGate(executionId: string, gateId: string) {
+    return this.deps.store.getGate(executionId, gateId);
+  }
+
+  openGates(executionId: string) {
+    return this.deps.store.openGates(executionId);
+  }
+
+  journal(executionId: string, afterSeq?: number) {
+    return this.deps.store.journal(executionId, afterSeq);
+  }
+
+  activeRun(customerId: string) {
+    return this.deps.store.activeRun(customerId);
+  }
+
+  history(customerId: string, limit: number): Promise<RunIndexEntry[]> {
+    return this.deps.store.listRuns(customerId, limit);
+  }
+
+  async report(executionId: string): Promise<Report> {
+    const execution = await this.deps.store.getExecution(executionId);
+    const [{ plan }, journal, steps] = await Promise.all([
+      this.deps.plans.loadPlan(execution.customerId),
+      this.deps.store.journal(executionId),
+      this.deps.store.getSteps(executionId),
+    ]);
+    return buildReport({
+      execution,
+      journal,
+      steps,
+      customerName: plan.customer.name,
+      now: this.deps.now(),
+    });
+  }
+
+  readiness(customerId: string, operation: Operation) {
+    return this.deps.engine.readiness(customerId, operation);
+  }
+
+  audit(customerId: string, entry: AuditEntry) {
+    return this.deps.store.appendAudit(customerId, entry);
+  }
+
+  getNotice(executionId: string) {
+    return this.deps.store.getNotice(executionId);
+  }
+
+  putNotice(executionId: string, doc: unknown, expectedVersion: number) {
+    return this.deps.store.putNotice(executionId, doc, expectedVersion);
+  }
+}
+
+/**
+ * A Step Functions execution name (at most 80 of `[A-Za-z0-9_-]`) that people can read and
+ * type: `drill-bcbsaz-20261122-031500-k3f9`.
+ */
+export function executionName(
+  operation: Operation,
+  customerId: string,
+  at: number,
+  nonce: string,
+): string {
+  const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${operation}-${customerId}-${stamp}-${nonce}`.slice(0, 80);
+}
