@@ -76,6 +76,7 @@ async function build() {
     runs,
     client,
     wallNow: Date.now,
+    settle: 'wait',
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     ...(base
       ? {

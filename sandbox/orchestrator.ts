@@ -4,8 +4,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import type { GateDecision, GateKind } from '../orchestrator/domain/execution.ts';
 import type { Operation } from '../orchestrator/domain/plan.ts';
+import type { Region } from '../orchestrator/domain/regions.ts';
 import * as tasks from '../orchestrator/handlers/tasks.ts';
 import { engine } from '../orchestrator/handlers/wiring.ts';
+import type { ExecutionStarter } from '../orchestrator/ports/run-control.ts';
+import type { TaskTokens } from '../orchestrator/ports/state-store.ts';
 import type { LocalAws } from './aws/local-aws.ts';
 import { type GateOpened, LocalStepFunctions } from './stepfunctions/local-runner.ts';
 import { synthesizeRunbook } from './stepfunctions/synth.ts';
@@ -35,7 +38,8 @@ export interface LocalOrchestratorOptions {
   plansDir: string;
   reportDir: string;
   time: 'stepped' | 'paced';
-  answers: GateAnswers;
+  /** Who answers gates at once; without it, gates wait for people (the bot). */
+  answers?: GateAnswers;
   onEvent?(line: string): void;
 }
 
@@ -44,8 +48,10 @@ export interface LocalOrchestratorOptions {
  * each task mapped to its real handler, talking to the local AWS through the standard endpoint
  * variables, with gates answered by the named users.
  */
-export class LocalOrchestrator {
+export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
   private readonly runner: LocalStepFunctions;
+  /** Runs started for the bot, by execution name: their final output, or their failure. */
+  private readonly started = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: LocalOrchestratorOptions) {
     this.runner = new LocalStepFunctions(
@@ -100,8 +106,45 @@ export class LocalOrchestrator {
     });
   }
 
+  /** StartExecution, as the bot calls it: the run goes on in the background; a name runs once. */
+  async start(
+    _region: Region,
+    executionName: string,
+    input: Parameters<ExecutionStarter['start']>[2],
+  ): Promise<void> {
+    if (this.started.has(executionName)) return;
+    const run = this.runner.run({
+      input: { ...input },
+      executionName,
+      clock: this.options.aws.clock,
+      time: this.options.time,
+      onGate: (gate) => void this.answer(gate),
+    });
+    run.catch((error: Error) =>
+      this.options.onEvent?.(`Run ${executionName} failed: ${error.message}`),
+    );
+    this.started.set(executionName, run);
+  }
+
+  /** SendTaskSuccess, as the bot calls it when a gate is decided. */
+  async succeed(
+    _region: Region,
+    taskToken: string,
+    output: Record<string, unknown>,
+  ): Promise<void> {
+    this.runner.sendTaskSuccess(taskToken, output);
+  }
+
+  /** The output of a run started through `start`, once it ends. */
+  settled(executionName: string): Promise<unknown> {
+    const run = this.started.get(executionName);
+    if (!run) throw new Error(`No run ${executionName} was started`);
+    return run;
+  }
+
   /** Answers a gate as the configured users, through the same engine path the bot uses. */
   private async answer(opened: GateOpened): Promise<void> {
+    if (!this.options.answers) return;
     const executionId = String(opened.payload.executionId);
     const gateId = String((opened.result as { gateId: string }).gateId);
     const e = await engine();
@@ -137,6 +180,7 @@ export class LocalOrchestrator {
 
   private answersFor(kind: GateKind): { principal: string; decision: GateDecision }[] {
     const a = this.options.answers;
+    if (!a) return [];
     switch (kind) {
       case 'approval':
         return a.approveAs.map((principal) => ({ principal, decision: 'approve' }));

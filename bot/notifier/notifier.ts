@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { Execution } from '../../orchestrator/domain/execution.ts';
-import { ConcurrentUpdateError } from '../../orchestrator/domain/state-errors.ts';
+import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/state-errors.ts';
 import type { RunControl } from '../../orchestrator/ports/run-control.ts';
 import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
 import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';
@@ -37,8 +37,13 @@ export interface NotifierDeps {
   sleep(ms: number): Promise<void>;
   /** Links to a run's report files; paths are shown as they are when absent. */
   reportLinks?(executionId: string, files: Record<string, string>): Record<string, string>;
-  /** Least time between two status card updates for progress inside a step. @default 60 s */
-  progressEveryMs?: number;
+  /** Least time between two status card updates (Slack's chat.update is Tier 3). @default 3 s */
+  cardEveryMs?: number;
+  /**
+   * What a wake-up does with a card update held back: `wait` for it (the Lambda, woken only by
+   * the queue), or leave it to the next wake-up (`later`, a local notifier that polls).
+   */
+  settle: 'wait' | 'later';
   /** Least time between two messages the notifier posts in a channel (Slack: about 1/s). @default 1.1 s */
   postEveryMs?: number;
 }
@@ -47,7 +52,7 @@ class Superseded extends Error {}
 
 /**
  * Keeps a run's Slack messages up to date from its journal: the request card, one status card
- * (updated at milestones, and for progress at most every `progressEveryMs`), thread replies per
+ * (updated at most every `cardEveryMs`), thread replies per
  * wave and step, prompts for the gates people answer, and the final report broadcast. Each
  * wake-up reads only the entries after its cursor; the notice is saved after every Slack write,
  * so a crash repeats at most one message.
@@ -55,24 +60,33 @@ class Superseded extends Error {}
 export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
 
-  /** Brings the run's messages up to date. Returns false when the run has no channel or is done. */
-  async sync(executionId: string): Promise<boolean> {
+  /**
+   * Brings the run's messages up to date. Returns `done` once the run's end is shown (or it has
+   * no channel), `waiting` while the run has not recorded its start yet.
+   */
+  async sync(executionId: string): Promise<'more' | 'waiting' | 'done'> {
     const { runs } = this.deps;
-    const execution = await runs.getExecution(executionId);
-    if (!execution.channel) return false;
+    let execution: Execution;
+    try {
+      execution = await runs.getExecution(executionId);
+    } catch (error) {
+      if (error instanceof NotFoundError) return 'waiting';
+      throw error;
+    }
+    if (!execution.channel) return 'done';
     const stored = await runs.getNotice(executionId);
     const state = {
       version: stored?.version ?? 0,
       notice: stored ? NoticeSchema.parse(stored.doc) : initialNotice(execution, execution.channel),
     };
-    if (state.notice.done) return false;
+    if (state.notice.done) return 'done';
     try {
       await this.catchUp(execution, state);
     } catch (error) {
-      if (error instanceof Superseded) return true;
+      if (error instanceof Superseded) return 'more';
       throw error;
     }
-    return !state.notice.done;
+    return state.notice.done ? 'done' : 'more';
   }
 
   private async catchUp(
@@ -80,38 +94,40 @@ export class Notifier {
     state: { version: number; notice: Notice },
   ): Promise<void> {
     const entries = await this.deps.runs.journal(execution.executionId, state.notice.cursor);
-    let milestone = false;
     for (const entry of entries) {
       const folded = foldEntry(state.notice.view, entry, execution.runbook);
       state.notice.view = folded.view;
       state.notice.cursor = entry.seq;
-      for (const event of folded.events) {
-        if (await this.apply(execution, state, event)) milestone = true;
-      }
+      for (const event of folded.events) await this.apply(execution, state, event);
     }
-    if (entries.length === 0 && !milestone) return;
-    await this.refreshStatusCard(execution, state, milestone);
-    await this.save(execution.executionId, state);
+    // One status card update per wake-up at most, and at most one every `cardEveryMs`: a card
+    // held back is sent once due, by this wake-up (waiting) or the next (polling).
+    const wait = await this.refreshStatusCard(execution, state, false);
+    if (wait > 0 && this.deps.settle === 'wait') {
+      await this.deps.sleep(wait);
+      await this.refreshStatusCard(execution, state, true);
+    }
+    if (entries.length > 0) await this.save(execution.executionId, state);
   }
 
-  /** Shows one event; returns whether it is a milestone (the status card follows at once). */
+  /** Shows one event: a card, a prompt, a thread reply at a milestone, the report. */
   private async apply(
     execution: Execution,
     state: { version: number; notice: Notice },
     event: NoticeEvent,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const { notice } = state;
     switch (event.type) {
       case 'gate-opened':
       case 'gate-answered':
         if (event.kind === 'approval') {
           await this.showRequestCard(execution, state, event.gateId);
-          return false;
+          return;
         }
-        if (event.type === 'gate-answered') return false;
+        if (event.type === 'gate-answered') return;
         await this.flush(execution, state);
         await this.showPrompt(execution, state, event.gateId);
-        return true;
+        return;
       case 'gate-closed':
       case 'gate-expired':
         if (event.kind === 'approval') {
@@ -119,20 +135,22 @@ export class Notifier {
           if (event.type === 'gate-closed' && event.decision === 'approve' && !notice.statusTs) {
             await this.refreshStatusCard(execution, state, true);
           }
-          return true;
+          return;
         }
         if (event.gateId && notice.prompts[event.gateId])
           await this.showPrompt(execution, state, event.gateId);
-        return true;
+        return;
       case 'line':
         if (event.text) notice.pending.push(event.text);
         if (event.milestone) await this.flush(execution, state);
-        return event.milestone;
+        return;
       case 'finished':
         await this.flush(execution, state);
+        // The card's last state goes out before the report that ends the thread.
+        await this.refreshStatusCard(execution, state, true);
         await this.postReport(execution, state);
         notice.done = true;
-        return true;
+        return;
     }
   }
 
@@ -249,14 +267,18 @@ export class Notifier {
     return state.notice.statusTs as string;
   }
 
+  /**
+   * Sends the status card if it changed: at once when `force`d, else only when the last update
+   * is `cardEveryMs` old. Returns how long a held-back update must still wait (ms), or 0.
+   */
   private async refreshStatusCard(
     execution: Execution,
     state: { version: number; notice: Notice },
-    milestone: boolean,
-  ): Promise<void> {
+    force: boolean,
+  ): Promise<number> {
     const { notice } = state;
     // Before approval, the request card is the run's only message.
-    if (!notice.statusTs && !milestone) return;
+    if (!notice.statusTs && !force) return 0;
     const { plan } = await this.deps.runs.loadPlan(execution.customerId);
     const { view } = notice;
     const index = execution.runbook.steps.findIndex((s) => s.id === view.currentStepId);
@@ -277,15 +299,16 @@ export class Notifier {
       requestedBy: execution.requestedBy,
     });
     const rendered = JSON.stringify(message.blocks);
-    if (rendered === notice.statusText) return;
+    if (rendered === notice.statusText) return 0;
     const wall = this.deps.wallNow();
-    const due = wall - (notice.statusAt ?? 0) >= (this.deps.progressEveryMs ?? 60_000);
-    if (notice.statusTs && !milestone && !due) return;
+    const wait = (notice.statusAt ?? 0) + (this.deps.cardEveryMs ?? 3000) - wall;
+    if (notice.statusTs && !force && wait > 0) return wait;
     if (notice.statusTs) await this.update(notice.channel, notice.statusTs, message);
     else notice.statusTs = await this.post(state, message);
     notice.statusText = rendered;
     notice.statusAt = wall;
     await this.save(execution.executionId, state);
+    return 0;
   }
 
   private async post(

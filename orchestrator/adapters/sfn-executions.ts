@@ -1,6 +1,6 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Region } from '../domain/regions.ts';
-import type { ExecutionStarter } from '../ports/run-control.ts';
+import type { ExecutionStarter, StartRunRequest } from '../ports/run-control.ts';
 
 /**
  * Starts the runbook state machine in the region an operation runs in. The execution name is
@@ -19,7 +19,7 @@ export class SfnExecutionStarter implements ExecutionStarter {
       throw new Error(`State machine ARN pattern "${arnPattern}" has no {region} placeholder`);
   }
 
-  async start(region: Region, executionName: string, input: object): Promise<void> {
+  async start(region: Region, executionName: string, input: StartRunRequest): Promise<void> {
     let client = this.clients.get(region);
     if (!client) {
       client = this.clientFor(region);

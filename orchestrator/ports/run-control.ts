@@ -77,16 +77,12 @@ export interface GateAnswered {
   gate: Gate;
 }
 
-/** Starts the runbook state machine; starting a name that already ran is a no-op. */
+/**
+ * Starts the runbook state machine with the request as its input (its first state adds the
+ * execution name); starting a name that already ran is a no-op.
+ */
 export interface ExecutionStarter {
-  start(
-    region: Region,
-    executionName: string,
-    input: {
-      request: Omit<StartRunRequest, 'channel'> & { channel?: string };
-      executionName: string;
-    },
-  ): Promise<void>;
+  start(region: Region, executionName: string, input: StartRunRequest): Promise<void>;
 }
 
 /** Wakes whatever keeps Slack up to date when a run's journal grows. */

@@ -57,8 +57,8 @@ export class LifeboatRunControl implements RunControl {
     );
     try {
       await this.deps.executions.start(runbook.executionRegion, executionId, {
-        request: { ...request, customerId: plan.customer.id },
-        executionName: executionId,
+        ...request,
+        customerId: plan.customer.id,
       });
     } catch (error) {
       await this.deps.store.releaseLock(plan.customer.id, executionId);

@@ -1,0 +1,127 @@
+import { type App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import type { AwsHandler } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
+import { WebClient } from '@slack/web-api';
+import type { RunControl } from '../orchestrator/ports/run-control.ts';
+import { createGroupResolver } from './access.ts';
+import { createLifeboatApp } from './app.ts';
+import type { BotDeps } from './deps.ts';
+import { createIngressHandler } from './ingress.ts';
+import { Notifier } from './notifier/notifier.ts';
+import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+
+const MAX_WAITING = 200;
+
+export interface LocalBotOptions {
+  runs: RunControl;
+  signingSecret: string;
+  botToken: string;
+  teamId: string;
+  botId?: string;
+  botUserId?: string;
+  /** The fake Slack's Web API; Slack's own when absent. */
+  slackApiUrl?: string;
+  admins?: string[];
+  /** How often a followed run's journal is read. @default 250 ms */
+  pollMs?: number;
+  /** @default the notifier's */
+  postEveryMs?: number;
+  cardEveryMs?: number;
+  onError?(error: Error): void;
+}
+
+/**
+ * The bot on one machine: the same listeners and notifier as in AWS, with the notifier
+ * following each run it starts by reading the journal (no queue), and readiness answered
+ * in-process.
+ */
+export class LocalBot {
+  readonly deps: BotDeps;
+  readonly notifier: Notifier;
+  private readonly followed = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly options: LocalBotOptions) {
+    const client = new WebClient(options.botToken, {
+      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+      retryConfig: { retries: 5 },
+    });
+    this.notifier = new Notifier({
+      runs: options.runs,
+      client,
+      wallNow: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
+      ...(options.cardEveryMs !== undefined ? { cardEveryMs: options.cardEveryMs } : {}),
+      settle: 'later',
+    });
+    this.deps = {
+      runs: options.runs,
+      admins: options.admins ?? [],
+      groupsOf: createGroupResolver(),
+      now: Date.now,
+      defer: async (job) => {
+        void answerReadiness(options.runs, job, postToResponseUrl).catch((error: Error) =>
+          options.onError?.(error),
+        );
+      },
+      onRunStarted: (executionId) => this.follow(executionId),
+    };
+  }
+
+  /** The ingress Lambda's handler, in-process (signed requests in, Slack's answers out). */
+  ingress(): AwsHandler {
+    return createIngressHandler({
+      ...this.appOptions(),
+      signingSecret: this.options.signingSecret,
+    });
+  }
+
+  /** The same app over HTTP (`/slack/events`) or Socket Mode, for a real Slack workspace. */
+  app(transport: { mode: 'http'; port: number } | { mode: 'socket'; appToken: string }): App {
+    const receiver =
+      transport.mode === 'http'
+        ? new HTTPReceiver({ signingSecret: this.options.signingSecret, port: transport.port })
+        : new SocketModeReceiver({ appToken: transport.appToken });
+    return createLifeboatApp({ ...this.appOptions(), receiver });
+  }
+
+  /** Keeps the run's messages up to date until it has ended and its report is shown. */
+  follow(executionId: string): void {
+    if (this.followed.has(executionId)) return;
+    const loop = async () => {
+      // A run that never records its start (its state machine failed at once) is let go.
+      for (let waiting = 0; !this.stopped && waiting < MAX_WAITING; ) {
+        try {
+          const state = await this.notifier.sync(executionId);
+          if (state === 'done') return;
+          waiting = state === 'waiting' ? waiting + 1 : 0;
+        } catch (error) {
+          this.options.onError?.(error as Error);
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 250));
+      }
+    };
+    this.followed.set(executionId, loop());
+  }
+
+  /** Resolves when the notifier has shown the run's end. */
+  async shown(executionId: string): Promise<void> {
+    await this.followed.get(executionId);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private appOptions() {
+    const o = this.options;
+    return {
+      botToken: o.botToken,
+      teamId: o.teamId,
+      ...(o.botId ? { botId: o.botId } : {}),
+      ...(o.botUserId ? { botUserId: o.botUserId } : {}),
+      ...(o.slackApiUrl ? { slackApiUrl: o.slackApiUrl } : {}),
+      deps: this.deps,
+    };
+  }
+}

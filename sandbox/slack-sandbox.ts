@@ -1,0 +1,223 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AwsHandler, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
+import { LocalBot } from '../bot/local.ts';
+import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
+import { runControl } from '../orchestrator/handlers/wiring.ts';
+import type { RunControl } from '../orchestrator/ports/run-control.ts';
+import { LocalAws } from './aws/local-aws.ts';
+import { LocalOrchestrator } from './orchestrator.ts';
+import { FakeSlack, type FakeSlackUser } from './slack/fake-slack.ts';
+import { interactionBody, signSlackRequest, slashCommandBody } from './slack/signer.ts';
+
+export const SANDBOX_TEAM = 'T0LIFEBOAT';
+const SIGNING_SECRET = 'lifeboat-local-signing-secret';
+const BOT_TOKEN = 'xoxb-lifeboat-local';
+
+/** The people of the sample plans, and the user groups they are in. */
+export const SANDBOX_USERS: Record<string, FakeSlackUser> = {
+  U01ALICE: { name: 'alice', realName: 'Alice (HRP operations)', groups: ['S0HRPOPS'] },
+  U02BOB: { name: 'bob', realName: 'Bob (DR lead)', groups: ['S0HRPDRLEADS'] },
+  U03CAROL: { name: 'carol', realName: 'Carol (BCBSAZ account manager)' },
+  U04DAVE: { name: 'dave', realName: 'Dave (DMNT contact)' },
+  U05ERIN: { name: 'erin', realName: 'Erin (GC operations)', groups: ['S0GCOPS'] },
+  U06FRANK: { name: 'frank', realName: 'Frank (GC DR lead)', groups: ['S0GCDRLEADS'] },
+  U07GRACE: { name: 'grace', realName: 'Grace (GC DR lead)', groups: ['S0GCDRLEADS'] },
+  U08HEIDI: { name: 'heidi', realName: 'Heidi (GC customer contact)' },
+  U09MALLORY: { name: 'mallory', realName: 'Mallory (no role)' },
+  U10SUPPORT: { name: 'sam', realName: 'Sam (HRP support)', groups: ['S0HRPSUPPORT'] },
+};
+
+export interface SlackSandboxOptions {
+  plansDir: string;
+  root: string;
+  /** @default stepped: a drill's hours cost seconds */
+  time?: 'stepped' | 'paced';
+  speed?: number;
+  faults?: string[];
+  reportDir?: string;
+  /** @default 1.1 s between two messages in a channel, as Slack asks */
+  postEveryMs?: number;
+  onEvent?(line: string): void;
+}
+
+/**
+ * Lifeboat on one machine, as Slack sees it: the local AWS, the state machine run locally, the
+ * bot's real ingress handler behind signed requests, its notifier, and the fake Slack.
+ */
+export class SlackSandbox {
+  private constructor(
+    /** What went wrong in the bot's background work (the notifier, readiness). */
+    readonly errors: Error[],
+    readonly aws: LocalAws,
+    readonly orchestrator: LocalOrchestrator,
+    readonly slack: FakeSlack,
+    readonly bot: LocalBot,
+    readonly runs: RunControl,
+    readonly reportDir: string,
+    private readonly handler: AwsHandler,
+  ) {}
+
+  static async start(options: SlackSandboxOptions): Promise<SlackSandbox> {
+    const source = new FilePlanSource(options.plansDir);
+    const plans = await Promise.all(
+      (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
+    );
+    const aws = new LocalAws({
+      plans,
+      speed: options.speed ?? 0,
+      seed: 1,
+      faults: options.faults ?? [],
+    });
+    await aws.start();
+    const reportDir = options.reportDir ?? (await mkdtemp(join(tmpdir(), 'lifeboat-reports-')));
+    const orchestrator = new LocalOrchestrator({
+      aws,
+      root: options.root,
+      plansDir: options.plansDir,
+      reportDir,
+      time: options.time ?? 'stepped',
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+    await orchestrator.configure();
+    const runs = await runControl({ executions: orchestrator, tokens: orchestrator });
+    const slack = await new FakeSlack({ users: SANDBOX_USERS, teamId: SANDBOX_TEAM }).start();
+    const errors: Error[] = [];
+    const bot = new LocalBot({
+      runs,
+      signingSecret: SIGNING_SECRET,
+      botToken: BOT_TOKEN,
+      teamId: SANDBOX_TEAM,
+      botId: 'B0LIFEBOAT',
+      botUserId: 'U0LIFEBOAT',
+      slackApiUrl: slack.apiUrl,
+      ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
+      onError: (error) => errors.push(error),
+    });
+    return new SlackSandbox(errors, aws, orchestrator, slack, bot, runs, reportDir, bot.ingress());
+  }
+
+  /** Types `/dr <text>` as the user in the channel; returns the HTTP answer and its JSON body. */
+  async command(
+    userId: string,
+    channelId: string,
+    text: string,
+    sign: { secret?: string; timestamp?: number } = {},
+  ): Promise<{ statusCode: number; body: { text?: string; blocks?: unknown[] } }> {
+    const body = slashCommandBody({
+      command: '/dr',
+      text,
+      userId,
+      channelId,
+      teamId: SANDBOX_TEAM,
+      responseUrl: this.slack.responseUrl(`cmd-${userId}-${Date.now()}`),
+      triggerId: this.slack.triggerId(),
+    });
+    return this.send(body, sign);
+  }
+
+  /** Clicks a button of a message the bot posted, as the user. */
+  async click(
+    userId: string,
+    message: { channel: string; ts: string },
+    actionId: string,
+    value: string,
+  ): Promise<{ statusCode: number; body: { text?: string } }> {
+    const body = interactionBody({
+      type: 'block_actions',
+      team: { id: SANDBOX_TEAM, domain: 'lifeboat' },
+      user: { id: userId, username: userId, team_id: SANDBOX_TEAM },
+      api_app_id: 'A0LIFEBOAT',
+      token: 'fake-verification-token',
+      trigger_id: this.slack.triggerId(),
+      response_url: this.slack.responseUrl(`click-${userId}-${message.ts}-${actionId}`),
+      channel: { id: message.channel, name: message.channel },
+      container: { type: 'message', message_ts: message.ts, channel_id: message.channel },
+      message: { ts: message.ts, type: 'message' },
+      actions: [
+        {
+          type: 'button',
+          action_id: actionId,
+          block_id: 'actions',
+          value,
+          text: { type: 'plain_text', text: actionId },
+          action_ts: String(Date.now() / 1000),
+        },
+      ],
+    });
+    return this.send(body);
+  }
+
+  /** Submits a modal the bot opened, with the values per block (`{ contact: "…" }`). */
+  async submitView(
+    userId: string,
+    viewId: string,
+    values: Record<string, string>,
+  ): Promise<{
+    statusCode: number;
+    body: { response_action?: string; errors?: Record<string, string> };
+  }> {
+    const stored = this.slack.views.get(viewId);
+    if (!stored) throw new Error(`No view ${viewId} is open`);
+    const state = Object.fromEntries(
+      Object.entries(values).map(([block, value]) => [
+        block,
+        {
+          value:
+            block === 'decision'
+              ? { type: 'radio_buttons', selected_option: { value } }
+              : { type: 'plain_text_input', value },
+        },
+      ]),
+    );
+    const body = interactionBody({
+      type: 'view_submission',
+      team: { id: SANDBOX_TEAM, domain: 'lifeboat' },
+      user: { id: userId, username: userId, team_id: SANDBOX_TEAM },
+      api_app_id: 'A0LIFEBOAT',
+      token: 'fake-verification-token',
+      trigger_id: this.slack.triggerId(),
+      view: { ...stored.view, id: viewId, hash: stored.hash, state: { values: state } },
+    });
+    return this.send(body);
+  }
+
+  /** Sends a raw body, signed (or signed wrongly, or stale) like Slack signs it. */
+  async send(
+    body: string,
+    sign: { secret?: string; timestamp?: number } = {},
+  ): Promise<{ statusCode: number; body: Record<string, never> }> {
+    const headers = signSlackRequest({
+      signingSecret: sign.secret ?? SIGNING_SECRET,
+      body,
+      ...(sign.timestamp !== undefined ? { timestamp: sign.timestamp } : {}),
+    });
+    const result: AwsResponse = await this.handler(
+      {
+        version: '2.0',
+        routeKey: 'POST /slack/events',
+        rawPath: '/slack/events',
+        rawQueryString: '',
+        headers: { ...headers },
+        body,
+        isBase64Encoded: false,
+        requestContext: { http: { method: 'POST', path: '/slack/events' } },
+      } as never,
+      {},
+    );
+    let parsed: Record<string, never> = {};
+    try {
+      parsed = result.body ? JSON.parse(result.body) : {};
+    } catch {
+      parsed = { text: result.body } as never;
+    }
+    return { statusCode: result.statusCode, body: parsed };
+  }
+
+  async stop(): Promise<void> {
+    this.bot.stop();
+    await this.slack.close();
+    await this.aws.stop();
+  }
+}
