@@ -138,7 +138,7 @@ describe('Engine', () => {
     // Assess
     expect(early.filter((g) => g.executionId === executionId)).toEqual([]);
     expect(due.filter((g) => g.executionId === executionId)).toEqual([
-      { taskToken: 'token-expiring', kind: 'approval', executionId, region: 'us-east-2' },
+      { taskToken: 'token-expiring', kind: 'approval', executionId, region: 'us-west-1' },
     ]);
     expect(again.filter((g) => g.executionId === executionId)).toEqual([]);
     await expect(
