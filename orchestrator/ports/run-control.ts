@@ -44,6 +44,7 @@ export interface RunControl {
   report(executionId: string): Promise<Report>;
   readiness(customerId: string, operation: Operation): Promise<PreflightResult[]>;
   audit(customerId: string, entry: AuditEntry): Promise<void>;
+  auditLog(customerId: string): Promise<AuditEntry[]>;
   getNotice(executionId: string): Promise<{ doc: unknown; version: number } | undefined>;
   putNotice(executionId: string, doc: unknown, expectedVersion: number): Promise<void>;
 }

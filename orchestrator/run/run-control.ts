@@ -166,6 +166,10 @@ export class LifeboatRunControl implements RunControl {
     return this.deps.store.appendAudit(customerId, entry);
   }
 
+  auditLog(customerId: string) {
+    return this.deps.store.auditLog(customerId);
+  }
+
   getNotice(executionId: string) {
     return this.deps.store.getNotice(executionId);
   }

@@ -44,7 +44,7 @@ describe('the bcbsaz drill, only through signed Slack requests', () => {
 
   beforeAll(async () => {
     sandbox = await SlackSandbox.start({ plansDir: CUSTOMERS_DIR, root: ROOT });
-  });
+  }, 60_000);
   afterAll(async () => {
     await sandbox?.stop();
   });
