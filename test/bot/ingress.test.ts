@@ -137,13 +137,7 @@ describe('the ingress, through signed requests', () => {
     await sandbox.command('U09MALLORY', DMNT, 'abort drill-dmnt-20261122-000000-abcd');
     await sandbox.command('U09MALLORY', DMNT, 'history dmnt');
     // Assess
-    const audit = await sandbox.runs.loadPlan('dmnt').then(() =>
-      (
-        sandbox.runs as unknown as {
-          deps: { store: { auditLog(c: string): Promise<unknown[]> } };
-        }
-      ).deps.store.auditLog('dmnt'),
-    );
+    const audit = await sandbox.runs.auditLog('dmnt');
     expect(audit).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
