@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GATE_ACTION,
+  renderGatePrompt,
+  SIGN_OFF_OPEN_ACTION,
+} from '../../../bot/blocks/prompts.ts';
+import { GATE_APPROVE_ACTION, GATE_REJECT_ACTION } from '../../../bot/blocks/request-card.ts';
+
+const actions = (blocks: unknown[]) =>
+  (blocks as { elements?: { action_id?: string; value?: string }[] }[]).flatMap((b) =>
+    (b.elements ?? []).filter((e) => e.action_id).map((e) => `${e.action_id}=${e.value}`),
+  );
+
+describe('renderGatePrompt', () => {
+  it.each([
+    ['sign-off', [`${SIGN_OFF_OPEN_ACTION}=run/s#1`]],
+    ['decision', ['gate_retry=run/s#1', 'gate_continue=run/s#1', 'gate_abort=run/s#1']],
+    ['pause', ['gate_resume=run/s#1', 'gate_abort=run/s#1']],
+    ['manual', ['gate_done=run/s#1', 'gate_abort=run/s#1']],
+  ] as const)('gives a %s prompt its buttons, carrying only the gate id', (kind, expected) => {
+    const message = renderGatePrompt({
+      gateId: 'run/s#1',
+      kind,
+      prompt: 'p',
+      principals: ['U02BOB'],
+    });
+    expect(actions(message.blocks)).toEqual(expected);
+  });
+
+  it('mentions users and user groups, escapes the prompt, and drops the buttons once decided', () => {
+    // Act
+    const message = renderGatePrompt({
+      gateId: 'g',
+      kind: 'decision',
+      prompt: 'Wave <!channel> failed',
+      principals: ['U01ALICE', 'S0HRPOPS'],
+      failedServers: ['db-01'],
+      decided: { decision: 'retry', users: ['U01ALICE'], at: 0 },
+    });
+    // Assess
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('Wave &lt;!channel&gt; failed');
+    expect(text).toContain('<@U01ALICE> <!subteam^S0HRPOPS>');
+    expect(text).toContain('*Failed:* db-01');
+    expect(actions(message.blocks)).toEqual([]);
+  });
+
+  it('the gate listener answers the request card buttons too', () => {
+    expect(GATE_ACTION.test(GATE_APPROVE_ACTION)).toBe(true);
+    expect(GATE_ACTION.test(GATE_REJECT_ACTION)).toBe(true);
+    expect(GATE_ACTION.test(SIGN_OFF_OPEN_ACTION)).toBe(false);
+  });
+});
