@@ -12,7 +12,7 @@ import { FakeSlack, type FakeSlackUser } from './slack/fake-slack.ts';
 import { interactionBody, signSlackRequest, slashCommandBody } from './slack/signer.ts';
 
 export const SANDBOX_TEAM = 'T0LIFEBOAT';
-const SIGNING_SECRET = 'lifeboat-local-signing-secret';
+export const SANDBOX_SIGNING_SECRET = 'lifeboat-local-signing-secret';
 const BOT_TOKEN = 'xoxb-lifeboat-local';
 
 /** The people of the sample plans, and the user groups they are in. */
@@ -86,7 +86,7 @@ export class SlackSandbox {
     const errors: Error[] = [];
     const bot = new LocalBot({
       runs,
-      signingSecret: SIGNING_SECRET,
+      signingSecret: SANDBOX_SIGNING_SECRET,
       botToken: BOT_TOKEN,
       teamId: SANDBOX_TEAM,
       botId: 'B0LIFEBOAT',
@@ -189,7 +189,7 @@ export class SlackSandbox {
     sign: { secret?: string; timestamp?: number } = {},
   ): Promise<{ statusCode: number; body: Record<string, never> }> {
     const headers = signSlackRequest({
-      signingSecret: sign.secret ?? SIGNING_SECRET,
+      signingSecret: sign.secret ?? SANDBOX_SIGNING_SECRET,
       body,
       ...(sign.timestamp !== undefined ? { timestamp: sign.timestamp } : {}),
     });
