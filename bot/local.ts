@@ -27,6 +27,11 @@ export interface LocalBotOptions {
   postEveryMs?: number;
   cardEveryMs?: number;
   onError?(error: Error): void;
+  /**
+   * Slack's time, when the fake Slack runs faster than real time (tests): the notifier paces
+   * and coalesces by it. @default real time
+   */
+  slackClock?: { now(): number; speed: number };
 }
 
 /**
@@ -48,8 +53,9 @@ export class LocalBot {
     this.notifier = new Notifier({
       runs: options.runs,
       client,
-      wallNow: Date.now,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      wallNow: options.slackClock?.now ?? Date.now,
+      sleep: (ms) =>
+        new Promise((resolve) => setTimeout(resolve, ms / (options.slackClock?.speed ?? 1))),
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
       ...(options.cardEveryMs !== undefined ? { cardEveryMs: options.cardEveryMs } : {}),
       settle: 'later',

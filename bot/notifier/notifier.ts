@@ -20,6 +20,8 @@ export const NoticeSchema = z.object({
   /** The status card last sent, to skip updates that change nothing. */
   statusText: z.string().optional(),
   statusAt: z.number().optional(),
+  /** A milestone happened that the status card does not show yet. */
+  cardDue: z.boolean().default(false),
   /** Thread messages that ask people something, by gate id. */
   prompts: z.record(z.string(), z.string()),
   /** Thread lines waiting for the next milestone. */
@@ -100,8 +102,14 @@ export class Notifier {
       state.notice.cursor = entry.seq;
       for (const event of folded.events) await this.apply(execution, state, event);
     }
-    // One status card update per wake-up at most, and at most one every `cardEveryMs`: a card
-    // held back is sent once due, by this wake-up (waiting) or the next (polling).
+    // The card follows milestones only (a wave done, a gate, a failure, the end), at most one
+    // update per wake-up and one every `cardEveryMs`: servers coming up inside a wave are told
+    // by the wave's thread reply, so a drill's writes do not grow with its servers or its hours.
+    // A card held back is sent once due, by this wake-up (waiting) or the next (polling).
+    if (!state.notice.cardDue) {
+      if (entries.length > 0) await this.save(execution.executionId, state);
+      return;
+    }
     const wait = await this.refreshStatusCard(execution, state, false);
     if (wait > 0 && this.deps.settle === 'wait') {
       await this.deps.sleep(wait);
@@ -127,6 +135,7 @@ export class Notifier {
         if (event.type === 'gate-answered') return;
         await this.flush(execution, state);
         await this.showPrompt(execution, state, event.gateId);
+        notice.cardDue = true;
         return;
       case 'gate-closed':
       case 'gate-expired':
@@ -139,10 +148,14 @@ export class Notifier {
         }
         if (event.gateId && notice.prompts[event.gateId])
           await this.showPrompt(execution, state, event.gateId);
+        notice.cardDue = true;
         return;
       case 'line':
         if (event.text) notice.pending.push(event.text);
-        if (event.milestone) await this.flush(execution, state);
+        if (event.milestone) {
+          await this.flush(execution, state);
+          notice.cardDue = true;
+        }
         return;
       case 'finished':
         await this.flush(execution, state);
@@ -299,7 +312,10 @@ export class Notifier {
       requestedBy: execution.requestedBy,
     });
     const rendered = JSON.stringify(message.blocks);
-    if (rendered === notice.statusText) return 0;
+    if (rendered === notice.statusText) {
+      notice.cardDue = false;
+      return 0;
+    }
     const wall = this.deps.wallNow();
     const wait = (notice.statusAt ?? 0) + (this.deps.cardEveryMs ?? 3000) - wall;
     if (notice.statusTs && !force && wait > 0) return wait;
@@ -307,6 +323,7 @@ export class Notifier {
     else notice.statusTs = await this.post(state, message);
     notice.statusText = rendered;
     notice.statusAt = wall;
+    notice.cardDue = false;
     await this.save(execution.executionId, state);
     return 0;
   }
@@ -363,6 +380,7 @@ function initialNotice(execution: Execution, channel: string): Notice {
     channel,
     cursor: 0,
     view: startView(execution.startedAt, execution.runbook.steps[0]?.phase ?? 'prepare'),
+    cardDue: false,
     prompts: {},
     pending: [],
     lastPostAt: 0,

@@ -43,7 +43,8 @@ describe('the bcbsaz drill, only through signed Slack requests', () => {
   let signOffPrompt: FakeSlackMessage;
 
   beforeAll(async () => {
-    sandbox = await SlackSandbox.start({ plansDir: CUSTOMERS_DIR, root: ROOT });
+    // Slack's clock runs 10x: the notifier's pacing and the fake Slack's limits both follow it.
+    sandbox = await SlackSandbox.start({ plansDir: CUSTOMERS_DIR, root: ROOT, slackSpeed: 10 });
   }, 60_000);
   afterAll(async () => {
     await sandbox?.stop();
