@@ -51,7 +51,8 @@ export async function handler(
         await notifier.sync(message.executionId);
       }
     } catch (error) {
-      console.error(`Notifier message ${record.messageId} failed: ${(error as Error).message}`);
+      const why = error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message;
+      console.error(`Notifier message ${record.messageId} failed: ${why.slice(0, 500)}`);
       failures.push({ itemIdentifier: record.messageId });
     }
   }

@@ -29,7 +29,12 @@ export interface RequestCardInput {
   /** Approvals needed and those given so far (two for some failovers). */
   approvals?: { required: number; by: readonly string[] };
   /** Once decided: the card shows who and when, and no buttons. */
-  decision?: { outcome: 'approved' | 'rejected' | 'expired'; by?: string; at: number };
+  decision?: {
+    outcome: 'approved' | 'rejected' | 'expired';
+    /** Who decided: every approver of an M-of-N approval. */
+    by?: string | readonly string[];
+    at: number;
+  };
 }
 
 export interface SlackMessage {
@@ -208,7 +213,8 @@ function actionsBlock(
 
 function decisionBlock(decision: NonNullable<RequestCardInput['decision']>): KnownBlock {
   const when = formatSlackDate(decision.at);
-  const by = decision.by ? ` by ${mentionUser(decision.by)}` : '';
+  const who = decision.by === undefined ? [] : [decision.by].flat();
+  const by = who.length ? ` by ${who.map(mentionUser).join(', ')}` : '';
   const text =
     decision.outcome === 'approved'
       ? `✅ Approved${by} ${when}`

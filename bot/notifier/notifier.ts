@@ -197,7 +197,7 @@ export class Notifier {
               decision: {
                 outcome:
                   last.decision === 'approve' ? ('approved' as const) : ('rejected' as const),
-                by: last.decision === 'approve' ? approvals.join(', ') || last.user : last.user,
+                by: last.decision === 'approve' ? approvals : last.user,
                 at: last.at,
               },
             }
