@@ -12,7 +12,7 @@ import type { Operation } from '../domain/plan.ts';
 import { planRunbook } from '../domain/plan-runbook.ts';
 import type { Region } from '../domain/regions.ts';
 import { buildReport, type Report } from '../domain/report.ts';
-import type { PreflightResult, Step, StepKind, StepOf } from '../domain/runbook.ts';
+import type { PreflightResult, Runbook, Step, StepKind, StepOf } from '../domain/runbook.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
 import { ConcurrentUpdateError } from '../domain/state-errors.ts';
 import type { ServicesFor } from '../ports/aws.ts';
@@ -68,24 +68,9 @@ export class Engine {
     const executionId = request.executionId ?? this.deps.newId();
     const now = this.deps.now();
     await this.deps.store.acquireLock(plan.customer.id, executionId, now, LOCK_STALE_MS);
-    const execution: Execution = {
-      schemaVersion: EXECUTION_SCHEMA_VERSION,
-      executionId,
-      customerId: plan.customer.id,
-      operation: runbook.operation,
-      planRevision: revision,
-      requestedBy: request.requestedBy,
-      ...(request.channel ? { channel: request.channel } : {}),
-      ...(request.reason ? { reason: request.reason } : {}),
-      ...(request.disruptionAt ? { disruptionAt: request.disruptionAt } : {}),
-      status: 'running',
-      startedAt: now,
-      excluded: [],
-      pauseRequested: false,
-      abortRequested: false,
-      runbook,
-    };
-    await this.deps.store.createExecution(execution);
+    await this.deps.store.createExecution(
+      newExecution(executionId, runbook, revision, now, request),
+    );
     await this.journal(
       executionId,
       'execution-started',
@@ -499,22 +484,10 @@ export class Engine {
     const step = runbook.steps.find((s): s is StepOf<'preflight'> => s.kind === 'preflight');
     if (!step) return [];
     const now = this.deps.now();
-    const execution: Execution = {
-      schemaVersion: EXECUTION_SCHEMA_VERSION,
-      executionId: `readiness-${customerId}-${now}`,
-      customerId,
-      operation: runbook.operation,
-      planRevision: revision,
-      requestedBy: 'readiness',
-      status: 'running',
-      startedAt: now,
-      excluded: [],
-      pauseRequested: false,
-      abortRequested: false,
-      runbook,
-    };
     const ctx: StepContext = {
-      execution,
+      execution: newExecution(`readiness-${customerId}-${now}`, runbook, revision, now, {
+        requestedBy: 'readiness',
+      }),
       services: this.deps.servicesFor(plan),
       now: () => this.deps.now(),
       journal: async () => {},
@@ -623,4 +596,31 @@ export class Engine {
       console.warn(`Could not wake the notifier for ${executionId}: ${error.message}`);
     });
   }
+}
+
+/** A run's record as it starts. */
+function newExecution(
+  executionId: string,
+  runbook: Runbook,
+  planRevision: string,
+  now: number,
+  request: Pick<StartRequest, 'requestedBy' | 'channel' | 'reason' | 'disruptionAt'>,
+): Execution {
+  return {
+    schemaVersion: EXECUTION_SCHEMA_VERSION,
+    executionId,
+    customerId: runbook.customerId,
+    operation: runbook.operation,
+    planRevision,
+    requestedBy: request.requestedBy,
+    ...(request.channel ? { channel: request.channel } : {}),
+    ...(request.reason ? { reason: request.reason } : {}),
+    ...(request.disruptionAt ? { disruptionAt: request.disruptionAt } : {}),
+    status: 'running',
+    startedAt: now,
+    excluded: [],
+    pauseRequested: false,
+    abortRequested: false,
+    runbook,
+  };
 }

@@ -3,36 +3,12 @@ import { CUSTOMERS_DIR, ROOT } from '../../cli/io.ts';
 import type { FakeSlackMessage } from '../../sandbox/slack/fake-slack.ts';
 import { interactionBody, slashCommandBody } from '../../sandbox/slack/signer.ts';
 import { SANDBOX_TEAM, SlackSandbox } from '../../sandbox/slack-sandbox.ts';
+import { buttonValue, runIdOf, waitFor } from '../support/slack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const BCBSAZ = 'C0BCBSAZDR';
 const DMNT = 'C0DMNTDR';
-
-function buttonValue(message: FakeSlackMessage | undefined, actionId: string): string | undefined {
-  for (const block of (message?.blocks ?? []) as {
-    elements?: { action_id?: string; value?: string }[];
-  }[])
-    for (const element of block.elements ?? [])
-      if (element.action_id === actionId) return element.value;
-  return undefined;
-}
-
-async function waitFor<T>(
-  what: string,
-  find: () => T | undefined | Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const found = await find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
-
-const runIdOf = (text?: string) => /run `([^`]+)`/.exec(text ?? '')?.[1] ?? '';
 
 describe('the ingress, through signed requests', () => {
   let sandbox: SlackSandbox;

@@ -2,29 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMERS_DIR, ROOT } from '../../cli/io.ts';
 import type { FakeSlackMessage } from '../../sandbox/slack/fake-slack.ts';
 import { SlackSandbox } from '../../sandbox/slack-sandbox.ts';
+import { buttonValue, runIdOf, waitFor } from '../support/slack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
-function buttonValue(message: FakeSlackMessage | undefined, actionId: string): string | undefined {
-  for (const block of (message?.blocks ?? []) as {
-    elements?: { action_id?: string; value?: string }[];
-  }[])
-    for (const element of block.elements ?? [])
-      if (element.action_id === actionId) return element.value;
-  return undefined;
-}
-
-async function waitFor<T>(what: string, find: () => T | undefined, ms = 60_000): Promise<T> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const found = find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
-
-const runIdOf = (text?: string) => /run `([^`]+)`/.exec(text ?? '')?.[1] ?? '';
 
 /** People decide in Slack: a failed wave, and an operation that needs two approvals. */
 describe('decisions in Slack', () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMERS_DIR, ROOT } from '../../cli/io.ts';
 import type { FakeSlackMessage } from '../../sandbox/slack/fake-slack.ts';
 import { SlackSandbox } from '../../sandbox/slack-sandbox.ts';
+import { buttonValue, waitFor } from '../support/slack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -13,26 +14,6 @@ const WRITES = new Set([
   'views.open',
   'views.update',
 ]);
-
-/** The first of the button's (action id) occurrences in a message's blocks: its value. */
-function buttonValue(message: FakeSlackMessage | undefined, actionId: string): string | undefined {
-  for (const block of (message?.blocks ?? []) as {
-    elements?: { action_id?: string; value?: string }[];
-  }[])
-    for (const element of block.elements ?? [])
-      if (element.action_id === actionId) return element.value;
-  return undefined;
-}
-
-async function waitFor<T>(what: string, find: () => T | undefined, ms = 60_000): Promise<T> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const found = find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
 
 const textOf = (m: FakeSlackMessage) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
 
