@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { App } from '@slack/bolt';
 import type { AwsHandler, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import { LocalBot } from '../bot/local.ts';
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
@@ -9,7 +10,12 @@ import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { LocalAws } from './aws/local-aws.ts';
 import { LocalOrchestrator } from './orchestrator.ts';
 import { FakeSlack, type FakeSlackUser } from './slack/fake-slack.ts';
-import { interactionBody, signSlackRequest, slashCommandBody } from './slack/signer.ts';
+import {
+  apiGatewayEvent,
+  interactionBody,
+  signSlackRequest,
+  slashCommandBody,
+} from './slack/signer.ts';
 
 export const SANDBOX_TEAM = 'T0LIFEBOAT';
 export const SANDBOX_SIGNING_SECRET = 'lifeboat-local-signing-secret';
@@ -29,6 +35,26 @@ export const SANDBOX_USERS: Record<string, FakeSlackUser> = {
   U10SUPPORT: { name: 'sam', realName: 'Sam (HRP support)', groups: ['S0HRPSUPPORT'] },
 };
 
+/** The user groups' handles, as Slack shows a `<!subteam^…>` mention. */
+export const SANDBOX_GROUPS: Record<string, string> = {
+  S0HRPOPS: 'hrp-ops',
+  S0HRPDRLEADS: 'hrp-dr-leads',
+  S0HRPSUPPORT: 'hrp-support',
+  S0GCOPS: 'gc-ops',
+  S0GCDRLEADS: 'gc-dr-leads',
+  S0DRADMINS: 'dr-admins',
+};
+
+/** A real Slack workspace for the bot, instead of the fake Slack (`lifeboat sandbox --slack`). */
+export interface SlackWorkspace {
+  botToken: string;
+  signingSecret: string;
+  /** The workspace's id (`auth.test`'s `team_id`): the bot answers no other. */
+  teamId: string;
+  botId?: string;
+  botUserId?: string;
+}
+
 export interface SlackSandboxOptions {
   plansDir: string;
   root: string;
@@ -42,6 +68,11 @@ export interface SlackSandboxOptions {
   /** How much faster than real time Slack's clock (its rate limits, the notifier's pacing) runs. @default 1 */
   slackSpeed?: number;
   onEvent?(line: string): void;
+  /**
+   * The bot posts to this workspace through Slack's own Web API; the fake Slack still starts,
+   * unused. @default the fake Slack
+   */
+  workspace?: SlackWorkspace;
 }
 
 /**
@@ -60,6 +91,8 @@ export class SlackSandbox {
     readonly reportDir: string,
     private readonly handler: AwsHandler,
   ) {}
+
+  private readonly apps: App[] = [];
 
   static async start(options: SlackSandboxOptions): Promise<SlackSandbox> {
     const source = new FilePlanSource(options.plansDir);
@@ -97,14 +130,25 @@ export class SlackSandbox {
       now: slackClock.now,
     }).start();
     const errors: Error[] = [];
+    const { workspace } = options;
     const bot = new LocalBot({
       runs,
-      signingSecret: SANDBOX_SIGNING_SECRET,
-      botToken: BOT_TOKEN,
-      teamId: SANDBOX_TEAM,
-      botId: 'B0LIFEBOAT',
-      botUserId: 'U0LIFEBOAT',
-      slackApiUrl: slack.apiUrl,
+      ...(workspace
+        ? {
+            signingSecret: workspace.signingSecret,
+            botToken: workspace.botToken,
+            teamId: workspace.teamId,
+            ...(workspace.botId ? { botId: workspace.botId } : {}),
+            ...(workspace.botUserId ? { botUserId: workspace.botUserId } : {}),
+          }
+        : {
+            signingSecret: SANDBOX_SIGNING_SECRET,
+            botToken: BOT_TOKEN,
+            teamId: SANDBOX_TEAM,
+            botId: 'B0LIFEBOAT',
+            botUserId: 'U0LIFEBOAT',
+            slackApiUrl: slack.apiUrl,
+          }),
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
       slackClock,
       onError: (error) => errors.push(error),
@@ -208,16 +252,7 @@ export class SlackSandbox {
       ...(sign.timestamp !== undefined ? { timestamp: sign.timestamp } : {}),
     });
     const result: AwsResponse = await this.handler(
-      {
-        version: '2.0',
-        routeKey: 'POST /slack/events',
-        rawPath: '/slack/events',
-        rawQueryString: '',
-        headers: { ...headers },
-        body,
-        isBase64Encoded: false,
-        requestContext: { http: { method: 'POST', path: '/slack/events' } },
-      } as never,
+      apiGatewayEvent(body, { ...headers }) as never,
       {},
     );
     let parsed: Record<string, never> = {};
@@ -229,7 +264,19 @@ export class SlackSandbox {
     return { statusCode: result.statusCode, body: parsed };
   }
 
+  /**
+   * Answers a real workspace over Socket Mode (with `workspace` given at start): Slack sends
+   * commands and clicks over a WebSocket the app opens, so nothing needs a public address.
+   */
+  async connect(appToken: string): Promise<App> {
+    const app = this.bot.app({ mode: 'socket', appToken });
+    await app.start();
+    this.apps.push(app);
+    return app;
+  }
+
   async stop(): Promise<void> {
+    await Promise.all(this.apps.splice(0).map((app) => app.stop()));
     this.bot.stop();
     await this.slack.close();
     await this.aws.stop();

@@ -1,9 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { AWS_ERROR_NAMES } from '../../orchestrator/domain/aws-errors.ts';
+import { InvalidPropsError } from '../errors.ts';
+import { acknowledge, acknowledgeWildcards } from '../nag/acknowledge.ts';
 
 /** The step kinds the machine starts and polls (gates and the end are routed apart). */
 export const POLLED_KINDS = [
@@ -38,6 +41,22 @@ export interface RunbookStateMachineProps {
    * @default 30 days
    */
   timeout?: Duration;
+  /**
+   * A fixed name, so the bot can start executions in any region from one ARN pattern.
+   * @default a name CloudFormation generates
+   */
+  stateMachineName?: string;
+  /**
+   * Where every execution event is logged (without execution data: gate task tokens travel in
+   * the state, and a token in a log is an answer anyone reading logs could give).
+   * @default no logging
+   */
+  logGroup?: ILogGroup;
+  /**
+   * X-Ray tracing of executions and their Lambda calls.
+   * @default false
+   */
+  tracing?: boolean;
 }
 
 /** Errors worth retrying with backoff and jitter: throttling, a region that did not answer, Lambda's own. */
@@ -72,6 +91,11 @@ export class RunbookStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: RunbookStateMachineProps) {
     super(scope, id);
+    if (props.stateMachineName !== undefined && !/^[\w-]{1,80}$/.test(props.stateMachineName))
+      throw new InvalidPropsError(
+        'RunbookStateMachine',
+        `stateMachineName "${props.stateMachineName}" must be 1 to 80 letters, digits, _ or -.`,
+      );
     const f = props.functions;
     const invoke = (
       name: string,
@@ -213,6 +237,28 @@ export class RunbookStateMachine extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(prepare),
       timeout: props.timeout ?? Duration.days(30),
+      ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
+      ...(props.logGroup
+        ? {
+            logs: {
+              destination: props.logGroup,
+              level: sfn.LogLevel.ALL,
+              includeExecutionData: false,
+            },
+          }
+        : {}),
+      ...(props.tracing ? { tracingEnabled: true } : {}),
     });
+    acknowledgeWildcards(
+      this.stateMachine.role,
+      Object.values(f).map((fn) => `${fn.functionArn}:*`),
+      "Step Functions invokes each task Lambda by ARN and by its versions and aliases (`:*`), as the LambdaInvoke task grants; the functions are this machine's own.",
+    );
+    if (props.logGroup || props.tracing)
+      acknowledge(
+        this.stateMachine.role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'CloudWatch Logs log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and X-Ray (PutTraceSegments, GetSampling*) have no resource-level permissions; AWS documents Resource "*" for both.',
+      );
   }
 }

@@ -10,7 +10,10 @@ export interface OrchestratorStackProps extends StackProps {
   environment: Record<string, string>;
 }
 
-/** One region's orchestrator: the task Lambdas and the runbook state machine. */
+/**
+ * The orchestrator alone: the task Lambdas and the runbook state machine, as the local runner
+ * synthesizes it (`sandbox/stepfunctions/synth.ts`). The deployed region is `RegionStack`.
+ */
 export class OrchestratorStack extends Stack {
   readonly runbook: RunbookStateMachine;
 
@@ -21,8 +24,8 @@ export class OrchestratorStack extends Stack {
     // Gates nobody answered in time end their runs: swept every minute.
     new Rule(this, 'ExpireGates', {
       schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaFunction(tasks.expireGates)],
+      targets: [new LambdaFunction(tasks.expireGates.function)],
     });
-    this.runbook.stateMachine.grantTaskResponse(tasks.expireGates);
+    this.runbook.stateMachine.grantTaskResponse(tasks.expireGates.function);
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GateDecisionSchema, GateKindSchema } from '../domain/execution.ts';
 import { OperationSchema } from '../domain/plan.ts';
+import { RegionSchema } from '../domain/regions.ts';
 import { engine, taskTokens } from './wiring.ts';
 
 /**
@@ -80,7 +81,9 @@ export const finish = async (event: unknown) => {
 
 /** Scheduled every minute: gates nobody answered in time end their runs. */
 export const expireGates = async () => {
-  const expired = await (await engine()).expireDueGates();
+  const expired = await (await engine()).expireDueGates(
+    RegionSchema.parse(process.env.AWS_REGION ?? 'us-east-1'),
+  );
   for (const gate of expired)
     await taskTokens().succeed(gate.region, gate.taskToken, {
       kind: gate.kind,

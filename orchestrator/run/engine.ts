@@ -302,15 +302,20 @@ export class Engine {
    * each is marked expired and its task token returned, so the caller resumes the state machine,
    * which then aborts the run with its report.
    */
-  async expireDueGates(): Promise<
-    { taskToken: string; kind: GateKind; executionId: string; region: Region }[]
-  > {
+  async expireDueGates(
+    /** Only the gates of runs executing here: each region's sweeper ends its own region's gates. */
+    region?: Region,
+  ): Promise<{ taskToken: string; kind: GateKind; executionId: string; region: Region }[]> {
     const now = this.deps.now();
     const expired: { taskToken: string; kind: GateKind; executionId: string; region: Region }[] =
       [];
     for (const due of await this.deps.store.dueGates(now)) {
       const gate = await this.deps.store.getGate(due.executionId, due.gateId);
       if (gate.status !== 'open' || gate.expiresAt > now) continue;
+      // A global table's conditional writes hold within one region: two regions' sweepers must
+      // not race for one gate, and a token is only known where its execution runs.
+      const { runbook } = await this.deps.store.getExecution(gate.executionId);
+      if (region && runbook.executionRegion !== region) continue;
       try {
         await this.deps.store.expireGate(gate);
       } catch (error) {
@@ -324,7 +329,6 @@ export class Engine {
         { gateId: gate.gateId, kind: gate.kind },
         gate.stepId,
       );
-      const { runbook } = await this.deps.store.getExecution(gate.executionId);
       expired.push({
         taskToken: gate.taskToken,
         kind: gate.kind,

@@ -81,3 +81,17 @@ export function slashCommandBody(options: SlashCommandBodyOptions): string {
 export function interactionBody(payload: unknown): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
+
+/** An API Gateway (HTTP API, payload 2.0) event carrying a request to the ingress Lambda. */
+export function apiGatewayEvent(body: string, headers: Record<string, string>) {
+  return {
+    version: '2.0',
+    routeKey: 'POST /slack/events',
+    rawPath: '/slack/events',
+    rawQueryString: '',
+    headers,
+    body,
+    isBase64Encoded: false,
+    requestContext: { http: { method: 'POST', path: '/slack/events' } },
+  };
+}

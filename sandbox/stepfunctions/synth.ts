@@ -16,7 +16,11 @@ const FAKE_ACCOUNT = '123456789012';
 
 /** Synthesizes the orchestrator stack (bundling skipped) and extracts its state machine. */
 export function synthesizeRunbook(region = 'us-east-2'): SynthesizedRunbook {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // CDK's built-in CloudFormation validation costs ~6 s per synth; the local runner needs only the ASL.
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: false,
+  });
   const stack = new OrchestratorStack(app, 'LifeboatLocal', {
     env: { account: FAKE_ACCOUNT, region },
     environment: {},

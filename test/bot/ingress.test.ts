@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMERS_DIR, ROOT } from '../../cli/io.ts';
-import type { FakeSlackMessage } from '../../sandbox/slack/fake-slack.ts';
 import { interactionBody, slashCommandBody } from '../../sandbox/slack/signer.ts';
 import { SANDBOX_TEAM, SlackSandbox } from '../../sandbox/slack-sandbox.ts';
 import { buttonValue, runIdOf, waitFor } from '../support/slack.ts';

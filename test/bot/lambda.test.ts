@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as ingress } from '../../bot/lambda.ts';
 import { handler as notifier } from '../../bot/notifier-lambda.ts';
 import { CUSTOMERS_DIR, ROOT } from '../../cli/io.ts';
-import { signSlackRequest, slashCommandBody } from '../../sandbox/slack/signer.ts';
+import { apiGatewayEvent, signSlackRequest, slashCommandBody } from '../../sandbox/slack/signer.ts';
 import { SANDBOX_SIGNING_SECRET, SANDBOX_TEAM, SlackSandbox } from '../../sandbox/slack-sandbox.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -29,16 +29,8 @@ describe('the Lambda entry points', () => {
     await sandbox?.stop();
   });
 
-  const event = (body: string, secret = SANDBOX_SIGNING_SECRET) => ({
-    version: '2.0',
-    routeKey: 'POST /slack/events',
-    rawPath: '/slack/events',
-    rawQueryString: '',
-    headers: { ...signSlackRequest({ signingSecret: secret, body }) },
-    body,
-    isBase64Encoded: false,
-    requestContext: { http: { method: 'POST', path: '/slack/events' } },
-  });
+  const event = (body: string, secret = SANDBOX_SIGNING_SECRET) =>
+    apiGatewayEvent(body, { ...signSlackRequest({ signingSecret: secret, body }) });
   const command = (text: string) =>
     slashCommandBody({
       command: '/dr',

@@ -1,8 +1,8 @@
 import { App, AwsLambdaReceiver, verifySlackRequest } from '@slack/bolt';
-import type { AwsEventV2 } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../../../sandbox/slack/fake-slack.ts';
 import {
+  apiGatewayEvent,
   interactionBody,
   signSlackRequest,
   slashCommandBody,
@@ -12,19 +12,6 @@ const signingSecret = 'fake-signing-secret';
 const now = 1_700_000_000_000;
 
 /** What API Gateway (HTTP API, payload v2) hands the ingress Lambda for a POST from Slack. */
-function apiGatewayEvent(body: string, headers: Record<string, string>): AwsEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /slack/events',
-    rawPath: '/slack/events',
-    rawQueryString: '',
-    headers,
-    body,
-    isBase64Encoded: false,
-    requestContext: { http: { method: 'POST', path: '/slack/events' } },
-  };
-}
-
 function verify(body: string, headers: Record<string, string>, secret = signingSecret): void {
   verifySlackRequest({
     signingSecret: secret,

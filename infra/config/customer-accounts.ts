@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parsePlanText } from '../../orchestrator/adapters/config-files.ts';
+import { formatProblem } from '../../orchestrator/domain/errors.ts';
+import type { Region } from '../../orchestrator/domain/regions.ts';
+import { DeployConfigError } from '../errors.ts';
+
+/** What the deployment needs from one customer's plan: the role Lifeboat assumes, and where. */
+export interface CustomerAccount {
+  customerId: string;
+  accountId: string;
+  roleName: string;
+  /** `arn:aws:iam::<account>:role/<roleName>`: the only roles Lifeboat may assume. */
+  roleArn: string;
+  regions: { primary: Region; recovery: Region };
+}
+
+/**
+ * Reads every plan in `dir` (the plans are bundled with the Lambdas, so a plan change is a
+ * deploy): an invalid plan, or one whose regions are not deployed, stops the synth.
+ */
+export function readCustomerAccounts(
+  dir: string,
+  deployed: readonly Region[],
+  partition = 'aws',
+): CustomerAccount[] {
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+  const problems: string[] = [];
+  const accounts: CustomerAccount[] = [];
+  for (const name of files) {
+    const file = join(dir, name);
+    const result = parsePlanText(readFileSync(file, 'utf8'), file);
+    if (!result.ok) {
+      problems.push(...result.problems.map((p) => `${name}: ${formatProblem(p)}`));
+      continue;
+    }
+    const { customer, account, regions } = result.plan;
+    for (const region of [regions.primary, regions.recovery]) {
+      if (!deployed.includes(region))
+        problems.push(
+          `${name}: region "${region}" is not deployed (pairs cover ${deployed.join(', ')}); add its pair to config/deploy.yaml.`,
+        );
+    }
+    accounts.push({
+      customerId: customer.id,
+      accountId: account.id,
+      roleName: account.roleName,
+      roleArn: `arn:${partition}:iam::${account.id}:role/${account.roleName}`,
+      regions,
+    });
+  }
+  if (problems.length > 0) throw new DeployConfigError(dir, problems);
+  return accounts;
+}

@@ -1,0 +1,310 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { HostedZone } from 'aws-cdk-lib/aws-route53';
+import type { Construct } from 'constructs';
+import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
+import { HandlerEnvSchema } from '../../orchestrator/handlers/wiring.ts';
+import type { CustomerAccount } from '../config/customer-accounts.ts';
+import { type DeployConfig, deployedRegions } from '../config/deploy-config.ts';
+import { AlarmTopic } from '../constructs/alarm-topic.ts';
+import { BotEndpoint } from '../constructs/bot-endpoint.ts';
+import { BUNDLED_CONFIG } from '../constructs/lifeboat-function.ts';
+import { Notifier } from '../constructs/notifier.ts';
+import { NotifierQueue } from '../constructs/notifier-queue.ts';
+import { RegionAlarms } from '../constructs/region-alarms.ts';
+import { ReportBucket } from '../constructs/report-bucket.ts';
+import { RunbookTaskFunctions } from '../constructs/runbook-functions.ts';
+import { RunbookStateMachine } from '../constructs/runbook-state-machine.ts';
+import { acceptsVariable, checkEnvironment } from '../environment.ts';
+import { InvalidPropsError } from '../errors.ts';
+import { HealthEnvSchema } from '../functions/health.ts';
+import { acknowledgeWildcards } from '../nag/acknowledge.ts';
+
+/** The state machine's name in every region: the bot builds its ARN from the region. */
+export const RUNBOOK_STATE_MACHINE_NAME = 'lifeboat-runbook';
+/** The notifier queue's name in every region. */
+export const NOTIFY_QUEUE_NAME = 'lifeboat-notify.fifo';
+const NOTIFIER_TIMEOUT = Duration.seconds(90);
+/** The partition of every region Lifeboat knows. */
+const PARTITION = 'aws';
+/** The state store's calls (orchestrator/adapters/dynamodb-state-store.ts), and nothing else. */
+const STATE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+];
+
+export interface RegionStackProps extends StackProps {
+  /** The deployment (`config/deploy.yaml`); this stack's `env` names its region. */
+  config: DeployConfig;
+  /** The customers' accounts, from their plans: the only roles Lifeboat may assume. */
+  customers: readonly CustomerAccount[];
+}
+
+/**
+ * Everything Lifeboat runs in one region of a pair: the runbook state machine and its task
+ * Lambdas, the gate sweeper, the notifier and its ordered queue, the report bucket, alarms,
+ * and, in the two bot regions, the bot endpoint behind the failover name. The state table is
+ * the global table's replica here (`StateStack`), found by name.
+ *
+ * Every Lambda's environment is checked against its handler's schema at synth time, and every
+ * function has its own role with only what its handler does.
+ */
+export class RegionStack extends Stack {
+  readonly tasks: RunbookTaskFunctions;
+  readonly runbook: RunbookStateMachine;
+  readonly notifierQueue: NotifierQueue;
+  readonly notifier: Notifier;
+  readonly reports: ReportBucket;
+  readonly alarmTopic: AlarmTopic;
+  readonly alarms: RegionAlarms;
+  /** Only in the bot's two regions. */
+  readonly bot?: BotEndpoint;
+
+  constructor(scope: Construct, id: string, props: RegionStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const region = props.env?.region;
+    const account = props.env?.account;
+    const regions = deployedRegions(config);
+    if (!region || !(regions as string[]).includes(region))
+      throw new InvalidPropsError(
+        'RegionStack',
+        `env.region "${region}" is not a region of the deployment (${regions.join(', ')}).`,
+      );
+    if (account !== config.account)
+      throw new InvalidPropsError(
+        'RegionStack',
+        `env.account "${account}" is not the deployment's account "${config.account}".`,
+      );
+    const retention = config.logRetentionDays as RetentionDays;
+    const names = {
+      table: config.state.tableName,
+      tableArn: `arn:${PARTITION}:dynamodb:${region}:${account}:table/${config.state.tableName}`,
+      queueUrl: `https://sqs.${region}.amazonaws.com/${account}/${NOTIFY_QUEUE_NAME}`,
+      machineArns: regions.map(
+        (r) => `arn:${PARTITION}:states:${r}:${account}:stateMachine:${RUNBOOK_STATE_MACHINE_NAME}`,
+      ),
+      machineArnPattern: `arn:${PARTITION}:states:{region}:${account}:stateMachine:${RUNBOOK_STATE_MACHINE_NAME}`,
+      secretArn: `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:${config.slack.secretName}`,
+      reportBucket: `lifeboat-reports-${account}-${region}`,
+      accessLogsBucket: `lifeboat-access-logs-${account}-${region}`,
+    };
+    const common = {
+      STATE_TABLE: names.table,
+      PLANS_DIR: BUNDLED_CONFIG.plansDir,
+      SETTINGS_FILE: BUNDLED_CONFIG.settingsFile,
+    };
+    const slack = {
+      SLACK_TEAM_ID: config.slack.teamId,
+      ...(config.slack.botId ? { SLACK_BOT_ID: config.slack.botId } : {}),
+      ...(config.slack.botUserId ? { SLACK_BOT_USER_ID: config.slack.botUserId } : {}),
+      SLACK_SECRET_ARN: names.secretArn,
+    };
+
+    this.reports = new ReportBucket(this, 'Reports', {
+      bucketName: names.reportBucket,
+      accessLogsBucketName: names.accessLogsBucket,
+      retention: Duration.days(config.reports.retentionDays),
+      lockMode: config.reports.lockMode,
+      accessLogsRetention: Duration.days(config.logRetentionDays),
+    });
+    this.notifierQueue = new NotifierQueue(this, 'NotifyQueue', {
+      queueName: NOTIFY_QUEUE_NAME,
+      // AWS's advice for a Lambda event source: six times the function's timeout.
+      visibilityTimeout: Duration.seconds(NOTIFIER_TIMEOUT.toSeconds() * 6),
+    });
+
+    // The task Lambdas: wired to the queue and the bucket once their handlers read them.
+    const wiresNotify = acceptsVariable(HandlerEnvSchema, 'NOTIFY_QUEUE_URL');
+    const wiresReports = acceptsVariable(HandlerEnvSchema, 'REPORT_BUCKET');
+    this.tasks = new RunbookTaskFunctions(this, 'Tasks', {
+      environment: checkEnvironment(
+        `${id}/Tasks`,
+        HandlerEnvSchema,
+        {
+          ...common,
+          // Lambda's only writable folder; the reports also go to the bucket once handlers can.
+          REPORT_DIR: '/tmp/lifeboat-reports',
+          ...(wiresNotify ? { NOTIFY_QUEUE_URL: names.queueUrl } : {}),
+          ...(wiresReports ? { REPORT_BUCKET: names.reportBucket } : {}),
+        },
+        region,
+      ),
+      logRetention: retention,
+    });
+    const runbookLogs = new LogGroup(this, 'RunbookLogs', {
+      logGroupName: `/aws/vendedlogs/states/${RUNBOOK_STATE_MACHINE_NAME}`,
+      retention,
+    });
+    this.runbook = new RunbookStateMachine(this, 'Runbook', {
+      functions: this.tasks.functions,
+      stateMachineName: RUNBOOK_STATE_MACHINE_NAME,
+      logGroup: runbookLogs,
+      tracing: true,
+    });
+    // Gates nobody answered in time end their runs: swept every minute (a missed sweep is
+    // made up by the next one, so no retries).
+    new Rule(this, 'ExpireGates', {
+      description: 'Lifeboat: end runs whose approval, sign-off or decision expired',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.tasks.expireGates.function, { retryAttempts: 0 })],
+    });
+
+    const tasks = this.tasks.byHandler;
+    for (const task of Object.values(tasks)) {
+      this.readWriteState(task.role, names.tableArn);
+      if (wiresNotify) this.sendNotifications(task.role);
+    }
+    // Only the steps act in the customers' accounts.
+    for (const task of [tasks.startStep, tasks.pollStep])
+      this.assumeCustomerRoles(task.role, props.customers);
+    // A gate may belong to a run in any region of the deployment.
+    tasks.expireGates.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:SendTaskSuccess'],
+        resources: names.machineArns,
+      }),
+    );
+    if (wiresReports) {
+      for (const task of [tasks.startStep, tasks.finish]) {
+        const objects = this.reports.bucket.arnForObjects('*');
+        task.role.addToPrincipalPolicy(
+          new PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }),
+        );
+        acknowledgeWildcards(
+          task.role,
+          [objects],
+          "Report files are written under keys named for each run; the bucket is this region's report bucket only.",
+        );
+      }
+    }
+
+    this.notifier = new Notifier(this, 'Notifier', {
+      queue: this.notifierQueue.queue,
+      timeout: NOTIFIER_TIMEOUT,
+      logRetention: retention,
+      environment: checkEnvironment(
+        `${id}/Notifier`,
+        [NotifierEnvSchema, HandlerEnvSchema],
+        { ...common, ...slack },
+        region,
+      ),
+    });
+    const notifierRole = this.notifier.handler.role;
+    this.readWriteState(notifierRole, names.tableArn);
+    this.readSlackSecret(notifierRole, names.secretArn);
+    // Pre-flight readiness checks read the customers' accounts (`/dr readiness`, request cards).
+    this.assumeCustomerRoles(notifierRole, props.customers);
+
+    const side =
+      config.bot.regions.primary === region
+        ? 'primary'
+        : config.bot.regions.secondary === region
+          ? 'secondary'
+          : undefined;
+    if (side) {
+      this.bot = new BotEndpoint(this, 'Bot', {
+        domainName: config.bot.domainName,
+        hostedZone: HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+          hostedZoneId: config.bot.hostedZone.id,
+          zoneName: config.bot.hostedZone.name,
+        }),
+        failover: side,
+        throttle: config.bot.throttle,
+        logRetention: retention,
+        ingressEnvironment: checkEnvironment(
+          `${id}/Bot/Ingress`,
+          [IngressEnvSchema, HandlerEnvSchema],
+          {
+            ...common,
+            ...slack,
+            NOTIFY_QUEUE_URL: names.queueUrl,
+            STATE_MACHINE_ARN_PATTERN: names.machineArnPattern,
+            ...(config.slack.admins.length > 0
+              ? { LIFEBOAT_ADMINS: config.slack.admins.join(',') }
+              : {}),
+          },
+          region,
+        ),
+        healthEnvironment: checkEnvironment(
+          `${id}/Bot/Health`,
+          HealthEnvSchema,
+          { STATE_TABLE: names.table },
+          region,
+        ),
+      });
+      const ingressRole = this.bot.ingress.role;
+      this.readWriteState(ingressRole, names.tableArn);
+      this.readSlackSecret(ingressRole, names.secretArn);
+      this.sendNotifications(ingressRole);
+      // An operation starts, and its gates are answered, in the region it makes active.
+      ingressRole.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: names.machineArns,
+        }),
+      );
+      this.bot.health.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [names.tableArn] }),
+      );
+      new CfnOutput(this, 'BotEndpoint', {
+        value: this.bot.api.apiEndpoint,
+        description: `This region's API endpoint (${side}); Slack uses https://${config.bot.domainName}/slack/events`,
+      });
+    }
+
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { emails: config.alarms.emails });
+    this.alarms = new RegionAlarms(this, 'RegionAlarms', {
+      topic: this.alarmTopic,
+      stateMachine: this.runbook.stateMachine,
+      deadLetterQueue: this.notifierQueue.deadLetterQueue,
+      sweeper: this.tasks.expireGates.function,
+      ...(this.bot ? { bot: { api: this.bot.api, ingress: this.bot.ingress.function } } : {}),
+    });
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.runbook.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'NotifyQueueUrl', { value: this.notifierQueue.queue.queueUrl });
+    new CfnOutput(this, 'ReportBucketName', { value: this.reports.bucket.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn });
+  }
+
+  /** The state store's calls on this region's replica of the global table. */
+  private readWriteState(role: IRole, tableArn: string): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: STATE_ACTIONS, resources: [tableArn] }),
+    );
+  }
+
+  private readSlackSecret(role: IRole, secretArn: string): void {
+    // Secrets Manager appends six random characters to a secret's ARN.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [`${secretArn}-??????`],
+      }),
+    );
+  }
+
+  private sendNotifications(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.notifierQueue.queue.queueArn],
+      }),
+    );
+  }
+
+  private assumeCustomerRoles(role: IRole, customers: readonly CustomerAccount[]): void {
+    const arns = [...new Set(customers.map((c) => c.roleArn))];
+    if (arns.length === 0) return;
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sts:AssumeRole'], resources: arns }),
+    );
+  }
+}

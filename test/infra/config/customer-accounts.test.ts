@@ -1,0 +1,68 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCustomerAccounts } from '../../../infra/config/customer-accounts.ts';
+import { DeployConfigError } from '../../../infra/errors.ts';
+import { ROOT } from '../../helpers.ts';
+
+const PLANS = join(ROOT, 'config', 'customers');
+const DEPLOYED = ['us-east-1', 'us-east-2', 'us-west-2', 'us-west-1'] as const;
+
+/** A folder with the bcbsaz sample, its text changed by `edit`. */
+function plansWith(edit: (text: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-plans-'));
+  writeFileSync(join(dir, 'bcbsaz.yaml'), edit(readFileSync(join(PLANS, 'bcbsaz.yaml'), 'utf8')));
+  copyFileSync(join(PLANS, 'dmnt.yaml'), join(dir, 'dmnt.yaml'));
+  return dir;
+}
+
+describe('the customers a deployment serves', () => {
+  it('are read from the plans: the role each names in its account, and its regions', () => {
+    // Act
+    const accounts = readCustomerAccounts(PLANS, DEPLOYED);
+    // Assess
+    expect(accounts).toEqual([
+      {
+        customerId: 'bcbsaz',
+        accountId: '410000000101',
+        roleName: 'LifeboatExecution',
+        roleArn: 'arn:aws:iam::410000000101:role/LifeboatExecution',
+        regions: { primary: 'us-east-1', recovery: 'us-east-2' },
+      },
+      {
+        customerId: 'dmnt',
+        accountId: '410000000202',
+        roleName: 'LifeboatExecution',
+        roleArn: 'arn:aws:iam::410000000202:role/LifeboatExecution',
+        regions: { primary: 'us-west-2', recovery: 'us-west-1' },
+      },
+      {
+        customerId: 'nwhealth',
+        accountId: '420000000303',
+        roleName: 'LifeboatExecution',
+        roleArn: 'arn:aws:iam::420000000303:role/LifeboatExecution',
+        regions: { primary: 'us-east-1', recovery: 'us-east-2' },
+      },
+    ]);
+  });
+
+  it('refuses a plan whose region is not deployed: its runs would have nowhere to run', () => {
+    // Prepare
+    const dir = plansWith((text) => text.replace('recovery: us-east-2', 'recovery: ca-central-1'));
+    // Act
+    const act = () => readCustomerAccounts(dir, DEPLOYED);
+    // Assess
+    expect(act).toThrow(DeployConfigError);
+    expect(act).toThrow(/bcbsaz\.yaml: region "ca-central-1" is not deployed/);
+  });
+
+  it('refuses an invalid plan, with its file and line: it would fail every run', () => {
+    // Prepare
+    const dir = plansWith((text) => text.replace('id: "410000000101"', 'id: "4100"'));
+    // Assess
+    expect(() => readCustomerAccounts(dir, DEPLOYED)).toThrow(
+      /bcbsaz\.yaml: line \d+, account\.id: "4100"/,
+    );
+  });
+});

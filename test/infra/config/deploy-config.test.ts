@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import {
+  deployedRegions,
+  parseDeployConfig,
+  readDeployConfig,
+  stateRegion,
+} from '../../../infra/config/deploy-config.ts';
+import { DeployConfigError } from '../../../infra/errors.ts';
+import { ROOT } from '../../helpers.ts';
+
+const FILE = join(ROOT, 'config', 'deploy.yaml');
+type Raw = Record<string, unknown>;
+const raw = (): Raw => parseDocument(readFileSync(FILE, 'utf8')).toJS() as Raw;
+
+/** The team's file with one value changed (or removed, when `value` is undefined). */
+function changed(path: (string | number)[], value: unknown): Raw {
+  const config = raw();
+  let node = config as Record<string | number, unknown>;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  const last = path.at(-1) as string | number;
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+  return config;
+}
+
+describe('the deploy configuration', () => {
+  it("reads the team's file: two pairs, four regions, the bot in two of them", () => {
+    // Act
+    const config = readDeployConfig(FILE);
+    // Assess
+    expect(config.pairs).toEqual([
+      { primary: 'us-east-1', recovery: 'us-east-2' },
+      { primary: 'us-west-2', recovery: 'us-west-1' },
+    ]);
+    expect(deployedRegions(config)).toEqual(['us-east-1', 'us-east-2', 'us-west-2', 'us-west-1']);
+    expect(stateRegion(config)).toBe('us-east-1');
+    expect(config.bot.regions).toEqual({ primary: 'us-east-1', secondary: 'us-west-2' });
+    expect(config.reports).toEqual({ retentionDays: 2557, lockMode: 'governance' });
+  });
+
+  it('fills in defaults for what a team may leave out', () => {
+    // Prepare
+    const minimal = changed(['bot', 'throttle'], undefined);
+    for (const key of ['state', 'alarms', 'logRetentionDays', 'reports']) delete minimal[key];
+    // Act
+    const config = parseDeployConfig(minimal, 'minimal.yaml');
+    // Assess
+    expect(config.state).toEqual({ tableName: 'lifeboat-state' });
+    expect(stateRegion(config)).toBe('us-east-1');
+    expect(config.logRetentionDays).toBe(365);
+    expect(config.bot.throttle).toEqual({ rate: 50, burst: 100 });
+    expect(config.alarms.emails).toEqual([]);
+  });
+
+  it.each([
+    ['an unquoted account id', ['account'], 111122223333, 'account'],
+    ['a region Lifeboat does not know', ['pairs', 1, 'recovery'], 'mars-north-1', '"mars-north-1"'],
+    ['a pair of one region', ['pairs', 0, 'recovery'], 'us-east-1', 'both are us-east-1'],
+    [
+      'a bot region outside the pairs',
+      ['bot', 'regions', 'secondary'],
+      'eu-west-1',
+      '"eu-west-1" is not in any pair',
+    ],
+    ['one bot region twice', ['bot', 'regions', 'secondary'], 'us-east-1', 'both "us-east-1"'],
+    [
+      'a name outside the zone',
+      ['bot', 'domainName'],
+      'lifeboat.example.org',
+      '"lifeboat.example.org" is not inside',
+    ],
+    ['a retention CloudWatch does not offer', ['logRetentionDays'], 100, '100 days'],
+    ['a typo in a key', ['slack', 'teamID'], 'T1', 'teamID'],
+    ['a team id that is a name', ['slack', 'teamId'], 'acme', '"acme"'],
+    ['a state region outside the pairs', ['state', 'region'], 'eu-west-1', 'state.region'],
+    ['a lock mode S3 does not have', ['reports', 'lockMode'], 'legal-hold', 'lockMode'],
+  ] as const)('refuses %s, naming the offending value', (_what, path, value, expected) => {
+    // Prepare
+    const config = changed([...path], value);
+    // Act
+    const act = () => parseDeployConfig(config, 'deploy.yaml');
+    // Assess
+    expect(act).toThrow(DeployConfigError);
+    expect(act).toThrow(expected);
+  });
+
+  it('says which file it could not read or parse', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-deploy-'));
+    writeFileSync(join(dir, 'broken.yaml'), 'pairs: [\n');
+    // Assess
+    expect(() => readDeployConfig(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml.*ENOENT/s);
+    expect(() => readDeployConfig(join(dir, 'broken.yaml'))).toThrow(
+      /broken\.yaml.*not valid YAML/s,
+    );
+  });
+});
