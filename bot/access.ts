@@ -1,7 +1,9 @@
 import type { WebClient } from '@slack/web-api';
+import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
 import { type Action, type Authorization, authorize } from './authorize.ts';
 import type { BotDeps } from './deps.ts';
+import { escapeSlackText } from './slack-text.ts';
 
 export interface AccessRequest {
   plan: Plan;
@@ -27,7 +29,13 @@ export async function checkAccess(
   const candidates = [...requesters, ...approvers, ...viewers, ...signOff, ...deps.admins].filter(
     (p) => p.startsWith('S'),
   );
-  const groups = await deps.groupsOf(client, userId, [...new Set(candidates)]);
+  let groups: string[];
+  try {
+    groups = await deps.groupsOf(client, userId, [...new Set(candidates)]);
+  } catch (error) {
+    if (!(error instanceof SlackUnavailableError)) throw error;
+    return { ok: false, reason: escapeSlackText(error.message), groups: [] };
+  }
   const user = { id: userId, groups };
   const auth =
     action === 'approve'
@@ -60,22 +68,33 @@ export async function checkAccess(
  */
 export function createGroupResolver(ttlMs = 60_000, now: () => number = Date.now) {
   const members = new Map<string, { at: number; users: Set<string> }>();
-  return async (client: WebClient, userId: string, candidates: readonly string[]) => {
-    const groups: string[] = [];
-    for (const group of candidates) {
-      let cached = members.get(group);
-      if (!cached || now() - cached.at > ttlMs) {
-        try {
-          const result = await client.usergroups.users.list({ usergroup: group });
-          cached = { at: now(), users: new Set(result.users ?? []) };
-          members.set(group, cached);
-        } catch {
-          // A group Slack does not know (or cannot list now) grants nothing; it is not cached.
-          continue;
-        }
-      }
-      if (cached.users.has(userId)) groups.push(group);
+  const membersOf = async (client: WebClient, group: string): Promise<Set<string>> => {
+    const cached = members.get(group);
+    if (cached && now() - cached.at <= ttlMs) return cached.users;
+    try {
+      const result = await client.usergroups.users.list({ usergroup: group });
+      const users = new Set(result.users ?? []);
+      members.set(group, { at: now(), users });
+      return users;
+    } catch (error) {
+      // A group Slack does not know grants nothing; Slack being busy is no answer at all.
+      if ((error as { data?: { error?: string } }).data?.error === 'no_such_subteam')
+        return new Set();
+      throw new SlackUnavailableError(group, (error as Error).message);
     }
-    return groups;
   };
+  return async (client: WebClient, userId: string, candidates: readonly string[]) => {
+    const sets = await Promise.all(candidates.map((group) => membersOf(client, group)));
+    return candidates.filter((_, i) => sets[i]?.has(userId));
+  };
+}
+
+/** Slack could not say who is in a user group, so nobody is authorized by it just now. */
+export class SlackUnavailableError extends LifeboatError {
+  constructor(group: string, why: string) {
+    super(
+      `Slack did not say who is in user group ${group} (${why}), so Lifeboat cannot check your role right now; nothing changed. Try again in a minute.`,
+    );
+    this.name = 'SlackUnavailableError';
+  }
 }

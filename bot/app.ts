@@ -31,6 +31,8 @@ export function createLifeboatApp(options: LifeboatAppOptions): App {
     clientOptions: {
       ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
       retryConfig: { retries: 1, factor: 1, minTimeout: 200, maxTimeout: 500 },
+      // A 429 must not sleep out its Retry-After inside a 3-second answer: it fails at once.
+      rejectRateLimitedCalls: true,
       timeout: 2000,
     },
   });
