@@ -1,5 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
+import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
 import { OperationSchema } from '../orchestrator/domain/plan.ts';
 import { runControl } from '../orchestrator/handlers/wiring.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
@@ -72,24 +73,25 @@ async function build() {
     retryConfig: { retries: 3 },
     timeout: 10_000,
   });
-  const base = env.REPORT_BASE_URL;
+  const base = env.REPORT_BASE_URL?.replace(/\/$/, '');
+  // Without a site serving the reports, reports in S3 are shared as presigned links.
+  const linksIn = reportLinksByRegion();
   const notifier = new Notifier({
     runs,
     client,
     wallNow: Date.now,
     settle: 'wait',
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    ...(base
-      ? {
-          reportLinks: (_id: string, files: Record<string, string>) =>
-            Object.fromEntries(
-              Object.entries(files).map(([kind, path]) => [
-                kind,
-                `${base.replace(/\/$/, '')}/${path.split('/').pop()}`,
-              ]),
-            ),
-        }
-      : {}),
+    reportLinks: (execution, files) =>
+      base
+        ? // A site over the report folder serves a file by its name, over the bucket by its key.
+          Object.fromEntries(
+            Object.entries(files).map(([kind, path]) => [
+              kind,
+              `${base}/${/^s3:\/\/[^/]+\/(.+)$/.exec(path)?.[1] ?? path.split('/').pop()}`,
+            ]),
+          )
+        : linksIn(execution.runbook.executionRegion).link(files),
   });
   return { notifier, runs };
 }

@@ -37,8 +37,11 @@ export interface NotifierDeps {
   /** Real time (ms), for pacing and coalescing; runs may be on a virtual clock. */
   wallNow(): number;
   sleep(ms: number): Promise<void>;
-  /** Links to a run's report files; paths are shown as they are when absent. */
-  reportLinks?(executionId: string, files: Record<string, string>): Record<string, string>;
+  /** Links people can open to a run's report files; the locations are shown as they are when absent. */
+  reportLinks?(
+    execution: Execution,
+    files: Record<string, string>,
+  ): Record<string, string> | Promise<Record<string, string>>;
   /** Least time between two status card updates (Slack's chat.update is Tier 3). @default 3 s */
   cardEveryMs?: number;
   /**
@@ -161,7 +164,7 @@ export class Notifier {
         await this.flush(execution, state);
         // The card's last state goes out before the report that ends the thread.
         await this.refreshStatusCard(execution, state, true);
-        await this.postReport(execution, state);
+        await this.postReport(execution, state, event.reportFiles);
         notice.done = true;
         return;
     }
@@ -258,14 +261,11 @@ export class Notifier {
   private async postReport(
     execution: Execution,
     state: { version: number; notice: Notice },
+    files: Record<string, string>,
   ): Promise<void> {
     const { notice } = state;
     const report = await this.deps.runs.report(execution.executionId);
-    const files =
-      ((await this.deps.runs.getSteps(execution.executionId)).get('report')?.progress.files as
-        | Record<string, string>
-        | undefined) ?? {};
-    const links = this.deps.reportLinks?.(execution.executionId, files) ?? files;
+    const links = (await this.deps.reportLinks?.(execution, files)) ?? files;
     const parent = notice.statusTs ?? notice.requestTs;
     await this.post(state, renderFinalReport(report, links), parent, Boolean(notice.statusTs));
     await this.save(execution.executionId, state);

@@ -43,7 +43,7 @@ export type NoticeEvent =
   | { type: 'gate-expired'; gateId?: string; kind: GateKind; at: number }
   /** A line for the thread; a milestone (a wave done, a failure) is posted at once. */
   | { type: 'line'; text: string; milestone: boolean }
-  | { type: 'finished'; outcome: string; at: number };
+  | { type: 'finished'; outcome: string; at: number; reportFiles: Record<string, string> };
 
 export function startView(startedAt: number, firstPhase: RunView['phase']): RunView {
   return { status: 'running', phase: firstPhase, stepStartedAt: {}, waves: {}, lastAt: startedAt };
@@ -138,7 +138,12 @@ export function foldEntry(
       next.status =
         outcome === 'succeeded' ? 'succeeded' : outcome === 'failed' ? 'failed' : 'aborted';
       next.endedAt = entry.at;
-      events.push({ type: 'finished', outcome, at: entry.at });
+      events.push({
+        type: 'finished',
+        outcome,
+        at: entry.at,
+        reportFiles: (data.reportFiles as Record<string, string> | undefined) ?? {},
+      });
       break;
     }
   }

@@ -6,6 +6,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
+import { REPORT_KEY_PREFIX } from '../../orchestrator/adapters/s3-report-store.ts';
 import { HandlerEnvSchema } from '../../orchestrator/handlers/wiring.ts';
 import type { CustomerAccount } from '../config/customer-accounts.ts';
 import { type DeployConfig, deployedRegions } from '../config/deploy-config.ts';
@@ -92,7 +93,8 @@ export class RegionStack extends Stack {
       ),
       machineArnPattern: `arn:${PARTITION}:states:{region}:${account}:stateMachine:${RUNBOOK_STATE_MACHINE_NAME}`,
       secretArn: `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:${config.slack.secretName}`,
-      reportBucket: `lifeboat-reports-${account}-${region}`,
+      reportBucket: reportBucketName(account, region),
+      reportBuckets: regions.map((r) => reportBucketName(account, r)),
       accessLogsBucket: `lifeboat-access-logs-${account}-${region}`,
     };
     const common = {
@@ -120,19 +122,17 @@ export class RegionStack extends Stack {
       visibilityTimeout: Duration.seconds(NOTIFIER_TIMEOUT.toSeconds() * 6),
     });
 
-    // The task Lambdas: wired to the queue and the bucket once their handlers read them.
+    // The task Lambdas: wired to the queue once their handlers read it.
     const wiresNotify = acceptsVariable(HandlerEnvSchema, 'NOTIFY_QUEUE_URL');
-    const wiresReports = acceptsVariable(HandlerEnvSchema, 'REPORT_BUCKET');
     this.tasks = new RunbookTaskFunctions(this, 'Tasks', {
       environment: checkEnvironment(
         `${id}/Tasks`,
         HandlerEnvSchema,
         {
           ...common,
-          // Lambda's only writable folder; the reports also go to the bucket once handlers can.
-          REPORT_DIR: '/tmp/lifeboat-reports',
+          // The bucket's default retention (config `reports`) locks each version: no retention here.
+          REPORT_BUCKET: names.reportBucket,
           ...(wiresNotify ? { NOTIFY_QUEUE_URL: names.queueUrl } : {}),
-          ...(wiresReports ? { REPORT_BUCKET: names.reportBucket } : {}),
         },
         region,
       ),
@@ -171,18 +171,17 @@ export class RegionStack extends Stack {
         resources: names.machineArns,
       }),
     );
-    if (wiresReports) {
-      for (const task of [tasks.startStep, tasks.finish]) {
-        const objects = this.reports.bucket.arnForObjects('*');
-        task.role.addToPrincipalPolicy(
-          new PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }),
-        );
-        acknowledgeWildcards(
-          task.role,
-          [objects],
-          "Report files are written under keys named for each run; the bucket is this region's report bucket only.",
-        );
-      }
+    // The report step writes the report, and so does the end of an aborted run.
+    const reportObjects = this.reports.bucket.arnForObjects(`${REPORT_KEY_PREFIX}*`);
+    for (const task of [tasks.startStep, tasks.finish]) {
+      task.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['s3:PutObject'], resources: [reportObjects] }),
+      );
+      acknowledgeWildcards(
+        task.role,
+        [reportObjects],
+        "Report files are written under keys named for each run; the bucket is this region's report bucket only.",
+      );
     }
 
     this.notifier = new Notifier(this, 'Notifier', {
@@ -198,6 +197,18 @@ export class RegionStack extends Stack {
     });
     const notifierRole = this.notifier.handler.role;
     this.readWriteState(notifierRole, names.tableArn);
+    // Its presigned report links read as the notifier: a run's report is in its own region's bucket.
+    const reportsEverywhere = names.reportBuckets.map(
+      (bucket) => `arn:${PARTITION}:s3:::${bucket}/${REPORT_KEY_PREFIX}*`,
+    );
+    notifierRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: reportsEverywhere }),
+    );
+    acknowledgeWildcards(
+      notifierRole,
+      reportsEverywhere,
+      "The final Slack message links each run's report with a presigned GET; the keys are named for each run, in the deployment's report buckets only.",
+    );
     this.readSlackSecret(notifierRole, names.secretArn);
     // Pre-flight readiness checks read the customers' accounts (`/dr readiness`, request cards).
     this.assumeCustomerRoles(notifierRole, props.customers);
@@ -307,4 +318,9 @@ export class RegionStack extends Stack {
       new PolicyStatement({ actions: ['sts:AssumeRole'], resources: arns }),
     );
   }
+}
+
+/** A region's report bucket (S3 names are global: the account and region make it unique). */
+export function reportBucketName(account: string, region: string): string {
+  return `lifeboat-reports-${account}-${region}`;
 }

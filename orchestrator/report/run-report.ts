@@ -1,16 +1,16 @@
 import type { Execution } from '../domain/execution.ts';
 import { buildReport } from '../domain/report.ts';
+import type { ReportLocations, ReportStore } from '../ports/report-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
-import { writeReport } from './write-report.ts';
 
-/** Builds the report of a run from its journal and steps, and writes JSON, Markdown and HTML. */
+/** Builds the report of a run from its journal and steps, and saves its JSON, Markdown and HTML. */
 export async function writeRunReport(input: {
   execution: Execution;
   store: StateStore;
+  reports: ReportStore;
   customerName: string;
   now: number;
-  dir: string;
-}): Promise<Record<string, string>> {
+}): Promise<ReportLocations> {
   const { execution, store } = input;
   const [journal, steps] = await Promise.all([
     store.journal(execution.executionId),
@@ -23,5 +23,5 @@ export async function writeRunReport(input: {
     customerName: input.customerName,
     now: input.now,
   });
-  return { ...(await writeReport(report, input.dir)) };
+  return { ...(await input.reports.save(report)) };
 }

@@ -432,7 +432,8 @@ export class Engine {
     const execution = await this.deps.store.getExecution(executionId);
     const now = this.deps.now();
     await this.deps.store.updateExecution(executionId, { status: outcome, endedAt: now });
-    await this.journal(executionId, 'execution-finished', `Run ${outcome}`, { outcome });
+    // An aborted run's report is written here (its outcome from the run's status); either way
+    // the last journal entry says where the report is, for the notifier's final message.
     const reportFiles =
       outcome === 'aborted'
         ? await this.deps.writeReport(await this.deps.store.getExecution(executionId))
@@ -440,6 +441,10 @@ export class Engine {
             string,
             string
           >) ?? {});
+    await this.journal(executionId, 'execution-finished', `Run ${outcome}`, {
+      outcome,
+      reportFiles,
+    });
     await this.saveSummary(executionId);
     await this.deps.store.releaseLock(execution.customerId, executionId);
     return { outcome, reportFiles };

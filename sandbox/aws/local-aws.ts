@@ -13,6 +13,7 @@ import { DrsService } from './services/drs.ts';
 import { Ec2Service } from './services/ec2.ts';
 import { LambdaService } from './services/lambda.ts';
 import { Route53Service } from './services/route53.ts';
+import { S3Service } from './services/s3.ts';
 import { SsmService } from './services/ssm.ts';
 import { StsService } from './services/sts.ts';
 
@@ -41,10 +42,13 @@ export interface Endpoints {
   sts: string;
   lambda: string;
   cloudformation: string;
+  s3: string;
   dynamodb: string;
 }
 
 const SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
+/** The same scope in a presigned URL's `X-Amz-Credential` (S3's shareable links). */
+const PRESIGNED_SCOPE = /^([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request$/;
 
 /**
  * The local AWS: one loopback HTTP server that answers every simulated service, told apart by
@@ -82,6 +86,7 @@ export class LocalAws {
       new SsmService(this.estate),
       new LambdaService(this.estate),
       new CloudFormationService(this.estate),
+      new S3Service(this.estate),
     ];
     for (const service of services) {
       this.services.set(service.signingName, service);
@@ -129,6 +134,7 @@ export class LocalAws {
       sts: url,
       lambda: url,
       cloudformation: url,
+      s3: url,
       dynamodb: this.dynamoUrl,
     };
   }
@@ -148,6 +154,7 @@ export class LocalAws {
       AWS_ENDPOINT_URL_STS: e.sts,
       AWS_ENDPOINT_URL_LAMBDA: e.lambda,
       AWS_ENDPOINT_URL_CLOUDFORMATION: e.cloudformation,
+      AWS_ENDPOINT_URL_S3: e.s3,
       AWS_ENDPOINT_URL_DYNAMODB: e.dynamodb,
     };
   }
@@ -163,12 +170,15 @@ export class LocalAws {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const body = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://local');
     if (url.pathname.startsWith('/_lifeboat'))
       return send(res, this.control(req.method ?? 'GET', url, body));
 
-    const scope = SCOPE.exec(req.headers.authorization ?? '');
+    const scope =
+      SCOPE.exec(req.headers.authorization ?? '') ??
+      PRESIGNED_SCOPE.exec(url.searchParams.get('X-Amz-Credential') ?? '');
     const service = scope ? this.services.get(scope[3] ?? '') : undefined;
     if (!scope || !service) {
       return send(
@@ -190,6 +200,7 @@ export class LocalAws {
       query: url.searchParams,
       headers: req.headers,
       body,
+      bytes,
       region,
       service: signingName,
       accessKeyId,

@@ -8,6 +8,8 @@ export interface SimRequest {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The body as sent, for services that store bytes (S3). */
+  bytes: Buffer;
   /** From the credential scope: `.../<region>/<service>/aws4_request`. */
   region: string;
   service: string;
@@ -19,7 +21,7 @@ export interface SimRequest {
 export interface SimResponse {
   status: number;
   headers?: Record<string, string>;
-  body: string;
+  body: string | Buffer;
 }
 
 /** One simulated service: its signing name, how to name an operation, answer it, and render errors. */

@@ -48,6 +48,7 @@ describe('lifeboat sim', () => {
       'ec2',
       'lambda',
       'route53',
+      's3',
       'ssm',
       'sts',
     ]);

@@ -67,6 +67,8 @@ describe('decisions in Slack', () => {
     await sandbox.bot.shown(executionId);
     const report = sandbox.slack.messages(channel).at(-1);
     expect(report?.text).toMatch(/Drill of DMNT.* aborted/);
+    // An aborted run's report is written at its end, and the last message says where.
+    expect(JSON.stringify(report?.blocks)).toMatch(/HTML: `[^`]+\.html`/);
   }, 120_000);
 
   it('a failover of nwhealth needs two approvers: the card counts them, the second decides', async () => {

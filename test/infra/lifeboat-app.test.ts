@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
 import { acceptsVariable } from '../../infra/environment.ts';
 import { OrchestratorStack } from '../../infra/stacks/orchestrator-stack.ts';
+import type { RegionStack } from '../../infra/stacks/region-stack.ts';
 import { HandlerEnvSchema } from '../../orchestrator/handlers/wiring.ts';
 import {
   acknowledgments,
@@ -36,6 +37,9 @@ const STATE = [
   'dynamodb:Query',
   'dynamodb:UpdateItem',
 ];
+/** The report objects of a region's bucket, as the template writes the ARN. */
+const reportObjects = (stack: RegionStack) =>
+  JSON.stringify(stack.resolve(stack.reports.bucket.arnForObjects('reports/*')));
 const notifies = acceptsVariable(HandlerEnvSchema, 'NOTIFY_QUEUE_URL') ? ['sqs:SendMessage'] : [];
 
 describe('the Lifeboat app', () => {
@@ -140,15 +144,25 @@ describe('the Lifeboat app', () => {
       tasks.failStep,
       tasks.openGate,
       tasks.applyDecision,
-      tasks.finish,
     ])
       expect(actionsOf(template.toJSON(), plain.role)).toEqual(
         [...LOGS, ...STATE, ...notifies].sort(),
       );
-    for (const step of [tasks.startStep, tasks.pollStep]) {
-      expect(actionsOf(template.toJSON(), step.role)).toEqual(
-        [...LOGS, ...STATE, ...notifies, 'sts:AssumeRole'].sort(),
+    expect(actionsOf(template.toJSON(), tasks.finish.role)).toEqual(
+      [...LOGS, ...STATE, ...notifies, 's3:PutObject'].sort(),
+    );
+    expect(actionsOf(template.toJSON(), tasks.startStep.role)).toEqual(
+      [...LOGS, ...STATE, ...notifies, 's3:PutObject', 'sts:AssumeRole'].sort(),
+    );
+    expect(actionsOf(template.toJSON(), tasks.pollStep.role)).toEqual(
+      [...LOGS, ...STATE, ...notifies, 'sts:AssumeRole'].sort(),
+    );
+    // The report step and an aborted run's end write reports: under reports/, in this region's bucket.
+    for (const writer of [tasks.startStep, tasks.finish])
+      expect(grantsOf(template.toJSON(), writer.role).filter(([a]) => a.startsWith('s3:'))).toEqual(
+        [['s3:PutObject', reportObjects(stack)]],
       );
+    for (const step of [tasks.startStep, tasks.pollStep]) {
       const assumed = grantsOf(template.toJSON(), step.role)
         .filter(([a]) => a === 'sts:AssumeRole')
         .map(([, r]) => r)
@@ -212,9 +226,17 @@ describe('the Lifeboat app', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
+        's3:GetObject',
         'sts:AssumeRole',
       ].sort(),
     );
+    // Presigned report links read as the notifier, in any region's report bucket.
+    expect(
+      grantsOf(json, stack.notifier.handler.role)
+        .filter(([a]) => a === 's3:GetObject')
+        .map(([, r]) => r)
+        .sort(),
+    ).toEqual(REGIONS.map((r) => `arn:aws:s3:::lifeboat-reports-${ACCOUNT}-${r}/reports/*`).sort());
     expect(actionsOf(json, bot.ingress.role)).toEqual(
       [
         ...LOGS,
@@ -264,7 +286,11 @@ describe('the Lifeboat app', () => {
       HandlerEnvSchema.parse({ ...env(bot), AWS_REGION: 'us-east-1' });
     expect(
       HandlerEnvSchema.parse({ ...env(/^runbook task prepare/), AWS_REGION: 'us-east-1' }),
-    ).toMatchObject({ STATE_TABLE: 'lifeboat-state', REPORT_DIR: '/tmp/lifeboat-reports' });
+    ).toMatchObject({
+      STATE_TABLE: 'lifeboat-state',
+      REPORT_BUCKET: `lifeboat-reports-${ACCOUNT}-us-east-1`,
+    });
+    expect(env(/^runbook task prepare/)).not.toHaveProperty('REPORT_RETAIN_DAYS');
     for (const f of functions)
       expect(f.Properties.Environment.Variables.AWS_REGION).toBeUndefined();
   });

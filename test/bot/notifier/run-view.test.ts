@@ -79,7 +79,11 @@ describe('foldEntry', () => {
       { gateId: 'g', kind: 'approval' },
       { type: 'gate-answered', gateId: 'g', kind: 'approval' },
     ],
-    ['execution-finished', { outcome: 'aborted' }, { type: 'finished', outcome: 'aborted', at: 5 }],
+    [
+      'execution-finished',
+      { outcome: 'aborted', reportFiles: { html: '/r/x.html' } },
+      { type: 'finished', outcome: 'aborted', at: 5, reportFiles: { html: '/r/x.html' } },
+    ],
   ])('turns %s into what the notifier shows', (type, data, event) => {
     expect(fold([entry(type, undefined, data, 5)]).events).toEqual([event]);
   });

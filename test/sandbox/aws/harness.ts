@@ -1,3 +1,4 @@
+import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { FilePlanSource } from '../../../orchestrator/adapters/config-files.ts';
@@ -76,4 +77,24 @@ export async function assumeCustomer(
     secretAccessKey: Credentials.SecretAccessKey,
     ...(Credentials.SessionToken ? { sessionToken: Credentials.SessionToken } : {}),
   };
+}
+
+/**
+ * The tooling account's report bucket in a region, versioned and object-locked as infra makes it,
+ * and an S3 client as Lifeboat's functions build one (the endpoint, no path-style flag).
+ */
+export async function createReportBucket(
+  aws: LocalAws,
+  region: string,
+): Promise<{ s3: S3Client; bucket: string }> {
+  const s3 = new S3Client({ ...clientConfig(aws, region), endpoint: aws.endpoints.s3 });
+  const bucket = `lifeboat-reports-000000000000-${region}`;
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: bucket,
+      CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint },
+      ObjectLockEnabledForBucket: true,
+    }),
+  );
+  return { s3, bucket };
 }

@@ -1,0 +1,71 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Report } from '../domain/report.ts';
+import type { ReportLocations, ReportStore } from '../ports/report-store.ts';
+import { renderReportFiles, safeName } from '../report/report-files.ts';
+import { type AwsCaller, awsCaller } from './map-aws-error.ts';
+
+const DAY_MS = 86_400_000;
+/** Every report's key starts with this (infra grants writes under it, and nothing else). */
+export const REPORT_KEY_PREFIX = 'reports/';
+
+export interface S3ReportStoreOptions {
+  bucket: string;
+  /**
+   * Locks each version for this long from the write, on top of the bucket's own default
+   * retention (needs `s3:PutObjectRetention`). @default the bucket's default retention only
+   */
+  retention?: { mode: 'governance' | 'compliance'; days: number };
+  /** The clock the retention counts from. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * The region's report bucket: each report as `reports/<customerId>/<executionId>.{json,md,html}`,
+ * typed for a browser, encrypted with S3-managed keys (the bucket's own setting, asked for
+ * explicitly), with a checksum so object lock accepts the write. Answers `s3://` URIs.
+ */
+export class S3ReportStore implements ReportStore {
+  private readonly call: AwsCaller;
+
+  constructor(
+    private readonly client: S3Client,
+    readonly region: string,
+    private readonly options: S3ReportStoreOptions,
+  ) {
+    this.call = awsCaller({ service: 's3', region });
+  }
+
+  async save(report: Report): Promise<ReportLocations> {
+    const { bucket, retention } = this.options;
+    const prefix = `${REPORT_KEY_PREFIX}${safeName(report.customerId)}`;
+    const lock = retention && {
+      ObjectLockMode:
+        retention.mode === 'compliance' ? ('COMPLIANCE' as const) : ('GOVERNANCE' as const),
+      ObjectLockRetainUntilDate: new Date(
+        (this.options.now ?? Date.now)() + retention.days * DAY_MS,
+      ),
+    };
+    const files = renderReportFiles(report);
+    await Promise.all(
+      files.map((file) =>
+        this.call('PutObject', () =>
+          this.client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: `${prefix}/${file.name}`,
+              Body: file.body,
+              ContentType: file.contentType,
+              ServerSideEncryption: 'AES256',
+              // Object lock refuses a write without Content-MD5 or a checksum, whatever the SDK's default.
+              ChecksumAlgorithm: 'CRC32',
+              ...lock,
+            }),
+          ),
+        ),
+      ),
+    );
+    return Object.fromEntries(
+      files.map((file) => [file.kind, `s3://${bucket}/${prefix}/${file.name}`]),
+    );
+  }
+}

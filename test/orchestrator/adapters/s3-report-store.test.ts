@@ -1,0 +1,114 @@
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectLockConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { S3ReportStore } from '../../../orchestrator/adapters/s3-report-store.ts';
+import { AwsCallError } from '../../../orchestrator/domain/aws-errors.ts';
+import { buildReport, type Report, ReportSchema } from '../../../orchestrator/domain/report.ts';
+import { renderHtml } from '../../../orchestrator/report/render-html.ts';
+import { renderMarkdown } from '../../../orchestrator/report/render-markdown.ts';
+import type { LocalAws } from '../../../sandbox/aws/local-aws.ts';
+import { cleanDrill } from '../../fixtures/report-runs.ts';
+import { createReportBucket, startSampleAws } from '../../sandbox/aws/harness.ts';
+
+const REGION = 'us-east-2';
+const BUCKET = 'lifeboat-reports-000000000000-us-east-2';
+const KEYS = {
+  json: 'reports/tiny/tiny-drill-20250301.json',
+  markdown: 'reports/tiny/tiny-drill-20250301.md',
+  html: 'reports/tiny/tiny-drill-20250301.html',
+};
+const DAY = 86_400_000;
+
+let aws: LocalAws;
+let s3: S3Client;
+let report: Report;
+beforeEach(async () => {
+  aws = await startSampleAws();
+  ({ s3 } = await createReportBucket(aws, REGION));
+  report = buildReport(await cleanDrill());
+});
+afterEach(() => aws.stop());
+
+async function objectOf(Key: string) {
+  const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+  return { ...object, text: (await object.Body?.transformToString()) ?? '' };
+}
+
+describe('S3ReportStore', () => {
+  it("writes the JSON, Markdown and HTML under the customer's prefix, typed and encrypted", async () => {
+    // Prepare
+    const store = new S3ReportStore(s3, REGION, { bucket: BUCKET });
+    // Act
+    const locations = await store.save(report);
+    // Assess
+    expect(locations).toEqual({
+      json: `s3://${BUCKET}/${KEYS.json}`,
+      markdown: `s3://${BUCKET}/${KEYS.markdown}`,
+      html: `s3://${BUCKET}/${KEYS.html}`,
+    });
+    const [json, markdown, html] = await Promise.all(
+      [KEYS.json, KEYS.markdown, KEYS.html].map(objectOf),
+    );
+    expect(ReportSchema.parse(JSON.parse(json?.text ?? ''))).toEqual(report);
+    expect(markdown?.text).toBe(renderMarkdown(report));
+    expect(html?.text).toBe(renderHtml(report));
+    expect([json, markdown, html].map((o) => [o?.ContentType, o?.ServerSideEncryption])).toEqual([
+      ['application/json; charset=utf-8', 'AES256'],
+      ['text/markdown; charset=utf-8', 'AES256'],
+      ['text/html; charset=utf-8', 'AES256'],
+    ]);
+  });
+
+  it("lets the bucket's default retention lock each version, or locks it as configured", async () => {
+    // Prepare
+    await s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: BUCKET,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+        },
+      }),
+    );
+    const plain = new S3ReportStore(s3, REGION, { bucket: BUCKET });
+    const locked = new S3ReportStore(s3, REGION, {
+      bucket: BUCKET,
+      retention: { mode: 'compliance', days: 30 },
+      now: () => aws.clock.now(),
+    });
+    // Act
+    await plain.save(report);
+    const byDefault = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: KEYS.html }));
+    await locked.save(report);
+    const configured = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: KEYS.html }));
+    // Assess
+    expect([byDefault.ObjectLockMode, byDefault.ObjectLockRetainUntilDate?.getTime()]).toEqual([
+      'GOVERNANCE',
+      aws.clock.now() + DAY,
+    ]);
+    expect([configured.ObjectLockMode, configured.ObjectLockRetainUntilDate?.getTime()]).toEqual([
+      'COMPLIANCE',
+      aws.clock.now() + 30 * DAY,
+    ]);
+    expect(configured.VersionId).not.toBe(byDefault.VersionId);
+  });
+
+  it('turns a missing bucket into a domain error naming S3 and the code', async () => {
+    // Prepare
+    const store = new S3ReportStore(s3, REGION, { bucket: 'lifeboat-reports-nowhere' });
+    // Act
+    const error = await store.save(report).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error).toMatchObject({
+      service: 's3',
+      operation: 'PutObject',
+      code: 'NoSuchBucket',
+      retryable: false,
+    });
+  });
+});
