@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as ingress } from '../../bot/lambda.ts';
 import { handler as notifier } from '../../bot/notifier-lambda.ts';
@@ -78,5 +80,30 @@ describe('the Lambda entry points', () => {
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
     const answer = sandbox.slack.responses.find((r) => r.id === 'lambda-readiness');
     expect(JSON.stringify(answer?.body)).toMatch(/Readiness of DMNT.*Replication healthy/);
+  });
+
+  it('the same app answers over HTTP for local use, and 401 to a forged request', async () => {
+    // Prepare
+    const app = sandbox.bot.app({ mode: 'http', port: 0 });
+    const server = (await app.start(0)) as Server;
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+    const body = command('help');
+    const post = (secret: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { ...signSlackRequest({ signingSecret: secret, body }) },
+        body,
+      });
+    try {
+      // Act
+      const signed = await post(SANDBOX_SIGNING_SECRET);
+      const forged = await post('wrong');
+      // Assess
+      expect(signed.status).toBe(200);
+      expect(((await signed.json()) as { text: string }).text).toMatch(/\/dr readiness/);
+      expect(forged.status).toBe(401);
+    } finally {
+      await app.stop();
+    }
   });
 });
