@@ -6,4 +6,6 @@ import { register } from 'tsx/esm/api';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// Exit with the code even if something still holds the event loop (a sandbox run left behind
+// by `quit`, a socket closing): the command has said everything it had to say.
+process.exit(await main(process.argv.slice(2)));

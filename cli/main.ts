@@ -7,6 +7,7 @@ import { validatePlans } from './plan-validate.ts';
 import { runOperation } from './run.ts';
 import { runSandbox } from './sandbox.ts';
 import { runSim } from './sim.ts';
+import type { Terminal } from './terminal.ts';
 
 const USAGE = `lifeboat: disaster-recovery drills, failovers and failbacks for AWS DRS, from Slack
 
@@ -22,11 +23,23 @@ Usage:
       [--fault F]... [--approve-as U]... [--sign-off-as U] [--requested-by U]
       [--on-failure retry|continue|abort] [--since TIME] [--reason TEXT] [--report-dir D] [--json]
                                         the real state machine and handlers on the local AWS
-  lifeboat sandbox                      what \`npm start\` runs: the bcbsaz drill, on one machine
+  lifeboat sandbox [customer] [--speed N] [--fault F]... [--plans D] [--report-dir D]
+                                        what \`npm start\` runs: a drill of bcbsaz (or the customer
+                                        named) played in a fake Slack, AWS simulated, on one machine
+  lifeboat sandbox --interactive [--fault F]...
+                                        the same, with you typing as anyone: /dr drill dmnt,
+                                        bob> approve, carol> sign-off, help, quit
+  lifeboat sandbox --slack [--plans D] [--env-file F]
+                                        the bot in a real Slack workspace over Socket Mode (needs
+                                        SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)
   lifeboat help                         this text`;
 
 /** Runs one command; returns the exit code (0 ok, 1 a problem found, 2 a usage error). */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  terminal?: Terminal,
+): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -46,6 +59,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         since: { type: 'string' },
         reason: { type: 'string' },
         'report-dir': { type: 'string' },
+        interactive: { type: 'boolean', short: 'i', default: false },
+        slack: { type: 'boolean', default: false },
+        plans: { type: 'string' },
+        'env-file': { type: 'string' },
       },
     });
     const [command, sub, ...rest] = positionals;
@@ -60,7 +77,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         throw new UsageError('plan show takes one customer id, like: lifeboat plan show bcbsaz');
       return await showPlan(customer, { json: values.json, operation: values.operation }, io);
     }
-    if (command === 'sandbox') return await runSandbox(io);
+    if (command === 'sandbox')
+      return await runSandbox([sub ?? '', ...rest].filter(Boolean), values, io, terminal);
     if (command === 'sim') return await runSim(values, io);
     if (command === 'run')
       return await runOperation([sub ?? '', ...rest].filter(Boolean), values, io);

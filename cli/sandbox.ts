@@ -1,13 +1,112 @@
-import type { Io } from './io.ts';
-import { showPlan } from './plan-show.ts';
+import { join } from 'node:path';
+import type { Plan } from '../orchestrator/domain/plan.ts';
+import { isSuccessful } from '../orchestrator/domain/report.ts';
+import { CUSTOMERS_DIR, type Io, processIo, ROOT, UsageError } from './io.ts';
+import { runInteractive } from './sandbox-interactive.ts';
+import { describeResult, playScenario } from './sandbox-scenario.ts';
+import { loadPlans, SandboxSession } from './sandbox-session.ts';
+import { runSlackSandbox } from './sandbox-slack.ts';
+import { ioTerminal, processTerminal, type Terminal } from './terminal.ts';
+
+export interface SandboxOptions {
+  interactive?: boolean;
+  slack?: boolean;
+  speed?: string;
+  fault?: string[];
+  plans?: string;
+  'report-dir'?: string;
+  'env-file'?: string;
+}
 
 /**
- * `npm start`. The local AWS, orchestrator and fake Slack do not exist yet, so for now this
- * shows what a drill of bcbsaz would do: its plan and its drill runbook.
+ * Virtual seconds per real second: a bcbsaz drill (about 7 simulated hours, failback included)
+ * waits about 25 s; the rest is the work of the simulators, the state machine and the bot.
  */
-export async function runSandbox(io: Io): Promise<number> {
-  io.out(
-    'Lifeboat sandbox: the simulated drill is not built yet; here is what `/dr drill bcbsaz` would run.\n',
+export const SANDBOX_SPEED = 1000;
+/** The notifier's pace in a channel: Slack's one message a second, exactly, and no faster. */
+const POST_EVERY_MS = 1_000;
+
+/**
+ * `lifeboat sandbox` (`npm start`): the local AWS, the orchestrator, the bot and a fake Slack on
+ * this machine, playing a drill as people would in Slack; `--interactive` lets a person play
+ * the people; `--slack` answers a real workspace instead of the fake Slack.
+ */
+export async function runSandbox(
+  args: readonly string[],
+  options: SandboxOptions,
+  io: Io,
+  terminal?: Terminal,
+): Promise<number> {
+  const term =
+    terminal ?? (io === processIo ? processTerminal() : ioTerminal(io, { input: process.stdin }));
+  const plansDir = options.plans ?? CUSTOMERS_DIR;
+  if (args.length > 1)
+    throw new UsageError(
+      'lifeboat sandbox takes at most one customer, like: lifeboat sandbox dmnt',
+    );
+  const speed = Number(options.speed ?? SANDBOX_SPEED);
+  if (!(speed >= 0))
+    throw new UsageError(`--speed must be 0 (stepped) or more, not "${options.speed}".`);
+  if (options.slack && options.interactive)
+    throw new UsageError('--slack and --interactive do not go together: in Slack, people type.');
+  if (options.slack)
+    return runSlackSandbox({
+      plansDir,
+      speed,
+      faults: options.fault ?? [],
+      terminal: term,
+      io,
+      envFile: options['env-file'],
+    });
+  const plans = await loadPlans(plansDir);
+  const customer = args[0];
+  const plan = customer
+    ? plans.find((p) => p.customer.id === customer)
+    : (plans.find((p) => p.customer.id === 'bcbsaz') ?? plans[0]);
+  if (!plan)
+    throw new UsageError(
+      `No customer "${customer ?? 'bcbsaz'}" in ${plansDir}; there are: ${plans.map((p) => p.customer.id).join(', ')}.`,
+    );
+  const session = {
+    plansDir,
+    plans,
+    terminal: term,
+    speed,
+    faults: options.fault ?? [],
+    reportDir: options['report-dir'] ?? join(ROOT, 'reports'),
+    postEveryMs: POST_EVERY_MS,
+  };
+  if (options.interactive) return runInteractive(session, plan, io);
+  return playDrill(session, plan, io);
+}
+
+async function playDrill(
+  options: Parameters<typeof SandboxSession.open>[0],
+  plan: Plan,
+  io: Io,
+): Promise<number> {
+  const { terminal } = options;
+  const started = Date.now();
+  const channel = plan.slack.channels[0] ?? '';
+  terminal.write(
+    `Lifeboat sandbox: a drill of ${plan.customer.name} in #${channel}, on this machine: the local AWS (time ${options.speed ? `${options.speed}x` : 'stepped'}), the orchestrator, the bot and a fake Slack.\nStarting…\n\n`,
   );
-  return showPlan('bcbsaz', { json: false, operation: 'drill' }, io);
+  const session = await SandboxSession.open(options);
+  let code = 1;
+  try {
+    const result = await playScenario(session, plan);
+    await session.close();
+    terminal.write(
+      `\n${describeResult(result, { seconds: (Date.now() - started) / 1000, reportDir: session.sandbox.reportDir, cwd: terminal.cwd }).join('\n')}\n`,
+    );
+    code = isSuccessful(result.report.outcome) ? 0 : 1;
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  for (const error of session.sandbox.errors) {
+    io.err(`The bot failed in the background: ${error.message}`);
+    code = 1;
+  }
+  return code;
 }

@@ -140,11 +140,4 @@ describe('lifeboat', () => {
       expect(stderr).toContain('Usage:');
     }
   });
-
-  it('npm start shows the bcbsaz drill runbook', async () => {
-    const { code, stdout } = await lifeboat('sandbox');
-    expect(code).toBe(0);
-    expect(stdout).toContain('Runbook: drill (32 steps)');
-    expect(stdout).toContain('Customer sign-off');
-  });
 });

@@ -1,0 +1,138 @@
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Plan } from '../orchestrator/domain/plan.ts';
+import { describeOutcome, type Report } from '../orchestrator/domain/report.ts';
+import { SANDBOX_USERS } from '../sandbox/slack-sandbox.ts';
+import { ENDED_STATUSES, type SandboxSession, sleep } from './sandbox-session.ts';
+
+/** Who plays which part: ids from the plan, or a sandbox user in a group the plan names. */
+export interface Cast {
+  requester: string;
+  approver: string;
+  signer: string;
+}
+
+export interface ScenarioResult {
+  executionId: string;
+  report: Report;
+  /** The run's report files. */
+  files: string[];
+}
+
+/** How long people take to read a card before they click (real time). */
+const READ_MS = 1_500;
+
+/** The people of a plan: its first requester, an approver who is someone else, its first signer. */
+export function castOf(plan: Plan): Cast {
+  const person = (principals: readonly string[], not?: string) => {
+    for (const p of principals) {
+      const ids = p.startsWith('S')
+        ? Object.entries(SANDBOX_USERS)
+            .filter(([, u]) => u.groups?.includes(p))
+            .map(([id]) => id)
+        : [p];
+      const id = ids.find((candidate) => candidate !== not);
+      if (id) return id;
+    }
+    throw new Error(
+      `No sandbox user plays a part of ${plan.customer.id}'s plan (${principals.join(', ')})`,
+    );
+  };
+  const requester = person(plan.access.requesters);
+  return {
+    requester,
+    approver: person(plan.access.approvers, requester),
+    signer: person(plan.access.signOff),
+  };
+}
+
+/**
+ * The drill as people run it: the requester types `/dr drill <customer>`, the approver reads the
+ * card and approves, the drill runs, the customer's contact signs off through the modal once
+ * the environment is validated, the failback runs and the report arrives.
+ */
+export async function playScenario(session: SandboxSession, plan: Plan): Promise<ScenarioResult> {
+  const cast = castOf(plan);
+  const channel = plan.slack.channels[0] ?? '';
+  const customer = plan.customer.id;
+  const { sandbox } = session;
+  const executionId = await session.type(cast.requester, channel, `drill ${customer}`);
+  if (!executionId) throw new Error(`/dr drill ${customer} started no run; see the answer above`);
+  const ofRun = (actionId: string) => (b: { actionId: string; value: string }) =>
+    b.actionId === actionId && b.value.startsWith(`${executionId}/`);
+
+  const approve = await session.waitForButton(ofRun('gate_approve'), 120_000);
+  if (!approve) throw new Error('The request card never showed an Approve button');
+  await sleep(READ_MS);
+  await session.press(cast.approver, approve);
+
+  // Then whatever the run asks of people, until it ends: the customer's sign-off, a manual step
+  // the requester confirms, a failed wave the approver lets the run continue without.
+  const answered = new Set<string>();
+  const asks: [string, string][] = [
+    ['sign_off_open', cast.signer],
+    ['gate_done', cast.requester],
+    ['gate_resume', cast.requester],
+    ['gate_continue', cast.approver],
+  ];
+  for (;;) {
+    const execution = await sandbox.runs.getExecution(executionId);
+    if (ENDED_STATUSES.has(execution.status)) break;
+    for (const [actionId, who] of asks) {
+      const gate = session.findButton((b) => ofRun(actionId)(b) && !answered.has(b.value));
+      if (!gate) continue;
+      answered.add(gate.value);
+      await sleep(READ_MS);
+      if (actionId === 'sign_off_open') await signOffAs(session, who, gate, plan);
+      else await session.press(who, gate);
+    }
+    await sleep(250);
+  }
+  await sandbox.orchestrator.settled(executionId);
+  await sandbox.bot.shown(executionId);
+  session.refresh();
+  const report = await sandbox.runs.report(executionId);
+  const files = (await readdir(sandbox.reportDir))
+    .filter((f) => f.startsWith(executionId))
+    .map((f) => join(sandbox.reportDir, f));
+  return { executionId, report, files };
+}
+
+async function signOffAs(
+  session: SandboxSession,
+  signer: string,
+  button: Parameters<SandboxSession['press']>[1],
+  plan: Plan,
+): Promise<void> {
+  const viewId = await session.press(signer, button);
+  if (!viewId) return;
+  await sleep(READ_MS);
+  await session.submit(
+    signer,
+    viewId,
+    {
+      contact: `Pat Doe, ${plan.customer.name} IT director`,
+      notes: 'Claims portal, SFTP drop and the WebUI checked from the customer side.',
+      decision: 'approve',
+    },
+    { channel: button.channel, ...(button.threadTs ? { threadTs: button.threadTs } : {}) },
+  );
+}
+
+/** The closing lines: the outcome, RTO and RPO, and where the report files are. */
+export function describeResult(
+  result: ScenarioResult,
+  where: { seconds: number; reportDir: string; cwd: string },
+): string[] {
+  const { report } = result;
+  const shown = (file: string) => {
+    const rel = relative(where.cwd, file);
+    return rel.startsWith('..') ? file : rel;
+  };
+  return [
+    `${report.customerName}: ${report.operation} ${describeOutcome(report.outcome)} in ${where.seconds.toFixed(0)} s of real time.`,
+    `RTO ${report.rto.text ?? 'not measured'} (target ${report.rto.targetText}, ${report.rto.met ? 'met' : 'missed'}), RPO ${report.rpo.text ?? 'not measured'} (target ${report.rpo.targetText}, ${report.rpo.met ? 'met' : 'missed'}).`,
+    `Report files, in ${shown(where.reportDir)}:`,
+    ...result.files.map((f) => `  ${shown(f)}`),
+  ];
+}
