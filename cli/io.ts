@@ -23,3 +23,12 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** A numeric option of 0 or more, or its default when absent. */
+export function number(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--${name} must be a number of 0 or more, not "${text}".`);
+  return n;
+}

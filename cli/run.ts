@@ -10,7 +10,7 @@ import type { Report } from '../orchestrator/domain/report.ts';
 import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
 import { LocalAws } from '../sandbox/aws/local-aws.ts';
 import { type GateAnswers, LOCAL_TABLE, LocalOrchestrator } from '../sandbox/orchestrator.ts';
-import { CUSTOMERS_DIR, type Io, ROOT, UsageError } from './io.ts';
+import { CUSTOMERS_DIR, type Io, number, ROOT, UsageError } from './io.ts';
 
 export interface RunOptions {
   speed?: string;
@@ -100,12 +100,14 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
     plan.access.requesters[0] ??
     'U0LOCAL';
   const answers = defaultAnswers(plan, run.operation, requestedBy, options);
+  // 0 (the default) runs stepped: waits cost nothing. A paced clock at 0 would never move.
+  const speed = number('speed', options.speed, 0);
   let aws: LocalAws;
   try {
     aws = new LocalAws({
       plans,
-      speed: options.speed ? Number(options.speed) : 0,
-      seed: Number(options.seed ?? 1),
+      speed,
+      seed: number('seed', options.seed, 1),
       faults: options.fault ?? [],
     });
   } catch (error) {
@@ -119,7 +121,7 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
     root: ROOT,
     plansDir: run.plansDir ?? CUSTOMERS_DIR,
     reportDir,
-    time: options.speed ? 'paced' : 'stepped',
+    time: speed > 0 ? 'paced' : 'stepped',
     answers,
     onEvent: run.onLine,
   });

@@ -1,21 +1,13 @@
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
 import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
 import { LocalAws } from '../sandbox/aws/local-aws.ts';
-import { CUSTOMERS_DIR, type Io, UsageError } from './io.ts';
+import { CUSTOMERS_DIR, type Io, number, UsageError } from './io.ts';
 
 export interface SimOptions {
   speed?: string;
   seed?: string;
   port?: string;
   fault?: string[];
-}
-
-function number(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0)
-    throw new UsageError(`--${name} must be a number of 0 or more, not "${text}".`);
-  return n;
 }
 
 /**

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -126,6 +128,38 @@ describe('lifeboat plan show', () => {
     expect(stderr).toContain(
       '"dril" is not an operation; use one of drill, bubble-drill, failover, failback',
     );
+  });
+});
+
+describe('lifeboat run', () => {
+  it('runs stepped with --speed 0, as without it: the failover of dmnt ends with its RTO and RPO', async () => {
+    // Prepare
+    const reportDir = await mkdtemp(join(tmpdir(), 'lifeboat-run-'));
+    // Act
+    const { code, stdout } = await lifeboat(
+      'run',
+      'failover',
+      'dmnt',
+      '--speed',
+      '0',
+      '--report-dir',
+      reportDir,
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /succeeded: RTO \d+s \(target 14400s, met\), RPO \d+s \(target 900s, met\)/,
+    );
+    expect(stdout).toContain(`Report: ${join(reportDir, 'failover-dmnt-')}`);
+  }, 60_000);
+
+  it.each([
+    ['--speed=-1', '--speed must be a number of 0 or more, not "-1"'],
+    ['--seed=x', '--seed must be a number of 0 or more, not "x"'],
+  ])('refuses %s as a usage error before starting anything', async (option, message) => {
+    const { code, stderr } = await inProcess('run', 'drill', 'dmnt', option);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
   });
 });
 
