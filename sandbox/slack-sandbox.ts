@@ -184,11 +184,7 @@ export class SlackSandbox {
   ): Promise<{ statusCode: number; body: { text?: string } }> {
     const body = interactionBody({
       type: 'block_actions',
-      team: { id: SANDBOX_TEAM, domain: 'lifeboat' },
-      user: { id: userId, username: userId, team_id: SANDBOX_TEAM },
-      api_app_id: 'A0LIFEBOAT',
-      token: 'fake-verification-token',
-      trigger_id: this.slack.triggerId(),
+      ...this.interactor(userId),
       response_url: this.slack.responseUrl(`click-${userId}-${message.ts}-${actionId}`),
       channel: { id: message.channel, name: message.channel },
       container: { type: 'message', message_ts: message.ts, channel_id: message.channel },
@@ -205,6 +201,17 @@ export class SlackSandbox {
       ],
     });
     return this.send(body);
+  }
+
+  /** Who interacts, in the fields every interaction payload carries, with a fresh trigger id. */
+  private interactor(userId: string) {
+    return {
+      team: { id: SANDBOX_TEAM, domain: 'lifeboat' },
+      user: { id: userId, username: userId, team_id: SANDBOX_TEAM },
+      api_app_id: 'A0LIFEBOAT',
+      token: 'fake-verification-token',
+      trigger_id: this.slack.triggerId(),
+    };
   }
 
   /** Submits a modal the bot opened, with the values per block (`{ contact: "…" }`). */
@@ -231,11 +238,7 @@ export class SlackSandbox {
     );
     const body = interactionBody({
       type: 'view_submission',
-      team: { id: SANDBOX_TEAM, domain: 'lifeboat' },
-      user: { id: userId, username: userId, team_id: SANDBOX_TEAM },
-      api_app_id: 'A0LIFEBOAT',
-      token: 'fake-verification-token',
-      trigger_id: this.slack.triggerId(),
+      ...this.interactor(userId),
       view: { ...stored.view, id: viewId, hash: stored.hash, state: { values: state } },
     });
     return this.send(body);

@@ -1,18 +1,10 @@
-import type {
-  AllMiddlewareArgs,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-} from '@slack/bolt';
 import { LifeboatError } from '../../../orchestrator/domain/errors.ts';
 import { GateDecisionSchema } from '../../../orchestrator/domain/execution.ts';
 import { checkAccess } from '../../access.ts';
 import { GATE_ACTION } from '../../blocks/prompts.ts';
 import type { BotDeps } from '../../deps.ts';
 import { escapeSlackText } from '../../slack-text.ts';
-import { loadGateRun } from './gate-run.ts';
-
-type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { type ButtonArgs, loadGateRun, privately } from './gate-run.ts';
 
 /**
  * Approve, Reject, and the answers to a failed step or a pause. The button carries only the
@@ -20,10 +12,9 @@ type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddleware
  * two-person rule), and two clicks at once give one decision (a conditional write).
  */
 export function gateButton(deps: BotDeps) {
-  return async ({ ack, action, body, client, respond }: Args) => {
+  return async ({ ack, action, body, client, respond }: ButtonArgs) => {
     await ack();
-    const say = (text: string) =>
-      respond({ response_type: 'ephemeral', replace_original: false, text });
+    const say = privately(respond);
     const decision = GateDecisionSchema.parse(GATE_ACTION.exec(action.action_id)?.[1]);
     const found = await loadGateRun(deps, action.value ?? '');
     if (!found.ok) return void (await say(found.reason));

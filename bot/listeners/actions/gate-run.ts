@@ -1,3 +1,9 @@
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+} from '@slack/bolt';
 import type { Execution, Gate } from '../../../orchestrator/domain/execution.ts';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import { NotFoundError } from '../../../orchestrator/domain/state-errors.ts';
@@ -5,6 +11,14 @@ import { RunIdSchema } from '../../commands/parse-command.ts';
 import type { BotDeps } from '../../deps.ts';
 
 const ENDED = new Set(['succeeded', 'failed', 'aborted']);
+
+/** What Bolt hands a button's listener. */
+export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** An answer only the person who clicked sees, beside the message rather than replacing it. */
+export function privately(respond: ButtonArgs['respond']) {
+  return (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+}
 
 /**
  * The run, plan and gate a button names by its opaque gate id (`<run>/<step>#<attempt>`), or a

@@ -1,22 +1,13 @@
-import type {
-  AllMiddlewareArgs,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-} from '@slack/bolt';
 import { checkAccess } from '../../access.ts';
 import { renderSignOffModal } from '../../blocks/prompts.ts';
 import type { BotDeps } from '../../deps.ts';
-import { loadGateRun } from './gate-run.ts';
-
-type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { type ButtonArgs, loadGateRun, privately } from './gate-run.ts';
 
 /** "Record sign-off": only the customer's sign-off list may open the modal. */
 export function signOffOpen(deps: BotDeps) {
-  return async ({ ack, action, body, client, respond }: Args) => {
+  return async ({ ack, action, body, client, respond }: ButtonArgs) => {
     await ack();
-    const say = (text: string) =>
-      respond({ response_type: 'ephemeral', replace_original: false, text });
+    const say = privately(respond);
     const found = await loadGateRun(deps, action.value ?? '');
     if (!found.ok) return void (await say(found.reason));
     const { execution, plan, gate } = found;
