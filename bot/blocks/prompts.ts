@@ -41,9 +41,12 @@ const LABEL: Readonly<Record<GateDecision, string>> = {
 /** A question to people in the run's thread: the customer's sign-off, a failed step, a pause. */
 export function renderGatePrompt(input: GatePromptInput): SlackMessage {
   const who = input.principals.map(mentionPrincipal).join(' ');
-  const failed = input.failedServers?.length
-    ? `\n*Failed:* ${escapeSlackText(truncateText(input.failedServers.join(', '), 1500))}`
-    : '';
+  // The step's error often names its servers already; then the list would only say it twice.
+  const servers = input.failedServers ?? [];
+  const failed =
+    servers.length && !servers.every((s) => input.prompt.includes(s))
+      ? `\n*Failed:* ${escapeSlackText(truncateText(servers.join(', '), 1500))}`
+      : '';
   const head =
     input.kind === 'sign-off'
       ? `:clipboard: *Customer sign-off needed.* ${escapeSlackText(input.prompt)}`

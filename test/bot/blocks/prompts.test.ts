@@ -45,6 +45,21 @@ describe('renderGatePrompt', () => {
     expect(actions(message.blocks)).toEqual([]);
   });
 
+  it.each([
+    ['names none of them', 'Wave 1 failed: launch failed', true],
+    ['names only some', 'Wave 1 failed: db-01 did not launch', true],
+    ['names them all', 'Wave 1 failed: db-01, db-02 did not launch', false],
+  ])('lists the failed servers when the prompt %s', (_, prompt, listed) => {
+    const message = renderGatePrompt({
+      gateId: 'g',
+      kind: 'decision',
+      prompt,
+      principals: ['U02BOB'],
+      failedServers: ['db-01', 'db-02'],
+    });
+    expect(JSON.stringify(message.blocks).includes('*Failed:* db-01, db-02')).toBe(listed);
+  });
+
   it('the gate listener answers the request card buttons too', () => {
     expect(GATE_ACTION.test(GATE_APPROVE_ACTION)).toBe(true);
     expect(GATE_ACTION.test(GATE_REJECT_ACTION)).toBe(true);
