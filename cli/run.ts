@@ -91,9 +91,7 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
   const { options } = run;
   const source = new FilePlanSource(run.plansDir ?? CUSTOMERS_DIR);
   const { plan } = await source.loadPlan(run.customerId);
-  const plans = await Promise.all(
-    (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
-  );
+  const plans = await source.loadAll();
   const requestedBy =
     options['requested-by'] ??
     plan.access.requesters.find((p) => !p.startsWith('S')) ??

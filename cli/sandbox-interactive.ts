@@ -1,14 +1,20 @@
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DECISION_LABELS,
+  gateAction,
+  SIGN_OFF_LABEL,
+  SIGN_OFF_OPEN_ACTION,
+} from '../bot/blocks/prompts.ts';
+import { GateDecisionSchema, hasEnded } from '../orchestrator/domain/execution.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-sandbox.ts';
 import type { Io } from './io.ts';
 import { castOf } from './sandbox-scenario.ts';
 import {
-  ENDED_STATUSES,
   type FoundButton,
   SandboxSession,
   type SessionOptions,
-  sleep,
   userIdOf,
 } from './sandbox-session.ts';
 
@@ -17,26 +23,16 @@ const BUTTON_WAIT_MS = 60_000;
 /** `wait` with no time: until the runs end or someone must act, at most this long. */
 const WAIT_MAX_MS = 600_000;
 
+/** The words that press a button (a gate's decision, or `sign-off`), to its action id. */
 const BUTTON_WORDS: Readonly<Record<string, string>> = {
-  approve: 'gate_approve',
-  reject: 'gate_reject',
-  retry: 'gate_retry',
-  continue: 'gate_continue',
-  abort: 'gate_abort',
-  resume: 'gate_resume',
-  done: 'gate_done',
-  'sign-off': 'sign_off_open',
+  ...Object.fromEntries(GateDecisionSchema.options.map((d) => [d, gateAction(d)])),
+  'sign-off': SIGN_OFF_OPEN_ACTION,
 };
 
+/** The buttons' labels as the bot draws them, by action id. */
 const BUTTON_LABELS: Readonly<Record<string, string>> = {
-  gate_approve: 'Approve',
-  gate_reject: 'Reject',
-  gate_retry: 'Retry the failed',
-  gate_continue: 'Continue without them',
-  gate_abort: 'Abort the run',
-  gate_resume: 'Resume',
-  gate_done: 'Done',
-  sign_off_open: 'Record sign-off',
+  ...Object.fromEntries(GateDecisionSchema.options.map((d) => [gateAction(d), DECISION_LABELS[d]])),
+  [SIGN_OFF_OPEN_ACTION]: SIGN_OFF_LABEL,
 };
 
 const HELP = `Type as the person in the prompt; \`as <name>\` or \`<name>> …\` switches:
@@ -112,7 +108,7 @@ export async function runInteractive(options: SessionOptions, plan: Plan, io: Io
     }
     if (!found) return void say(`No ${what} button appeared; nothing pressed.`);
     const viewId = await session.press(user, found);
-    if (viewId && found.actionId === 'sign_off_open') return viewId;
+    if (viewId && found.actionId === SIGN_OFF_OPEN_ACTION) return viewId;
     return undefined;
   };
 
@@ -216,10 +212,10 @@ async function waitFor(session: SandboxSession, runs: readonly string[], ms?: nu
         session.sandbox.runs
           .getExecution(r)
           .then((e) => e.status)
-          .catch(() => 'failed'),
+          .catch(() => 'failed' as const),
       ),
     );
-    if (statuses.every((s) => ENDED_STATUSES.has(s))) {
+    if (statuses.every(hasEnded)) {
       for (const run of runs) await session.sandbox.bot.shown(run);
       return;
     }

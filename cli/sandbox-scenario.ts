@@ -1,9 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gateAction, SIGN_OFF_OPEN_ACTION } from '../bot/blocks/prompts.ts';
+import { GATE_APPROVE_ACTION } from '../bot/blocks/request-card.ts';
+import { hasEnded } from '../orchestrator/domain/execution.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
 import { describeOutcome, type Report } from '../orchestrator/domain/report.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-sandbox.ts';
-import { ENDED_STATUSES, type SandboxSession, sleep } from './sandbox-session.ts';
+import type { SandboxSession } from './sandbox-session.ts';
 
 /** Who plays which part: ids from the plan, or a sandbox user in a group the plan names. */
 export interface Cast {
@@ -61,7 +65,7 @@ export async function playScenario(session: SandboxSession, plan: Plan): Promise
   const ofRun = (actionId: string) => (b: { actionId: string; value: string }) =>
     b.actionId === actionId && b.value.startsWith(`${executionId}/`);
 
-  const approve = await session.waitForButton(ofRun('gate_approve'), 120_000);
+  const approve = await session.waitForButton(ofRun(GATE_APPROVE_ACTION), 120_000);
   if (!approve) throw new Error('The request card never showed an Approve button');
   await sleep(READ_MS);
   await session.press(cast.approver, approve);
@@ -70,20 +74,20 @@ export async function playScenario(session: SandboxSession, plan: Plan): Promise
   // the requester confirms, a failed wave the approver lets the run continue without.
   const answered = new Set<string>();
   const asks: [string, string][] = [
-    ['sign_off_open', cast.signer],
-    ['gate_done', cast.requester],
-    ['gate_resume', cast.requester],
-    ['gate_continue', cast.approver],
+    [SIGN_OFF_OPEN_ACTION, cast.signer],
+    [gateAction('done'), cast.requester],
+    [gateAction('resume'), cast.requester],
+    [gateAction('continue'), cast.approver],
   ];
   for (;;) {
     const execution = await sandbox.runs.getExecution(executionId);
-    if (ENDED_STATUSES.has(execution.status)) break;
+    if (hasEnded(execution.status)) break;
     for (const [actionId, who] of asks) {
       const gate = session.findButton((b) => ofRun(actionId)(b) && !answered.has(b.value));
       if (!gate) continue;
       answered.add(gate.value);
       await sleep(READ_MS);
-      if (actionId === 'sign_off_open') await signOffAs(session, who, gate, plan);
+      if (actionId === SIGN_OFF_OPEN_ACTION) await signOffAs(session, who, gate, plan);
       else await session.press(who, gate);
     }
     await sleep(250);

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Plan } from '../orchestrator/domain/plan.ts';
 import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
 import {
@@ -55,15 +55,16 @@ export interface SessionOptions {
 
 const POLL_MS = 100;
 
-/** A run in one of these has ended; its buttons do nothing any more. */
-export const ENDED_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'aborted']);
-
-/** Every plan in the folder. */
-export async function loadPlans(plansDir: string): Promise<Plan[]> {
-  const source = new FilePlanSource(plansDir);
-  return Promise.all(
-    (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
-  );
+/** The sandbox for a CLI command, from this checkout; a malformed `--fault` is a usage error. */
+export async function startSandbox(
+  options: Omit<SlackSandboxOptions, 'root'>,
+): Promise<SlackSandbox> {
+  try {
+    return await SlackSandbox.start({ ...options, root: ROOT });
+  } catch (error) {
+    if (error instanceof FaultSyntaxError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** A user id by handle (`bob`), or the id itself. */
@@ -119,22 +120,13 @@ export class SandboxSession {
 
   static async open(options: SessionOptions): Promise<SandboxSession> {
     await mkdir(options.reportDir, { recursive: true });
-    const start: SlackSandboxOptions = {
+    const sandbox = await startSandbox({
       plansDir: options.plansDir,
-      root: ROOT,
-      time: options.speed > 0 ? 'paced' : 'stepped',
       speed: options.speed,
       faults: [...options.faults],
       reportDir: options.reportDir,
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
-    };
-    let sandbox: SlackSandbox;
-    try {
-      sandbox = await SlackSandbox.start(start);
-    } catch (error) {
-      if (error instanceof FaultSyntaxError) throw new UsageError(error.message);
-      throw error;
-    }
+    });
     const session = new SandboxSession(sandbox, options);
     session.timer = setInterval(() => session.refresh(), POLL_MS);
     return session;
@@ -286,8 +278,4 @@ export class SandboxSession {
     this.options.aroundDraw?.after();
     await this.sandbox.stop();
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

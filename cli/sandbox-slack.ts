@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { WebClient } from '@slack/web-api';
-import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
-import { SANDBOX_USERS, SlackSandbox } from '../sandbox/slack-sandbox.ts';
+import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
+import { SANDBOX_USERS } from '../sandbox/slack-sandbox.ts';
 import { parseDotEnv } from './dotenv.ts';
-import { type Io, ROOT, UsageError } from './io.ts';
-import { loadPlans } from './sandbox-session.ts';
+import { type Io, ROOT } from './io.ts';
+import { startSandbox } from './sandbox-session.ts';
 import type { Terminal } from './terminal.ts';
 
 /** What `--slack` needs, from the environment or `.env`. */
@@ -92,28 +92,20 @@ export async function runSlackSandbox(run: SlackSandboxRun): Promise<number> {
     return 1;
   }
   const warning = await sampleWarning(run.plansDir);
-  let sandbox: SlackSandbox;
-  try {
-    sandbox = await SlackSandbox.start({
-      plansDir: run.plansDir,
-      root: ROOT,
-      time: run.speed > 0 ? 'paced' : 'stepped',
-      speed: run.speed,
-      faults: [...run.faults],
-      reportDir: join(ROOT, 'reports'),
-      workspace: {
-        botToken: SLACK_BOT_TOKEN,
-        signingSecret: SLACK_SIGNING_SECRET,
-        teamId: identity.team_id ?? '',
-        ...(identity.bot_id ? { botId: identity.bot_id } : {}),
-        ...(identity.user_id ? { botUserId: identity.user_id } : {}),
-      },
-      onEvent: (line) => io.err(line),
-    });
-  } catch (error) {
-    if (error instanceof FaultSyntaxError) throw new UsageError(error.message);
-    throw error;
-  }
+  const sandbox = await startSandbox({
+    plansDir: run.plansDir,
+    speed: run.speed,
+    faults: [...run.faults],
+    reportDir: join(ROOT, 'reports'),
+    workspace: {
+      botToken: SLACK_BOT_TOKEN,
+      signingSecret: SLACK_SIGNING_SECRET,
+      teamId: identity.team_id ?? '',
+      ...(identity.bot_id ? { botId: identity.bot_id } : {}),
+      ...(identity.user_id ? { botUserId: identity.user_id } : {}),
+    },
+    onEvent: (line) => io.err(line),
+  });
   await sandbox.connect(SLACK_APP_TOKEN);
   terminal.write(
     `Lifeboat answers /dr in ${identity.team ?? identity.team_id} over Socket Mode; AWS is simulated on this machine (time ${run.speed ? `${run.speed}x` : 'stepped'}). Plans: ${run.plansDir}. Reports: ${sandbox.reportDir}. Ctrl-C stops.\n${warning}`,
@@ -129,7 +121,7 @@ export async function runSlackSandbox(run: SlackSandboxRun): Promise<number> {
 
 /** The sample plans name made-up channels and people: say so, before someone waits in vain. */
 async function sampleWarning(plansDir: string): Promise<string> {
-  const plans = await loadPlans(plansDir);
+  const plans = await new FilePlanSource(plansDir).loadAll();
   const samples = plans.filter((p) =>
     [...p.access.requesters, ...p.access.approvers].some((u) => u in SANDBOX_USERS),
   );

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
+import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
 import { isSuccessful } from '../orchestrator/domain/report.ts';
 import { CUSTOMERS_DIR, type Io, processIo, ROOT, UsageError } from './io.ts';
 import { runInteractive } from './sandbox-interactive.ts';
 import { describeResult, playScenario } from './sandbox-scenario.ts';
-import { loadPlans, SandboxSession } from './sandbox-session.ts';
+import { SandboxSession } from './sandbox-session.ts';
 import { runSlackSandbox } from './sandbox-slack.ts';
 import { ioTerminal, processTerminal, type Terminal } from './terminal.ts';
 
@@ -58,7 +59,7 @@ export async function runSandbox(
       io,
       envFile: options['env-file'],
     });
-  const plans = await loadPlans(plansDir);
+  const plans = await new FilePlanSource(plansDir).loadAll();
   const customer = args[0];
   const plan = customer
     ? plans.find((p) => p.customer.id === customer)

@@ -15,10 +15,7 @@ export interface SimOptions {
  * printed is one JSON object with the endpoints and the control URL; it serves until interrupted.
  */
 export async function runSim(options: SimOptions, io: Io, signal?: AbortSignal): Promise<number> {
-  const source = new FilePlanSource(CUSTOMERS_DIR);
-  const plans = await Promise.all(
-    (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
-  );
+  const plans = await new FilePlanSource(CUSTOMERS_DIR).loadAll();
   let aws: LocalAws;
   try {
     aws = new LocalAws({

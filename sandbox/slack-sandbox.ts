@@ -58,8 +58,7 @@ export interface SlackWorkspace {
 export interface SlackSandboxOptions {
   plansDir: string;
   root: string;
-  /** @default stepped: a drill's hours cost seconds */
-  time?: 'stepped' | 'paced';
+  /** Virtual seconds per real second; 0 (the default) runs stepped: a drill's hours cost seconds. */
   speed?: number;
   faults?: string[];
   reportDir?: string;
@@ -95,10 +94,7 @@ export class SlackSandbox {
   private readonly apps: App[] = [];
 
   static async start(options: SlackSandboxOptions): Promise<SlackSandbox> {
-    const source = new FilePlanSource(options.plansDir);
-    const plans = await Promise.all(
-      (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
-    );
+    const plans = await new FilePlanSource(options.plansDir).loadAll();
     const aws = new LocalAws({
       plans,
       speed: options.speed ?? 0,
@@ -112,7 +108,7 @@ export class SlackSandbox {
       root: options.root,
       plansDir: options.plansDir,
       reportDir,
-      time: options.time ?? 'stepped',
+      time: (options.speed ?? 0) > 0 ? 'paced' : 'stepped',
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     await orchestrator.configure();

@@ -28,7 +28,14 @@ const BUTTONS: Readonly<Record<GatePromptInput['kind'], readonly GateDecision[]>
   pause: ['resume', 'abort'],
 };
 
-const LABEL: Readonly<Record<GateDecision, string>> = {
+/** The button that answers a gate with this decision. */
+export function gateAction(decision: GateDecision): string {
+  return `gate_${decision}`;
+}
+
+export const SIGN_OFF_LABEL = 'Record sign-off';
+
+export const DECISION_LABELS: Readonly<Record<GateDecision, string>> = {
   approve: 'Approve',
   reject: 'Reject',
   retry: 'Retry the failed',
@@ -75,7 +82,7 @@ function buttons(input: GatePromptInput): Button[] {
       {
         type: 'button',
         action_id: SIGN_OFF_OPEN_ACTION,
-        text: { type: 'plain_text', text: 'Record sign-off' },
+        text: { type: 'plain_text', text: SIGN_OFF_LABEL },
         style: 'primary',
         value: input.gateId,
       },
@@ -83,8 +90,8 @@ function buttons(input: GatePromptInput): Button[] {
   return BUTTONS[input.kind].map((decision): Button => {
     const button: Button = {
       type: 'button',
-      action_id: `gate_${decision}`,
-      text: { type: 'plain_text', text: LABEL[decision] },
+      action_id: gateAction(decision),
+      text: { type: 'plain_text', text: DECISION_LABELS[decision] },
       value: input.gateId,
     };
     if (decision === 'abort')

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
 import { LifeboatError } from '../../orchestrator/domain/errors.ts';
-import type { Execution } from '../../orchestrator/domain/execution.ts';
+import { type Execution, hasEnded } from '../../orchestrator/domain/execution.ts';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { describePlan } from '../../orchestrator/domain/plan-overview.ts';
 import { NotFoundError } from '../../orchestrator/domain/state-errors.ts';
@@ -26,8 +26,6 @@ export interface Reply {
   text: string;
   blocks?: unknown[];
 }
-
-const ENDED = new Set(['succeeded', 'failed', 'aborted']);
 
 /**
  * Carries out one parsed `/dr` command: authorize, at most one conditional write and one
@@ -175,7 +173,7 @@ async function controlRun(
 ): Promise<Reply> {
   const execution = await loadRun(deps, executionId);
   const { plan, groups } = await allowed(deps, caller, execution.customerId, action, executionId);
-  if (ENDED.has(execution.status))
+  if (hasEnded(execution.status))
     return {
       text: `Run \`${executionId}\` has ended (${execution.status}); there is nothing to ${action}.`,
     };

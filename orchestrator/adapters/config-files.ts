@@ -126,6 +126,12 @@ export class FilePlanSource implements PlanSource {
     this.parsed.set(file, { text, loaded });
     return loaded;
   }
+
+  /** Every customer's plan in the folder (the local tools seed the simulators with all of them). */
+  async loadAll(): Promise<Plan[]> {
+    const ids = await this.listCustomers();
+    return Promise.all(ids.map(async (id) => (await this.loadPlan(id)).plan));
+  }
 }
 
 /** Runbook defaults from `config/defaults.yaml`; a missing file means the built-in defaults. */

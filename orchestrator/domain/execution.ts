@@ -18,6 +18,11 @@ export const ExecutionStatusSchema = z.enum([
 ]);
 export type ExecutionStatus = z.infer<typeof ExecutionStatusSchema>;
 
+/** A run in one of these has ended: nothing more happens to it, its buttons do nothing. */
+export function hasEnded(status: ExecutionStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'aborted';
+}
+
 export const ExecutionSchema = z.object({
   schemaVersion: z.literal(EXECUTION_SCHEMA_VERSION),
   executionId: z.string(),

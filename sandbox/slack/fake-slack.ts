@@ -81,6 +81,8 @@ export interface FakeSlackMessage {
   postedAt: number;
   updatedAt?: number;
   edits: number;
+  /** A thread reply posted with `reply_broadcast`: Slack shows it in the channel too. */
+  broadcast?: boolean;
 }
 
 export interface FakeSlackEphemeral {
@@ -355,10 +357,12 @@ export class FakeSlack {
     const content = readContent(args);
     const ts = this.nextTs(time);
     const threadTs = optionalString(args.thread_ts);
+    const broadcast = threadTs !== undefined && String(args.reply_broadcast) === 'true';
     const message: FakeSlackMessage = {
       channel,
       ts,
       ...(threadTs ? { threadTs } : {}),
+      ...(broadcast ? { broadcast } : {}),
       ...content,
       user: this.botUserId,
       postedAt: time,
@@ -486,6 +490,7 @@ export class FakeSlack {
       bot_id: this.botId,
       ts: message.ts,
       ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
+      ...(message.broadcast ? { subtype: 'thread_broadcast' } : {}),
       text: message.text ?? '',
       ...(message.blocks ? { blocks: message.blocks } : {}),
       ...(message.updatedAt !== undefined

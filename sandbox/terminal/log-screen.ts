@@ -1,7 +1,5 @@
-import { renderItem, type TranscriptStyle, titleOf } from './render-transcript.ts';
+import { renderItem, THREAD, type TranscriptStyle, titleOf } from './render-transcript.ts';
 import type { TranscriptItem } from './transcript.ts';
-
-const THREAD = '  │ ';
 
 /**
  * The channel as a plain log, for pipes, CI and tests: each new item once, in the order it came,

@@ -18,7 +18,8 @@ export interface TranscriptStyle extends TextStyle {
   liveTail?: number;
 }
 
-const THREAD = '  │ ';
+/** What a thread reply is indented by. */
+export const THREAD = '  │ ';
 
 function localClock(ms: number): string {
   return new Date(ms).toTimeString().slice(0, 8);

@@ -84,21 +84,8 @@ export class SlackWatcher {
       at: message.postedAt,
       ...content,
       edits: message.edits,
-      broadcast: this.broadcast(channel, message),
+      broadcast: message.broadcast === true,
     });
-  }
-
-  /** A thread reply posted with `reply_broadcast`: Slack shows it in the channel too. */
-  private broadcast(channel: string, message: FakeSlackMessage): boolean {
-    if (!message.threadTs) return false;
-    return this.slack.calls.some(
-      (c) =>
-        c.method === 'chat.postMessage' &&
-        String(c.args.reply_broadcast) === 'true' &&
-        c.args.channel === channel &&
-        c.args.thread_ts === message.threadTs &&
-        c.args.text === message.text,
-    );
   }
 
   /** Response ids name who and what: `click-<user>-<ts>-<action>`, `cmd-<user>-<time>`. */

@@ -4,9 +4,10 @@
  * count them; a terminal that draws an emoji narrower only leaves a little space.
  */
 
+import { stripVTControlCharacters } from 'node:util';
+
 /** An ANSI escape sequence (CSI); built from its text, as a literal would hold a control character. */
 const CSI = `${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`;
-const ANSI = new RegExp(CSI, 'g');
 const ANSI_AT_START = new RegExp(`^${CSI}`);
 
 /** Wide ranges (inclusive): CJK, Hangul, full-width forms, and the emoji blocks. */
@@ -68,14 +69,10 @@ function isZeroWidth(code: number): boolean {
   );
 }
 
-export function stripAnsi(text: string): string {
-  return text.replace(ANSI, '');
-}
-
 /** Columns the text takes on a terminal. */
 export function displayWidth(text: string): number {
   let width = 0;
-  const chars = [...stripAnsi(text)];
+  const chars = [...stripVTControlCharacters(text)];
   for (const [i, char] of chars.entries()) {
     const code = char.codePointAt(0) ?? 0;
     if (isZeroWidth(code)) continue;
@@ -96,7 +93,7 @@ export function padEnd(text: string, width: number): string {
  */
 export function wrapLine(line: string, width: number): string[] {
   if (displayWidth(line) <= width) return [line];
-  const indent = /^ */.exec(stripAnsi(line))?.[0] ?? '';
+  const indent = /^ */.exec(stripVTControlCharacters(line))?.[0] ?? '';
   const room = Math.max(1, width - indent.length);
   const words = line.slice(indent.length).split(' ');
   const lines: string[] = [];

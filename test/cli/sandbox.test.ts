@@ -68,7 +68,8 @@ describe('npm start (lifeboat sandbox)', () => {
       '5 monitoring us-east-1',
     ]);
     // carol signs off through the modal, after the validation and before the failback
-    const validated = stdout.indexOf('Validation');
+    // The failover's last validation script, before the customer is asked.
+    const validated = stdout.indexOf('✅ validation: run Lifeboat-SftpRoundTrip');
     const prompt = stdout.indexOf('📋 Customer sign-off needed.');
     const signed = stdout.indexOf('› carol submitted “Customer sign-off”: contact "Pat Doe');
     const failback = stdout.indexOf('Wave 1/5 database: recover 6 servers in us-east-1');
@@ -78,7 +79,8 @@ describe('npm start (lifeboat sandbox)', () => {
     expect(prompt).toBeGreaterThan(stdout.indexOf('validation: run Lifeboat-HrpSmokeTest'));
     expect(signed).toBeGreaterThan(prompt);
     expect(failback).toBeGreaterThan(signed);
-    expect(validated).toBeGreaterThanOrEqual(-1);
+    expect(validated).toBeGreaterThan(-1);
+    expect(prompt).toBeGreaterThan(validated);
     // the status card's final state, then the report broadcast with RTO and RPO
     expect(stdout).toMatch(/✎ .*“Drill: BCBS of Arizona”\n {2}Status: ✅ Succeeded +Phase: Report/);
     expect(stdout).toMatch(

@@ -4,13 +4,11 @@ import type {
   ButtonAction,
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
-import type { Execution, Gate } from '../../../orchestrator/domain/execution.ts';
+import { type Execution, type Gate, hasEnded } from '../../../orchestrator/domain/execution.ts';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import { NotFoundError } from '../../../orchestrator/domain/state-errors.ts';
 import { RunIdSchema } from '../../commands/parse-command.ts';
 import type { BotDeps } from '../../deps.ts';
-
-const ENDED = new Set(['succeeded', 'failed', 'aborted']);
 
 /** What Bolt hands a button's listener. */
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -35,7 +33,7 @@ export async function loadGateRun(
     return { ok: false, reason: 'This button names no Lifeboat run; nothing changed.' };
   try {
     const execution = await deps.runs.getExecution(executionId);
-    if (ENDED.has(execution.status))
+    if (hasEnded(execution.status))
       return {
         ok: false,
         reason: `Run \`${executionId}\` has ended (${execution.status}); this button does nothing now.`,

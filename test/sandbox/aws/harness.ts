@@ -21,10 +21,7 @@ export const TOOLING_CREDENTIALS: AwsCredentialIdentity = {
 };
 
 export async function samplePlans(): Promise<Plan[]> {
-  const source = new FilePlanSource(`${ROOT}/config/customers`);
-  return Promise.all(
-    (await source.listCustomers()).map(async (id) => (await source.loadPlan(id)).plan),
-  );
+  return new FilePlanSource(`${ROOT}/config/customers`).loadAll();
 }
 
 /**
