@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LiveScreen } from '../../../sandbox/terminal/live-screen.ts';
 import { PLAIN_PAINT } from '../../../sandbox/terminal/paint.ts';
 import { Transcript, type TranscriptItem } from '../../../sandbox/terminal/transcript.ts';
-
-const CHANNEL = 'C0BCBSAZDR';
+import { CHANNEL, botMessage as card } from './items.ts';
 
 function screen(rows = 40) {
   const writes: string[] = [];
@@ -12,19 +11,6 @@ function screen(rows = 40) {
     { paint: PLAIN_PAINT, names: { users: {} }, clock: () => '12:00:00' },
   );
   return { live, writes };
-}
-
-function card(id: string, text: string): TranscriptItem {
-  return {
-    kind: 'message',
-    id,
-    channel: CHANNEL,
-    author: 'U0LIFEBOAT',
-    at: 0,
-    text,
-    edits: 0,
-    broadcast: false,
-  };
 }
 
 describe('LiveScreen', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PLAIN_PAINT } from '../../../sandbox/terminal/paint.ts';
 import { renderTranscript } from '../../../sandbox/terminal/render-transcript.ts';
 import { Transcript, type TranscriptItem } from '../../../sandbox/terminal/transcript.ts';
+import { CHANNEL, botMessage as message } from './items.ts';
 
 const style = {
   paint: PLAIN_PAINT,
@@ -9,22 +10,6 @@ const style = {
   width: 80,
   clock: () => '12:00:00',
 };
-const CHANNEL = 'C0BCBSAZDR';
-
-function message(id: string, text: string, threadTs?: string): TranscriptItem {
-  return {
-    kind: 'message',
-    id,
-    channel: CHANNEL,
-    ...(threadTs ? { threadTs } : {}),
-    author: 'U0LIFEBOAT',
-    at: 0,
-    text,
-    edits: 0,
-    broadcast: false,
-  };
-}
-
 describe('renderTranscript', () => {
   it('shows who did what, private answers, and each thread indented under its message', () => {
     // Prepare
