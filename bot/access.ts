@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
-import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
 import { type Action, type Authorization, authorize } from './authorize.ts';
 import type { BotDeps } from './deps.ts';
+import { SlackUnavailableError } from './errors.ts';
 import { escapeSlackText } from './slack-text.ts';
 
 export interface AccessRequest {
@@ -87,14 +87,4 @@ export function createGroupResolver(ttlMs = 60_000, now: () => number = Date.now
     const sets = await Promise.all(candidates.map((group) => membersOf(client, group)));
     return candidates.filter((_, i) => sets[i]?.has(userId));
   };
-}
-
-/** Slack could not say who is in a user group, so nobody is authorized by it just now. */
-export class SlackUnavailableError extends LifeboatError {
-  constructor(group: string, why: string) {
-    super(
-      `Slack did not say who is in user group ${group} (${why}), so Lifeboat cannot check your role right now; nothing changed. Try again in a minute.`,
-    );
-    this.name = 'SlackUnavailableError';
-  }
 }

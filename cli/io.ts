@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from './errors.ts';
 
 /** Where a command writes; tests pass their own to read what a person would see. */
 export interface Io {
@@ -16,13 +17,6 @@ export const processIo: Io = {
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CUSTOMERS_DIR = join(ROOT, 'config', 'customers');
 export const DEFAULTS_FILE = join(ROOT, 'config', 'defaults.yaml');
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /** A numeric option of 0 or more, or its default when absent. */
 export function number(name: string, text: string | undefined, fallback: number): number {

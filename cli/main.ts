@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import { FAULT_SYNTAX } from '../sandbox/aws/faults.ts';
-import { type Io, processIo, UsageError } from './io.ts';
+import { UsageError } from './errors.ts';
+import { type Io, processIo } from './io.ts';
 import { showPlan } from './plan-show.ts';
 import { validatePlans } from './plan-validate.ts';
 import { runOperation } from './run.ts';

@@ -3,7 +3,8 @@ import { formatDuration } from '../orchestrator/domain/duration.ts';
 import { type Operation, OperationSchema } from '../orchestrator/domain/plan.ts';
 import { describePlan, type PlanOverview } from '../orchestrator/domain/plan-overview.ts';
 import type { Step } from '../orchestrator/domain/runbook.ts';
-import { CUSTOMERS_DIR, DEFAULTS_FILE, type Io, UsageError } from './io.ts';
+import { UsageError } from './errors.ts';
+import { CUSTOMERS_DIR, DEFAULTS_FILE, type Io } from './io.ts';
 
 /** `lifeboat plan show <customer> [--json] [--operation op]`. */
 export async function showPlan(

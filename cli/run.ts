@@ -10,7 +10,8 @@ import type { Report } from '../orchestrator/domain/report.ts';
 import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
 import { LocalAws } from '../sandbox/aws/local-aws.ts';
 import { type GateAnswers, LOCAL_TABLE, LocalOrchestrator } from '../sandbox/orchestrator.ts';
-import { CUSTOMERS_DIR, type Io, number, ROOT, UsageError } from './io.ts';
+import { ReportMissingError, UsageError } from './errors.ts';
+import { CUSTOMERS_DIR, type Io, number, ROOT } from './io.ts';
 
 export interface RunOptions {
   speed?: string;
@@ -184,7 +185,7 @@ async function summarize(
 ) {
   const execution = await store.getExecution(executionId);
   const jsonFile = reportFiles.json;
-  if (!jsonFile) throw new Error(`Run ${executionId} ended (${execution.status}) without a report`);
+  if (!jsonFile) throw new ReportMissingError(executionId, execution.status);
   const report = JSON.parse(await readFile(jsonFile, 'utf8')) as Report;
   return {
     executionId,

@@ -7,6 +7,7 @@ import { hasEnded } from '../orchestrator/domain/execution.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
 import { describeOutcome, type Report } from '../orchestrator/domain/report.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-sandbox.ts';
+import { NoSandboxUserError, ScenarioStuckError } from './errors.ts';
 import type { SandboxSession } from './sandbox-session.ts';
 
 /** Who plays which part: ids from the plan, or a sandbox user in a group the plan names. */
@@ -28,7 +29,7 @@ const READ_MS = 1_500;
 
 /** The people of a plan: its first requester, an approver who is someone else, its first signer. */
 export function castOf(plan: Plan): Cast {
-  const person = (principals: readonly string[], not?: string) => {
+  const person = (part: string, principals: readonly string[], not?: string) => {
     for (const p of principals) {
       const ids = p.startsWith('S')
         ? Object.entries(SANDBOX_USERS)
@@ -38,15 +39,13 @@ export function castOf(plan: Plan): Cast {
       const id = ids.find((candidate) => candidate !== not);
       if (id) return id;
     }
-    throw new Error(
-      `No sandbox user plays a part of ${plan.customer.id}'s plan (${principals.join(', ')})`,
-    );
+    throw new NoSandboxUserError(plan.customer.id, part, principals, Object.keys(SANDBOX_USERS));
   };
-  const requester = person(plan.access.requesters);
+  const requester = person('requester', plan.access.requesters);
   return {
     requester,
-    approver: person(plan.access.approvers, requester),
-    signer: person(plan.access.signOff),
+    approver: person('approver', plan.access.approvers, requester),
+    signer: person('signer', plan.access.signOff),
   };
 }
 
@@ -61,12 +60,16 @@ export async function playScenario(session: SandboxSession, plan: Plan): Promise
   const customer = plan.customer.id;
   const { sandbox } = session;
   const executionId = await session.type(cast.requester, channel, `drill ${customer}`);
-  if (!executionId) throw new Error(`/dr drill ${customer} started no run; see the answer above`);
+  if (!executionId) throw new ScenarioStuckError(customer, `/dr drill ${customer} started no run`);
   const ofRun = (actionId: string) => (b: { actionId: string; value: string }) =>
     b.actionId === actionId && b.value.startsWith(`${executionId}/`);
 
   const approve = await session.waitForButton(ofRun(GATE_APPROVE_ACTION), 120_000);
-  if (!approve) throw new Error('The request card never showed an Approve button');
+  if (!approve)
+    throw new ScenarioStuckError(
+      customer,
+      'its request card showed no Approve button in 2 minutes',
+    );
   await sleep(READ_MS);
   await session.press(cast.approver, approve);
 

@@ -15,7 +15,8 @@ import type { SlackNames } from '../sandbox/terminal/mrkdwn.ts';
 import { ANSI_PAINT, type Paint, PLAIN_PAINT } from '../sandbox/terminal/paint.ts';
 import { SlackWatcher } from '../sandbox/terminal/slack-watcher.ts';
 import { Transcript } from '../sandbox/terminal/transcript.ts';
-import { ROOT, UsageError } from './io.ts';
+import { UsageError } from './errors.ts';
+import { ROOT } from './io.ts';
 import type { Terminal } from './terminal.ts';
 
 /** A button in a message the bot posted, where it is. */

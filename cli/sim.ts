@@ -1,7 +1,8 @@
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
 import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
 import { LocalAws } from '../sandbox/aws/local-aws.ts';
-import { CUSTOMERS_DIR, type Io, number, UsageError } from './io.ts';
+import { UsageError } from './errors.ts';
+import { CUSTOMERS_DIR, type Io, number } from './io.ts';
 
 export interface SimOptions {
   speed?: string;

@@ -1,10 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
-import { LifeboatError } from '../../orchestrator/domain/errors.ts';
+import { LifeboatError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import { type Execution, hasEnded } from '../../orchestrator/domain/execution.ts';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { describePlan } from '../../orchestrator/domain/plan-overview.ts';
-import { NotFoundError } from '../../orchestrator/domain/state-errors.ts';
 import { checkAccess } from '../access.ts';
 import type { Action } from '../authorize.ts';
 import { operationTitle } from '../blocks/labels.ts';

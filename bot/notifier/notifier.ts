@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
+import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import type { Execution } from '../../orchestrator/domain/execution.ts';
-import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/state-errors.ts';
 import type { RunControl } from '../../orchestrator/ports/run-control.ts';
 import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
 import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';

@@ -1,6 +1,7 @@
 import type { RunControl } from '../../orchestrator/ports/run-control.ts';
 import { preflightText } from '../blocks/request-card.ts';
 import type { ReadinessJob } from '../deps.ts';
+import { ResponseUrlError } from '../errors.ts';
 import { escapeSlackText } from '../slack-text.ts';
 
 /**
@@ -34,5 +35,5 @@ export async function postToResponseUrl(url: string, body: Record<string, unknow
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(5000),
   });
-  if (!response.ok) throw new Error(`response_url answered ${response.status}`);
+  if (!response.ok) throw new ResponseUrlError(response.status, response.statusText);
 }

@@ -4,7 +4,7 @@ import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AWS_ERROR_NAMES } from '../../orchestrator/domain/aws-errors.ts';
+import { ERROR_NAMES } from '../../orchestrator/domain/errors.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { acknowledge, acknowledgeWildcards } from '../nag/acknowledge.ts';
 
@@ -61,8 +61,8 @@ export interface RunbookStateMachineProps {
 
 /** Errors worth retrying with backoff and jitter: throttling, a region that did not answer, Lambda's own. */
 const TRANSIENT = [
-  AWS_ERROR_NAMES.throttled,
-  AWS_ERROR_NAMES.regionUnreachable,
+  ERROR_NAMES.ThrottledError,
+  ERROR_NAMES.RegionUnreachableError,
   'Lambda.TooManyRequestsException',
   'Lambda.ServiceException',
   'Lambda.SdkClientException',

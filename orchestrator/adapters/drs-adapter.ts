@@ -15,7 +15,7 @@ import {
   TerminateRecoveryInstancesCommand,
   UpdateLaunchConfigurationCommand,
 } from '@aws-sdk/client-drs';
-import { AwsCallError } from '../domain/aws-errors.ts';
+import { AwsCallError } from '../domain/errors.ts';
 import type { DrsSelector } from '../domain/plan.ts';
 import type {
   DrsPort,

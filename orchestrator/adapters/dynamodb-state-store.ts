@@ -10,6 +10,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  ConcurrentUpdateError,
+  NotFoundError,
+  OperationInProgressError,
+} from '../domain/errors.ts';
+import {
   type AuditEntry,
   AuditEntrySchema,
   type Execution,
@@ -23,11 +28,6 @@ import {
   type StepRecord,
   StepRecordSchema,
 } from '../domain/execution.ts';
-import {
-  ConcurrentUpdateError,
-  NotFoundError,
-  OperationInProgressError,
-} from '../domain/state-errors.ts';
 import type { StateStore } from '../ports/state-store.ts';
 
 type Item = Record<string, { S: string } | { N: string }>;

@@ -1,46 +1,11 @@
-import { AwsCallError, RegionUnreachableError, ThrottledError } from '../domain/aws-errors.ts';
+import {
+  isServerError,
+  isThrottlingError,
+  isTransientError,
+} from '@smithy/service-error-classification';
+import { AwsCallError, RegionUnreachableError, ThrottledError } from '../domain/errors.ts';
 
-/** The codes services use for "too many requests" (Route 53 says PriorRequestNotComplete). */
-const THROTTLING_CODES = new Set([
-  'BandwidthLimitExceeded',
-  'EC2ThrottledException',
-  'PriorRequestNotComplete',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-  'ThrottledException',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-]);
-
-/** What Node and the SDK's HTTP handler say when an endpoint does not answer at all. */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'TimeoutError',
-]);
-
-const TRANSIENT_CODES = new Set([
-  'InternalFailure',
-  'InternalServerError',
-  'InternalServerException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-]);
-
-/** The parts of an SDK (or Node) error the mapping reads; every SDK version has these. */
+/** The parts of an SDK (or Node) error the mapping reads itself; every SDK version has these. */
 interface SdkErrorShape {
   name?: string;
   code?: string;
@@ -48,8 +13,10 @@ interface SdkErrorShape {
   /** Route 53's InvalidChangeBatch has a list, left empty by the SDK: the problems are in `message`. */
   messages?: unknown;
   $metadata?: { httpStatusCode?: number };
-  $retryable?: { throttling?: boolean };
 }
+
+/** What the SDK's classifiers take; each reads only the fields it needs, all optional. */
+type SdkError = Parameters<typeof isTransientError>[0];
 
 export interface AwsCallSite {
   service: string;
@@ -70,32 +37,35 @@ export function awsCaller(site: AwsCallSite): AwsCaller {
   };
 }
 
+/**
+ * Throttling and what is worth retrying are the SDK's own classification (the one its retries
+ * use); Lifeboat adds the region that did not answer at all, a failover's reason to exist.
+ */
 export function mapAwsError(error: unknown, site: AwsCallSite, operation: string): AwsCallError {
   if (error instanceof AwsCallError) return error;
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-  const status = shape.$metadata?.httpStatusCode;
+  const sdkError = shape as SdkError;
+  const answered = shape.$metadata?.httpStatusCode !== undefined;
   const code = readCode(shape);
   const problem = { service: site.service, operation, code, detail: readDetail(shape, error) };
   const cause = { cause: error };
-  if (status === undefined && UNREACHABLE_CODES.has(code))
+  // Transient without any HTTP answer: refused, reset, timed out, no DNS. The region may be gone.
+  if (!answered && isTransientError(sdkError))
     return new RegionUnreachableError({ ...problem, region: site.region }, cause);
-  if (status === 429 || THROTTLING_CODES.has(code) || shape.$retryable?.throttling)
-    return new ThrottledError(problem, cause);
-  const retryable =
-    shape.$retryable !== undefined || (status ?? 0) >= 500 || TRANSIENT_CODES.has(code);
+  if (isThrottlingError(sdkError)) return new ThrottledError(problem, cause);
+  const retryable = isTransientError(sdkError) || isServerError(sdkError);
   return new AwsCallError({ ...problem, retryable }, cause);
 }
 
 /**
- * The service's code; for a connection that failed, Node's (`ECONNRESET`), which older SDKs
+ * The service's code; for a call that got no answer, Node's (`ECONNRESET`), which older SDKs
  * (DRS 3.523) hide behind the name `TimeoutError`.
  */
 function readCode(shape: SdkErrorShape): string {
   const name = shape.name && shape.name !== 'Error' ? shape.name : undefined;
   // Some services' errors carry a `code` member of their own: the name is the error code.
   if (shape.$metadata?.httpStatusCode !== undefined) return name ?? 'UnknownError';
-  if (shape.code && UNREACHABLE_CODES.has(shape.code)) return shape.code;
-  return name ?? shape.code ?? 'UnknownError';
+  return shape.code ?? name ?? 'UnknownError';
 }
 
 function readDetail(shape: SdkErrorShape, error: unknown): string {

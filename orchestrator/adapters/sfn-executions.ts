@@ -1,4 +1,5 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { InvalidSettingError } from '../domain/errors.ts';
 import type { Region } from '../domain/regions.ts';
 import type { ExecutionStarter, StartRunRequest } from '../ports/run-control.ts';
 
@@ -16,7 +17,11 @@ export class SfnExecutionStarter implements ExecutionStarter {
       new SFNClient({ region, maxAttempts: 2 }),
   ) {
     if (!arnPattern.includes('{region}'))
-      throw new Error(`State machine ARN pattern "${arnPattern}" has no {region} placeholder`);
+      throw new InvalidSettingError(
+        'The state machine ARN pattern (STATE_MACHINE_ARN_PATTERN)',
+        arnPattern,
+        'it has no {region}; write {region} where the region goes, e.g. arn:aws:states:{region}:111122223333:stateMachine:lifeboat-runbook.',
+      );
   }
 
   async start(region: Region, executionName: string, input: StartRunRequest): Promise<void> {

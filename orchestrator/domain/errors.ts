@@ -1,13 +1,48 @@
 /**
- * Every error Lifeboat raises on purpose. The class name is what Step Functions matches in
- * Retry/Catch, so the names are exported once, in `ERROR_NAMES`, for handlers and infra alike.
+ * Every error Lifeboat's orchestrator raises on purpose, in one module. The class name is what
+ * Step Functions matches in Retry/Catch, so each class takes its name from `ERROR_NAMES`, the
+ * one registry handlers and infra read.
  */
+
+/** `{ Name: 'Name' }` for each name: a registry whose every entry is typed as its own key. */
+function registryOf<const Name extends string>(...names: Name[]): { readonly [N in Name]: N } {
+  return Object.freeze(Object.fromEntries(names.map((name) => [name, name]))) as {
+    readonly [N in Name]: N;
+  };
+}
+
+/**
+ * The name of every error class below, keyed by the class's own name. A test checks each class
+ * is registered and that `new X(...).name` is its entry.
+ */
+export const ERROR_NAMES = registryOf(
+  'LifeboatError',
+  'PlanValidationError',
+  'UnknownCustomerError',
+  'UnsupportedOperationError',
+  'InvalidSettingError',
+  'GateAnswerError',
+  'OperationInProgressError',
+  'NotFoundError',
+  'ConcurrentUpdateError',
+  'NotPausedError',
+  'AwsCallError',
+  'ThrottledError',
+  'RegionUnreachableError',
+  'JournalEntryError',
+  'GateOpeningError',
+  'UnknownStepError',
+);
+export type ErrorName = keyof typeof ERROR_NAMES;
+
 export class LifeboatError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'LifeboatError';
+    this.name = ERROR_NAMES.LifeboatError;
   }
 }
+
+// Plans and settings
 
 /** One problem found in a plan, located by its path inside the plan (`waves[2].servers[5]`). */
 export interface PlanProblem {
@@ -61,10 +96,18 @@ export class PlanValidationError extends LifeboatError {
   constructor(source: string, problems: readonly PlanProblem[]) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     super(`${source}: ${count}\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
-    this.name = 'PlanValidationError';
+    this.name = ERROR_NAMES.PlanValidationError;
     this.problems = problems;
     this.source = source;
   }
+}
+
+/** `waves[2].servers[5]: "web-99" is not ...` with the line when known. */
+export function formatProblem(problem: PlanProblem): string {
+  const where = [problem.line === undefined ? '' : `line ${problem.line}`, problem.path]
+    .filter(Boolean)
+    .join(', ');
+  return where ? `${where}: ${problem.message}` : problem.message;
 }
 
 export class UnknownCustomerError extends LifeboatError {
@@ -73,28 +116,169 @@ export class UnknownCustomerError extends LifeboatError {
       `No plan for customer "${customerId}". Known customers: ${known.join(', ') || 'none'}. ` +
         `Add config/customers/${customerId}.yaml or check the spelling.`,
     );
-    this.name = 'UnknownCustomerError';
+    this.name = ERROR_NAMES.UnknownCustomerError;
   }
 }
 
 export class UnsupportedOperationError extends LifeboatError {
   constructor(message: string) {
     super(message);
-    this.name = 'UnsupportedOperationError';
+    this.name = ERROR_NAMES.UnsupportedOperationError;
   }
 }
 
-export const ERROR_NAMES = {
-  lifeboat: 'LifeboatError',
-  planValidation: 'PlanValidationError',
-  unknownCustomer: 'UnknownCustomerError',
-  unsupportedOperation: 'UnsupportedOperationError',
-} as const;
+/** A setting Lifeboat was started with cannot work as given; `fix` says what to write instead. */
+export class InvalidSettingError extends LifeboatError {
+  readonly setting: string;
+  readonly value: unknown;
 
-/** `waves[2].servers[5]: "web-99" is not ...` with the line when known. */
-export function formatProblem(problem: PlanProblem): string {
-  const where = [problem.line === undefined ? '' : `line ${problem.line}`, problem.path]
-    .filter(Boolean)
-    .join(', ');
-  return where ? `${where}: ${problem.message}` : problem.message;
+  constructor(setting: string, value: unknown, fix: string) {
+    super(`${setting} is ${JSON.stringify(value)}: ${fix}`);
+    this.name = ERROR_NAMES.InvalidSettingError;
+    this.setting = setting;
+    this.value = value;
+  }
+}
+
+// Runs and their state
+
+/** An answer to a gate that does not count; the message says why and who may answer. */
+export class GateAnswerError extends LifeboatError {
+  constructor(message: string) {
+    super(message);
+    this.name = ERROR_NAMES.GateAnswerError;
+  }
+}
+
+export class OperationInProgressError extends LifeboatError {
+  constructor(customerId: string, holder: string) {
+    super(
+      `Customer "${customerId}" already has an operation running (${holder}); there is only one active environment at a time. Wait for it to end, or abort it.`,
+    );
+    this.name = ERROR_NAMES.OperationInProgressError;
+  }
+}
+
+export class NotFoundError extends LifeboatError {
+  constructor(what: string) {
+    super(`${what} was not found; check the id.`);
+    this.name = ERROR_NAMES.NotFoundError;
+  }
+}
+
+export class ConcurrentUpdateError extends LifeboatError {
+  constructor(what: string) {
+    super(
+      `${what} was changed by someone else at the same moment; nothing was changed by this request.`,
+    );
+    this.name = ERROR_NAMES.ConcurrentUpdateError;
+  }
+}
+
+export class NotPausedError extends LifeboatError {
+  constructor(executionId: string) {
+    super(`Run ${executionId} is not paused and no pause is pending; there is nothing to resume.`);
+    this.name = ERROR_NAMES.NotPausedError;
+  }
+}
+
+// AWS calls
+
+/** What went wrong in one call to an AWS service, in the service's own words. */
+export interface AwsCallProblem {
+  /** The SDK's service id, lower case: `drs`, `ec2`, `route53`, `ssm`, `lambda`, `cloudformation`. */
+  service: string;
+  operation: string;
+  /** The service's error code (`ConflictException`), or the network's (`ECONNREFUSED`). */
+  code: string;
+  /** Trying the same call again later may succeed. */
+  retryable: boolean;
+  /** The service's message. */
+  detail: string;
+}
+
+/** An AWS call failed; `code` says how. */
+export class AwsCallError extends LifeboatError {
+  readonly service: string;
+  readonly operation: string;
+  readonly code: string;
+  readonly retryable: boolean;
+  /** The service's own message. */
+  readonly detail: string;
+
+  constructor(problem: AwsCallProblem, options?: ErrorOptions) {
+    const hint = problem.retryable
+      ? 'It may succeed if tried again later.'
+      : 'Trying again will not help until the cause is fixed.';
+    super(
+      `${problem.service} ${problem.operation} failed with ${problem.code}: ${problem.detail} ${hint}`,
+      options,
+    );
+    this.name = ERROR_NAMES.AwsCallError;
+    this.service = problem.service;
+    this.operation = problem.operation;
+    this.code = problem.code;
+    this.retryable = problem.retryable;
+    this.detail = problem.detail;
+  }
+}
+
+/** The service refused the call for its rate: wait, then call again. */
+export class ThrottledError extends AwsCallError {
+  constructor(problem: Omit<AwsCallProblem, 'retryable'>, options?: ErrorOptions) {
+    super({ ...problem, retryable: true }, options);
+    this.name = ERROR_NAMES.ThrottledError;
+  }
+}
+
+/**
+ * The region's endpoint did not answer (connection refused or reset, a timeout): the region may
+ * be gone, which is when a failover runs. Work from the other region.
+ */
+export class RegionUnreachableError extends AwsCallError {
+  readonly region: string;
+
+  constructor(
+    problem: Omit<AwsCallProblem, 'retryable'> & { region: string },
+    options?: ErrorOptions,
+  ) {
+    super(
+      {
+        ...problem,
+        retryable: true,
+        detail: `${problem.region} did not answer (${problem.detail}); the region may be unreachable.`,
+      },
+      options,
+    );
+    this.name = ERROR_NAMES.RegionUnreachableError;
+    this.region = problem.region;
+  }
+}
+
+/** A journal entry whose data does not have its type's shape: a bug in its writer. */
+export class JournalEntryError extends LifeboatError {
+  constructor(type: string, problem: string) {
+    super(
+      `A "${type}" journal entry has the wrong shape (${problem}); this is a bug in its writer.`,
+    );
+    this.name = ERROR_NAMES.JournalEntryError;
+  }
+}
+
+/** A gate opened on a step that is no gate: a state machine that routed wrong. */
+export class GateOpeningError extends LifeboatError {
+  constructor(stepId: string, kind: string) {
+    super(`Step ${stepId} (${kind}) is not a gate step; only a gate step opens its own gate.`);
+    this.name = ERROR_NAMES.GateOpeningError;
+  }
+}
+
+/** A step id that is not in the run's runbook. */
+export class UnknownStepError extends LifeboatError {
+  constructor(executionId: string, stepId: string) {
+    super(
+      `Step ${stepId} is not in run ${executionId}; check the step id against the run's runbook.`,
+    );
+    this.name = ERROR_NAMES.UnknownStepError;
+  }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LifeboatError } from './errors.ts';
+import { GateAnswerError } from './errors.ts';
 import { OperationSchema } from './plan.ts';
 import { type Runbook, RunbookSchema, type Step } from './runbook.ts';
 
@@ -112,13 +112,6 @@ export const GateSchema = z.object({
   failedServers: z.array(z.string()).optional(),
 });
 export type Gate = z.infer<typeof GateSchema>;
-
-export class GateAnswerError extends LifeboatError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GateAnswerError';
-  }
-}
 
 /** The decisions each kind of gate accepts. */
 export const GATE_DECISIONS: Record<GateKind, readonly GateDecision[]> = {

@@ -1,4 +1,4 @@
-import { UnsupportedOperationError } from './errors.ts';
+import { PlanValidationError, UnsupportedOperationError } from './errors.ts';
 import type { Hook, HookPhase, Operation, Plan, Side } from './plan.ts';
 import { sideOfPhase } from './plan-rules.ts';
 import type { Region } from './regions.ts';
@@ -94,7 +94,15 @@ class Context {
 
   ref(name: string, target: Side): ServerRef {
     const server = this.servers.get(name);
-    if (!server) throw new Error(`Unknown server ${name}; validate the plan first.`);
+    if (!server)
+      throw new PlanValidationError(`The plan of "${this.plan.customer.id}"`, [
+        {
+          code: 'unknown-server',
+          path: 'servers',
+          value: name,
+          message: `"${name}" is named in a wave or hook but is not in servers. Add it to servers or fix the spelling; lifeboat plan validate shows where.`,
+        },
+      ]);
     return {
       name,
       critical: server.critical,

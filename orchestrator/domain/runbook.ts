@@ -229,7 +229,3 @@ export const RunbookSchema = z.strictObject({
   steps: z.array(StepSchema).min(1),
 });
 export type Runbook = z.infer<typeof RunbookSchema>;
-
-export function assertNever(value: never): never {
-  throw new Error(`Unexpected value: ${JSON.stringify(value)}`);
-}

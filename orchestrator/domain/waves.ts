@@ -1,3 +1,4 @@
+import { PlanValidationError } from './errors.ts';
 import type { Plan, Server, Wave } from './plan.ts';
 import { DRS_QUOTAS } from './settings.ts';
 
@@ -22,9 +23,14 @@ export function orderBootGroups(
   while (remaining.length > 0) {
     const ready = remaining.filter((name) => (deps.get(name) ?? []).every((d) => placed.has(d)));
     if (ready.length === 0) {
-      throw new Error(
-        `Boot order has a cycle among ${remaining.join(', ')}; validate the plan first.`,
-      );
+      throw new PlanValidationError('The plan', [
+        {
+          code: 'dependency-cycle',
+          path: 'servers',
+          value: remaining,
+          message: `Boot order has a cycle among ${remaining.join(', ')}: each waits for another. Remove one dependsOn of the cycle; lifeboat plan validate names it.`,
+        },
+      ]);
     }
     for (const name of ready) placed.add(name);
     groups.push(ready);

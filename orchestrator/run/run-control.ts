@@ -1,9 +1,9 @@
+import { NotPausedError } from '../domain/errors.ts';
 import type { AuditEntry, RunIndexEntry } from '../domain/execution.ts';
 import type { Operation } from '../domain/plan.ts';
 import { planRunbook } from '../domain/plan-runbook.ts';
 import { buildReport, type Report } from '../domain/report.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
-import { NotPausedError } from '../domain/state-errors.ts';
 import type { PlanSource } from '../ports/plan-source.ts';
 import type {
   ExecutionStarter,

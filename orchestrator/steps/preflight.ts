@@ -1,4 +1,4 @@
-import { ThrottledError } from '../domain/aws-errors.ts';
+import { ThrottledError } from '../domain/errors.ts';
 import type { PreflightCheck, PreflightResult, StepOf } from '../domain/runbook.ts';
 import { done, failed, running, type StepContext, type StepExecutor } from './context.ts';
 import { forwardSources, reversedSources } from './resolve.ts';

@@ -1,4 +1,4 @@
-import { AwsCallError } from '../domain/aws-errors.ts';
+import { AwsCallError } from '../domain/errors.ts';
 import type { ServerRef, StepOf } from '../domain/runbook.ts';
 import {
   done,

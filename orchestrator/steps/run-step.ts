@@ -1,4 +1,4 @@
-import { AwsCallError, ThrottledError } from '../domain/aws-errors.ts';
+import { AwsCallError, ThrottledError } from '../domain/errors.ts';
 import type { Step, StepKind, StepOf } from '../domain/runbook.ts';
 import { done, failed, type Progress, type StepContext, type StepExecutor } from './context.ts';
 import { preflight } from './preflight.ts';

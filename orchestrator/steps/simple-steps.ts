@@ -1,4 +1,4 @@
-import { ThrottledError } from '../domain/aws-errors.ts';
+import { ThrottledError } from '../domain/errors.ts';
 import type { StepOf } from '../domain/runbook.ts';
 import {
   done,

@@ -50,8 +50,3 @@ export class VirtualClock implements SimClock {
     this.base += ms;
   }
 }
-
-/** Real milliseconds until `virtualMs` of virtual time pass; used to pace pollers in the sandbox. */
-export function realDelay(clock: VirtualClock, virtualMs: number): number {
-  return clock.speed === 0 ? 0 : virtualMs / clock.speed;
-}

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
-import { createGroupResolver, SlackUnavailableError } from '../../bot/access.ts';
+import { createGroupResolver } from '../../bot/access.ts';
+import { SlackUnavailableError } from '../../bot/errors.ts';
 
 /** A Web API client that knows only usergroups.users.list; fake Slack cannot be made to fail it. */
 function client(answer: (group: string) => string[] | Error) {

@@ -4,9 +4,9 @@ import type {
   ButtonAction,
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
+import { NotFoundError } from '../../../orchestrator/domain/errors.ts';
 import { type Execution, type Gate, hasEnded } from '../../../orchestrator/domain/execution.ts';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
-import { NotFoundError } from '../../../orchestrator/domain/state-errors.ts';
 import { RunIdSchema } from '../../commands/parse-command.ts';
 import type { BotDeps } from '../../deps.ts';
 

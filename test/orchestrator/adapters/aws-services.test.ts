@@ -4,11 +4,11 @@ import {
   servicesForAccount,
 } from '../../../orchestrator/adapters/aws-services.ts';
 import {
-  AWS_ERROR_NAMES,
   AwsCallError,
+  ERROR_NAMES,
+  LifeboatError,
   RegionUnreachableError,
-} from '../../../orchestrator/domain/aws-errors.ts';
-import { LifeboatError } from '../../../orchestrator/domain/errors.ts';
+} from '../../../orchestrator/domain/errors.ts';
 import { TOOLING_CREDENTIALS } from '../../sandbox/aws/harness.ts';
 import { type LocalAccount, PRIMARY, RECOVERY, startLocalAccount } from './local-account.ts';
 
@@ -71,7 +71,7 @@ describe('servicesForAccount', () => {
     expect(error).toBeInstanceOf(AwsCallError);
     expect(error).toBeInstanceOf(LifeboatError);
     expect(error).toMatchObject({
-      name: AWS_ERROR_NAMES.awsCall,
+      name: ERROR_NAMES.AwsCallError,
       code: 'AccessDenied',
       retryable: false,
     });
@@ -92,7 +92,7 @@ describe('servicesForAccount', () => {
     const recovery = await servicesFor(RECOVERY).drs.listSourceServers();
     // Assess
     expect(error).toBeInstanceOf(RegionUnreachableError);
-    expect(error).toMatchObject({ name: AWS_ERROR_NAMES.regionUnreachable, region: PRIMARY });
+    expect(error).toMatchObject({ name: ERROR_NAMES.RegionUnreachableError, region: PRIMARY });
     expect(elapsed).toBeLessThan(5_000);
     expect(recovery).toHaveLength(44);
   });

@@ -6,7 +6,7 @@ import {
   AwsCallError,
   RegionUnreachableError,
   ThrottledError,
-} from '../../../orchestrator/domain/aws-errors.ts';
+} from '../../../orchestrator/domain/errors.ts';
 import type { LocalAwsOptions } from '../../../sandbox/aws/local-aws.ts';
 import {
   type LocalAccount,

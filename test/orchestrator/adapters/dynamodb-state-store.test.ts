@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
-import { answerGate, type Execution, type Gate } from '../../../orchestrator/domain/execution.ts';
-import { planRunbook } from '../../../orchestrator/domain/plan-runbook.ts';
 import {
   ConcurrentUpdateError,
   OperationInProgressError,
-} from '../../../orchestrator/domain/state-errors.ts';
+} from '../../../orchestrator/domain/errors.ts';
+import { answerGate, type Execution, type Gate } from '../../../orchestrator/domain/execution.ts';
+import { planRunbook } from '../../../orchestrator/domain/plan-runbook.ts';
 import { type LocalAws, startLocalAws } from '../../../sandbox/aws/local-aws.ts';
 import { readSample } from '../../helpers.ts';
 

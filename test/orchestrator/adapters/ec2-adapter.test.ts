@@ -1,7 +1,7 @@
 import { EC2Client, StartInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ec2Adapter } from '../../../orchestrator/adapters/ec2-adapter.ts';
-import { AwsCallError } from '../../../orchestrator/domain/aws-errors.ts';
+import { AwsCallError } from '../../../orchestrator/domain/errors.ts';
 import type { Region } from '../../../orchestrator/domain/regions.ts';
 import { type LocalAccount, MINUTE, PRIMARY, startLocalAccount } from './local-account.ts';
 

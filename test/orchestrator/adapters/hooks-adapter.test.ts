@@ -2,7 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HooksAdapter, judgeStackStatus } from '../../../orchestrator/adapters/hooks-adapter.ts';
-import { AwsCallError } from '../../../orchestrator/domain/aws-errors.ts';
+import { AwsCallError } from '../../../orchestrator/domain/errors.ts';
 import { type LocalAccount, RECOVERY, startLocalAccount } from './local-account.ts';
 
 const SCALE = 'lifeboat-eks-scale';

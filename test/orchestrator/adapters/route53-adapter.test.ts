@@ -1,8 +1,7 @@
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Route53Adapter } from '../../../orchestrator/adapters/route53-adapter.ts';
-import { AwsCallError } from '../../../orchestrator/domain/aws-errors.ts';
-import { LifeboatError } from '../../../orchestrator/domain/errors.ts';
+import { AwsCallError, LifeboatError } from '../../../orchestrator/domain/errors.ts';
 import type { DnsChangeRequest } from '../../../orchestrator/ports/aws.ts';
 import { type LocalAccount, PRIMARY, startLocalAccount } from './local-account.ts';
 

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3ReportStore } from '../../../orchestrator/adapters/s3-report-store.ts';
-import { AwsCallError } from '../../../orchestrator/domain/aws-errors.ts';
+import { AwsCallError } from '../../../orchestrator/domain/errors.ts';
 import { buildReport, type Report, ReportSchema } from '../../../orchestrator/domain/report.ts';
 import { renderHtml } from '../../../orchestrator/report/render-html.ts';
 import { renderMarkdown } from '../../../orchestrator/report/render-markdown.ts';

@@ -1,7 +1,7 @@
 import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SsmAdapter } from '../../../orchestrator/adapters/ssm-adapter.ts';
-import { AwsCallError } from '../../../orchestrator/domain/aws-errors.ts';
+import { AwsCallError } from '../../../orchestrator/domain/errors.ts';
 import type { Region } from '../../../orchestrator/domain/regions.ts';
 import {
   type LocalAccount,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { answerGate, type Gate, GateAnswerError } from '../../../orchestrator/domain/execution.ts';
+import { GateAnswerError } from '../../../orchestrator/domain/errors.ts';
+import { answerGate, type Gate } from '../../../orchestrator/domain/execution.ts';
 
 const gate = (patch: Partial<Gate> = {}): Gate => ({
   gateId: 'g',

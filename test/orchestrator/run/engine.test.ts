@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilePlanSource } from '../../../orchestrator/adapters/config-files.ts';
 import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
 import { DEFAULT_SETTINGS } from '../../../orchestrator/domain/settings.ts';
-import { OperationInProgressError } from '../../../orchestrator/domain/state-errors.ts';
+import { OperationInProgressError } from '../../../orchestrator/domain/errors.ts';
 import { Engine } from '../../../orchestrator/run/engine.ts';
 import { type LocalAws, startLocalAws } from '../../../sandbox/aws/local-aws.ts';
 import { ROOT } from '../../helpers.ts';

@@ -1,0 +1,24 @@
+import { LifeboatError } from '../orchestrator/domain/errors.ts';
+
+/** Slack could not say who is in a user group, so nobody is authorized by it just now. */
+export class SlackUnavailableError extends LifeboatError {
+  constructor(group: string, why: string) {
+    super(
+      `Slack did not say who is in user group ${group} (${why}), so Lifeboat cannot check your role right now; nothing changed. Try again in a minute.`,
+    );
+    this.name = 'SlackUnavailableError';
+  }
+}
+
+/** Slack refused a private reply posted to a command's `response_url`. */
+export class ResponseUrlError extends LifeboatError {
+  readonly status: number;
+
+  constructor(status: number, statusText: string) {
+    super(
+      `Slack answered ${status} ${statusText} to the reply posted to the command's response_url, so the user saw no answer. A response_url lasts 30 minutes and 5 replies: if it expired, run the command again.`,
+    );
+    this.name = 'ResponseUrlError';
+    this.status = status;
+  }
+}
