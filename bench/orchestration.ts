@@ -12,7 +12,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLocally } from '../cli/run.ts';
-import type { JournalEntry } from '../orchestrator/domain/execution.ts';
+import type { JournalEntry } from '../orchestrator/domain/journal.ts';
 import type { TruthEvent } from '../sandbox/aws/estate.ts';
 import { writeSyntheticPlan } from '../sandbox/aws/synthetic-plan.ts';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
 import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
-import type { JournalEntry } from '../orchestrator/domain/execution.ts';
+import type { JournalEntry } from '../orchestrator/domain/journal.ts';
 import { type Operation, OperationSchema, type Plan } from '../orchestrator/domain/plan.ts';
 import { planRunbook } from '../orchestrator/domain/plan-runbook.ts';
 import type { Report } from '../orchestrator/domain/report.ts';

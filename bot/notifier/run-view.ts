@@ -4,8 +4,8 @@ import {
   ExecutionStatusSchema,
   type GateKind,
   GateKindSchema,
-  type JournalEntry,
 } from '../../orchestrator/domain/execution.ts';
+import type { JournalEntry } from '../../orchestrator/domain/journal.ts';
 import type { Runbook, Step } from '../../orchestrator/domain/runbook.ts';
 import { PhaseSchema, type PreflightResult } from '../../orchestrator/domain/runbook.ts';
 import type { WaveProgress } from '../blocks/status-card.ts';
@@ -40,7 +40,7 @@ export type NoticeEvent =
       users: string[];
       at: number;
     }
-  | { type: 'gate-expired'; gateId?: string; kind: GateKind; at: number }
+  | { type: 'gate-expired'; gateId: string; kind: GateKind; at: number }
   /** A line for the thread; a milestone (a wave done, a failure) is posted at once. */
   | { type: 'line'; text: string; milestone: boolean }
   | { type: 'finished'; outcome: string; at: number; reportFiles: Record<string, string> };
@@ -48,8 +48,6 @@ export type NoticeEvent =
 export function startView(startedAt: number, firstPhase: RunView['phase']): RunView {
   return { status: 'running', phase: firstPhase, stepStartedAt: {}, waves: {}, lastAt: startedAt };
 }
-
-const GateData = z.object({ gateId: z.string().optional(), kind: GateKindSchema });
 
 /** Folds one entry into the view; returns the new view and what to show. Pure. */
 export function foldEntry(
@@ -60,7 +58,6 @@ export function foldEntry(
   const step = entry.stepId ? runbook.steps.find((s) => s.id === entry.stepId) : undefined;
   const next: RunView = { ...view, lastAt: Math.max(view.lastAt, entry.at) };
   const events: NoticeEvent[] = [];
-  const data = entry.data ?? {};
   switch (entry.type) {
     case 'step-started':
       if (step) {
@@ -70,7 +67,7 @@ export function foldEntry(
       }
       break;
     case 'preflight':
-      next.preflight = (data.results as PreflightResult[] | undefined) ?? [];
+      next.preflight = entry.data.results;
       break;
     case 'server-healthy':
     case 'server-failed':
@@ -86,10 +83,10 @@ export function foldEntry(
       }
       break;
     case 'step-finished':
-      if (step) events.push(stepLine(next, step, String(data.status), entry));
+      if (step) events.push(stepLine(next, step, entry.data.status, entry));
       break;
     case 'servers-excluded': {
-      const servers = (data.servers as string[] | undefined) ?? [];
+      const { servers } = entry.data;
       if (servers.length > 0)
         events.push({
           type: 'line',
@@ -99,50 +96,43 @@ export function foldEntry(
       break;
     }
     case 'gate-opened': {
-      const gate = GateData.parse(data);
-      if (gate.gateId) events.push({ type: 'gate-opened', gateId: gate.gateId, kind: gate.kind });
+      const gate = entry.data;
+      events.push({ type: 'gate-opened', gateId: gate.gateId, kind: gate.kind });
       if (gate.kind === 'pause') next.status = 'paused';
       break;
     }
     case 'gate-answered': {
-      const gate = GateData.parse(data);
-      if (gate.gateId) events.push({ type: 'gate-answered', gateId: gate.gateId, kind: gate.kind });
+      const gate = entry.data;
+      events.push({ type: 'gate-answered', gateId: gate.gateId, kind: gate.kind });
       break;
     }
     case 'gate-closed': {
-      const gate = GateData.parse(data);
-      if (gate.gateId)
-        events.push({
-          type: 'gate-closed',
-          gateId: gate.gateId,
-          kind: gate.kind,
-          decision: String(data.decision),
-          users: (data.users as string[] | undefined) ?? [],
-          at: entry.at,
-        });
+      const gate = entry.data;
+      events.push({
+        type: 'gate-closed',
+        gateId: gate.gateId,
+        kind: gate.kind,
+        decision: gate.decision,
+        users: gate.users,
+        at: entry.at,
+      });
       if (gate.kind === 'pause') next.status = 'running';
       break;
     }
     case 'gate-expired': {
-      const gate = GateData.parse(data);
-      events.push({
-        type: 'gate-expired',
-        ...(gate.gateId ? { gateId: gate.gateId } : {}),
-        kind: gate.kind,
-        at: entry.at,
-      });
+      const gate = entry.data;
+      events.push({ type: 'gate-expired', gateId: gate.gateId, kind: gate.kind, at: entry.at });
       break;
     }
     case 'execution-finished': {
-      const outcome = String(data.outcome);
-      next.status =
-        outcome === 'succeeded' ? 'succeeded' : outcome === 'failed' ? 'failed' : 'aborted';
+      const { outcome } = entry.data;
+      next.status = outcome;
       next.endedAt = entry.at;
       events.push({
         type: 'finished',
         outcome,
         at: entry.at,
-        reportFiles: (data.reportFiles as Record<string, string> | undefined) ?? {},
+        reportFiles: entry.data.reportFiles,
       });
       break;
     }

@@ -61,16 +61,6 @@ export const StepRecordSchema = z.object({
 });
 export type StepRecord = z.infer<typeof StepRecordSchema>;
 
-export const JournalEntrySchema = z.object({
-  at: z.number(),
-  seq: z.number().int(),
-  type: z.string(),
-  stepId: z.string().optional(),
-  message: z.string(),
-  data: z.record(z.string(), z.unknown()).optional(),
-});
-export type JournalEntry = z.infer<typeof JournalEntrySchema>;
-
 export const GateKindSchema = z.enum(['approval', 'sign-off', 'manual', 'decision', 'pause']);
 export type GateKind = z.infer<typeof GateKindSchema>;
 

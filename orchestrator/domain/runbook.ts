@@ -216,6 +216,9 @@ export const StepSchema = z.discriminatedUnion('kind', [
 ]);
 export type Step = z.infer<typeof StepSchema>;
 export type StepKind = Step['kind'];
+export const StepKindSchema = z.enum(
+  StepSchema.options.map((o) => o.shape.kind.value) as [StepKind, ...StepKind[]],
+);
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
 export const RunbookSchema = z.strictObject({

@@ -9,6 +9,15 @@ export const DRS_QUOTAS = {
   replicatingServers: 300,
 } as const;
 
+/** A customer's lock older than this may be taken over: its run died without releasing it. */
+export const LOCK_STALE_MS = 24 * 3600_000;
+
+/**
+ * How long a decision after a failure, or a pause, waits for people before the run aborts. The
+ * state machine's own timeouts on its gates are outer bounds beyond this.
+ */
+export const DECISION_GATE_EXPIRY_SECONDS = 7 * 86_400;
+
 /** Runbook defaults shared by every customer, from `config/defaults.yaml`. */
 export const RunbookSettingsSchema = z.strictObject({
   maxServersPerJob: z

@@ -1,16 +1,18 @@
 import { formatDuration } from '../domain/duration.ts';
 import {
-  describeDirection,
-  describeGateAnswers,
   describeOutcome,
-  describeRun,
   formatReportTime,
-  GATE_COLUMNS,
   type GateSummary,
   isSuccessful,
   type Report,
   type TimelineStep,
 } from '../domain/report.ts';
+import {
+  describeDirection,
+  describeGateAnswers,
+  describeRun,
+  GATE_COLUMNS,
+} from './describe-report.ts';
 
 /**
  * The report as one self-contained HTML page (inline CSS, no script, nothing fetched), for the

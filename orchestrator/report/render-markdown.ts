@@ -1,14 +1,16 @@
 import {
-  describeDirection,
-  describeGateAnswers,
   describeOutcome,
-  describeRun,
   formatReportTime,
-  GATE_COLUMNS,
   type GateSummary,
   isSuccessful,
   type Report,
 } from '../domain/report.ts';
+import {
+  describeDirection,
+  describeGateAnswers,
+  describeRun,
+  GATE_COLUMNS,
+} from './describe-report.ts';
 
 /**
  * The report as Markdown, for the Slack thread, the ticket and the compliance archive: a summary

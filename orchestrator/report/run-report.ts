@@ -1,5 +1,5 @@
+import { buildReport } from '../domain/build-report.ts';
 import type { Execution } from '../domain/execution.ts';
-import { buildReport } from '../domain/report.ts';
 import type { ReportLocations, ReportStore } from '../ports/report-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
 

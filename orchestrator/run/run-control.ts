@@ -1,9 +1,10 @@
+import { buildReport } from '../domain/build-report.ts';
 import { NotPausedError } from '../domain/errors.ts';
 import type { AuditEntry, RunIndexEntry } from '../domain/execution.ts';
 import type { Operation } from '../domain/plan.ts';
 import { planRunbook } from '../domain/plan-runbook.ts';
-import { buildReport, type Report } from '../domain/report.ts';
-import type { RunbookSettings } from '../domain/settings.ts';
+import type { Report } from '../domain/report.ts';
+import { LOCK_STALE_MS, type RunbookSettings } from '../domain/settings.ts';
 import type { PlanSource } from '../ports/plan-source.ts';
 import type {
   ExecutionStarter,
@@ -17,7 +18,7 @@ import type { StateStore, TaskTokens } from '../ports/state-store.ts';
 import type { Engine } from './engine.ts';
 
 export interface RunControlDeps {
-  engine: Engine;
+  engine: Pick<Engine, 'answer' | 'requestPause' | 'requestAbort' | 'readiness'>;
   store: StateStore;
   plans: PlanSource;
   settings: RunbookSettings;
@@ -27,9 +28,6 @@ export interface RunControlDeps {
   /** A few random characters that make an execution name unique. */
   nonce(): string;
 }
-
-/** A lock older than this may be taken over: a run that died without releasing it. */
-const LOCK_STALE_MS = 24 * 3600_000;
 
 /** The bot's side of the orchestrator: the engine's decisions, the store's records, the state machine's start. */
 export class LifeboatRunControl implements RunControl {
@@ -168,14 +166,6 @@ export class LifeboatRunControl implements RunControl {
 
   auditLog(customerId: string) {
     return this.deps.store.auditLog(customerId);
-  }
-
-  getNotice(executionId: string) {
-    return this.deps.store.getNotice(executionId);
-  }
-
-  putNotice(executionId: string, doc: unknown, expectedVersion: number) {
-    return this.deps.store.putNotice(executionId, doc, expectedVersion);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Execution } from '../domain/execution.ts';
+import type { JournalData, JournalType } from '../domain/journal.ts';
 import type { Step } from '../domain/runbook.ts';
 import type { ServicesFor } from '../ports/aws.ts';
 
@@ -7,7 +8,8 @@ export interface StepContext {
   execution: Execution;
   services: ServicesFor;
   now(): number;
-  journal(type: string, message: string, data?: Record<string, unknown>): Promise<void>;
+  /** Writes an entry of the run's journal for this step; its data is checked against its type's schema. */
+  journal<T extends JournalType>(type: T, message: string, data: JournalData<T>): Promise<void>;
 }
 
 /** Where a step stands after a start or a poll. `state` is kept between polls. */

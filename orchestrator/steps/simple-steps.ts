@@ -1,4 +1,5 @@
 import { ThrottledError } from '../domain/errors.ts';
+import type { HookRunKind } from '../domain/journal.ts';
 import type { StepOf } from '../domain/runbook.ts';
 import {
   done,
@@ -121,7 +122,7 @@ export const dns: StepExecutor<StepOf<'dns'>> = {
 
 const hookDone = async (
   ctx: StepContext,
-  step: { id: string; hook: string; kind: string; phase: string; region: string },
+  step: { id: string; hook: string; kind: HookRunKind; phase: string; region: string },
   ok: boolean,
   detail: string,
   endedAt?: number,

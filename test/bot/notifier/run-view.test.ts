@@ -8,10 +8,11 @@ import {
   waveProgress,
 } from '../../../bot/notifier/run-view.ts';
 import { parsePlanText } from '../../../orchestrator/adapters/config-files.ts';
-import type { JournalEntry } from '../../../orchestrator/domain/execution.ts';
+import { type JournalEntry, JournalEntrySchema } from '../../../orchestrator/domain/journal.ts';
 import { planRunbook } from '../../../orchestrator/domain/plan-runbook.ts';
+import { SAMPLE_PLANS } from '../../helpers.ts';
 
-const file = join(import.meta.dirname, '../../../config/customers/bcbsaz.yaml');
+const file = join(SAMPLE_PLANS, 'bcbsaz.yaml');
 const parsed = parsePlanText(readFileSync(file, 'utf8'), file);
 if (!parsed.ok) throw new Error('bcbsaz plan does not parse');
 const runbook = planRunbook(parsed.plan, 'drill');
@@ -21,19 +22,49 @@ const failbackWave1 = waves[5];
 if (!wave1 || !failbackWave1) throw new Error('bcbsaz drill has no waves');
 
 let seq = 0;
+/** What an entry of each type carries besides what a test sets, from the step it is about. */
+function defaults(type: string, stepId: string | undefined, at: number): Record<string, unknown> {
+  const step = runbook.steps.find((s) => s.id === stepId);
+  const server = {
+    wave: step?.kind === 'recover-wave' ? step.wave : 'database',
+    direction:
+      step?.kind === 'recover-wave' && step.launchInto === 'original'
+        ? 'to-primary'
+        : 'to-recovery',
+  };
+  switch (type) {
+    case 'step-started':
+      return step ? { kind: step.kind, title: step.title, phase: step.phase } : {};
+    case 'step-finished':
+      return { kind: step?.kind };
+    case 'server-healthy':
+      return { server: 'a', ...server, healthyAt: at };
+    case 'server-failed':
+      return { server: 'a', ...server, reason: 'failed to launch', critical: true };
+    case 'gate-opened':
+      return { principals: ['U02BOB'], required: 1 };
+    case 'gate-answered':
+      return { user: 'U02BOB', decision: 'approve' };
+    default:
+      return {};
+  }
+}
+
 const entry = (
   type: string,
   stepId?: string,
   data?: Record<string, unknown>,
   at = 0,
-): JournalEntry => ({
-  at,
-  seq: ++seq,
-  type,
-  message: type,
-  ...(stepId ? { stepId } : {}),
-  ...(data ? { data } : {}),
-});
+): JournalEntry =>
+  // Parsed as the state store reads entries: a fixture of the wrong shape fails here.
+  JournalEntrySchema.parse({
+    at,
+    seq: ++seq,
+    type,
+    message: type,
+    ...(stepId ? { stepId } : {}),
+    data: { ...defaults(type, stepId, at), ...data },
+  });
 
 function fold(entries: JournalEntry[]) {
   let view: RunView = startView(0, 'prepare');

@@ -6,8 +6,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3ReportStore } from '../../../orchestrator/adapters/s3-report-store.ts';
+import { buildReport } from '../../../orchestrator/domain/build-report.ts';
 import { AwsCallError } from '../../../orchestrator/domain/errors.ts';
-import { buildReport, type Report, ReportSchema } from '../../../orchestrator/domain/report.ts';
+import { type Report, ReportSchema } from '../../../orchestrator/domain/report.ts';
 import { renderHtml } from '../../../orchestrator/report/render-html.ts';
 import { renderMarkdown } from '../../../orchestrator/report/render-markdown.ts';
 import type { LocalAws } from '../../../sandbox/aws/local-aws.ts';

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type BuildReportInput,
-  buildReport,
-  type Report,
-  ReportSchema,
-} from '../../../orchestrator/domain/report.ts';
+import { type BuildReportInput, buildReport } from '../../../orchestrator/domain/build-report.ts';
+import { JournalEntrySchema } from '../../../orchestrator/domain/journal.ts';
+import { type Report, ReportSchema } from '../../../orchestrator/domain/report.ts';
 import {
   at,
   cleanDrill,
@@ -433,22 +430,19 @@ describe('buildReport', () => {
     expect(buildReport(asList)).toEqual(buildReport(input));
   });
 
-  it('leaves out journal entries it cannot read, and says so', async () => {
+  it('is built only from journal entries of the right shape: a wrong one does not parse', async () => {
     // Prepare
     const input = await cleanDrill();
-    const journal = input.journal.map((e) =>
-      e.type === 'server-launched' && e.data?.server === 'tiny-db-01'
-        ? { ...e, data: { ...e.data, dataAt: 'yesterday' } }
-        : e,
-    );
+    const launch = input.journal.find((e) => e.type === 'server-launched');
     // Act
-    const report = buildReport({ ...input, journal });
+    const parsed = JournalEntrySchema.safeParse({
+      ...launch,
+      data: { ...launch?.data, dataAt: 'yesterday' },
+    });
     // Assess
-    expect(report.notes).toContain(
-      '2 journal entries of type server-launched could not be read and were left out.',
-    );
-    expect(report.waves[0]?.servers[0]).toMatchObject({ launchedAt: null, rpoSeconds: null });
-    expect(report.rpo.worstServer).toBe('tiny-app-01');
+    expect(launch).toBeDefined();
+    expect(parsed.success).toBe(false);
+    expect(JournalEntrySchema.safeParse(launch).success).toBe(true);
   });
 
   it('reads exclusions without who decided, and launches without a snapshot time', async () => {

@@ -1,0 +1,234 @@
+import { UnknownStepError } from '../domain/errors.ts';
+import {
+  EXECUTION_SCHEMA_VERSION,
+  type Execution,
+  nextStep,
+  type StepRecord,
+} from '../domain/execution.ts';
+import { stepStarted } from '../domain/gates.ts';
+import type { StartRequest } from '../domain/messages.ts';
+import type { Operation } from '../domain/plan.ts';
+import { planRunbook } from '../domain/plan-runbook.ts';
+import type { PreflightResult, Runbook, Step, StepKind, StepOf } from '../domain/runbook.ts';
+import {
+  DECISION_GATE_EXPIRY_SECONDS,
+  LOCK_STALE_MS,
+  type RunbookSettings,
+} from '../domain/settings.ts';
+import type { ServicesFor } from '../ports/aws.ts';
+import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
+import type { ExecutionStore, LockStore } from '../ports/state-store.ts';
+import type { Progress, StepContext } from '../steps/context.ts';
+import { preflight } from '../steps/preflight.ts';
+import { advanceStep } from '../steps/run-step.ts';
+import type { JournalWriter } from './journal-writer.ts';
+
+/** What the state machine routes on after each step. */
+export type Next =
+  | { kind: 'finish'; outcome: 'succeeded' | 'aborted' }
+  | { kind: 'pause'; stepId: string; timeoutSeconds: number }
+  | { kind: StepKind; stepId: string; timeoutSeconds: number };
+
+export interface StepLifecycleDeps {
+  store: LockStore & ExecutionStore;
+  plans: PlanSource;
+  settings: RunbookSettings;
+  journal: JournalWriter;
+  /** The customer's AWS services, through its workload account's role. */
+  servicesFor(plan: LoadedPlan['plan']): ServicesFor;
+  now(): number;
+  newId(): string;
+  /** Writes the report of a run; returns where it went. */
+  writeReport(execution: Execution): Promise<Record<string, string>>;
+}
+
+/** A run from its start through each step: prepare, what comes next, start, poll, fail. */
+export class StepLifecycle {
+  constructor(private readonly deps: StepLifecycleDeps) {}
+
+  async prepare(
+    request: StartRequest & { executionId?: string },
+  ): Promise<{ executionId: string }> {
+    const { plan, revision } = await this.deps.plans.loadPlan(request.customerId);
+    const runbook = planRunbook(plan, request.operation, this.deps.settings);
+    const executionId = request.executionId ?? this.deps.newId();
+    const now = this.deps.now();
+    await this.deps.store.acquireLock(plan.customer.id, executionId, now, LOCK_STALE_MS);
+    await this.deps.store.createExecution(
+      newExecution(executionId, runbook, revision, now, request),
+    );
+    await this.deps.journal.write(executionId, {
+      type: 'execution-started',
+      message: `${request.requestedBy} requested ${runbook.operation} of ${plan.customer.name}`,
+      data: { operation: runbook.operation, requestedBy: request.requestedBy },
+    });
+    return { executionId };
+  }
+
+  async next(executionId: string): Promise<Next> {
+    const execution = await this.deps.store.getExecution(executionId);
+    if (execution.abortRequested) return { kind: 'finish', outcome: 'aborted' };
+    const found = nextStep(execution.runbook, await this.deps.store.getSteps(executionId));
+    if (!found) return { kind: 'finish', outcome: 'succeeded' };
+    if (execution.pauseRequested)
+      return { kind: 'pause', stepId: found.step.id, timeoutSeconds: DECISION_GATE_EXPIRY_SECONDS };
+    return {
+      kind: found.step.kind,
+      stepId: found.step.id,
+      timeoutSeconds: found.step.timeoutSeconds,
+    };
+  }
+
+  /** Starts a step, or restarts it after a retry or continue decision, keeping what worked. */
+  async startStep(executionId: string, stepId: string): Promise<Progress> {
+    const { execution, step, record } = await this.load(executionId, stepId);
+    if (step.kind === 'report') return this.report(execution, step);
+    const ctx = await this.context(execution, step);
+    if (record?.status !== 'running') {
+      // Recorded before the executor runs, so a start the state machine retries is one start.
+      await this.deps.store.putStep(executionId, {
+        ...(record ?? { stepId, attempt: 1, progress: {} }),
+        status: 'running',
+        startedAt: this.deps.now(),
+      });
+      await this.deps.journal.write(executionId, stepStarted(step));
+    }
+    const progress = await advanceStep(ctx, step, undefined, record?.progress);
+    return this.save(execution, step, progress, record);
+  }
+
+  async pollStep(executionId: string, stepId: string): Promise<Progress> {
+    const { execution, step, record } = await this.load(executionId, stepId);
+    const ctx = await this.context(execution, step);
+    return this.save(execution, step, await advanceStep(ctx, step, record?.progress ?? {}), record);
+  }
+
+  /** Records an error the state machine caught after its retries: the step fails, people decide. */
+  async failStep(executionId: string, stepId: string, error: string): Promise<Progress> {
+    const { execution, step, record } = await this.load(executionId, stepId);
+    const progress: Progress = {
+      status: 'failed',
+      waitSeconds: 0,
+      state: record?.progress ?? {},
+      message: error,
+    };
+    return this.save(execution, step, progress, record);
+  }
+
+  /**
+   * Readiness now (`/dr readiness`): the pre-flight checks of the operation, run outside any
+   * run and journaled nowhere; a throttled check is tried again a few times.
+   */
+  async readiness(customerId: string, operation: Operation): Promise<PreflightResult[]> {
+    const { plan, revision } = await this.deps.plans.loadPlan(customerId);
+    const runbook = planRunbook(plan, operation, this.deps.settings);
+    const step = runbook.steps.find((s): s is StepOf<'preflight'> => s.kind === 'preflight');
+    if (!step) return [];
+    const now = this.deps.now();
+    const ctx: StepContext = {
+      execution: newExecution(`readiness-${customerId}-${now}`, runbook, revision, now, {
+        requestedBy: 'readiness',
+      }),
+      services: this.deps.servicesFor(plan),
+      now: () => this.deps.now(),
+      journal: async () => {},
+    };
+    let progress = await preflight.start(ctx, step);
+    for (let tries = 0; progress.status === 'running' && tries < 3; tries += 1)
+      progress = await preflight.poll(ctx, step, progress.state);
+    const results = (progress.state.results as PreflightResult[] | undefined) ?? [];
+    const holder = await this.deps.store.activeRun(customerId);
+    return results.map((r) =>
+      r.check === 'no-active-operation'
+        ? {
+            ...r,
+            ok: !holder,
+            detail: holder ? `Run ${holder} is in progress` : 'No run in progress',
+          }
+        : r,
+    );
+  }
+
+  /** The run, one of its steps and the step's record. */
+  async load(
+    executionId: string,
+    stepId: string,
+  ): Promise<{ execution: Execution; step: Step; record?: StepRecord }> {
+    const execution = await this.deps.store.getExecution(executionId);
+    const step = execution.runbook.steps.find((s) => s.id === stepId);
+    if (!step) throw new UnknownStepError(executionId, stepId);
+    const record = await this.deps.store.getStep(executionId, stepId);
+    return { execution, step, ...(record ? { record } : {}) };
+  }
+
+  private async report(execution: Execution, step: StepOf<'report'>): Promise<Progress> {
+    await this.deps.journal.write(execution.executionId, stepStarted(step));
+    const files = await this.deps.writeReport(execution);
+    return this.save(execution, step, { status: 'done', waitSeconds: 0, state: { files } });
+  }
+
+  private async context(execution: Execution, step: Step): Promise<StepContext> {
+    const { plan } = await this.deps.plans.loadPlan(execution.customerId);
+    return {
+      execution,
+      services: this.deps.servicesFor(plan),
+      now: () => this.deps.now(),
+      journal: this.deps.journal.forStep(execution.executionId, step.id),
+    };
+  }
+
+  private async save(
+    execution: Execution,
+    step: Step,
+    progress: Progress,
+    record?: StepRecord,
+  ): Promise<Progress> {
+    const now = this.deps.now();
+    const status = progress.status;
+    await this.deps.store.putStep(execution.executionId, {
+      stepId: step.id,
+      status,
+      startedAt: record?.startedAt ?? now,
+      ...(status !== 'running' ? { endedAt: now } : {}),
+      attempt: record?.attempt ?? 1,
+      progress: progress.state,
+      ...(progress.message ? { message: progress.message } : {}),
+      ...(progress.failedServers ? { failedServers: progress.failedServers } : {}),
+    });
+    if (status !== 'running')
+      await this.deps.journal.write(execution.executionId, {
+        type: 'step-finished',
+        stepId: step.id,
+        message: `${step.title}: ${status}${progress.message ? ` (${progress.message})` : ''}`,
+        data: { status, kind: step.kind },
+      });
+    return progress;
+  }
+}
+
+/** A run's record as it starts. */
+export function newExecution(
+  executionId: string,
+  runbook: Runbook,
+  planRevision: string,
+  now: number,
+  request: Pick<StartRequest, 'requestedBy' | 'channel' | 'reason' | 'disruptionAt'>,
+): Execution {
+  return {
+    schemaVersion: EXECUTION_SCHEMA_VERSION,
+    executionId,
+    customerId: runbook.customerId,
+    operation: runbook.operation,
+    planRevision,
+    requestedBy: request.requestedBy,
+    ...(request.channel ? { channel: request.channel } : {}),
+    ...(request.reason ? { reason: request.reason } : {}),
+    ...(request.disruptionAt ? { disruptionAt: request.disruptionAt } : {}),
+    status: 'running',
+    startedAt: now,
+    excluded: [],
+    pauseRequested: false,
+    abortRequested: false,
+    runbook,
+  };
+}
