@@ -1,4 +1,5 @@
 import { PlanValidationError, UnsupportedOperationError } from './errors.ts';
+import { hookStep } from './hook-steps.ts';
 import type { Hook, HookPhase, Operation, Plan, Side } from './plan.ts';
 import { sideOfPhase } from './plan-rules.ts';
 import type { Region } from './regions.ts';
@@ -452,60 +453,13 @@ class Context {
   }
 
   hookStep(hook: Hook, id: string, phase: Phase, label: string, region: Region, side: Side): Step {
-    const base = {
-      id,
-      phase,
-      region,
-      bestEffort: hook.optional,
-      timeoutSeconds: hook.timeout,
-      hook: hook.name,
-    };
-    switch (hook.kind) {
-      case 'ssm-document':
-        return {
-          ...base,
-          kind: 'ssm-command',
-          title: `${label}: run ${hook.document} (${hook.name})`,
-          document: hook.document,
-          parameters: hook.parameters,
-          targets: hook.servers
-            ? hook.servers.map((server) => ({
-                server,
-                instanceId: this.ref(server, side).launchInto ?? '',
-              }))
-            : (hook.instances?.[side] ?? []).map((instanceId) => ({ instanceId })),
-        };
-      case 'lambda':
-        return {
-          ...base,
-          kind: 'lambda-hook',
-          title: `${label}: invoke ${hook.function} (${hook.name})`,
-          function: hook.function,
-          payload: hook.payload,
-        };
-      case 'stack':
-        return {
-          ...base,
-          kind: 'stack',
-          title: `${label}: ${hook.action} stack ${hook.stackName} (${hook.name})`,
-          action: hook.action,
-          stackName: hook.stackName,
-          ...(hook.templateUrl ? { templateUrl: hook.templateUrl } : {}),
-          parameters: hook.parameters,
-        };
-      case 'manual': {
-        const { hook: _name, ...gateBase } = base;
-        return {
-          ...gateBase,
-          kind: 'gate',
-          title: `${label}: ${hook.name} (manual)`,
-          gate: 'manual',
-          prompt: hook.instructions,
-          principals: hook.confirmers ?? this.plan.access.requesters,
-          required: 1,
-          excludeRequester: false,
-        };
-      }
-    }
+    return hookStep(
+      hook,
+      { id, phase, label, region, side },
+      {
+        instanceOf: (server) => this.ref(server, side).launchInto ?? '',
+        requesters: this.plan.access.requesters,
+      },
+    );
   }
 }
