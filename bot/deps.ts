@@ -1,6 +1,11 @@
 import type { WebClient } from '@slack/web-api';
 import type { Operation } from '../orchestrator/domain/plan.ts';
-import type { RunControl } from '../orchestrator/ports/run-control.ts';
+import type {
+  AuditLog,
+  RunCommands,
+  RunReader,
+  RunStarter,
+} from '../orchestrator/ports/run-control.ts';
 
 /** Work that may take longer than Slack's 3 seconds: done after the answer, reported to `responseUrl`. */
 export interface ReadinessJob {
@@ -13,7 +18,11 @@ export interface ReadinessJob {
 
 /** What the listeners need; built once per cold start. */
 export interface BotDeps {
-  runs: RunControl;
+  /**
+   * Runs, without `readiness`: it asks the customer's AWS, longer than a listener may take;
+   * listeners hand it to `defer`.
+   */
+  runs: RunStarter & RunCommands & RunReader & AuditLog;
   /** Lifeboat admins: user ids or user groups. */
   admins: readonly string[];
   /** The user groups (`S…`) among `candidates` that the user belongs to. */

@@ -6,6 +6,7 @@ import { createGroupResolver } from './access.ts';
 import { createLifeboatApp } from './app.ts';
 import type { BotDeps } from './deps.ts';
 import { createIngressHandler } from './ingress.ts';
+import type { NoticeStore } from './notifier/notice-store.ts';
 import { Notifier } from './notifier/notifier.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
 
@@ -13,6 +14,8 @@ const MAX_WAITING = 200;
 
 export interface LocalBotOptions {
   runs: RunControl;
+  /** Where the notifier keeps what it showed for each run. */
+  notices: NoticeStore;
   signingSecret: string;
   botToken: string;
   teamId: string;
@@ -52,6 +55,7 @@ export class LocalBot {
     });
     this.notifier = new Notifier({
       runs: options.runs,
+      notices: options.notices,
       client,
       wallNow: options.slackClock?.now ?? Date.now,
       sleep: (ms) =>

@@ -2,10 +2,11 @@ import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import type { Execution } from '../../orchestrator/domain/execution.ts';
-import type { RunControl } from '../../orchestrator/ports/run-control.ts';
+import type { PlanLoader, RunReader } from '../../orchestrator/ports/run-control.ts';
 import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
 import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';
 import { renderStatusCard } from '../blocks/status-card.ts';
+import type { NoticeStore } from './notice-store.ts';
 import { foldEntry, type NoticeEvent, RunViewSchema, startView, waveProgress } from './run-view.ts';
 
 /** What the bot has shown in Slack for one run; stored with the run, versioned. */
@@ -32,7 +33,9 @@ export const NoticeSchema = z.object({
 export type Notice = z.infer<typeof NoticeSchema>;
 
 export interface NotifierDeps {
-  runs: RunControl;
+  runs: RunReader & PlanLoader;
+  /** Where each run's notice is kept between wake-ups. */
+  notices: NoticeStore;
   client: WebClient;
   /** Real time (ms), for pacing and coalescing; runs may be on a virtual clock. */
   wallNow(): number;
@@ -79,7 +82,7 @@ export class Notifier {
       throw error;
     }
     if (!execution.channel) return 'done';
-    const stored = await runs.getNotice(executionId);
+    const stored = await this.deps.notices.getNotice(executionId);
     const state = {
       version: stored?.version ?? 0,
       notice: stored ? NoticeSchema.parse(stored.doc) : initialNotice(execution, execution.channel),
@@ -364,7 +367,7 @@ export class Notifier {
 
   private async save(executionId: string, state: { version: number; notice: Notice }) {
     try {
-      await this.deps.runs.putNotice(executionId, state.notice, state.version);
+      await this.deps.notices.putNotice(executionId, state.notice, state.version);
       state.version += 1;
     } catch (error) {
       // Another wake-up of the same run got ahead: it shows what this one would have.

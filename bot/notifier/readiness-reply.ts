@@ -1,4 +1,4 @@
-import type { RunControl } from '../../orchestrator/ports/run-control.ts';
+import type { PlanLoader, ReadinessCheck } from '../../orchestrator/ports/run-control.ts';
 import { preflightText } from '../blocks/request-card.ts';
 import type { ReadinessJob } from '../deps.ts';
 import { ResponseUrlError } from '../errors.ts';
@@ -9,7 +9,7 @@ import { escapeSlackText } from '../slack-text.ts';
  * and replies privately through the command's `response_url`.
  */
 export async function answerReadiness(
-  runs: RunControl,
+  runs: ReadinessCheck & PlanLoader,
   job: ReadinessJob,
   respond: (url: string, body: Record<string, unknown>) => Promise<void>,
 ): Promise<void> {

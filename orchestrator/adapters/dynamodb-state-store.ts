@@ -1,14 +1,20 @@
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
-  DeleteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
   ResourceInUseException,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  type NativeAttributeValue,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   ConcurrentUpdateError,
   NotFoundError,
@@ -21,36 +27,47 @@ import {
   ExecutionSchema,
   type Gate,
   GateSchema,
-  type JournalEntry,
-  JournalEntrySchema,
   type RunIndexEntry,
   RunIndexEntrySchema,
   type StepRecord,
   StepRecordSchema,
 } from '../domain/execution.ts';
+import { type JournalEntry, JournalEntrySchema } from '../domain/journal.ts';
 import type { StateStore } from '../ports/state-store.ts';
 
-type Item = Record<string, { S: string } | { N: string }>;
+type Attributes = Record<string, NativeAttributeValue>;
 
 const OPEN_GATES = 'GATES#OPEN';
 const dueKey = (gate: Gate) =>
   `${String(gate.expiresAt).padStart(15, '0')}#${gate.executionId}#${gate.gateId}`;
+/** What the open gates' index holds for each gate. */
+const GateRefSchema = GateSchema.pick({ executionId: true, gateId: true });
 
 const runKey = (startedAt: number, executionId: string) =>
   `RUN#${String(startedAt).padStart(15, '0')}#${executionId}`;
 
-const s = (value: string) => ({ S: value });
-const n = (value: number) => ({ N: String(value) });
+const lockKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'LOCK' });
 
 /**
- * The state table: `pk`/`sk` strings, documents as JSON in `doc`. Locks and gate answers use
- * conditional writes (dynalite has no transactions, and none are needed).
+ * The state table: `pk`/`sk` strings, each record a map in `doc`, next to the counters its
+ * conditional writes compare (`seq`, `version`, `answered`). Locks and gate answers use
+ * conditional writes (dynalite has no transactions, and none are needed). Records are parsed
+ * with the domain's schemas when read.
+ *
+ * Also keeps the bot's notices (its `NoticeStore`): opaque documents with a version.
  */
 export class DynamoDbStateStore implements StateStore {
+  private readonly documents: DynamoDBDocumentClient;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
-  ) {}
+  ) {
+    // An optional field left undefined is absent from the record, as it was in its JSON.
+    this.documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
 
   /** Creates the table when it does not exist (local runs; deployed tables come from CDK). */
   async ensureTable(): Promise<void> {
@@ -81,42 +98,31 @@ export class DynamoDbStateStore implements StateStore {
     staleAfterMs: number,
   ): Promise<void> {
     try {
-      await this.client.send(
-        new PutItemCommand({
+      await this.documents.send(
+        new PutCommand({
           TableName: this.table,
-          Item: {
-            pk: s(`CUSTOMER#${customerId}`),
-            sk: s('LOCK'),
-            executionId: s(executionId),
-            takenAt: n(now),
-          },
+          Item: { ...lockKey(customerId), executionId, takenAt: now },
           ConditionExpression: 'attribute_not_exists(pk) OR takenAt < :stale OR executionId = :me',
-          ExpressionAttributeValues: { ':stale': n(now - staleAfterMs), ':me': s(executionId) },
+          ExpressionAttributeValues: { ':stale': now - staleAfterMs, ':me': executionId },
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const held = await this.client.send(
-        new GetItemCommand({
-          TableName: this.table,
-          Key: { pk: s(`CUSTOMER#${customerId}`), sk: s('LOCK') },
-        }),
-      );
       throw new OperationInProgressError(
         customerId,
-        (held.Item?.executionId as { S?: string } | undefined)?.S ?? 'unknown',
+        (await this.activeRun(customerId)) ?? 'unknown',
       );
     }
   }
 
   async releaseLock(customerId: string, executionId: string): Promise<void> {
     try {
-      await this.client.send(
-        new DeleteItemCommand({
+      await this.documents.send(
+        new DeleteCommand({
           TableName: this.table,
-          Key: { pk: s(`CUSTOMER#${customerId}`), sk: s('LOCK') },
+          Key: lockKey(customerId),
           ConditionExpression: 'executionId = :me',
-          ExpressionAttributeValues: { ':me': s(executionId) },
+          ExpressionAttributeValues: { ':me': executionId },
         }),
       );
     } catch (error) {
@@ -125,15 +131,20 @@ export class DynamoDbStateStore implements StateStore {
     }
   }
 
+  async activeRun(customerId: string): Promise<string | undefined> {
+    const out = await this.documents.send(
+      new GetCommand({ TableName: this.table, Key: lockKey(customerId), ConsistentRead: true }),
+    );
+    const holder: unknown = out.Item?.executionId;
+    return typeof holder === 'string' ? holder : undefined;
+  }
+
   async createExecution(execution: Execution): Promise<void> {
     try {
-      await this.put(
-        `EXEC#${execution.executionId}`,
-        'META',
-        execution,
-        'attribute_not_exists(pk)',
-        { seq: n(0) },
-      );
+      await this.put(`EXEC#${execution.executionId}`, 'META', execution, {
+        condition: 'attribute_not_exists(pk)',
+        extra: { seq: 0 },
+      });
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
         throw new ConcurrentUpdateError(`Execution ${execution.executionId}`);
@@ -143,101 +154,55 @@ export class DynamoDbStateStore implements StateStore {
     await this.saveRunSummary({ executionId, customerId, operation, requestedBy, startedAt });
   }
 
-  async saveRunSummary(entry: RunIndexEntry): Promise<void> {
-    await this.put(
-      `CUSTOMER#${entry.customerId}`,
-      runKey(entry.startedAt, entry.executionId),
-      entry,
-    );
-  }
-
-  async listRuns(customerId: string, limit: number): Promise<RunIndexEntry[]> {
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': s(`CUSTOMER#${customerId}`), ':prefix': s('RUN#') },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (out.Items ?? []).map((item) =>
-      RunIndexEntrySchema.parse(JSON.parse((item.doc as { S: string }).S)),
-    );
-  }
-
-  async activeRun(customerId: string): Promise<string | undefined> {
-    const out = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: { pk: s(`CUSTOMER#${customerId}`), sk: s('LOCK') },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Item?.executionId as { S?: string } | undefined)?.S;
-  }
-
-  async appendAudit(customerId: string, entry: AuditEntry): Promise<void> {
-    const sk = `AUDIT#${String(entry.at).padStart(15, '0')}#${Math.random().toString(36).slice(2, 10)}`;
-    await this.put(`CUSTOMER#${customerId}`, sk, AuditEntrySchema.parse(entry));
-  }
-
-  async auditLog(customerId: string): Promise<AuditEntry[]> {
-    return (await this.query(`CUSTOMER#${customerId}`, 'AUDIT#')).map((doc) =>
-      AuditEntrySchema.parse(doc),
-    );
-  }
-
-  async getNotice(executionId: string): Promise<{ doc: unknown; version: number } | undefined> {
-    const out = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: { pk: s(`EXEC#${executionId}`), sk: s('NOTICE') },
-        ConsistentRead: true,
-      }),
-    );
-    if (!out.Item) return undefined;
-    return {
-      doc: JSON.parse((out.Item.doc as { S: string }).S),
-      version: Number((out.Item.version as { N: string }).N),
-    };
-  }
-
-  async putNotice(executionId: string, doc: unknown, expectedVersion: number): Promise<void> {
-    try {
-      await this.put(
-        `EXEC#${executionId}`,
-        'NOTICE',
-        doc,
-        expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
-        { version: n(expectedVersion + 1) },
-        expectedVersion === 0 ? undefined : { ':v': n(expectedVersion) },
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        throw new ConcurrentUpdateError(`The Slack messages of run ${executionId}`);
-      throw error;
-    }
-  }
-
   async getExecution(executionId: string): Promise<Execution> {
     return ExecutionSchema.parse(
       await this.get(`EXEC#${executionId}`, 'META', `Execution ${executionId}`),
     );
   }
 
-  /** Rewrites the document only: the journal's counter lives on the same item and must survive. */
+  /**
+   * Sets (or, when undefined, removes) the patched fields inside the document, in one write:
+   * the journal's counter lives on the same item and must survive.
+   */
   async updateExecution(executionId: string, patch: Partial<Execution>): Promise<void> {
-    const current = await this.getExecution(executionId);
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.table,
-        Key: { pk: s(`EXEC#${executionId}`), sk: s('META') },
-        UpdateExpression: 'SET doc = :doc',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':doc': s(JSON.stringify({ ...current, ...patch })) },
-      }),
-    );
+    const fields = Object.entries(patch);
+    if (fields.length === 0) {
+      await this.getExecution(executionId);
+      return;
+    }
+    const names: Record<string, string> = {};
+    const values: Attributes = {};
+    const set: string[] = [];
+    const remove: string[] = [];
+    for (const [i, [field, value]] of fields.entries()) {
+      names[`#f${i}`] = field;
+      if (value === undefined) remove.push(`doc.#f${i}`);
+      else {
+        values[`:f${i}`] = value;
+        set.push(`doc.#f${i} = :f${i}`);
+      }
+    }
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `EXEC#${executionId}`, sk: 'META' },
+          UpdateExpression: [
+            set.length ? `SET ${set.join(', ')}` : '',
+            remove.length ? `REMOVE ${remove.join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join(' '),
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ...(set.length ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new NotFoundError(`Execution ${executionId}`);
+      throw error;
+    }
   }
 
   async getSteps(executionId: string): Promise<Map<string, StepRecord>> {
@@ -247,14 +212,8 @@ export class DynamoDbStateStore implements StateStore {
 
   /** One step's record, read alone: a poll needs its own step, not every step of the run. */
   async getStep(executionId: string, stepId: string): Promise<StepRecord | undefined> {
-    try {
-      return StepRecordSchema.parse(
-        await this.get(`EXEC#${executionId}`, `STEP#${stepId}`, `Step ${stepId}`),
-      );
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
+    const doc = await this.find(`EXEC#${executionId}`, `STEP#${stepId}`);
+    return doc === undefined ? undefined : StepRecordSchema.parse(doc);
   }
 
   async putStep(executionId: string, record: StepRecord): Promise<void> {
@@ -262,18 +221,17 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async append(executionId: string, entry: Omit<JournalEntry, 'seq'>): Promise<JournalEntry> {
-    const counter = await this.client.send(
-      new UpdateItemCommand({
+    const counter = await this.documents.send(
+      new UpdateCommand({
         TableName: this.table,
-        Key: { pk: s(`EXEC#${executionId}`), sk: s('META') },
+        Key: { pk: `EXEC#${executionId}`, sk: 'META' },
         UpdateExpression: 'ADD seq :one',
-        ExpressionAttributeValues: { ':one': n(1) },
+        ExpressionAttributeValues: { ':one': 1 },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    const seq = Number((counter.Attributes?.seq as { N?: string } | undefined)?.N ?? 0);
-    const full = JournalEntrySchema.parse({ ...entry, seq });
-    await this.put(`EXEC#${executionId}`, `JOURNAL#${String(seq).padStart(8, '0')}`, full);
+    const full = JournalEntrySchema.parse({ ...entry, seq: Number(counter.Attributes?.seq) });
+    await this.put(`EXEC#${executionId}`, `JOURNAL#${String(full.seq).padStart(8, '0')}`, full);
     return full;
   }
 
@@ -288,8 +246,8 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async putGate(gate: Gate): Promise<void> {
-    await this.put(`EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, undefined, {
-      answered: n(gate.answers.length),
+    await this.put(`EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, {
+      extra: { answered: gate.answers.length },
     });
     // An index of open gates by expiry, for the sweeper that ends what nobody answered.
     if (gate.status === 'open')
@@ -299,28 +257,6 @@ export class DynamoDbStateStore implements StateStore {
       });
   }
 
-  async dueGates(before: number): Promise<{ executionId: string; gateId: string }[]> {
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk < :before',
-        ExpressionAttributeValues: {
-          ':pk': s(OPEN_GATES),
-          ':before': s(String(before).padStart(15, '0')),
-        },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []).map(
-      (item) =>
-        JSON.parse((item.doc as { S: string }).S) as { executionId: string; gateId: string },
-    );
-  }
-
-  async expireGate(gate: Gate): Promise<void> {
-    await this.saveGateAnswer({ ...gate, status: 'expired' }, gate.answers.length);
-  }
-
   async getGate(executionId: string, gateId: string): Promise<Gate> {
     return GateSchema.parse(
       await this.get(`EXEC#${executionId}`, `GATE#${gateId}`, `Gate ${gateId}`),
@@ -328,32 +264,21 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async saveGateAnswer(gate: Gate, answersBefore: number): Promise<void> {
-    await this.saveGate(gate, answersBefore);
-    if (gate.status !== 'open') {
-      await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.table,
-          Key: { pk: s(OPEN_GATES), sk: s(dueKey(gate)) },
-        }),
-      );
-    }
-  }
-
-  private async saveGate(gate: Gate, answersBefore: number): Promise<void> {
     try {
-      await this.put(
-        `EXEC#${gate.executionId}`,
-        `GATE#${gate.gateId}`,
-        gate,
-        'answered = :before',
-        { answered: n(gate.answers.length) },
-        { ':before': n(answersBefore) },
-      );
+      await this.put(`EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, {
+        condition: 'answered = :before',
+        extra: { answered: gate.answers.length },
+        values: { ':before': answersBefore },
+      });
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
         throw new ConcurrentUpdateError(`The ${gate.kind}`);
       throw error;
     }
+    if (gate.status !== 'open')
+      await this.documents.send(
+        new DeleteCommand({ TableName: this.table, Key: { pk: OPEN_GATES, sk: dueKey(gate) } }),
+      );
   }
 
   async openGates(executionId: string): Promise<Gate[]> {
@@ -362,58 +287,131 @@ export class DynamoDbStateStore implements StateStore {
       .filter((g) => g.status === 'open');
   }
 
+  async dueGates(before: number): Promise<{ executionId: string; gateId: string }[]> {
+    const docs = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk < :before',
+      ExpressionAttributeValues: { ':pk': OPEN_GATES, ':before': String(before).padStart(15, '0') },
+    });
+    return docs.map((doc) => GateRefSchema.parse(doc));
+  }
+
+  async expireGate(gate: Gate): Promise<void> {
+    await this.saveGateAnswer({ ...gate, status: 'expired' }, gate.answers.length);
+  }
+
+  async listRuns(customerId: string, limit: number): Promise<RunIndexEntry[]> {
+    const out = await this.documents.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `CUSTOMER#${customerId}`, ':prefix': 'RUN#' },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => RunIndexEntrySchema.parse(item.doc));
+  }
+
+  async saveRunSummary(entry: RunIndexEntry): Promise<void> {
+    await this.put(
+      `CUSTOMER#${entry.customerId}`,
+      runKey(entry.startedAt, entry.executionId),
+      entry,
+    );
+  }
+
+  async appendAudit(customerId: string, entry: AuditEntry): Promise<void> {
+    const sk = `AUDIT#${String(entry.at).padStart(15, '0')}#${Math.random().toString(36).slice(2, 10)}`;
+    await this.put(`CUSTOMER#${customerId}`, sk, AuditEntrySchema.parse(entry));
+  }
+
+  async auditLog(customerId: string): Promise<AuditEntry[]> {
+    return (await this.query(`CUSTOMER#${customerId}`, 'AUDIT#')).map((doc) =>
+      AuditEntrySchema.parse(doc),
+    );
+  }
+
+  async getNotice(executionId: string): Promise<{ doc: unknown; version: number } | undefined> {
+    const out = await this.documents.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: `EXEC#${executionId}`, sk: 'NOTICE' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    return { doc: out.Item.doc, version: Number(out.Item.version) };
+  }
+
+  async putNotice(executionId: string, doc: unknown, expectedVersion: number): Promise<void> {
+    try {
+      await this.put(`EXEC#${executionId}`, 'NOTICE', doc, {
+        condition: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+        extra: { version: expectedVersion + 1 },
+        ...(expectedVersion === 0 ? {} : { values: { ':v': expectedVersion } }),
+      });
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConcurrentUpdateError(`The Slack messages of run ${executionId}`);
+      throw error;
+    }
+  }
+
   private async put(
     pk: string,
     sk: string,
     doc: unknown,
-    condition?: string,
-    extra: Item = {},
-    values?: Item,
+    options: { condition?: string; extra?: Attributes; values?: Attributes } = {},
   ): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
+    await this.documents.send(
+      new PutCommand({
         TableName: this.table,
-        Item: { pk: s(pk), sk: s(sk), doc: s(JSON.stringify(doc)), ...extra },
-        ...(condition ? { ConditionExpression: condition } : {}),
-        ...(values ? { ExpressionAttributeValues: values } : {}),
+        Item: { pk, sk, doc, ...options.extra },
+        ...(options.condition ? { ConditionExpression: options.condition } : {}),
+        ...(options.values ? { ExpressionAttributeValues: options.values } : {}),
       }),
     );
+  }
+
+  /** The record's document, or undefined when there is no such record. */
+  private async find(pk: string, sk: string): Promise<unknown> {
+    const out = await this.documents.send(
+      new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }),
+    );
+    return out.Item?.doc;
   }
 
   private async get(pk: string, sk: string, what: string): Promise<unknown> {
-    const out = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: { pk: s(pk), sk: s(sk) },
-        ConsistentRead: true,
-      }),
-    );
-    const doc = (out.Item?.doc as { S?: string } | undefined)?.S;
-    if (!doc) throw new NotFoundError(what);
-    return JSON.parse(doc);
+    const doc = await this.find(pk, sk);
+    if (doc === undefined) throw new NotFoundError(what);
+    return doc;
   }
 
-  /** Every item under `pk` whose sort key starts with `prefix` (and sorts after `after`). */
-  private async query(pk: string, prefix: string, after?: string): Promise<unknown[]> {
+  /** Every record under `pk` whose sort key starts with `prefix` (and sorts after `after`). */
+  private query(pk: string, prefix: string, after?: string): Promise<unknown[]> {
+    return this.queryAll(
+      after
+        ? {
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :after AND :end',
+            ExpressionAttributeValues: { ':pk': pk, ':after': `${after}~`, ':end': `${prefix}~` },
+          }
+        : {
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          },
+    );
+  }
+
+  /** The documents of every page of a consistent query. */
+  private async queryAll(
+    input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
+  ): Promise<unknown[]> {
     const docs: unknown[] = [];
-    let start: Record<string, never> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: after
-            ? 'pk = :pk AND sk BETWEEN :after AND :end'
-            : 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: after
-            ? { ':pk': s(pk), ':after': s(`${after}~`), ':end': s(`${prefix}~`) }
-            : { ':pk': s(pk), ':prefix': s(prefix) },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) docs.push(JSON.parse((item.doc as { S: string }).S));
-      start = out.LastEvaluatedKey as Record<string, never> | undefined;
-    } while (start);
+    for await (const page of paginateQuery(
+      { client: this.documents },
+      { TableName: this.table, ConsistentRead: true, ...input },
+    ))
+      for (const item of page.Items ?? []) docs.push(item.doc);
     return docs;
   }
 }

@@ -3,26 +3,30 @@ import type {
   Execution,
   Gate,
   GateDecision,
-  JournalEntry,
   RunIndexEntry,
   StepRecord,
 } from '../domain/execution.ts';
+import type { JournalEntry } from '../domain/journal.ts';
 import type { Operation } from '../domain/plan.ts';
 import type { Region } from '../domain/regions.ts';
 import type { Report } from '../domain/report.ts';
 import type { PreflightResult } from '../domain/runbook.ts';
 import type { LoadedPlan } from './plan-source.ts';
 
-/**
- * What the bot may do with Lifeboat's runs: start one, answer its gates, pause or abort it, and
- * read what it did. Everything here is quick (state reads and writes, one StartExecution or
- * SendTaskSuccess), except `readiness`, which asks the customer's AWS.
- */
-export interface RunControl {
+/** The customer's plan as it stands. */
+export interface PlanLoader {
   /** Throws UnknownCustomerError or PlanValidationError. */
   loadPlan(customerId: string): Promise<LoadedPlan>;
+}
+
+/** `/dr drill`, `/dr failover`…: starts a run. */
+export interface RunStarter extends PlanLoader {
   /** Takes the customer's lock and starts the state machine; throws OperationInProgressError. */
   start(request: StartRunRequest): Promise<StartedRun>;
+}
+
+/** What people tell a run: answers to its gates, pause, resume, abort. */
+export interface RunCommands {
   /** One person's answer; when it decides the gate, the waiting run resumes. */
   answer(executionId: string, gateId: string, answer: GateAnswerInput): Promise<GateAnswered>;
   /** Resumes a paused run (answers its pause gate), or withdraws a pause not reached yet. */
@@ -32,6 +36,10 @@ export interface RunControl {
   ): Promise<'resumed' | 'withdrawn'>;
   requestPause(executionId: string, by: string): Promise<void>;
   requestAbort(executionId: string, by: string): Promise<void>;
+}
+
+/** What a run did and where it stands. */
+export interface RunReader {
   /** Throws NotFoundError for an unknown run. */
   getExecution(executionId: string): Promise<Execution>;
   getSteps(executionId: string): Promise<Map<string, StepRecord>>;
@@ -42,12 +50,26 @@ export interface RunControl {
   history(customerId: string, limit: number): Promise<RunIndexEntry[]>;
   /** The run's report, measured from its journal now (final once the run has ended). */
   report(executionId: string): Promise<Report>;
+}
+
+/** `/dr readiness`: asks the customer's AWS, so it may take longer than a Slack listener has. */
+export interface ReadinessCheck {
   readiness(customerId: string, operation: Operation): Promise<PreflightResult[]>;
+}
+
+/** Who did what in Lifeboat, per customer. */
+export interface AuditLog {
   audit(customerId: string, entry: AuditEntry): Promise<void>;
   auditLog(customerId: string): Promise<AuditEntry[]>;
-  getNotice(executionId: string): Promise<{ doc: unknown; version: number } | undefined>;
-  putNotice(executionId: string, doc: unknown, expectedVersion: number): Promise<void>;
 }
+
+/**
+ * What the bot may do with Lifeboat's runs: start one, answer its gates, pause or abort it, and
+ * read what it did. Everything here is quick (state reads and writes, one StartExecution or
+ * SendTaskSuccess), except `readiness`, which asks the customer's AWS. Composition roots build
+ * it whole; each consumer takes the parts it uses.
+ */
+export type RunControl = RunStarter & RunCommands & RunReader & ReadinessCheck & AuditLog;
 
 export interface StartRunRequest {
   customerId: string;

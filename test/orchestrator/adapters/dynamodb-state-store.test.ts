@@ -1,8 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NoticeStore } from '../../../bot/notifier/notice-store.ts';
 import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
 import {
   ConcurrentUpdateError,
+  NotFoundError,
   OperationInProgressError,
 } from '../../../orchestrator/domain/errors.ts';
 import { answerGate, type Execution, type Gate } from '../../../orchestrator/domain/execution.ts';
@@ -43,6 +45,25 @@ async function execution(id: string): Promise<Execution> {
   };
 }
 
+function approvalGate(executionId: string, expiresAt: number): Gate {
+  return {
+    gateId: 'approval',
+    executionId,
+    stepId: 'approval',
+    kind: 'approval',
+    prompt: 'Approve?',
+    principals: ['U02BOB', 'S0LEADS'],
+    required: 1,
+    excludeRequester: true,
+    requestedBy: 'U01ALICE',
+    taskToken: 'secret-token',
+    openedAt: 0,
+    expiresAt,
+    answers: [],
+    status: 'open',
+  };
+}
+
 describe('DynamoDbStateStore', () => {
   it('gives one active operation per customer, takes over a stale lock, and releases only its own', async () => {
     // Act & Assess
@@ -64,7 +85,12 @@ describe('DynamoDbStateStore', () => {
     await store.createExecution(e);
     await expect(store.createExecution(e)).rejects.toBeInstanceOf(ConcurrentUpdateError);
     for (let i = 0; i < 12; i++) {
-      await store.append(e.executionId, { at: i, type: 'step', message: `entry ${i}` });
+      await store.append(e.executionId, {
+        at: i,
+        type: 'pause-requested',
+        message: `entry ${i}`,
+        data: { by: 'U01ALICE' },
+      });
       // updating the execution between entries must not reset the journal's counter
       if (i === 5) await store.updateExecution(e.executionId, { status: 'paused' });
     }
@@ -81,22 +107,7 @@ describe('DynamoDbStateStore', () => {
 
   it('gives two simultaneous answers to a gate exactly one decision', async () => {
     // Prepare
-    const gate: Gate = {
-      gateId: 'approval',
-      executionId: 'exec-gate',
-      stepId: 'approval',
-      kind: 'approval',
-      prompt: 'Approve?',
-      principals: ['U02BOB', 'S0LEADS'],
-      required: 1,
-      excludeRequester: true,
-      requestedBy: 'U01ALICE',
-      taskToken: 'secret-token',
-      openedAt: 0,
-      expiresAt: 10_000,
-      answers: [],
-      status: 'open',
-    };
+    const gate = approvalGate('exec-gate', 10_000);
     await store.putGate(gate);
     // Act: bob and dave (in the leads group) click at the same moment
     const bob = answerGate(gate, { user: 'U02BOB', groups: [], decision: 'approve', at: 5 });
@@ -114,5 +125,108 @@ describe('DynamoDbStateStore', () => {
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect((await store.getGate('exec-gate', 'approval')).answers).toHaveLength(1);
     expect(await store.openGates('exec-gate')).toEqual([]);
+  });
+
+  it('patches a run in place: set fields change, fields set to undefined go, the rest stays', async () => {
+    // Prepare
+    const e = { ...(await execution('exec-patch')), channel: 'C0DMNTDR' };
+    await store.createExecution(e);
+    // Act
+    await store.updateExecution(e.executionId, { status: 'succeeded', endedAt: 2_000 });
+    await store.updateExecution(e.executionId, { excluded: ['web-1'], endedAt: undefined });
+    // Assess
+    expect(await store.getExecution(e.executionId)).toEqual({
+      ...e,
+      status: 'succeeded',
+      excluded: ['web-1'],
+    });
+    await expect(store.updateExecution('exec-none', { status: 'paused' })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(store.getExecution('exec-none')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('keeps step records, leaving out fields that are undefined', async () => {
+    // Prepare
+    const record = {
+      stepId: 'recover-wave-1',
+      status: 'running' as const,
+      startedAt: 10,
+      attempt: 1,
+      progress: { jobIds: ['drsjob-1'], launched: { 'web-1': 'i-0abc' }, note: undefined },
+      message: undefined,
+    };
+    // Act
+    await store.putStep('exec-steps', record);
+    // Assess
+    const expected = {
+      stepId: 'recover-wave-1',
+      status: 'running',
+      startedAt: 10,
+      attempt: 1,
+      progress: { jobIds: ['drsjob-1'], launched: { 'web-1': 'i-0abc' } },
+    };
+    expect(await store.getStep('exec-steps', 'recover-wave-1')).toEqual(expected);
+    expect(await store.getSteps('exec-steps')).toEqual(new Map([['recover-wave-1', expected]]));
+    expect(await store.getStep('exec-steps', 'nothing')).toBeUndefined();
+  });
+
+  it('lists an open gate as due once its expiry has passed, and no more once it expired', async () => {
+    // Prepare
+    const gate = approvalGate('exec-due', 50_000);
+    await store.putGate(gate);
+    // Act
+    const before = await store.dueGates(49_999);
+    const after = await store.dueGates(50_001);
+    await store.expireGate(gate);
+    // Assess
+    const ref = { executionId: 'exec-due', gateId: 'approval' };
+    expect(before).not.toContainEqual(ref);
+    expect(after).toContainEqual(ref);
+    expect(await store.dueGates(50_001)).not.toContainEqual(ref);
+    expect((await store.getGate('exec-due', 'approval')).status).toBe('expired');
+  });
+
+  it("keeps the bot's notices versioned: a write from an old version is refused", async () => {
+    // Prepare
+    const notices: NoticeStore = store;
+    // Act
+    const none = await notices.getNotice('exec-notice');
+    await notices.putNotice('exec-notice', { cursor: 1, statusTs: undefined }, 0);
+    await notices.putNotice('exec-notice', { cursor: 2 }, 1);
+    // Assess
+    expect(none).toBeUndefined();
+    await expect(notices.putNotice('exec-notice', { cursor: 3 }, 1)).rejects.toBeInstanceOf(
+      ConcurrentUpdateError,
+    );
+    await expect(notices.putNotice('exec-notice', { cursor: 3 }, 0)).rejects.toBeInstanceOf(
+      ConcurrentUpdateError,
+    );
+    expect(await notices.getNotice('exec-notice')).toEqual({ doc: { cursor: 2 }, version: 2 });
+  });
+
+  it("keeps a customer's audit log and run history, newest run first", async () => {
+    // Prepare
+    const entry = { user: 'U01ALICE', action: 'drill', allowed: true, detail: 'dmnt' };
+    // Act
+    await store.appendAudit('history', { ...entry, at: 1 });
+    await store.appendAudit('history', { ...entry, at: 2, allowed: false });
+    for (const startedAt of [100, 300, 200])
+      await store.saveRunSummary({
+        executionId: `drill-${startedAt}`,
+        customerId: 'history',
+        operation: 'drill',
+        requestedBy: 'U01ALICE',
+        startedAt,
+      });
+    // Assess
+    expect((await store.auditLog('history')).map((a) => [a.at, a.allowed])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    expect((await store.listRuns('history', 2)).map((r) => r.executionId)).toEqual([
+      'drill-300',
+      'drill-200',
+    ]);
   });
 });
