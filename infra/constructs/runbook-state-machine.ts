@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERROR_NAMES } from '../../orchestrator/domain/errors.ts';
+import { DECISION_GATE_EXPIRY_SECONDS } from '../../orchestrator/domain/settings.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { acknowledge, acknowledgeWildcards } from '../nag/acknowledge.ts';
 
@@ -165,7 +166,12 @@ export class RunbookStateMachine extends Construct {
       { ...ids, decision: { kind: 'expired', decision: 'expired' } },
       sfn.JsonPath.DISCARD,
     );
-    const decide = gate('Decide', 'decision', sfn.Timeout.duration(Duration.days(7)));
+    // The engine's own expiry of a decision; the sweeper usually ends it first.
+    const decide = gate(
+      'Decide',
+      'decision',
+      sfn.Timeout.duration(Duration.seconds(DECISION_GATE_EXPIRY_SECONDS)),
+    );
     const recordFailure = invoke(
       'Record failure',
       f.failStep,
