@@ -1,10 +1,6 @@
 import { z } from 'zod';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
-import {
-  ExecutionStatusSchema,
-  type GateKind,
-  GateKindSchema,
-} from '../../orchestrator/domain/execution.ts';
+import { ExecutionStatusSchema, type GateKind } from '../../orchestrator/domain/execution.ts';
 import type { JournalEntry } from '../../orchestrator/domain/journal.ts';
 import type { Runbook, Step } from '../../orchestrator/domain/runbook.ts';
 import { PhaseSchema, type PreflightResult } from '../../orchestrator/domain/runbook.ts';

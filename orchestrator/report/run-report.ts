@@ -1,12 +1,12 @@
 import { buildReport } from '../domain/build-report.ts';
 import type { Execution } from '../domain/execution.ts';
 import type { ReportLocations, ReportStore } from '../ports/report-store.ts';
-import type { StateStore } from '../ports/state-store.ts';
+import type { ExecutionStore, JournalStore } from '../ports/state-store.ts';
 
 /** Builds the report of a run from its journal and steps, and saves its JSON, Markdown and HTML. */
 export async function writeRunReport(input: {
   execution: Execution;
-  store: StateStore;
+  store: Pick<JournalStore, 'journal'> & Pick<ExecutionStore, 'getSteps'>;
   reports: ReportStore;
   customerName: string;
   now: number;

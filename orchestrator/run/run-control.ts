@@ -14,12 +14,25 @@ import type {
   StartedRun,
   StartRunRequest,
 } from '../ports/run-control.ts';
-import type { StateStore, TaskTokens } from '../ports/state-store.ts';
+import type {
+  AuditStore,
+  ExecutionStore,
+  GateStore,
+  JournalStore,
+  LockStore,
+  RunHistoryStore,
+  TaskTokens,
+} from '../ports/state-store.ts';
 import type { Engine } from './engine.ts';
 
 export interface RunControlDeps {
   engine: Pick<Engine, 'answer' | 'requestPause' | 'requestAbort' | 'readiness'>;
-  store: StateStore;
+  store: LockStore &
+    Pick<ExecutionStore, 'getExecution' | 'getSteps' | 'updateExecution'> &
+    Pick<GateStore, 'getGate' | 'openGates'> &
+    Pick<JournalStore, 'journal'> &
+    Pick<RunHistoryStore, 'listRuns'> &
+    AuditStore;
   plans: PlanSource;
   settings: RunbookSettings;
   executions: ExecutionStarter;
