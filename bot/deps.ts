@@ -1,20 +1,11 @@
 import type { WebClient } from '@slack/web-api';
-import type { Operation } from '../orchestrator/domain/plan.ts';
+import type { ReadinessJob } from '../orchestrator/domain/messages.ts';
 import type {
   AuditLog,
   RunCommands,
   RunReader,
   RunStarter,
 } from '../orchestrator/ports/run-control.ts';
-
-/** Work that may take longer than Slack's 3 seconds: done after the answer, reported to `responseUrl`. */
-export interface ReadinessJob {
-  kind: 'readiness';
-  customerId: string;
-  operation: Operation;
-  responseUrl: string;
-  userId: string;
-}
 
 /** What the listeners need; built once per cold start. */
 export interface BotDeps {

@@ -1,6 +1,6 @@
+import type { ReadinessJob } from '../../orchestrator/domain/messages.ts';
 import type { PlanLoader, ReadinessCheck } from '../../orchestrator/ports/run-control.ts';
 import { preflightText } from '../blocks/request-card.ts';
-import type { ReadinessJob } from '../deps.ts';
 import { ResponseUrlError } from '../errors.ts';
 import { escapeSlackText } from '../slack-text.ts';
 

@@ -7,6 +7,7 @@ import type {
   StepRecord,
 } from '../domain/execution.ts';
 import type { JournalEntry } from '../domain/journal.ts';
+import type { StartRequest } from '../domain/messages.ts';
 import type { Operation } from '../domain/plan.ts';
 import type { Region } from '../domain/regions.ts';
 import type { Report } from '../domain/report.ts';
@@ -71,15 +72,8 @@ export interface AuditLog {
  */
 export type RunControl = RunStarter & RunCommands & RunReader & ReadinessCheck & AuditLog;
 
-export interface StartRunRequest {
-  customerId: string;
-  operation: Operation;
-  requestedBy: string;
-  /** Where the run's messages go. */
-  channel: string;
-  reason?: string;
-  disruptionAt?: number;
-}
+/** A run's start request as the bot makes it: always from a channel, where its messages go. */
+export type StartRunRequest = StartRequest & { channel: string };
 
 export interface StartedRun {
   executionId: string;
