@@ -6,6 +6,7 @@ import type {
 } from '@slack/bolt';
 import { NotFoundError } from '../../../orchestrator/domain/errors.ts';
 import { type Execution, type Gate, hasEnded } from '../../../orchestrator/domain/execution.ts';
+import { runOfGateId } from '../../../orchestrator/domain/gates.ts';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import { RunIdSchema } from '../../commands/parse-command.ts';
 import type { BotDeps } from '../../deps.ts';
@@ -28,8 +29,8 @@ export async function loadGateRun(
 ): Promise<
   { ok: true; execution: Execution; plan: Plan; gate: Gate } | { ok: false; reason: string }
 > {
-  const executionId = gateId.split('/')[0] ?? '';
-  if (!gateId.includes('/') || !RunIdSchema.safeParse(executionId).success)
+  const executionId = runOfGateId(gateId) ?? '';
+  if (!RunIdSchema.safeParse(executionId).success)
     return { ok: false, reason: 'This button names no Lifeboat run; nothing changed.' };
   try {
     const execution = await deps.runs.getExecution(executionId);
