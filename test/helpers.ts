@@ -7,7 +7,14 @@ import { parsePlan } from '../orchestrator/domain/plan-rules.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
-export const SAMPLE_CUSTOMERS = ['bcbsaz', 'dmnt', 'nwhealth'] as const;
+/** The sample plans as the tests know them, apart from the shipped `config/customers/`. */
+export const SAMPLE_PLANS = join(FIXTURES, 'plans', 'samples');
+/** The runbook defaults as the tests know them, apart from the shipped `config/defaults.yaml`. */
+export const SAMPLE_SETTINGS = join(FIXTURES, 'config', 'defaults.yaml');
+/** A root for the sandbox, which reads its settings from `<root>/config/defaults.yaml`. */
+export const SAMPLE_ROOT = FIXTURES;
+/** The shipped plans, for the few tests that check them (and the product run as a user runs it). */
+export const SHIPPED_PLANS = join(ROOT, 'config', 'customers');
 
 /** The raw YAML of a file, as an object to mutate in a test before validation. */
 export async function readRaw(file: string): Promise<Record<string, unknown>> {
@@ -15,7 +22,7 @@ export async function readRaw(file: string): Promise<Record<string, unknown>> {
 }
 
 export async function readSample(customerId: string): Promise<Plan> {
-  const file = join(ROOT, 'config', 'customers', `${customerId}.yaml`);
+  const file = join(SAMPLE_PLANS, `${customerId}.yaml`);
   return parsePlan(await readRaw(file), file);
 }
 

@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Action, authorize, type Role, roleOf } from '../../bot/authorize.ts';
 import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
-import { ROOT } from '../helpers.ts';
+import { SAMPLE_PLANS } from '../helpers.ts';
 
-const source = new FilePlanSource(join(ROOT, 'config', 'customers'));
+const source = new FilePlanSource(SAMPLE_PLANS);
 const plans = new Map<string, Plan>();
 const ADMINS = ['U09ADMIN', 'S0LIFEBOATADMINS'];
 

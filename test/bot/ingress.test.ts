@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CUSTOMERS_DIR, ROOT } from '../../cli/io.ts';
 import { interactionBody, slashCommandBody } from '../../sandbox/slack/signer.ts';
 import { SANDBOX_TEAM, SlackSandbox } from '../../sandbox/slack-sandbox.ts';
+import { SAMPLE_PLANS, SAMPLE_ROOT } from '../helpers.ts';
 import { buttonValue, runIdOf, waitFor } from '../support/slack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -13,7 +13,11 @@ describe('the ingress, through signed requests', () => {
   let sandbox: SlackSandbox;
 
   beforeAll(async () => {
-    sandbox = await SlackSandbox.start({ plansDir: CUSTOMERS_DIR, root: ROOT, postEveryMs: 0 });
+    sandbox = await SlackSandbox.start({
+      plansDir: SAMPLE_PLANS,
+      root: SAMPLE_ROOT,
+      postEveryMs: 0,
+    });
   }, 60_000);
   afterAll(async () => {
     await sandbox?.stop();

@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline';
 import { DescribeSourceServersCommand, DrsClient } from '@aws-sdk/client-drs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, readSample } from '../helpers.ts';
+import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
+import { ROOT, SHIPPED_PLANS } from '../helpers.ts';
 
 let child: ChildProcess | undefined;
 afterEach(async () => {
@@ -54,7 +55,8 @@ describe('lifeboat sim', () => {
     ]);
     const faults = await (await fetch(`${control}/faults`)).json();
     expect(faults).toEqual({ faults: ['stall:bcbsaz-ora-01', 'throttle:0.1:ssm'] });
-    const bcbsaz = await readSample('bcbsaz');
+    // `lifeboat sim` seeds the shipped plans, as a user runs it.
+    const { plan: bcbsaz } = await new FilePlanSource(SHIPPED_PLANS).loadPlan('bcbsaz');
     const local = {
       region: 'us-east-2',
       endpoint: endpoints.sts,

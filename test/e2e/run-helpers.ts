@@ -4,15 +4,19 @@ import { join } from 'node:path';
 import { type RunOptions, runLocally } from '../../cli/run.ts';
 import type { Operation } from '../../orchestrator/domain/plan.ts';
 import type { TruthEvent } from '../../sandbox/aws/estate.ts';
+import { SAMPLE_PLANS } from '../helpers.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-/** Runs an operation end to end on a fresh local AWS (stepped time) and keeps the ground truth. */
+/**
+ * Runs an operation end to end on a fresh local AWS (stepped time) and keeps the ground truth.
+ * Plans come from the test fixtures unless `plansDir` says otherwise.
+ */
 export async function run(
   operation: Operation,
   customerId: string,
   options: RunOptions = {},
-  plansDir?: string,
+  plansDir = SAMPLE_PLANS,
 ) {
   const lines: string[] = [];
   const reportDir = await mkdtemp(join(tmpdir(), 'lifeboat-e2e-'));
@@ -21,7 +25,7 @@ export async function run(
     operation,
     options: { 'report-dir': reportDir, ...options },
     onLine: (l) => lines.push(l),
-    ...(plansDir ? { plansDir } : {}),
+    plansDir,
   });
   const truth = result.aws.estate.truth;
   return { ...result, lines, truth, of: (type: string) => truth.filter((e) => e.type === type) };

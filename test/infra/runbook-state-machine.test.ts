@@ -27,9 +27,11 @@ describe('RunbookStateMachine', () => {
 
   it('gives every polled kind a Start, a Check, a Wait on the executor’s seconds and a Poll', () => {
     const route = states.Route as { Choices: { StringEquals: string; Next: string }[] };
-    for (const { StringEquals: kind, Next } of route.Choices.filter(
+    const polled = route.Choices.filter(
       (c) => !['finish', 'gate', 'pause'].includes(c.StringEquals),
-    )) {
+    );
+    expect(polled.length).toBeGreaterThan(0);
+    for (const { StringEquals: kind, Next } of polled) {
       expect(Next).toBe(`Start ${kind}`);
       expect(states[`Wait ${kind}`]).toMatchObject({
         Type: 'Wait',

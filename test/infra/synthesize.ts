@@ -15,7 +15,7 @@ import {
   readDeployConfig,
 } from '../../infra/config/deploy-config.ts';
 import { composeLifeboat, type LifeboatStacks } from '../../infra/lifeboat-app.ts';
-import { ROOT } from '../helpers.ts';
+import { ROOT, SAMPLE_PLANS } from '../helpers.ts';
 
 export interface SynthesizedLifeboat {
   app: App;
@@ -37,9 +37,10 @@ export function cdkJsonContext(): Record<string, unknown> {
 
 /**
  * The whole deployment as `npx cdk synth` builds it from `config/deploy.yaml` and the sample
- * plans, with cdk-nag, but without bundling (no esbuild, no Docker, no network) and without
- * CDK's built-in CloudFormation validation (its engine costs seconds to start; `cdk synth`
- * runs it). A finding nobody acknowledged makes the synth throw. Synthesize once per test file.
+ * plans (the test fixtures' copies), with cdk-nag, but without bundling (no esbuild, no Docker,
+ * no network) and without CDK's built-in CloudFormation validation (its engine costs seconds to
+ * start; `cdk synth` runs it). A finding nobody acknowledged makes the synth throw. Synthesize
+ * once per test file.
  */
 export function synthesizeLifeboat(): SynthesizedLifeboat {
   const app = new App({
@@ -47,10 +48,7 @@ export function synthesizeLifeboat(): SynthesizedLifeboat {
     context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
   });
   const config = readDeployConfig(join(ROOT, 'config', 'deploy.yaml'));
-  const customers = readCustomerAccounts(
-    join(ROOT, 'config', 'customers'),
-    deployedRegions(config),
-  );
+  const customers = readCustomerAccounts(SAMPLE_PLANS, deployedRegions(config));
   const stacks = composeLifeboat(app, config, customers);
   const assembly = app.synth();
   const reportFile = join(assembly.directory, 'validation-report.json');

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCustomerAccounts } from '../../../infra/config/customer-accounts.ts';
 import { DeployConfigError } from '../../../infra/errors.ts';
-import { ROOT } from '../../helpers.ts';
+import { SAMPLE_PLANS } from '../../helpers.ts';
 
-const PLANS = join(ROOT, 'config', 'customers');
+const PLANS = SAMPLE_PLANS;
 const DEPLOYED = ['us-east-1', 'us-east-2', 'us-west-2', 'us-west-1'] as const;
 
 /** A folder with the bcbsaz sample, its text changed by `edit`. */

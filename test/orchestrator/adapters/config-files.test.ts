@@ -9,9 +9,9 @@ import {
 } from '../../../orchestrator/adapters/config-files.ts';
 import { PlanValidationError, UnknownCustomerError } from '../../../orchestrator/domain/errors.ts';
 import { DEFAULT_SETTINGS } from '../../../orchestrator/domain/settings.ts';
-import { FIXTURES, ROOT } from '../../helpers.ts';
+import { FIXTURES, ROOT, SAMPLE_PLANS, SAMPLE_SETTINGS } from '../../helpers.ts';
 
-const source = new FilePlanSource(join(ROOT, 'config', 'customers'));
+const source = new FilePlanSource(SAMPLE_PLANS);
 
 describe('FilePlanSource', () => {
   it('lists the sample customers and loads one with a revision of its text', async () => {
@@ -19,7 +19,7 @@ describe('FilePlanSource', () => {
     const loaded = await source.loadPlan('bcbsaz');
     expect(loaded.plan.servers).toHaveLength(44);
     expect(loaded.revision).toMatch(/^[0-9a-f]{12}$/);
-    expect(loaded.source).toMatch(/config\/customers\/bcbsaz\.yaml$/);
+    expect(loaded.source).toBe(join(SAMPLE_PLANS, 'bcbsaz.yaml'));
   });
 
   it('names the known customers when asked for an unknown one', async () => {
@@ -57,7 +57,12 @@ describe('parsePlanText', () => {
 });
 
 describe('readSettingsFile', () => {
-  it('reads config/defaults.yaml', async () => {
+  it('reads a settings file', async () => {
+    expect(await readSettingsFile(SAMPLE_SETTINGS)).toEqual(DEFAULT_SETTINGS);
+  });
+
+  // A test of the shipped file: config/defaults.yaml writes out the built-in defaults.
+  it('reads the shipped config/defaults.yaml as the built-in defaults', async () => {
     expect(await readSettingsFile(join(ROOT, 'config', 'defaults.yaml'))).toEqual(DEFAULT_SETTINGS);
   });
 

@@ -39,6 +39,7 @@ describe('DrsAdapter.findSourceServers', () => {
       'bcbsaz-mon-02',
     ]);
     expect(found.size).toBe(44);
+    expect(plan.servers).toHaveLength(44);
     for (const server of plan.servers) {
       expect(found.get(server.name)).toMatchObject({
         sourceServerId: sourceIdOf(server.name),

@@ -78,6 +78,7 @@ describe('SsmAdapter commands', () => {
     expect(first).toEqual(ids.map((instanceId) => ({ instanceId, status: 'Pending' })));
     expect(running.map((r) => r.status)).toEqual(['InProgress', 'InProgress']);
     expect(running.every((r) => r.endedAt === undefined)).toBe(true);
+    expect(done).toHaveLength(ids.length);
     for (const [i, result] of done.entries()) {
       expect(result).toMatchObject({ instanceId: ids[i], status: 'Success' });
       expect(result.output).toContain(SMOKE);

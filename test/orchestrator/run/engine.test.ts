@@ -2,44 +2,53 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilePlanSource } from '../../../orchestrator/adapters/config-files.ts';
 import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
-import { DEFAULT_SETTINGS } from '../../../orchestrator/domain/settings.ts';
 import { OperationInProgressError } from '../../../orchestrator/domain/errors.ts';
+import { DEFAULT_SETTINGS } from '../../../orchestrator/domain/settings.ts';
 import { Engine } from '../../../orchestrator/run/engine.ts';
 import { type LocalAws, startLocalAws } from '../../../sandbox/aws/local-aws.ts';
-import { ROOT } from '../../helpers.ts';
+import { SAMPLE_PLANS } from '../../helpers.ts';
 
 let aws: LocalAws;
-let engine: Engine;
-let now = Date.parse('2026-11-22T03:00:00Z');
-let ids = 0;
 
 beforeAll(async () => {
   aws = await startLocalAws({ plans: [], speed: 0 });
+});
+afterAll(() => aws.stop());
+
+/**
+ * An engine of its own for one test: its own table (so its own customers' locks), clock and run
+ * ids, so no test depends on what another left behind, or on the order they run in.
+ */
+async function newEngine(name: string): Promise<{ engine: Engine; clock: { now: number } }> {
   const store = new DynamoDbStateStore(
     new DynamoDBClient({
       region: 'us-east-2',
       endpoint: aws.endpoints.dynamodb,
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     }),
-    'engine-test',
+    `engine-test-${name}`,
   );
   await store.ensureTable();
-  engine = new Engine({
+  const clock = { now: Date.parse('2026-11-22T03:00:00Z') };
+  let ids = 0;
+  const engine = new Engine({
     store,
-    plans: new FilePlanSource(`${ROOT}/config/customers`),
+    plans: new FilePlanSource(SAMPLE_PLANS),
     settings: DEFAULT_SETTINGS,
     servicesFor: () => {
       throw new Error('no AWS in these tests');
     },
-    now: () => now,
+    now: () => clock.now,
     writeReport: async () => ({}),
-    newId: () => `run-${++ids}`,
+    newId: () => `${name}-run-${++ids}`,
   });
-});
-afterAll(() => aws.stop());
+  return { engine, clock };
+}
 
 describe('Engine', () => {
   it('starts at the pre-flight, refuses a second operation on the same customer, and frees it at the end', async () => {
+    // Prepare
+    const { engine } = await newEngine('lock');
     // Act
     const { executionId } = await engine.prepare({
       customerId: 'dmnt',
@@ -66,6 +75,9 @@ describe('Engine', () => {
   });
 
   it('pauses at the next step boundary and resumes where it stopped', async () => {
+    // Prepare
+    const { engine } = await newEngine('pause');
+    // Act & Assess, step by step
     const { executionId } = await engine.prepare({
       customerId: 'bcbsaz',
       operation: 'drill',
@@ -86,7 +98,9 @@ describe('Engine', () => {
   });
 
   it('turns an approval into the next step, and never lets the requester approve', async () => {
-    now += 1000;
+    // Prepare
+    const { engine } = await newEngine('approval');
+    // Act & Assess, step by step
     const { executionId } = await engine.prepare({
       customerId: 'nwhealth',
       operation: 'failover',
@@ -122,7 +136,7 @@ describe('Engine', () => {
 
   it('expires a gate nobody answered in time, returns its token once, and the run then aborts', async () => {
     // Prepare: an approval that expires in an hour (the default approvalTimeout)
-    now += 10_000;
+    const { engine, clock } = await newEngine('expiry');
     const { executionId } = await engine.prepare({
       customerId: 'dmnt',
       operation: 'drill',
@@ -132,7 +146,7 @@ describe('Engine', () => {
     await engine.openGate(executionId, 'approval', 'step', 'token-expiring');
     // Act
     const early = await engine.expireDueGates();
-    now += 2 * 3600_000;
+    clock.now += 2 * 3600_000;
     const due = await engine.expireDueGates();
     const again = await engine.expireDueGates();
     // Assess

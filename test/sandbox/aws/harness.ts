@@ -8,7 +8,7 @@ import {
   type LocalAwsOptions,
   startLocalAws,
 } from '../../../sandbox/aws/local-aws.ts';
-import { ROOT } from '../../helpers.ts';
+import { SAMPLE_PLANS } from '../../helpers.ts';
 
 export { syntheticPlan as bigPlan } from '../../../sandbox/aws/synthetic-plan.ts';
 
@@ -21,7 +21,7 @@ export const TOOLING_CREDENTIALS: AwsCredentialIdentity = {
 };
 
 export async function samplePlans(): Promise<Plan[]> {
-  return new FilePlanSource(`${ROOT}/config/customers`).loadAll();
+  return new FilePlanSource(SAMPLE_PLANS).loadAll();
 }
 
 /**

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import type { PreflightResult } from '../../../orchestrator/domain/runbook.ts';
+import { tinyRunbook } from '../../fixtures/report-runs.ts';
+import { throttling } from '../../support/fake-aws.ts';
+import { driveStep, fakeEstate, fakeStepContext, stepOf } from '../../support/step-context.ts';
+
+const PRIMARY = 'us-east-1';
+const RECOVERY = 'us-east-2';
+
+const resultsOf = (state: Record<string, unknown>) => state.results as PreflightResult[];
+
+describe('preflight', () => {
+  it('passes every check of a drill on a healthy estate, and journals them', async () => {
+    // Prepare
+    const runbook = await tinyRunbook('drill');
+    const aws = fakeEstate(runbook);
+    const { ctx, journaled } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'preflight', 'preflight'));
+    // Assess
+    expect(progress.status, progress.message).toBe('done');
+    const results = resultsOf(progress.state);
+    expect(results.map((r) => r.check)).toEqual([
+      'no-active-operation',
+      'primary-reachable',
+      'replication-healthy',
+      'replication-lag',
+      'recovery-instances',
+      'drs-quota',
+      'dns-zones',
+    ]);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(journaled('preflight')).toHaveLength(1);
+  });
+
+  it.each([
+    ['failover', 'done', true],
+    ['drill', 'failed', false],
+  ] as const)(
+    'with the primary region unreachable, a %s is %s (primary-reachable advisory: %s)',
+    async (operation, status, advisory) => {
+      // Prepare
+      const runbook = await tinyRunbook(operation);
+      const aws = fakeEstate(runbook);
+      aws.region(PRIMARY).unreachable = true;
+      const { ctx } = fakeStepContext(aws, runbook);
+      // Act
+      const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'preflight', 'preflight'));
+      // Assess
+      expect(progress.status).toBe(status);
+      expect(resultsOf(progress.state).find((r) => r.check === 'primary-reachable')).toMatchObject({
+        ok: false,
+        advisory,
+        detail: expect.stringContaining(`${PRIMARY} did not answer`),
+      });
+      if (status === 'failed')
+        expect(progress.message).toMatch(/^Pre-flight failed: primary-reachable/);
+    },
+  );
+
+  it('names the servers that do not replicate', async () => {
+    // Prepare
+    const runbook = await tinyRunbook('drill');
+    const aws = fakeEstate(runbook);
+    aws.region(RECOVERY).drs.addServers(['tiny-app-02'], { replicationState: 'STALLED' });
+    const { ctx } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'preflight', 'preflight'));
+    // Assess
+    expect(progress.status).toBe('failed');
+    expect(progress.message).toContain('not replicating: tiny-app-02 (STALLED)');
+  });
+
+  it('fails when DRS has no room for another job', async () => {
+    // Prepare: 20 jobs already running in the recovery region
+    const runbook = await tinyRunbook('drill');
+    const aws = fakeEstate(runbook);
+    const { drs } = aws.region(RECOVERY);
+    for (let i = 0; i < 20; i++) await drs.startRecovery([`s-other-${i}`], false, {});
+    const { ctx } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'preflight', 'preflight'));
+    // Assess
+    expect(progress.status).toBe('failed');
+    expect(progress.message).toContain(
+      `drs-quota: 20 DRS jobs and 20 servers in flight in ${RECOVERY}`,
+    );
+  });
+
+  it('runs a throttled check again shortly, without running the passed ones twice', async () => {
+    // Prepare
+    const runbook = await tinyRunbook('drill');
+    const aws = fakeEstate(runbook);
+    aws
+      .region(RECOVERY)
+      .failOn('drs.DescribeSourceServers', throttling('drs', 'DescribeSourceServers'));
+    const { ctx, journaled } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress, polls } = await driveStep(
+      aws,
+      ctx,
+      stepOf(runbook, 'preflight', 'preflight'),
+    );
+    // Assess
+    expect(progress.status, progress.message).toBe('done');
+    expect(polls).toBe(1);
+    expect(aws.region(PRIMARY).calls).toEqual(['ec2.DescribeInstances']);
+    expect(resultsOf(progress.state)).toHaveLength(7);
+    expect(journaled('preflight')).toHaveLength(1);
+  });
+});
