@@ -79,6 +79,20 @@ async function bundle(
   };
 }
 
+/**
+ * The deployed ingress function's environment (placeholder values): its module parses it and
+ * builds its clients when loaded, as at a cold start, so an import needs it.
+ */
+const INGRESS_ENVIRONMENT = {
+  AWS_REGION: 'us-east-1',
+  STATE_TABLE: 'lifeboat-state',
+  PLANS_DIR: '/var/task/config/customers',
+  SETTINGS_FILE: '/var/task/config/defaults.yaml',
+  SLACK_TEAM_ID: 'T0LIFEBOAT',
+  SLACK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:lifeboat/slack',
+  STATE_MACHINE_ARN_PATTERN: 'arn:aws:states:{region}:111122223333:stateMachine:lifeboat-runbook',
+};
+
 /** The median of three imports, each in a fresh Node; also proves the bundle loads and exports `handler`. */
 async function importTime(file: string): Promise<number> {
   const times: number[] = [];
@@ -90,12 +104,11 @@ async function importOnce(file: string): Promise<number> {
   const script =
     'const t = performance.now(); const m = await import(process.argv[1]); if (typeof m.handler !== "function") throw new Error("no handler export"); console.log(performance.now() - t);';
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      '--input-type=module',
-      '-e',
-      script,
-      file,
-    ]);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, file],
+      { env: { ...process.env, ...INGRESS_ENVIRONMENT } },
+    );
     return Number(stdout.trim());
   } catch (error) {
     // The minified source line in a trace is megabytes long: keep the error's end.

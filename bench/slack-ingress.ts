@@ -17,17 +17,15 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
-import type { AwsEvent, AwsHandler } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import { createGroupResolver } from '../bot/access.ts';
 import { GATE_ACTION } from '../bot/blocks/prompts.ts';
 import type { BotDeps } from '../bot/deps.ts';
-import { createIngressHandler } from '../bot/ingress.ts';
+import { type AwsEvent, type AwsHandler, createIngressHandler } from '../bot/ingress.ts';
 import { CUSTOMERS_DIR, ROOT } from '../cli/io.ts';
 import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
 import { SfnTaskTokens } from '../orchestrator/adapters/sfn-task-tokens.ts';
 import type { Region } from '../orchestrator/domain/regions.ts';
-import { runControl } from '../orchestrator/handlers/wiring.ts';
 import type { RunControl, StartRunRequest } from '../orchestrator/ports/run-control.ts';
 import { LOCAL_TABLE } from '../sandbox/orchestrator.ts';
 import type { FakeSlack } from '../sandbox/slack/fake-slack.ts';
@@ -214,7 +212,7 @@ interface Figures {
 async function setUp(sandbox: SlackSandbox, sfn: Setup['sfn']): Promise<Setup> {
   const sfnClient = (region: Region) =>
     new SFNClient({ region, endpoint: sfn.endpoint, maxAttempts: 2 });
-  const runs = await runControl({
+  const runs = await sandbox.orchestrator.wiring.runControl({
     executions: new SfnExecutionStarter(
       'arn:aws:states:{region}:000000000000:stateMachine:lifeboat',
       sfnClient,

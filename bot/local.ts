@@ -1,11 +1,10 @@
 import { type App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
-import type { AwsHandler } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
 import { WebClient } from '@slack/web-api';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
 import { createLifeboatApp } from './app.ts';
 import type { BotDeps } from './deps.ts';
-import { createIngressHandler } from './ingress.ts';
+import { type AwsHandler, createIngressHandler } from './ingress.ts';
 import type { NoticeStore } from './notifier/notice-store.ts';
 import { Notifier } from './notifier/notifier.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';

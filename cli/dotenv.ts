@@ -2,6 +2,9 @@
  * A `.env` file's `KEY=value` lines, as dotenv reads them: blank lines and `#` comments skipped,
  * an optional `export `, values bare (a ` #` starts a comment), in single quotes (as written) or
  * in double quotes (`\n`, `\"` and `\\` escaped). Lines that are none of these are ignored.
+ *
+ * Not Node's `util.parseEnv` (Node 20.20): it ends `"a \"b\""` at the escaped quote (`a \`),
+ * cuts `value#x` to `value`, and reads a commented last line `# KEY=x` as a key `# KEY`.
  */
 export function parseDotEnv(text: string): Record<string, string> {
   const values: Record<string, string> = {};

@@ -29,7 +29,7 @@ export function acceptsVariable(schema: z.ZodType, name: string): boolean {
  * parses at cold start (with the variables Lambda adds): a missing or malformed variable fails
  * the synth, not the first request. A variable no schema reads fails too: it would be dropped
  * silently, which is a wiring mistake. A handler that also wires the orchestrator (the bot's
- * functions do, through `runControl`) is checked against both schemas. Returns the environment
+ * functions do, through `wireOrchestrator`) is checked against both schemas. Returns the environment
  * unchanged.
  */
 export function checkEnvironment(

@@ -5,8 +5,9 @@ import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-stor
 import type { GateDecision, GateKind } from '../orchestrator/domain/execution.ts';
 import type { Operation } from '../orchestrator/domain/plan.ts';
 import type { Region } from '../orchestrator/domain/regions.ts';
-import * as tasks from '../orchestrator/handlers/tasks.ts';
-import { engine } from '../orchestrator/handlers/wiring.ts';
+import { type HandlerEnv, HandlerEnvSchema } from '../orchestrator/handlers/env.ts';
+import { createTaskHandlers } from '../orchestrator/handlers/task-handlers.ts';
+import { type Orchestrator, wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
 import type { ExecutionStarter } from '../orchestrator/ports/run-control.ts';
 import type { TaskTokens } from '../orchestrator/ports/state-store.ts';
 import type { LocalAws } from './aws/local-aws.ts';
@@ -14,6 +15,8 @@ import { type GateOpened, LocalStepFunctions } from './stepfunctions/local-runne
 import { synthesizeRunbook } from './stepfunctions/synth.ts';
 
 export const LOCAL_TABLE = 'lifeboat-local';
+/** The region the local runs execute in (the sample plans' recovery region). */
+const LOCAL_REGION = 'us-east-2';
 
 /** Who answers each kind of gate in a local run, and how a failure is decided. */
 export interface GateAnswers {
@@ -45,18 +48,34 @@ export interface LocalOrchestratorOptions {
 
 /**
  * The orchestrator on one machine: the synthesized state machine run by aws-local-stepfunctions,
- * each task mapped to its real handler, talking to the local AWS through the standard endpoint
- * variables, with gates answered by the named users.
+ * each task mapped to its real handler built from this sandbox's environment, talking to the
+ * local AWS through the standard endpoint variables, with gates answered by the named users.
  */
 export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
+  /** The task Lambdas' environment here, as infra would set it in AWS. */
+  readonly environment: HandlerEnv;
+  /** The engine and the bot's view of runs on that environment. */
+  readonly wiring: Orchestrator;
   private readonly runner: LocalStepFunctions;
   /** Runs started for the bot, by execution name: their final output, or their failure. */
   private readonly started = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: LocalOrchestratorOptions) {
+    const { aws, root, plansDir, reportDir } = options;
+    this.environment = HandlerEnvSchema.parse({
+      AWS_REGION: LOCAL_REGION,
+      STATE_TABLE: LOCAL_TABLE,
+      PLANS_DIR: plansDir,
+      SETTINGS_FILE: join(root, 'config', 'defaults.yaml'),
+      REPORT_DIR: reportDir,
+      LIFEBOAT_CLOCK_URL: `${aws.controlUrl}/clock`,
+      // Structured log lines would run through the terminal and the test output: asked for only.
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+    });
+    this.wiring = wireOrchestrator(this.environment);
     this.runner = new LocalStepFunctions(
       synthesizeRunbook(),
-      tasks as unknown as Record<string, (e: unknown) => Promise<unknown>>,
+      createTaskHandlers(this.environment, this.wiring),
     );
   }
 
@@ -65,19 +84,18 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
     return this.runner.historyEventCount();
   }
 
-  /** Points the handlers (in this process) at the local AWS, and creates the state table. */
+  /**
+   * Points the AWS SDK (in this process) at the local AWS, as Lambda's runtime gives a function
+   * its region and credentials, and creates the state table. Lifeboat's own settings are not
+   * here: they are {@link environment}.
+   */
   async configure(): Promise<void> {
-    const { aws, root, plansDir, reportDir } = this.options;
+    const { aws, reportDir } = this.options;
     Object.assign(process.env, aws.environment(), {
       AWS_ACCESS_KEY_ID: 'AKIALIFEBOATLOCAL',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_REGION: 'us-east-2',
+      AWS_REGION: LOCAL_REGION,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      STATE_TABLE: LOCAL_TABLE,
-      PLANS_DIR: plansDir,
-      SETTINGS_FILE: join(root, 'config', 'defaults.yaml'),
-      REPORT_DIR: reportDir,
-      LIFEBOAT_CLOCK_URL: `${aws.controlUrl}/clock`,
       // The simulators share this process's CPU: a slow accept is load, not a region gone.
       LIFEBOAT_CONNECT_TIMEOUT_MS: '15000',
       // In stepped time the SDK's own backoff would be the only real waiting: leave retries to the
@@ -87,7 +105,7 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
     delete process.env.AWS_SESSION_TOKEN;
     await mkdir(reportDir, { recursive: true });
     const client = new DynamoDBClient({
-      region: 'us-east-2',
+      region: LOCAL_REGION,
       endpoint: aws.endpoints.dynamodb,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
@@ -147,7 +165,7 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
     if (!this.options.answers) return;
     const executionId = String(opened.payload.executionId);
     const gateId = String((opened.result as { gateId: string }).gateId);
-    const e = await engine();
+    const e = await this.wiring.engine();
     const gate = (await e.openGatesOf(executionId)).find((g) => g.gateId === gateId);
     if (!gate) return;
     for (const { principal, decision } of this.answersFor(gate.kind)) {

@@ -2,10 +2,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '@slack/bolt';
-import type { AwsHandler, AwsResponse } from '@slack/bolt/dist/receivers/AwsLambdaReceiver.js';
+import type { AwsHandler, AwsResponse } from '../bot/ingress.ts';
 import { LocalBot } from '../bot/local.ts';
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
-import { runControl } from '../orchestrator/handlers/wiring.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { LocalAws } from './aws/local-aws.ts';
 import { LocalOrchestrator } from './orchestrator.ts';
@@ -112,7 +111,10 @@ export class SlackSandbox {
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     await orchestrator.configure();
-    const runs = await runControl({ executions: orchestrator, tokens: orchestrator });
+    const runs = await orchestrator.wiring.runControl({
+      executions: orchestrator,
+      tokens: orchestrator,
+    });
     // Slack's limits hold in Slack's time; tests may run it faster, with the notifier on the same clock.
     const slackSpeed = options.slackSpeed ?? 1;
     const origin = Date.now();
@@ -129,6 +131,7 @@ export class SlackSandbox {
     const { workspace } = options;
     const bot = new LocalBot({
       runs,
+      notices: orchestrator.wiring.notices,
       ...(workspace
         ? {
             signingSecret: workspace.signingSecret,

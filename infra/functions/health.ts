@@ -1,4 +1,6 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 
 /**
@@ -18,8 +20,11 @@ interface HealthResponse {
 }
 
 let client: DynamoDBClient | undefined;
+/** Its level from Lambda's logging config or POWERTOOLS_LOG_LEVEL; only failures are logged. */
+const logger = new Logger({ serviceName: 'lifeboat-health' });
 
-export async function handler(_event: unknown, _context: unknown): Promise<HealthResponse> {
+export async function handler(_event: unknown, context?: Context): Promise<HealthResponse> {
+  if (context?.awsRequestId) logger.addContext(context);
   const env = HealthEnvSchema.parse(process.env);
   // One quick try: a slow replica is an unhealthy one, and Route 53 asks again in 30 seconds.
   client ??= new DynamoDBClient({
@@ -36,7 +41,10 @@ export async function handler(_event: unknown, _context: unknown): Promise<Healt
     );
     return respond(200, 'ok');
   } catch (error) {
-    console.error('health check: the state table did not answer', error);
+    logger.error('the state table did not answer: this region reports itself unhealthy', {
+      table: env.STATE_TABLE,
+      error: error as Error,
+    });
     return respond(503, 'state table unavailable');
   }
 }

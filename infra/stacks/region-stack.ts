@@ -7,7 +7,7 @@ import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
 import { REPORT_KEY_PREFIX } from '../../orchestrator/adapters/s3-report-store.ts';
-import { HandlerEnvSchema } from '../../orchestrator/handlers/wiring.ts';
+import { HandlerEnvSchema } from '../../orchestrator/handlers/env.ts';
 import type { CustomerAccount } from '../config/customer-accounts.ts';
 import { type DeployConfig, deployedRegions } from '../config/deploy-config.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';

@@ -1,21 +1,52 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as ingress } from '../../bot/lambda.ts';
-import { handler as notifier } from '../../bot/notifier-lambda.ts';
-import { CUSTOMERS_DIR, ROOT } from '../../cli/io.ts';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
+import type { AwsHandler } from '../../bot/ingress.ts';
+import { createIngressLambda } from '../../bot/ingress-lambda.ts';
+import { createNotifierLambda } from '../../bot/notifier-handler.ts';
 import { apiGatewayEvent, signSlackRequest, slashCommandBody } from '../../sandbox/slack/signer.ts';
 import { SANDBOX_SIGNING_SECRET, SANDBOX_TEAM, SlackSandbox } from '../../sandbox/slack-sandbox.ts';
+import { SAMPLE_PLANS, SAMPLE_ROOT } from '../helpers.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-/** The deployed entry points, built from their environment as in AWS, against the local world. */
+/** A message of the notifier's FIFO queue, as Lambda hands it over. */
+function sqsRecord(messageId: string, body: string, group = 'g'): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `receipt-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'lifeboat',
+      ApproximateFirstReceiveTimestamp: '0',
+      MessageGroupId: group,
+      MessageDeduplicationId: messageId,
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-2:111122223333:lifeboat-notify.fifo',
+    awsRegion: 'us-east-2',
+  };
+}
+
+const lambdaContext = {} as Context;
+
+/** The deployed Lambdas, built from their environment as in AWS, against the local world. */
 describe('the Lambda entry points', () => {
   let sandbox: SlackSandbox;
+  let ingress: AwsHandler;
+  let notifier: ReturnType<typeof createNotifierLambda>;
+  /** The bot Lambdas' own variables, beside the orchestrator's (the sandbox's). */
+  let botVariables: Record<string, string>;
 
   beforeAll(async () => {
-    sandbox = await SlackSandbox.start({ plansDir: CUSTOMERS_DIR, root: ROOT });
-    Object.assign(process.env, {
+    sandbox = await SlackSandbox.start({ plansDir: SAMPLE_PLANS, root: SAMPLE_ROOT });
+    botVariables = {
       SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET,
       SLACK_BOT_TOKEN: 'xoxb-lifeboat-local',
       SLACK_TEAM_ID: SANDBOX_TEAM,
@@ -25,11 +56,21 @@ describe('the Lambda entry points', () => {
       STATE_MACHINE_ARN_PATTERN:
         'arn:aws:states:{region}:111122223333:stateMachine:lifeboat-runbook',
       LIFEBOAT_ADMINS: 'S0LIFEBOATADMINS',
+    };
+    const orchestrator = sandbox.orchestrator.environment;
+    ingress = createIngressLambda({
+      ...orchestrator,
+      ...IngressEnvSchema.parse({ ...orchestrator, ...botVariables }),
+    });
+    notifier = createNotifierLambda({
+      ...orchestrator,
+      ...NotifierEnvSchema.parse({ ...orchestrator, ...botVariables }),
     });
   }, 60_000);
   afterAll(async () => {
     await sandbox?.stop();
   });
+  afterEach(() => vi.unstubAllEnvs());
 
   const event = (body: string, secret = SANDBOX_SIGNING_SECRET) =>
     apiGatewayEvent(body, { ...signSlackRequest({ signingSecret: secret, body }) });
@@ -70,16 +111,75 @@ describe('the Lambda entry points', () => {
     const result = await notifier(
       {
         Records: [
-          { messageId: 'm1', body: JSON.stringify(job) },
-          { messageId: 'm2', body: '{"executionId": 42}' },
+          sqsRecord('m1', JSON.stringify(job), 'readiness-dmnt'),
+          sqsRecord('m2', '{"executionId": 42}', 'run-1'),
         ],
       },
-      {},
+      lambdaContext,
     );
     // Assess
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
     const answer = sandbox.slack.responses.find((r) => r.id === 'lambda-readiness');
     expect(JSON.stringify(answer?.body)).toMatch(/Readiness of DMNT.*Replication healthy/);
+  });
+
+  it("the notifier holds back the rest of a failed message's group, and goes on with other groups", async () => {
+    // Prepare
+    const job = (id: string) =>
+      JSON.stringify({
+        kind: 'readiness',
+        customerId: 'dmnt',
+        operation: 'drill',
+        responseUrl: sandbox.slack.responseUrl(id),
+        userId: 'U01ALICE',
+      });
+    // Act
+    const result = await notifier(
+      {
+        Records: [
+          sqsRecord('a1', '{"executionId": 42}', 'A'),
+          sqsRecord('b1', job('fifo-b1'), 'B'),
+          sqsRecord('a2', job('fifo-a2'), 'A'),
+          sqsRecord('b2', job('fifo-b2'), 'B'),
+        ],
+      },
+      lambdaContext,
+    );
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a1' }, { itemIdentifier: 'a2' }]);
+    const answered = sandbox.slack.responses
+      .map((r) => r.id)
+      .filter((id) => id.startsWith('fifo-'));
+    expect(answered).toEqual(['fifo-b1', 'fifo-b2']);
+  });
+
+  it('each entry module builds its handlers from process.env when Lambda loads it', async () => {
+    // Prepare
+    const variables = { ...sandbox.orchestrator.environment, ...botVariables };
+    for (const [name, value] of Object.entries(variables))
+      if (value !== undefined) vi.stubEnv(name, String(value));
+    // Act
+    const ingressEntry = await import('../../bot/lambda.ts');
+    const notifierEntry = await import('../../bot/notifier-lambda.ts');
+    const tasksEntry = await import('../../orchestrator/handlers/tasks.ts');
+    const help = await ingressEntry.handler(event(command('help')) as never, {});
+    // Assess
+    expect(help.statusCode).toBe(200);
+    expect(notifierEntry.handler).toBeTypeOf('function');
+    // The handler names infra gives the task functions (RunbookTaskFunctions).
+    expect(Object.keys(tasksEntry).sort()).toEqual(
+      [
+        'applyDecision',
+        'expireGates',
+        'failStep',
+        'finish',
+        'next',
+        'openGate',
+        'pollStep',
+        'prepare',
+        'startStep',
+      ].sort(),
+    );
   });
 
   it('the same app answers over HTTP for local use, and 401 to a forged request', async () => {

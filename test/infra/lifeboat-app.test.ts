@@ -6,7 +6,7 @@ import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
 import { acceptsVariable } from '../../infra/environment.ts';
 import { OrchestratorStack } from '../../infra/stacks/orchestrator-stack.ts';
 import type { RegionStack } from '../../infra/stacks/region-stack.ts';
-import { HandlerEnvSchema } from '../../orchestrator/handlers/wiring.ts';
+import { HandlerEnvSchema } from '../../orchestrator/handlers/env.ts';
 import {
   acknowledgments,
   actionsOf,
@@ -282,7 +282,7 @@ describe('the Lifeboat app', () => {
       SLACK_TEAM_ID: config.slack.teamId,
     });
     NotifierEnvSchema.parse({ ...env(/^notifier/), AWS_REGION: 'us-east-1' });
-    // The bot's functions wire the orchestrator too (runControl), which parses its own schema.
+    // The bot's functions wire the orchestrator too (wireOrchestrator), on its own schema.
     for (const bot of [/^notifier/, /^bot ingress/])
       HandlerEnvSchema.parse({ ...env(bot), AWS_REGION: 'us-east-1' });
     expect(

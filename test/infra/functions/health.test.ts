@@ -32,7 +32,7 @@ afterAll(() => {
 describe('the bot endpoint health check', () => {
   it("answers 200 while this region's state replica answers", async () => {
     // Act
-    const response = await handler({}, {});
+    const response = await handler({});
     // Assess
     expect(response).toMatchObject({ statusCode: 200, body: 'ok' });
     expect(response.headers['cache-control']).toBe('no-store');
@@ -40,14 +40,28 @@ describe('the bot endpoint health check', () => {
 
   it('answers 503 when the replica does not, so Route 53 fails the name over', async () => {
     // Prepare
-    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((line) => {
+      written.push(String(line));
+      return true;
+    });
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
     // Act
-    const response = await handler({}, {});
+    const response = await handler({});
     // Assess
     expect(response).toMatchObject({ statusCode: 503, body: 'state table unavailable' });
+    const logged = written.map((line) => JSON.parse(line));
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        service: 'lifeboat-health',
+        message: expect.stringMatching(/state table did not answer/),
+        table: 'lifeboat-state',
+        error: expect.objectContaining({ name: expect.any(String) }),
+      }),
+    ]);
   });
 });

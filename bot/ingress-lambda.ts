@@ -1,0 +1,109 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
+import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
+import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
+import { wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
+import type { RunControl } from '../orchestrator/ports/run-control.ts';
+import { createGroupResolver } from './access.ts';
+import type { IngressEnv } from './env.ts';
+import { type AwsHandler, createIngressHandler } from './ingress.ts';
+import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
+
+/** The ingress Lambda's environment: its own, and the orchestrator's it wires. */
+export type IngressLambdaEnv = IngressEnv & HandlerEnv;
+
+/**
+ * The ingress Lambda (behind the bot's HTTPS endpoint) of one environment: Slack's slash
+ * commands and clicks. Clients and the run control are built at the first request; Slack's
+ * secrets are read per request from the cache (Secrets Manager is asked again once they are
+ * old), and a rotated secret builds the Bolt app anew.
+ */
+export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
+  const logger = new Logger({
+    serviceName: 'lifeboat-ingress',
+    logLevel: env.POWERTOOLS_LOG_LEVEL,
+  });
+  const orchestrator = wireOrchestrator(env);
+  const sqs = env.NOTIFY_QUEUE_URL
+    ? new SQSClient({ region: env.AWS_REGION, maxAttempts: 2 })
+    : undefined;
+  const groupsOf = createGroupResolver();
+  let runs: Promise<RunControl> | undefined;
+  let app: { secrets: SlackSecrets; handler: AwsHandler } | undefined;
+
+  const runControl = () => {
+    runs ??= orchestrator
+      .runControl({ executions: new SfnExecutionStarter(env.STATE_MACHINE_ARN_PATTERN), logger })
+      .catch((error: unknown) => {
+        runs = undefined; // a failed cold start is tried again by the next request
+        throw error;
+      });
+    return runs;
+  };
+
+  const build = (secrets: SlackSecrets, runs: RunControl): AwsHandler =>
+    createIngressHandler({
+      signingSecret: secrets.signingSecret,
+      logger: asBoltLogger(logger),
+      botToken: secrets.botToken,
+      teamId: env.SLACK_TEAM_ID,
+      ...(env.SLACK_BOT_ID ? { botId: env.SLACK_BOT_ID } : {}),
+      ...(env.SLACK_BOT_USER_ID ? { botUserId: env.SLACK_BOT_USER_ID } : {}),
+      ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+      deps: {
+        runs,
+        admins: env.LIFEBOAT_ADMINS,
+        groupsOf,
+        now: Date.now,
+        defer: async (job) => {
+          if (!sqs || !env.NOTIFY_QUEUE_URL) return answerReadiness(runs, job, postToResponseUrl);
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: env.NOTIFY_QUEUE_URL,
+              MessageBody: JSON.stringify(job),
+              MessageGroupId: `readiness-${job.customerId}`,
+              MessageDeduplicationId: `${job.customerId}:${job.userId}:${Date.now()}`,
+            }),
+          );
+        },
+      },
+    });
+
+  return async (event, context) => {
+    if (context?.awsRequestId) logger.addContext(context);
+    try {
+      const [secrets, ready] = await Promise.all([loadSlackSecrets(env), runControl()]);
+      if (
+        app?.secrets.signingSecret !== secrets.signingSecret ||
+        app.secrets.botToken !== secrets.botToken
+      ) {
+        if (app) logger.info("Slack's secrets changed: the app is built with the new ones");
+        app = { secrets, handler: build(secrets, ready) };
+      }
+      return await app.handler(event, context);
+    } catch (error) {
+      logger.error('the request could not be handled', { error: error as Error });
+      throw error;
+    }
+  };
+}
+
+/**
+ * Bolt's receiver writing through the Lambda's logger. Its debug lines are dropped: they hold
+ * whole requests, with Slack's verification token and the command's response_url.
+ */
+function asBoltLogger(logger: Logger): BoltLogger {
+  const text = (parts: unknown[]) => parts.map(String).join(' ');
+  return {
+    debug: () => {},
+    info: (...parts) => logger.info(text(parts)),
+    warn: (...parts) => logger.warn(text(parts)),
+    error: (...parts) => logger.error(text(parts)),
+    // The Lambda's logger has its level from the environment; Bolt's setting is not taken.
+    setLevel: () => {},
+    getLevel: () => BoltLogLevel.INFO,
+    setName: () => {},
+  };
+}

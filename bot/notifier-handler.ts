@@ -1,0 +1,131 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { WebClient } from '@slack/web-api';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
+import { LifeboatError } from '../orchestrator/domain/errors.ts';
+import { NotifierMessageSchema } from '../orchestrator/domain/messages.ts';
+import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
+import { type Orchestrator, wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
+import type { RunControl } from '../orchestrator/ports/run-control.ts';
+import type { NotifierEnv } from './env.ts';
+import { Notifier } from './notifier/notifier.ts';
+import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
+
+/** The notifier Lambda's environment: its own, and the orchestrator's it wires. */
+export type NotifierLambdaEnv = NotifierEnv & HandlerEnv;
+
+/** The notifier was asked to start a run: only the ingress starts runs. */
+export class NotifierStartsNoRunsError extends LifeboatError {
+  constructor() {
+    super(
+      'The notifier tried to start a run, which only the ingress does: this is a wiring mistake in the notifier Lambda; start runs with /dr in Slack.',
+    );
+    this.name = 'NotifierStartsNoRunsError';
+  }
+}
+
+/**
+ * The notifier Lambda of one environment, on a FIFO queue grouped by run. A message that fails
+ * is reported back (partial batch response) and comes again, and so does every later message
+ * of its group in the batch, so a run's messages stay in order; other groups go on. The journal
+ * cursor makes a repeat harmless.
+ */
+export function createNotifierLambda(
+  env: NotifierLambdaEnv,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const logger = new Logger({
+    serviceName: 'lifeboat-notifier',
+    logLevel: env.POWERTOOLS_LOG_LEVEL,
+  });
+  const orchestrator = wireOrchestrator(env);
+  let runs: Promise<RunControl> | undefined;
+  let current: { botToken: string; notifier: Notifier } | undefined;
+
+  const runControl = () => {
+    runs ??= orchestrator
+      .runControl({
+        executions: { start: () => Promise.reject(new NotifierStartsNoRunsError()) },
+        logger,
+      })
+      .catch((error: unknown) => {
+        runs = undefined; // a failed cold start is tried again by the next batch
+        throw error;
+      });
+    return runs;
+  };
+
+  return async (event, context) => {
+    if (context?.awsRequestId) logger.addContext(context);
+    const [secrets, ready] = await Promise.all([loadSlackSecrets(env), runControl()]);
+    if (current?.botToken !== secrets.botToken)
+      current = {
+        botToken: secrets.botToken,
+        notifier: buildNotifier(env, secrets, ready, orchestrator),
+      };
+    const { notifier } = current;
+    // One sync reads every entry so far: later messages of the same run in this batch add nothing.
+    const synced = new Set<string>();
+    const handleRecord = async (record: SQSRecord) => {
+      let about: Record<string, string> = { messageId: record.messageId };
+      try {
+        const message = NotifierMessageSchema.parse(JSON.parse(record.body));
+        if ('kind' in message) {
+          about = { ...about, customerId: message.customerId };
+          await answerReadiness(ready, message, postToResponseUrl);
+        } else if (!synced.has(message.executionId)) {
+          about = { ...about, executionId: message.executionId };
+          synced.add(message.executionId);
+          await notifier.sync(message.executionId);
+        }
+      } catch (error) {
+        const why = error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message;
+        logger.error('a notifier message failed; it comes again, after it its group', {
+          ...about,
+          why: why.slice(0, 500),
+        });
+        throw error;
+      }
+    };
+    return processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
+      context,
+      skipGroupOnError: true,
+    });
+  };
+}
+
+function buildNotifier(
+  env: NotifierLambdaEnv,
+  secrets: SlackSecrets,
+  runs: RunControl,
+  orchestrator: Orchestrator,
+): Notifier {
+  const client = new WebClient(secrets.botToken, {
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    retryConfig: { retries: 3 },
+    timeout: 10_000,
+  });
+  const base = env.REPORT_BASE_URL?.replace(/\/$/, '');
+  // Without a site serving the reports, reports in S3 are shared as presigned links.
+  const linksIn = reportLinksByRegion();
+  return new Notifier({
+    runs,
+    notices: orchestrator.notices,
+    client,
+    wallNow: Date.now,
+    settle: 'wait',
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    reportLinks: (execution, files) =>
+      base
+        ? // A site over the report folder serves a file by its name, over the bucket by its key.
+          Object.fromEntries(
+            Object.entries(files).map(([kind, path]) => [
+              kind,
+              `${base}/${/^s3:\/\/[^/]+\/(.+)$/.exec(path)?.[1] ?? path.split('/').pop()}`,
+            ]),
+          )
+        : linksIn(execution.runbook.executionRegion).link(files),
+  });
+}

@@ -1,0 +1,39 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogLevel } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+
+/**
+ * Every task Lambda's environment, parsed once per cold start by `tasks.ts`, checked at synth
+ * time by infra, and given as an object by the local sandbox and the tests.
+ */
+export const HandlerEnvSchema = z.object({
+  STATE_TABLE: z.string().min(1),
+  PLANS_DIR: z.string().min(1),
+  SETTINGS_FILE: z.string().min(1),
+  /** Where report files are written when there is no REPORT_BUCKET. @default a folder in the OS temp dir */
+  REPORT_DIR: z.string().min(1).default(join(tmpdir(), 'lifeboat-reports')),
+  /** The region's report bucket: when set, reports go there (`s3://` locations), not to REPORT_DIR. */
+  REPORT_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name')
+    .optional(),
+  /**
+   * Locks each report version this many days from its write, beyond the bucket's default
+   * retention (needs `s3:PutObjectRetention`). Unset: the bucket's default retention alone.
+   */
+  REPORT_RETAIN_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  /** The lock mode of REPORT_RETAIN_DAYS. */
+  REPORT_LOCK_MODE: z.enum(['governance', 'compliance']).default('governance'),
+  /** Where virtual time comes from in the local sandbox; unset in AWS, where time is real. */
+  LIFEBOAT_CLOCK_URL: z.url().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+  /** The notifier's FIFO queue; unset locally, where the notifier reads the journal itself. */
+  NOTIFY_QUEUE_URL: z.url().optional(),
+  /**
+   * The logger's level (the bot's Lambdas read it here too). @default Lambda's log level (the
+   * function's logging config), else INFO; the local sandbox sets SILENT.
+   */
+  POWERTOOLS_LOG_LEVEL: z.string().toUpperCase().pipe(z.enum(LogLevel)).optional(),
+});
+export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
