@@ -66,98 +66,124 @@ export interface EstateDeps {
   faults: FaultSet;
 }
 
-/** The shared world of the simulators: accounts, EC2 instances and the ground-truth log. */
+/** Something due at a virtual moment: a state change the clock brings, not a call. */
+interface Due {
+  at: number;
+  /** Ties at one moment apply in the order they were scheduled. */
+  seq: number;
+  apply: (at: number) => void;
+}
+
+/** Told of every start, stop, termination or agent move of an instance, at its virtual moment. */
+export type InstanceListener = (instance: Instance, at: number) => void;
+
+/**
+ * The shared world of the simulators: accounts, EC2 instances and the ground-truth log. What
+ * time brings (an instance reaching running, a DRS launch landing) is scheduled when a call sets
+ * it off and applied in time order as the clock passes it, so reading never changes the world:
+ * whoever looks, and however often, the world at a moment is the same.
+ */
 export class Estate {
   readonly accounts = new Map<string, Account>();
   readonly instances = new Map<string, Instance>();
   readonly servers = new Map<string, ServerHome>();
   readonly truth: TruthEvent[] = [];
   readonly plans: Plan[] = [];
-  /** Services whose state moves with time (DRS jobs) settle here before anyone reads instances. */
-  private readonly settlers: (() => void)[] = [];
+  /** Pending state changes, by time then by order of scheduling. */
+  private readonly due: Due[] = [];
+  private scheduled = 0;
   private settling = false;
+  private readonly listeners: InstanceListener[] = [];
 
   constructor(readonly deps: EstateDeps) {}
 
-  onSettle(settle: () => void): void {
-    this.settlers.push(settle);
+  /** Schedules a change at virtual time `at`; it applies once the clock has passed it. */
+  schedule(at: number, apply: (at: number) => void): void {
+    const entry = { at, seq: this.scheduled++, apply };
+    let i = this.due.length;
+    while (i > 0 && (this.due[i - 1]?.at ?? 0) > at) i--;
+    this.due.splice(i, 0, entry);
   }
 
-  /** Applies everything due by now, in every service, once per read. */
+  /** Applies, in time order, every change due by now. The same moment always gives the same world. */
   settleAll(): void {
     if (this.settling) return;
     this.settling = true;
     try {
-      for (const settle of this.settlers) settle();
+      const now = this.now();
+      for (let next = this.due[0]; next && next.at <= now; next = this.due[0]) {
+        this.due.shift();
+        next.apply(next.at);
+      }
     } finally {
       this.settling = false;
     }
+  }
+
+  /** The moments of the changes still to come, for tests that compare worlds. */
+  pending(): number[] {
+    return this.due.map((d) => d.at);
+  }
+
+  onInstanceChange(listener: InstanceListener): void {
+    this.listeners.push(listener);
   }
 
   now(): number {
     return this.deps.clock.now();
   }
 
-  record(type: string, fields: Record<string, unknown>): void {
-    this.truth.push({ at: new Date(this.now()).toISOString(), type, ...fields });
+  /** Adds to the ground truth at `at` (now, or the past moment a due change happened), in time order. */
+  record(type: string, fields: Record<string, unknown>, at = this.now()): void {
+    const event = { at: new Date(at).toISOString(), type, ...fields };
+    let i = this.truth.length;
+    while (i > 0 && (this.truth[i - 1]?.at ?? '') > event.at) i--;
+    this.truth.splice(i, 0, event);
   }
 
-  /** The instance as it is now: due transitions applied. */
+  /** The instance as it is now. */
   instance(instanceId: string): Instance | undefined {
     this.settleAll();
-    const instance = this.instances.get(instanceId);
-    if (instance) this.settle(instance);
-    return instance;
+    return this.instances.get(instanceId);
   }
 
   instancesIn(account: string, region: string): Instance[] {
     this.settleAll();
-    const out: Instance[] = [];
-    for (const instance of this.instances.values()) {
-      if (instance.account === account && instance.region === region)
-        out.push(this.settle(instance));
-    }
-    return out;
+    return [...this.instances.values()].filter(
+      (instance) => instance.account === account && instance.region === region,
+    );
   }
 
-  private settle(instance: Instance): Instance {
-    const t = instance.transition;
-    if (t && t.at <= this.now()) {
-      instance.state = t.to;
-      instance.transition = undefined;
-      this.record('instance-state', {
-        instanceId: instance.instanceId,
-        region: instance.region,
-        state: t.to,
-        effectiveAt: new Date(t.at).toISOString(),
-      });
-    }
-    return instance;
-  }
-
-  /** Starts an instance (at `now`, or at a past moment a settling service names): pending, then running; status checks pass minutes later. */
+  /** Starts an instance (at `now`, or at a past moment a due change names): pending, then running; status checks pass minutes later. */
   start(instance: Instance, reason: string, now = this.now()): void {
+    this.settleAll();
     const { random } = this.deps;
     const boot = random.between(`boot:${instance.instanceId}:${now}`, 15, 45) * 1000;
     const checks = random.between(`checks:${instance.instanceId}:${now}`, 120, 300) * 1000;
     instance.state = 'pending';
-    instance.transition = { to: 'running', at: now + boot };
+    this.transition(instance, 'running', now + boot);
     instance.launchTime = now;
     instance.statusOkAt = now + boot + checks;
-    this.record('instance-start', {
-      instanceId: instance.instanceId,
-      region: instance.region,
-      reason,
-      runningAt: new Date(now + boot).toISOString(),
-      statusOkAt: new Date(now + boot + checks).toISOString(),
-    });
+    this.record(
+      'instance-start',
+      {
+        instanceId: instance.instanceId,
+        region: instance.region,
+        reason,
+        runningAt: new Date(now + boot).toISOString(),
+        statusOkAt: new Date(now + boot + checks).toISOString(),
+      },
+      now,
+    );
+    this.changed(instance, now);
   }
 
   stop(instance: Instance, reason: string): void {
+    this.settleAll();
     const now = this.now();
     const took = this.deps.random.between(`stop:${instance.instanceId}:${now}`, 30, 90) * 1000;
     instance.state = 'stopping';
-    instance.transition = { to: 'stopped', at: now + took };
+    this.transition(instance, 'stopped', now + took);
     instance.statusOkAt = undefined;
     instance.stoppedAt = now + took;
     this.record('instance-stop', {
@@ -166,17 +192,52 @@ export class Estate {
       reason,
       stoppedAt: new Date(now + took).toISOString(),
     });
+    this.changed(instance, now);
   }
 
   terminate(instance: Instance, reason: string, now = this.now()): void {
+    this.settleAll();
     instance.state = 'shutting-down';
-    instance.transition = { to: 'terminated', at: now + 20_000 };
+    this.transition(instance, 'terminated', now + 20_000);
     instance.statusOkAt = undefined;
-    this.record('instance-terminate', {
-      instanceId: instance.instanceId,
-      region: instance.region,
-      reason,
+    this.record(
+      'instance-terminate',
+      { instanceId: instance.instanceId, region: instance.region, reason },
+      now,
+    );
+    this.changed(instance, now);
+  }
+
+  /** Points the instance's SSM agent at another region (what DRS's post-launch actions do). */
+  repointAgent(instance: Instance, region: string): void {
+    this.settleAll();
+    instance.agentRegion = region;
+    this.changed(instance, this.now());
+  }
+
+  /** Sets the state the instance reaches at `at`, replacing any change under way. */
+  private transition(instance: Instance, to: InstanceState, at: number): void {
+    const t = { to, at };
+    instance.transition = t;
+    this.schedule(at, () => {
+      if (instance.transition !== t) return;
+      instance.state = to;
+      instance.transition = undefined;
+      this.record(
+        'instance-state',
+        {
+          instanceId: instance.instanceId,
+          region: instance.region,
+          state: to,
+          effectiveAt: new Date(at).toISOString(),
+        },
+        at,
+      );
     });
+  }
+
+  private changed(instance: Instance, at: number): void {
+    for (const listener of this.listeners) listener(instance, at);
   }
 
   /** The plan's server by name or by DRS source server id. */

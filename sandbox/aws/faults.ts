@@ -96,19 +96,27 @@ export function formatFault(fault: Fault): string {
   }
 }
 
-/** The faults in force; switchable at run time. */
+/** The faults in force; switchable at run time. Each remembers when it came into force. */
 export class FaultSet {
   private faults: Fault[] = [];
+  /** When each fault in force was added, by its text: what a stall's or an outage's lag grows from. */
+  private readonly added = new Map<string, number>();
 
-  constructor(initial: readonly (Fault | string)[] = []) {
+  /** @param now the simulators' clock. @default real time */
+  constructor(
+    initial: readonly (Fault | string)[] = [],
+    private readonly now: () => number = Date.now,
+  ) {
     for (const f of initial) this.add(f);
   }
 
+  /** Adds a fault; one already in force is replaced and keeps the time it came into force. */
   add(fault: Fault | string): Fault {
     const parsed = typeof fault === 'string' ? parseFault(fault) : fault;
     const key = formatFault(parsed);
     this.faults = this.faults.filter((f) => formatFault(f) !== key);
     this.faults.push(parsed);
+    if (!this.added.has(key)) this.added.set(key, this.now());
     return parsed;
   }
 
@@ -116,11 +124,28 @@ export class FaultSet {
     const key = formatFault(typeof fault === 'string' ? parseFault(fault) : fault);
     const before = this.faults.length;
     this.faults = this.faults.filter((f) => formatFault(f) !== key);
+    this.added.delete(key);
     return this.faults.length < before;
   }
 
   clear(): void {
     this.faults = [];
+    this.added.clear();
+  }
+
+  /** Since when the region has been down, if it is. */
+  regionDownSince(region: string): number | undefined {
+    return this.earliest(this.of('region-down').filter((f) => f.region === region));
+  }
+
+  /** Since when a server (by any of its names) has been stalled, if it is. */
+  stalledSince(...names: string[]): number | undefined {
+    return this.earliest(this.of('stall').filter((f) => names.includes(f.server)));
+  }
+
+  private earliest(faults: Fault[]): number | undefined {
+    const times = faults.flatMap((f) => this.added.get(formatFault(f)) ?? []);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   list(): string[] {

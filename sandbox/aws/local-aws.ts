@@ -74,7 +74,7 @@ export class LocalAws {
     });
     this.random = new SeededRandom(options.seed ?? 1);
     this.chaos = new SeededRandom((options.seed ?? 1) + 1);
-    this.faults = new FaultSet();
+    this.faults = new FaultSet([], () => this.clock.now());
     this.estate = new Estate({ clock: this.clock, random: this.random, faults: this.faults });
     this.estate.seed(options.plans);
     for (const fault of options.faults ?? []) this.addFault(fault);
@@ -208,6 +208,8 @@ export class LocalAws {
     };
     const operation = service.operationOf(request);
     try {
+      // The world moves with the clock: whatever came due since the last call happens first.
+      this.estate.settleAll();
       if (this.chaos.next() < this.faults.throttleRate(signingName, operation))
         throw service.throttlingError();
       if (this.chaos.next() < this.faults.serverErrorRate(signingName)) {
@@ -254,6 +256,7 @@ export class LocalAws {
           speed: this.clock.speed,
         });
       if (path === 'truth') {
+        this.estate.settleAll();
         const type = url.searchParams.get('type');
         return json(200, { events: this.estate.truth.filter((e) => !type || e.type === type) });
       }

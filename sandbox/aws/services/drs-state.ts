@@ -1,12 +1,13 @@
 import { AwsError } from '../errors.ts';
-import type { Estate, Instance } from '../estate.ts';
+import type { Estate } from '../estate.ts';
+import { DrsJobs, type RecoveryRequest } from './drs-jobs.ts';
+import { jobEnd, listSnapshots, readLag } from './drs-timeline.ts';
 
 /** DRS's quotas, as the service enforces them per account and region. */
 export const QUOTAS = { serversPerJob: 100, concurrentJobs: 20, serversInActiveJobs: 500 } as const;
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+const DAY = 24 * 60 * MINUTE;
 
 export type ReplicationState =
   | 'CONTINUOUS'
@@ -75,7 +76,6 @@ export interface JobServer {
   failure?: string;
   launchInto?: string;
   recoveryInstanceId?: string;
-  settled: boolean;
 }
 
 export interface Job {
@@ -114,15 +114,19 @@ export interface Lag {
   etaAt?: number;
 }
 
-/** The DRS world of every account and region: source servers, jobs, recovery instances. */
+/**
+ * The DRS world of every account and region: source servers, jobs, recovery instances, and the
+ * rules that change them. Time-based reads (lag, snapshots, a job's progress) are computed in
+ * `drs-timeline.ts`; what time brings (a launch landing) is scheduled on the estate by `drs-jobs.ts`.
+ */
 export class DrsState {
   readonly sources = new Map<string, Source>();
   readonly jobs = new Map<string, Job>();
   readonly recoveryInstances = new Map<string, RecoveryInstance>();
-  private readonly since = new Map<string, number>();
+  private readonly runner: DrsJobs;
 
   constructor(private readonly estate: Estate) {
-    estate.onSettle(() => this.settle());
+    this.runner = new DrsJobs(estate, this);
     this.seed();
   }
 
@@ -175,85 +179,31 @@ export class DrsState {
     return [...this.sources.values()].filter((s) => s.account === account && s.region === region);
   }
 
-  /** When a condition (a region down, a stalled server) was first seen: lag grows from there. */
-  private firstSeen(key: string, active: boolean, now: number): number | undefined {
-    if (!active) {
-      this.since.delete(key);
-      return undefined;
-    }
-    if (!this.since.has(key)) this.since.set(key, now);
-    return this.since.get(key);
-  }
-
+  /** Replication lag at a moment; reading it changes nothing. */
   lag(source: Source, now = this.estate.now()): Lag {
-    if (source.replication === 'STOPPED') return { state: 'STOPPED', lastDataAt: now };
-    if (source.replication === 'INITIAL_SYNC' && source.syncDoneAt !== undefined) {
-      if (now < source.syncDoneAt)
-        return { state: 'INITIAL_SYNC', lastDataAt: source.addedAt, etaAt: source.syncDoneAt };
-      source.replication = 'CONTINUOUS';
-    }
-    const { faults } = this.estate.deps;
-    const down = this.firstSeen(
-      `down:${source.originRegion}`,
-      faults.isRegionDown(source.originRegion),
-      now,
-    );
-    if (down !== undefined) return { state: 'DISCONNECTED', lagMs: now - down, lastDataAt: down };
-    const stalls = faults.names('stall');
-    const stalled = this.firstSeen(
-      `stall:${source.id}`,
-      stalls.has(source.name) || stalls.has(source.id),
-      now,
-    );
-    if (stalled !== undefined)
-      return { state: 'STALLED', lagMs: now - stalled, lastDataAt: stalled };
-    const origin = this.estate.instance(source.originInstanceId);
-    if (!origin || origin.state === 'terminated')
-      return { state: 'DISCONNECTED', lagMs: 0, lastDataAt: source.addedAt };
-    if (
-      (origin.state === 'stopped' || origin.state === 'stopping') &&
-      origin.stoppedAt !== undefined
-    ) {
-      // The agent flushes what is in flight; after that nothing changes, so lag is zero.
-      const drained =
-        origin.stoppedAt +
-        this.random.between(`drain:${source.id}:${origin.stoppedAt}`, 30, 180) * 1000;
-      const lagMs = Math.max(0, drained - now);
-      return { state: 'CONTINUOUS', lagMs, lastDataAt: lagMs > 0 ? now - lagMs : origin.stoppedAt };
-    }
-    const lagMs =
-      this.random.between(`lag:${source.id}:${Math.floor(now / (5 * MINUTE))}`, 0, 5) * 1000;
-    return { state: 'CONTINUOUS', lagMs, lastDataAt: now - lagMs };
+    return readLag(this.estate, source, now);
   }
 
-  /**
-   * Point-in-time snapshots as DRS keeps them: every 10 minutes for the last hour, hourly for a
-   * day, daily for a week, plus the on-demand ones taken by recovery jobs. Newest first.
-   */
   snapshots(source: Source, now = this.estate.now()): Snapshot[] {
-    const { lastDataAt } = this.lag(source, now);
-    const times = new Set<number>();
-    for (const [step, span] of [
-      [10 * MINUTE, HOUR],
-      [HOUR, DAY],
-      [DAY, 7 * DAY],
-    ] as const) {
-      for (let t = Math.floor(now / step) * step; t > now - span; t -= step) {
-        if (t >= source.addedAt && t <= lastDataAt) times.add(t);
-      }
-    }
-    // Retention thins old points in time, but never the newest one (a disconnected server's last).
-    const newest = Math.floor(lastDataAt / (10 * MINUTE)) * 10 * MINUTE;
-    if (newest >= source.addedAt) times.add(newest);
-    const scheduled = [...times].map((t) => ({
-      id: `pit-${this.random.hex(`pit:${source.id}:${t}`, 17)}`,
-      sourceServerId: source.id,
-      expectedAt: t,
-      dataAt: t - this.random.between(`pitlag:${source.id}:${t}`, 0, 5) * 1000,
-    }));
-    return [...scheduled, ...source.onDemandSnapshots.filter((s) => s.expectedAt <= now)].sort(
-      (a, b) => b.expectedAt - a.expectedAt,
-    );
+    return listSnapshots(this.estate, source, now);
+  }
+
+  /** The job in this account and region, or ResourceNotFoundException. */
+  job(account: string, region: string, id: string): Job {
+    const job = this.jobs.get(id);
+    if (!job || job.account !== account || job.region !== region)
+      throw new AwsError('ResourceNotFoundException', `Job ${id} not found`, 404, {
+        resourceId: id,
+        resourceType: 'JOB',
+      });
+    return job;
+  }
+
+  /** The account's jobs in the region, newest first. */
+  jobsIn(account: string, region: string): Job[] {
+    return [...this.jobs.values()]
+      .filter((j) => j.account === account && j.region === region)
+      .reverse();
   }
 
   activeJobs(account: string, region: string, now = this.estate.now()): Job[] {
@@ -262,328 +212,94 @@ export class DrsState {
     );
   }
 
-  startRecovery(
-    account: string,
-    region: string,
-    request: {
-      sourceServers: { sourceServerID: string; recoverySnapshotID?: string }[];
-      isDrill: boolean;
-      tags: Record<string, string>;
-    },
-  ): Job {
-    const now = this.estate.now();
-    const wanted = request.sourceServers;
-    if (wanted.length === 0 || wanted.length > 200) {
-      throw new AwsError(
-        'ValidationException',
-        'sourceServers must have between 1 and 200 items',
-        400,
-        {
-          reason: 'fieldValidationFailed',
-          fieldList: [{ name: 'sourceServers', message: 'length' }],
-        },
-      );
-    }
-    if (wanted.length > QUOTAS.serversPerJob) {
-      throw quota(
-        `A job can recover at most ${QUOTAS.serversPerJob} source servers; this one asks for ${wanted.length}.`,
-        'L-DRS-JOB-SERVERS',
-      );
-    }
-    const sources = wanted.map((w) => this.source(account, region, w.sourceServerID));
-    const active = this.activeJobs(account, region, now);
-    if (active.length >= QUOTAS.concurrentJobs) {
-      throw quota(
-        `At most ${QUOTAS.concurrentJobs} jobs may run at once; ${active.length} are running.`,
-        'L-DRS-CONCURRENT-JOBS',
-      );
-    }
-    const conflicting = sources.filter((s) => this.serverBusy(s.id, now));
-    if (conflicting.length > 0) {
-      throw new AwsError(
-        'ConflictException',
-        `Source server ${conflicting[0]?.id} is already part of an active job.`,
-        409,
-        { resourceId: conflicting[0]?.id, resourceType: 'SOURCE_SERVER' },
-      );
-    }
-    const inFlight = active.reduce((n, j) => n + j.servers.length, 0);
-    if (inFlight + sources.length > QUOTAS.serversInActiveJobs) {
-      throw quota(
-        `At most ${QUOTAS.serversInActiveJobs} source servers may be in active jobs; ${inFlight} are, and this job adds ${sources.length}.`,
-        'L-DRS-ACTIVE-SERVERS',
-      );
-    }
-    const id = `drsjob-${this.random.hex(`job:${account}:${region}:${now}:${this.jobs.size}`, 17)}`;
-    const job: Job = {
-      id,
-      arn: `arn:aws:drs:${region}:${account}:job/${id}`,
-      account,
-      region,
-      type: 'LAUNCH',
-      initiatedBy: request.isDrill ? 'START_DRILL' : 'START_RECOVERY',
-      createdAt: now,
-      isDrill: request.isDrill,
-      tags: request.tags,
-      servers: sources.map((source, i) =>
-        this.plan(id, source, wanted[i]?.recoverySnapshotID, now),
-      ),
-    };
-    for (const server of job.servers) {
-      const source = this.sources.get(server.sourceId);
-      if (source)
-        source.lastLaunch = {
-          jobId: id,
-          type: request.isDrill ? 'DRILL' : 'RECOVERY',
-          at: now,
-          status: 'PENDING',
-        };
-    }
-    this.jobs.set(id, job);
-    this.estate.record('drs-job', {
-      jobId: id,
-      account,
-      region,
-      isDrill: request.isDrill,
-      servers: job.servers.map((s) => s.name),
-    });
-    return job;
+  /** The recovery instance in this account and region, or ResourceNotFoundException. */
+  recoveryInstance(account: string, region: string, id: string): RecoveryInstance {
+    const ri = this.recoveryInstances.get(id);
+    if (!ri || ri.account !== account || ri.region !== region)
+      throw new AwsError('ResourceNotFoundException', `Recovery instance ${id} not found`, 404, {
+        resourceId: id,
+        resourceType: 'RECOVERY_INSTANCE',
+      });
+    return ri;
   }
 
-  private serverBusy(sourceId: string, now: number): boolean {
-    return [...this.jobs.values()].some((j) =>
-      j.servers.some((s) => s.sourceId === sourceId && s.times.end > now),
+  recoveryInstancesIn(account: string, region: string): RecoveryInstance[] {
+    return [...this.recoveryInstances.values()].filter(
+      (r) => r.account === account && r.region === region,
     );
   }
 
-  /** The timeline of one server in a job, drawn from the seed: snapshot, conversion, launch. */
-  private plan(
-    jobId: string,
-    source: Source,
-    snapshotId: string | undefined,
-    now: number,
-  ): JobServer {
-    const key = `${jobId}:${source.id}`;
-    const lag = this.lag(source, now);
-    let snapshot: Snapshot | undefined;
-    let usedPrevious = false;
-    if (snapshotId) {
-      snapshot = this.snapshots(source, now).find((s) => s.id === snapshotId);
-      if (!snapshot)
-        throw new AwsError(
-          'ResourceNotFoundException',
-          `Recovery snapshot ${snapshotId} not found for ${source.id}`,
-          404,
-          { resourceId: snapshotId, resourceType: 'RECOVERY_SNAPSHOT' },
-        );
-    } else if (lag.state === 'DISCONNECTED' || lag.state === 'STALLED') {
-      // No fresh data to snapshot: DRS falls back to the latest point in time it has.
-      snapshot = this.snapshots(source, now)[0];
-      usedPrevious = true;
-    }
-    const snapshotStart = now + 5000;
-    const snapshotEnd =
-      snapshotStart + (snapshot ? 5 : this.random.between(`snap:${key}`, 30, 180)) * 1000;
-    if (!snapshot) {
-      snapshot = {
-        id: `pit-${this.random.hex(`ondemand:${key}`, 17)}`,
-        sourceServerId: source.id,
-        expectedAt: snapshotEnd,
-        dataAt: lag.lastDataAt,
-      };
-      source.onDemandSnapshots.push(snapshot);
-    }
-    const conversionEnd = snapshotEnd + this.random.between(`conv:${key}`, 300, 900) * 1000;
-    const end = conversionEnd + this.random.between(`launch:${key}`, 60, 240) * 1000;
-    const failures = this.estate.deps.faults.names('launch-fail');
-    const launchInto = source.launchConfig.launchIntoInstanceProperties?.launchIntoEC2InstanceID;
-    const failure =
-      failures.has(source.name) || failures.has(source.id)
-        ? 'Simulated launch failure (fault launch-fail).'
-        : this.launchIntoProblem(source, launchInto);
-    return {
-      sourceId: source.id,
-      name: source.name,
-      snapshot,
-      usedPrevious,
-      times: {
-        snapshotStart,
-        snapshotEnd,
-        conversionStart: snapshotEnd,
-        conversionEnd,
-        launchStart: conversionEnd,
-        end,
-      },
-      ...(failure ? { failure } : {}),
-      ...(launchInto ? { launchInto } : {}),
-      settled: false,
-    };
-  }
-
-  /** Launching into an existing instance needs it here, stopped, and tagged for DRS. */
-  private launchIntoProblem(source: Source, instanceId: string | undefined): string | undefined {
-    if (!instanceId) return undefined;
-    const target = this.estate.instance(instanceId);
-    if (!target || target.account !== source.account || target.region !== source.region)
-      return `Launch-into instance ${instanceId} does not exist in ${source.region}.`;
-    if (target.tags.AWSDRS !== 'AllowLaunchingIntoThisInstance')
-      return `Instance ${instanceId} lacks the tag AWSDRS=AllowLaunchingIntoThisInstance.`;
-    if (target.state !== 'stopped')
-      return `Instance ${instanceId} must be stopped to launch into it; it is ${target.state}.`;
-    return undefined;
-  }
-
-  /** Applies every job event that is due: launches land, terminations end. */
-  settle(now = this.estate.now()): void {
-    for (const job of this.jobs.values()) {
-      for (const server of job.servers) {
-        if (server.settled || server.times.end > now) continue;
-        server.settled = true;
-        if (job.type === 'TERMINATE') this.finishTermination(server);
-        else this.finishLaunch(job, server);
-      }
-    }
-  }
-
-  private finishLaunch(job: Job, server: JobServer): void {
-    const source = this.sources.get(server.sourceId);
-    if (!source) return;
-    if (source.lastLaunch?.jobId === job.id)
-      source.lastLaunch.status = server.failure ? 'FAILED' : 'LAUNCHED';
-    if (server.failure) {
-      this.estate.record('recovery-failed', {
-        jobId: job.id,
-        server: server.name,
-        sourceServerId: source.id,
-        region: job.region,
-        reason: server.failure,
-        at: iso(server.times.end),
-      });
-      return;
-    }
-    const instance = server.launchInto
-      ? this.estate.instances.get(server.launchInto)
-      : this.newInstance(job, source);
-    if (!instance) return;
-    const origin = this.estate.instances.get(source.originInstanceId);
-    instance.hasDisks = true;
-    instance.agentRegion = source.launchConfig.postLaunchEnabled
-      ? job.region
-      : (origin?.agentRegion ?? source.originRegion);
-    this.estate.start(instance, `drs:${job.id}`, server.times.end);
-    server.recoveryInstanceId = instance.instanceId;
-    source.recoveryInstanceId = instance.instanceId;
-    this.recoveryInstances.set(instance.instanceId, {
-      id: instance.instanceId,
-      arn: `arn:aws:drs:${job.region}:${job.account}:recovery-instance/${instance.instanceId}`,
-      account: job.account,
-      region: job.region,
-      sourceId: source.id,
-      jobId: job.id,
-      isDrill: job.isDrill,
-      pointInTime: server.snapshot?.dataAt ?? server.times.snapshotEnd,
-      launchedAt: server.times.end,
-      tags: { ...source.tags },
-      originRegion: source.originRegion,
-    });
-    this.estate.record('recovery-launched', {
-      jobId: job.id,
-      server: server.name,
-      sourceServerId: source.id,
-      region: job.region,
-      instanceId: instance.instanceId,
-      isDrill: job.isDrill,
-      snapshotId: server.snapshot?.id,
-      usedPreviousSnapshot: server.usedPrevious,
-      dataAt: iso(server.snapshot?.dataAt ?? server.times.snapshotEnd),
-      launchedAt: iso(server.times.end),
-      agentRegion: instance.agentRegion,
-    });
-  }
-
-  private newInstance(job: Job, source: Source): Instance {
-    const id = `i-0${this.random.hex(`instance:${job.id}:${source.id}`, 16)}`;
-    const origin = this.estate.instances.get(source.originInstanceId);
-    const ip =
-      source.launchConfig.copyPrivateIp && origin
-        ? origin.privateIp
-        : `10.250.${this.random.between(`ipc:${id}`, 0, 255)}.${this.random.between(`ipd:${id}`, 4, 254)}`;
-    const instance: Instance = {
-      instanceId: id,
-      account: job.account,
-      region: job.region,
-      privateIp: ip,
-      tags: {
-        ...(source.launchConfig.copyTags ? (origin?.tags ?? {}) : {}),
-        Name: source.name,
-        AWSElasticDisasterRecoveryManaged: 'drs.amazonaws.com',
-        ...(job.isDrill ? { 'lifeboat:drill': 'true' } : {}),
-      },
-      state: 'stopped',
-      launchTime: job.createdAt,
-      hasDisks: true,
-      platform: origin?.platform ?? 'Linux',
-    };
-    this.estate.instances.set(id, instance);
-    return instance;
+  startRecovery(account: string, region: string, request: RecoveryRequest): Job {
+    return this.runner.startRecovery(account, region, request);
   }
 
   terminate(account: string, region: string, ids: string[]): Job {
-    const now = this.estate.now();
-    const instances = ids.map((id) => {
-      const ri = this.recoveryInstances.get(id);
-      if (!ri || ri.account !== account || ri.region !== region)
-        throw new AwsError('ResourceNotFoundException', `Recovery instance ${id} not found`, 404, {
-          resourceId: id,
-          resourceType: 'RECOVERY_INSTANCE',
-        });
-      return ri;
-    });
-    const id = `drsjob-${this.random.hex(`terminate:${account}:${now}:${this.jobs.size}`, 17)}`;
-    const job: Job = {
-      id,
-      arn: `arn:aws:drs:${region}:${account}:job/${id}`,
-      account,
-      region,
-      type: 'TERMINATE',
-      initiatedBy: 'TERMINATE_RECOVERY_INSTANCES',
-      createdAt: now,
-      isDrill: instances.every((i) => i.isDrill),
-      tags: {},
-      servers: instances.map((ri) => {
-        const end = now + this.random.between(`term:${ri.id}:${now}`, 30, 90) * 1000;
-        return {
-          sourceId: ri.sourceId,
-          name: this.sources.get(ri.sourceId)?.name ?? ri.sourceId,
-          usedPrevious: false,
-          recoveryInstanceId: ri.id,
-          times: {
-            snapshotStart: now,
-            snapshotEnd: now,
-            conversionStart: now,
-            conversionEnd: now,
-            launchStart: now,
-            end,
-          },
-          settled: false,
-        };
-      }),
-    };
-    this.jobs.set(id, job);
-    return job;
+    return this.runner.terminate(account, region, ids);
   }
 
-  private finishTermination(server: JobServer): void {
-    const ri = server.recoveryInstanceId
-      ? this.recoveryInstances.get(server.recoveryInstanceId)
-      : undefined;
-    if (!ri) return;
-    const instance = this.estate.instances.get(ri.id);
-    if (instance)
-      this.estate.terminate(instance, 'drs:TerminateRecoveryInstances', server.times.end);
-    this.recoveryInstances.delete(ri.id);
-    const source = this.sources.get(ri.sourceId);
-    if (source?.recoveryInstanceId === ri.id) source.recoveryInstanceId = undefined;
+  /** Stops replication, or starts it again: a stopped server re-syncs before it is continuous. */
+  setReplication(account: string, region: string, id: string, on: boolean): Source {
+    const source = this.source(account, region, id);
+    const now = this.estate.now();
+    if (on && source.replication === 'STOPPED') {
+      source.replication = 'INITIAL_SYNC';
+      source.syncDoneAt = now + this.random.between(`resync:${source.id}:${now}`, 5, 20) * MINUTE;
+    } else if (!on) {
+      source.replication = 'STOPPED';
+    }
+    this.estate.record('replication', {
+      sourceServerId: source.id,
+      server: source.name,
+      region: source.region,
+      state: source.replication,
+    });
+    return source;
+  }
+
+  /** Changes launch settings; an instance to launch into must exist in the server's account and region. */
+  updateLaunchConfiguration(
+    account: string,
+    region: string,
+    id: string,
+    update: Partial<LaunchConfig>,
+  ): Source {
+    const source = this.source(account, region, id);
+    const target = update.launchIntoInstanceProperties?.launchIntoEC2InstanceID;
+    if (target) {
+      const instance = this.estate.instance(target);
+      if (!instance || instance.account !== account || instance.region !== region) {
+        throw new AwsError(
+          'ValidationException',
+          `Instance ${target} to launch into does not exist in ${region}.`,
+          400,
+          { reason: 'other' },
+        );
+      }
+    }
+    Object.assign(source.launchConfig, update);
+    return source;
+  }
+
+  /** The account's source server, job or recovery instance with this ARN, or ResourceNotFoundException. */
+  resource(account: string, arn: string): { tags: Record<string, string> } {
+    const resource =
+      [...this.sources.values()].find((s) => s.arn === arn) ??
+      [...this.jobs.values()].find((j) => j.arn === arn) ??
+      [...this.recoveryInstances.values()].find((r) => r.arn === arn);
+    if (!resource || resource.account !== account)
+      throw new AwsError('ResourceNotFoundException', `Resource ${arn} not found`, 404, {
+        resourceId: arn,
+      });
+    return resource;
+  }
+
+  tag(account: string, arn: string, tags: Record<string, string>): void {
+    Object.assign(this.resource(account, arn).tags, tags);
+  }
+
+  untag(account: string, arn: string, keys: string[]): void {
+    const resource = this.resource(account, arn);
+    for (const key of keys) delete resource.tags[key];
   }
 
   /**
@@ -593,15 +309,7 @@ export class DrsState {
    */
   reverse(account: string, region: string, recoveryInstanceId: string): Source {
     const now = this.estate.now();
-    const ri = this.recoveryInstances.get(recoveryInstanceId);
-    if (!ri || ri.account !== account || ri.region !== region) {
-      throw new AwsError(
-        'ResourceNotFoundException',
-        `Recovery instance ${recoveryInstanceId} not found`,
-        404,
-        { resourceId: recoveryInstanceId, resourceType: 'RECOVERY_INSTANCE' },
-      );
-    }
+    const ri = this.recoveryInstance(account, region, recoveryInstanceId);
     if (ri.isDrill)
       throw new AwsError(
         'ValidationException',
@@ -672,10 +380,6 @@ export class DrsState {
   }
 }
 
-export function jobEnd(job: Job): number {
-  return Math.max(job.createdAt, ...job.servers.map((s) => s.times.end));
-}
-
 export function defaultLaunchConfig(name: string): LaunchConfig {
   return {
     name,
@@ -686,14 +390,6 @@ export function defaultLaunchConfig(name: string): LaunchConfig {
     licensing: { osByol: true },
     postLaunchEnabled: false,
   };
-}
-
-function quota(message: string, quotaCode: string): AwsError {
-  return new AwsError('ServiceQuotaExceededException', message, 402, {
-    serviceCode: 'drs',
-    quotaCode,
-    resourceType: 'JOB',
-  });
 }
 
 export function iso(ms: number): string {

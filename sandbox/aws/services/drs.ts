@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
+import { describeProblems, type InputProblem, parseInput } from '../input.ts';
 import {
   isoDuration,
   json,
@@ -7,53 +9,145 @@ import {
   type SimResponse,
   type SimService,
 } from '../protocol.ts';
-import {
-  DrsState,
-  iso,
-  type Job,
-  type JobServer,
-  jobEnd,
-  type LaunchConfig,
-  type LaunchStatus,
-  type RecoveryInstance,
-  type Source,
-} from './drs-state.ts';
+import { DrsState, iso, type Job, type RecoveryInstance, type Source } from './drs-state.ts';
+import { jobEnd, readJobLog, readJobStatus, readLaunchStatus } from './drs-timeline.ts';
+
+const SourceServerId = z.string().regex(/^s-[0-9a-zA-Z]{17}$/);
+const JobId = z.string().regex(/^drsjob-[0-9a-zA-Z]{17}$/);
+const RecoveryInstanceId = z
+  .string()
+  .min(10)
+  .max(19)
+  .regex(/^i-[0-9a-fA-F]{8,}$/);
+const DateTime = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'Member must be an ISO 8601 date-time');
+const Tags = z.record(z.string().max(256), z.string().max(256));
+/** Paging: `nextToken` is the offset of the next item. */
+const Paging = {
+  maxResults: z.number().int().min(1).max(1000).optional(),
+  nextToken: z.string().regex(/^\d*$/).optional(),
+};
+const BySourceServer = z.object({ sourceServerID: SourceServerId });
+
+const DescribeSourceServersInput = z.object({
+  filters: z.object({ sourceServerIDs: z.array(SourceServerId).max(200).optional() }).optional(),
+  ...Paging,
+});
+const DescribeRecoverySnapshotsInput = z.object({
+  sourceServerID: SourceServerId,
+  filters: z
+    .object({ fromDateTime: DateTime.optional(), toDateTime: DateTime.optional() })
+    .optional(),
+  order: z.enum(['ASC', 'DESC']).optional(),
+  ...Paging,
+});
+const StartRecoveryInput = z.object({
+  sourceServers: z
+    .array(
+      z.object({
+        sourceServerID: SourceServerId,
+        recoverySnapshotID: z
+          .string()
+          .regex(/^pit-[0-9a-zA-Z]{17}$/)
+          .optional(),
+      }),
+    )
+    .min(1)
+    .max(200),
+  isDrill: z.boolean().optional(),
+  tags: Tags.optional(),
+});
+const DescribeJobsInput = z.object({
+  filters: z
+    .object({
+      jobIDs: z.array(JobId).max(1000).optional(),
+      fromDate: DateTime.optional(),
+      toDate: DateTime.optional(),
+    })
+    .optional(),
+  ...Paging,
+});
+const DescribeJobLogItemsInput = z.object({ jobID: JobId, ...Paging });
+const DescribeRecoveryInstancesInput = z.object({
+  filters: z
+    .object({
+      recoveryInstanceIDs: z.array(RecoveryInstanceId).max(200).optional(),
+      sourceServerIDs: z.array(SourceServerId).max(200).optional(),
+    })
+    .optional(),
+  ...Paging,
+});
+const TerminateRecoveryInstancesInput = z.object({
+  recoveryInstanceIDs: z.array(RecoveryInstanceId).min(1).max(200),
+});
+const ReverseReplicationInput = z.object({ recoveryInstanceID: RecoveryInstanceId });
+const UpdateLaunchConfigurationInput = z.object({
+  sourceServerID: SourceServerId,
+  name: z.string().max(256).optional(),
+  launchDisposition: z.enum(['STOPPED', 'STARTED']).optional(),
+  targetInstanceTypeRightSizingMethod: z.enum(['NONE', 'BASIC', 'IN_AWS']).optional(),
+  copyPrivateIp: z.boolean().optional(),
+  copyTags: z.boolean().optional(),
+  licensing: z.object({ osByol: z.boolean() }).optional(),
+  postLaunchEnabled: z.boolean().optional(),
+  launchIntoInstanceProperties: z
+    .object({ launchIntoEC2InstanceID: z.string().optional() })
+    .optional(),
+});
+const TagResourceInput = z.object({ resourceArn: z.string().min(20), tags: Tags });
+const UntagResourceInput = z.object({
+  resourceArn: z.string().min(20),
+  tagKeys: z.array(z.string().max(256)).min(1).max(50),
+});
+const ListTagsForResourceInput = z.object({ resourceArn: z.string().min(20) });
 
 type Body = Record<string, unknown>;
-type Handler = (req: SimRequest, body: Body) => SimResponse;
+type Handler = (req: SimRequest, input: unknown) => SimResponse;
 
-/** Pages of a list: `nextToken` is the offset of the next item. */
-function page<T>(items: T[], body: Body, limit = 1000): { items: T[]; nextToken?: string } {
-  const max = typeof body.maxResults === 'number' ? body.maxResults : limit;
-  if (max < 1 || max > limit)
-    throw new AwsError('ValidationException', `maxResults must be between 1 and ${limit}`, 400, {
-      reason: 'fieldValidationFailed',
-    });
-  const start = Number(body.nextToken ?? 0);
+/** DRS's ValidationException: which fields failed, and why. */
+function invalid(problems: InputProblem[]): AwsError {
+  return new AwsError('ValidationException', describeProblems(problems), 400, {
+    reason: 'fieldValidationFailed',
+    fieldList: problems.map((p) => ({ name: p.field, message: p.constraint })),
+  });
+}
+
+/** An operation: its input schema, and what it does with the parsed input. */
+function operation<S extends z.ZodType>(
+  schema: S,
+  run: (req: SimRequest, input: z.output<S>) => SimResponse,
+): Handler {
+  return (req, input) => run(req, parseInput(schema, input, invalid));
+}
+
+/** A page of a list: `nextToken` is the offset of the next item. */
+function page<T>(
+  items: T[],
+  input: { maxResults?: number | undefined; nextToken?: string | undefined },
+): { items: T[]; nextToken?: string } {
+  const max = input.maxResults ?? 1000;
+  const start = Number(input.nextToken || 0);
   const slice = items.slice(start, start + max);
   return start + max < items.length
     ? { items: slice, nextToken: String(start + max) }
     : { items: slice };
 }
 
-function strings(value: unknown): string[] | undefined {
-  return Array.isArray(value) ? value.map(String) : undefined;
-}
-
-function required(body: Body, field: string): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value === '') {
-    throw new AwsError('ValidationException', `${field} is required`, 400, {
-      reason: 'fieldValidationFailed',
-      fieldList: [{ name: field, message: 'required' }],
-    });
-  }
-  return value;
+/** A page as DRS answers it: `items`, and `nextToken` when there are more. */
+function listed<T>(
+  items: T[],
+  input: Parameters<typeof page>[1],
+  render: (item: T) => unknown,
+): SimResponse {
+  const { items: slice, nextToken } = page(items, input);
+  return json(200, { items: slice.map(render), ...(nextToken ? { nextToken } : {}) });
 }
 
 /**
  * AWS Elastic Disaster Recovery (REST-JSON: `POST /<Operation>`, errors named by
- * `x-amzn-ErrorType`). Source servers are listed in the region they replicate into.
+ * `x-amzn-ErrorType`). Parses each request with its operation's schema, asks the model, renders
+ * the answer. Source servers are listed in the region they replicate into.
  */
 export class DrsService implements SimService {
   readonly signingName = 'drs';
@@ -62,37 +156,109 @@ export class DrsService implements SimService {
 
   constructor(private readonly estate: Estate) {
     this.state = new DrsState(estate);
+    const { state } = this;
     this.handlers = {
-      DescribeSourceServers: (req, body) => this.describeSourceServers(req, body),
-      DescribeRecoverySnapshots: (req, body) => this.describeRecoverySnapshots(req, body),
-      StartRecovery: (req, body) => this.startRecovery(req, body),
-      DescribeJobs: (req, body) => this.describeJobs(req, body),
-      DescribeJobLogItems: (req, body) => this.describeJobLogItems(req, body),
-      DescribeRecoveryInstances: (req, body) => this.describeRecoveryInstances(req, body),
-      TerminateRecoveryInstances: (req, body) =>
+      DescribeSourceServers: operation(DescribeSourceServersInput, (req, input) => {
+        const ids = input.filters?.sourceServerIDs;
+        const sources = state
+          .sourcesIn(req.account, req.region)
+          .filter((s) => !ids || ids.includes(s.id));
+        return listed(sources, input, (s) => this.sourceServer(s));
+      }),
+      DescribeRecoverySnapshots: operation(DescribeRecoverySnapshotsInput, (req, input) => {
+        const source = state.source(req.account, req.region, input.sourceServerID);
+        const from = dateOr(input.filters?.fromDateTime, -Infinity);
+        const to = dateOr(input.filters?.toDateTime, Infinity);
+        const snapshots = state
+          .snapshots(source)
+          .filter((s) => s.expectedAt >= from && s.expectedAt <= to);
+        if (input.order === 'ASC') snapshots.reverse();
+        return listed(snapshots, input, (s) => ({
+          snapshotID: s.id,
+          sourceServerID: s.sourceServerId,
+          expectedTimestamp: iso(s.expectedAt),
+          timestamp: iso(s.dataAt),
+          ebsSnapshots: [`snap-${s.id.slice(4, 21)}`],
+        }));
+      }),
+      StartRecovery: operation(StartRecoveryInput, (req, input) => {
+        const job = state.startRecovery(req.account, req.region, {
+          sourceServers: input.sourceServers,
+          isDrill: input.isDrill === true,
+          tags: input.tags ?? {},
+        });
+        return json(202, { job: this.job(job) });
+      }),
+      DescribeJobs: operation(DescribeJobsInput, (req, input) => {
+        const { jobIDs: ids, fromDate, toDate } = input.filters ?? {};
+        const from = dateOr(fromDate, -Infinity);
+        const to = dateOr(toDate, Infinity);
+        const jobs = state
+          .jobsIn(req.account, req.region)
+          .filter((j) => (!ids || ids.includes(j.id)) && j.createdAt >= from && j.createdAt <= to);
+        return listed(jobs, input, (j) => this.job(j));
+      }),
+      DescribeJobLogItems: operation(DescribeJobLogItemsInput, (req, input) => {
+        const job = state.job(req.account, req.region, input.jobID);
+        return listed(readJobLog(job, this.estate.now()), input, (e) => ({
+          logDateTime: iso(e.at),
+          event: e.event,
+          eventData: e.data,
+        }));
+      }),
+      DescribeRecoveryInstances: operation(DescribeRecoveryInstancesInput, (req, input) => {
+        const { recoveryInstanceIDs: ids, sourceServerIDs: sources } = input.filters ?? {};
+        const list = state
+          .recoveryInstancesIn(req.account, req.region)
+          .filter(
+            (r) => (!ids || ids.includes(r.id)) && (!sources || sources.includes(r.sourceId)),
+          );
+        return listed(list, input, (r) => this.recoveryInstance(r));
+      }),
+      TerminateRecoveryInstances: operation(TerminateRecoveryInstancesInput, (req, input) =>
         json(200, {
-          job: this.job(
-            this.state.terminate(req.account, req.region, strings(body.recoveryInstanceIDs) ?? []),
-          ),
+          job: this.job(state.terminate(req.account, req.region, input.recoveryInstanceIDs)),
         }),
-      ReverseReplication: (req, body) =>
+      ),
+      ReverseReplication: operation(ReverseReplicationInput, (req, input) =>
         json(200, {
-          reversedDirectionSourceServerArn: this.state.reverse(
+          reversedDirectionSourceServerArn: state.reverse(
             req.account,
             req.region,
-            required(body, 'recoveryInstanceID'),
+            input.recoveryInstanceID,
           ).arn,
         }),
-      StartReplication: (req, body) => this.setReplication(req, body, true),
-      StopReplication: (req, body) => this.setReplication(req, body, false),
-      GetLaunchConfiguration: (req, body) =>
-        json(
-          200,
-          this.launchConfiguration(
-            this.state.source(req.account, req.region, required(body, 'sourceServerID')),
-          ),
-        ),
-      UpdateLaunchConfiguration: (req, body) => this.updateLaunchConfiguration(req, body),
+      ),
+      StartReplication: operation(BySourceServer, (req, input) =>
+        this.replication(req, input, true),
+      ),
+      StopReplication: operation(BySourceServer, (req, input) =>
+        this.replication(req, input, false),
+      ),
+      GetLaunchConfiguration: operation(BySourceServer, (req, input) =>
+        json(200, launchConfiguration(state.source(req.account, req.region, input.sourceServerID))),
+      ),
+      UpdateLaunchConfiguration: operation(UpdateLaunchConfigurationInput, (req, input) => {
+        const { sourceServerID, ...update } = input;
+        const source = state.updateLaunchConfiguration(
+          req.account,
+          req.region,
+          sourceServerID,
+          withoutUndefined(update),
+        );
+        return json(200, launchConfiguration(source));
+      }),
+      TagResource: operation(TagResourceInput, (req, input) => {
+        state.tag(req.account, input.resourceArn, input.tags);
+        return { status: 204, body: '' };
+      }),
+      UntagResource: operation(UntagResourceInput, (req, input) => {
+        state.untag(req.account, input.resourceArn, input.tagKeys);
+        return { status: 204, body: '' };
+      }),
+      ListTagsForResource: operation(ListTagsForResourceInput, (req, input) =>
+        json(200, { tags: state.resource(req.account, input.resourceArn).tags }),
+      ),
     };
   }
 
@@ -106,10 +272,6 @@ export class DrsService implements SimService {
   }
 
   handle(req: SimRequest, operation: string): SimResponse {
-    this.estate.settleAll();
-    if (['TagResource', 'UntagResource', 'ListTagsForResource'].includes(operation)) {
-      return this.tags(req, operation);
-    }
     const handler = this.handlers[operation];
     if (!handler)
       throw new AwsError(
@@ -117,20 +279,12 @@ export class DrsService implements SimService {
         `The local DRS does not simulate ${operation}.`,
         404,
       );
-    return handler(req, JSON.parse(req.body || '{}') as Body);
+    return handler(req, inputOf(req, operation));
   }
 
-  private describeSourceServers(req: SimRequest, body: Body): SimResponse {
-    const filters = (body.filters ?? {}) as Body;
-    const ids = strings(filters.sourceServerIDs);
-    const sources = this.state
-      .sourcesIn(req.account, req.region)
-      .filter((s) => !ids || ids.includes(s.id));
-    const { items, nextToken } = page(sources, body);
-    return json(200, {
-      items: items.map((s) => this.sourceServer(s)),
-      ...(nextToken ? { nextToken } : {}),
-    });
+  private replication(req: SimRequest, input: { sourceServerID: string }, on: boolean) {
+    const source = this.state.setReplication(req.account, req.region, input.sourceServerID, on);
+    return json(200, { sourceServer: this.sourceServer(source) });
   }
 
   sourceServer(source: Source): Body {
@@ -223,108 +377,24 @@ export class DrsService implements SimService {
     };
   }
 
-  private describeRecoverySnapshots(req: SimRequest, body: Body): SimResponse {
-    const source = this.state.source(req.account, req.region, required(body, 'sourceServerID'));
-    const filters = (body.filters ?? {}) as Body;
-    const from =
-      typeof filters.fromDateTime === 'string' ? Date.parse(filters.fromDateTime) : -Infinity;
-    const to = typeof filters.toDateTime === 'string' ? Date.parse(filters.toDateTime) : Infinity;
-    let snapshots = this.state
-      .snapshots(source)
-      .filter((s) => s.expectedAt >= from && s.expectedAt <= to);
-    if (body.order === 'ASC') snapshots = snapshots.reverse();
-    const { items, nextToken } = page(snapshots, body);
-    return json(200, {
-      items: items.map((s) => ({
-        snapshotID: s.id,
-        sourceServerID: s.sourceServerId,
-        expectedTimestamp: iso(s.expectedAt),
-        timestamp: iso(s.dataAt),
-        ebsSnapshots: [`snap-${s.id.slice(4, 21)}`],
-      })),
-      ...(nextToken ? { nextToken } : {}),
-    });
-  }
-
-  private startRecovery(req: SimRequest, body: Body): SimResponse {
-    const servers = Array.isArray(body.sourceServers)
-      ? (body.sourceServers as { sourceServerID: string; recoverySnapshotID?: string }[])
-      : [];
-    const job = this.state.startRecovery(req.account, req.region, {
-      sourceServers: servers,
-      isDrill: body.isDrill === true,
-      tags: (body.tags ?? {}) as Record<string, string>,
-    });
-    return json(202, { job: this.job(job) });
-  }
-
-  private describeJobs(req: SimRequest, body: Body): SimResponse {
-    const filters = (body.filters ?? {}) as Body;
-    const ids = strings(filters.jobIDs);
-    const from = typeof filters.fromDate === 'string' ? Date.parse(filters.fromDate) : -Infinity;
-    const to = typeof filters.toDate === 'string' ? Date.parse(filters.toDate) : Infinity;
-    const jobs = [...this.state.jobs.values()]
-      .filter((j) => j.account === req.account && j.region === req.region)
-      .filter((j) => (!ids || ids.includes(j.id)) && j.createdAt >= from && j.createdAt <= to)
-      .reverse();
-    const { items, nextToken } = page(jobs, body);
-    return json(200, { items: items.map((j) => this.job(j)), ...(nextToken ? { nextToken } : {}) });
-  }
-
   job(job: Job): Body {
     const now = this.estate.now();
-    const end = jobEnd(job);
+    const status = readJobStatus(job, now);
     return {
       jobID: job.id,
       arn: job.arn,
       type: job.type,
       initiatedBy: job.initiatedBy,
       creationDateTime: iso(job.createdAt),
-      ...(end <= now ? { endDateTime: iso(end) } : {}),
-      status: now < job.createdAt + 5000 ? 'PENDING' : end <= now ? 'COMPLETED' : 'STARTED',
+      ...(status === 'COMPLETED' ? { endDateTime: iso(jobEnd(job)) } : {}),
+      status,
       participatingServers: job.servers.map((s) => ({
         sourceServerID: s.sourceId,
         ...(s.recoveryInstanceId ? { recoveryInstanceID: s.recoveryInstanceId } : {}),
-        launchStatus: launchStatus(job, s, now),
+        launchStatus: readLaunchStatus(job, s, now),
       })),
       tags: job.tags,
     };
-  }
-
-  private describeJobLogItems(req: SimRequest, body: Body): SimResponse {
-    const job = this.state.jobs.get(required(body, 'jobID'));
-    if (!job || job.account !== req.account || job.region !== req.region) {
-      throw new AwsError('ResourceNotFoundException', `Job ${String(body.jobID)} not found`, 404, {
-        resourceId: String(body.jobID),
-        resourceType: 'JOB',
-      });
-    }
-    const { items, nextToken } = page(
-      jobLog(job).filter((e) => e.at <= this.estate.now()),
-      body,
-    );
-    return json(200, {
-      items: items.map((e) => ({ logDateTime: iso(e.at), event: e.event, eventData: e.data })),
-      ...(nextToken ? { nextToken } : {}),
-    });
-  }
-
-  private describeRecoveryInstances(req: SimRequest, body: Body): SimResponse {
-    const filters = (body.filters ?? {}) as Body;
-    const ids = strings(filters.recoveryInstanceIDs);
-    const sources = strings(filters.sourceServerIDs);
-    const list = [...this.state.recoveryInstances.values()].filter(
-      (r) =>
-        r.account === req.account &&
-        r.region === req.region &&
-        (!ids || ids.includes(r.id)) &&
-        (!sources || sources.includes(r.sourceId)),
-    );
-    const { items, nextToken } = page(list, body);
-    return json(200, {
-      items: items.map((r) => this.recoveryInstance(r)),
-      ...(nextToken ? { nextToken } : {}),
-    });
   }
 
   private recoveryInstance(ri: RecoveryInstance): Body {
@@ -370,86 +440,6 @@ export class DrsService implements SimService {
     };
   }
 
-  private setReplication(req: SimRequest, body: Body, on: boolean): SimResponse {
-    const source = this.state.source(req.account, req.region, required(body, 'sourceServerID'));
-    if (on && source.replication === 'STOPPED') {
-      source.replication = 'INITIAL_SYNC';
-      source.syncDoneAt =
-        this.estate.now() +
-        this.estate.deps.random.between(`resync:${source.id}:${this.estate.now()}`, 5, 20) * 60_000;
-    } else if (!on) {
-      source.replication = 'STOPPED';
-    }
-    this.estate.record('replication', {
-      sourceServerId: source.id,
-      server: source.name,
-      region: source.region,
-      state: source.replication,
-    });
-    return json(200, { sourceServer: this.sourceServer(source) });
-  }
-
-  private launchConfiguration(source: Source): Body {
-    return {
-      sourceServerID: source.id,
-      ec2LaunchTemplateID: `lt-${source.id.slice(2, 19)}`,
-      ...source.launchConfig,
-    };
-  }
-
-  private updateLaunchConfiguration(req: SimRequest, body: Body): SimResponse {
-    const source = this.state.source(req.account, req.region, required(body, 'sourceServerID'));
-    const fields = [
-      'name',
-      'launchDisposition',
-      'targetInstanceTypeRightSizingMethod',
-      'copyPrivateIp',
-      'copyTags',
-      'licensing',
-      'postLaunchEnabled',
-      'launchIntoInstanceProperties',
-    ] as const;
-    const update: Partial<LaunchConfig> = {};
-    for (const field of fields)
-      if (body[field] !== undefined) Object.assign(update, { [field]: body[field] });
-    const target = update.launchIntoInstanceProperties?.launchIntoEC2InstanceID;
-    if (target) {
-      const instance = this.estate.instance(target);
-      if (!instance || instance.account !== req.account || instance.region !== req.region) {
-        throw new AwsError(
-          'ValidationException',
-          `Instance ${target} to launch into does not exist in ${req.region}.`,
-          400,
-          { reason: 'other' },
-        );
-      }
-    }
-    Object.assign(source.launchConfig, update);
-    return json(200, this.launchConfiguration(source));
-  }
-
-  private tags(req: SimRequest, operation: string): SimResponse {
-    const arn = decodeURIComponent(req.path.slice('/tags/'.length));
-    const resource =
-      [...this.state.sources.values()].find((s) => s.arn === arn) ??
-      [...this.state.jobs.values()].find((j) => j.arn === arn) ??
-      [...this.state.recoveryInstances.values()].find((r) => r.arn === arn);
-    if (!resource || resource.account !== req.account)
-      throw new AwsError('ResourceNotFoundException', `Resource ${arn} not found`, 404, {
-        resourceId: arn,
-      });
-    if (operation === 'TagResource')
-      Object.assign(
-        resource.tags,
-        (JSON.parse(req.body || '{}') as { tags?: Record<string, string> }).tags ?? {},
-      );
-    if (operation === 'UntagResource')
-      for (const key of req.query.getAll('tagKeys')) delete resource.tags[key];
-    return operation === 'ListTagsForResource'
-      ? json(200, { tags: resource.tags })
-      : { status: 204, body: '' };
-  }
-
   renderError(error: AwsError): SimResponse {
     return json(
       error.status,
@@ -466,46 +456,37 @@ export class DrsService implements SimService {
   }
 }
 
-function launchStatus(job: Job, server: JobServer, now: number): LaunchStatus {
-  if (job.type === 'TERMINATE') return server.times.end <= now ? 'TERMINATED' : 'IN_PROGRESS';
-  if (server.times.end <= now) return server.failure ? 'FAILED' : 'LAUNCHED';
-  return now >= server.times.launchStart ? 'IN_PROGRESS' : 'PENDING';
+/** The operation's input as one object: the JSON body, and for tags the ARN in the path and the keys in the query. */
+function inputOf(req: SimRequest, operation: string): unknown {
+  let body: unknown;
+  try {
+    body = JSON.parse(req.body || '{}');
+  } catch {
+    throw new AwsError('ValidationException', 'The request body is not valid JSON.', 400, {
+      reason: 'cannotParse',
+    });
+  }
+  if (!req.path.startsWith('/tags/')) return body;
+  const resourceArn = decodeURIComponent(req.path.slice('/tags/'.length));
+  if (operation === 'UntagResource') return { resourceArn, tagKeys: req.query.getAll('tagKeys') };
+  return { ...(typeof body === 'object' ? body : {}), resourceArn };
 }
 
-/** The log DRS keeps for a job: per server, the snapshot, conversion and launch, in time order. */
-function jobLog(job: Job): { at: number; event: string; data?: Body }[] {
-  const events: { at: number; event: string; data?: Body }[] = [
-    { at: job.createdAt, event: 'JOB_START' },
-  ];
-  for (const s of job.servers) {
-    const data = { sourceServerID: s.sourceId };
-    const t = s.times;
-    if (job.type === 'TERMINATE') {
-      events.push(
-        { at: t.snapshotStart, event: 'CLEANUP_START', data },
-        { at: t.end, event: 'CLEANUP_END', data },
-      );
-      continue;
-    }
-    if (s.usedPrevious)
-      events.push({ at: t.snapshotStart, event: 'USING_PREVIOUS_SNAPSHOT', data });
-    else
-      events.push(
-        { at: t.snapshotStart, event: 'SNAPSHOT_START', data },
-        { at: t.snapshotEnd, event: 'SNAPSHOT_END', data },
-      );
-    events.push(
-      {
-        at: t.conversionStart,
-        event: 'CONVERSION_START',
-        data: { ...data, conversionServerID: `i-0c${s.sourceId.slice(2, 17)}` },
-      },
-      { at: t.conversionEnd, event: 'CONVERSION_END', data },
-      { at: t.launchStart, event: 'LAUNCH_START', data },
-    );
-    if (s.failure)
-      events.push({ at: t.end, event: 'LAUNCH_FAILED', data: { ...data, rawError: s.failure } });
-  }
-  events.push({ at: jobEnd(job), event: 'JOB_END' });
-  return events.sort((a, b) => a.at - b.at);
+function dateOr(text: string | undefined, otherwise: number): number {
+  return text === undefined ? otherwise : Date.parse(text);
+}
+
+function launchConfiguration(source: Source): Body {
+  return {
+    sourceServerID: source.id,
+    ec2LaunchTemplateID: `lt-${source.id.slice(2, 19)}`,
+    ...source.launchConfig,
+  };
+}
+
+/** Zod keeps an optional member that was absent as `undefined`; the launch settings should not. */
+function withoutUndefined<T extends object>(
+  value: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AwsError } from '../errors.ts';
 import type { Estate, Instance } from '../estate.ts';
+import { describeProblems, parseInput } from '../input.ts';
 import {
   isoDuration,
   json,
@@ -8,14 +9,22 @@ import {
   type SimResponse,
   type SimService,
 } from '../protocol.ts';
+import {
+  choosePlugin,
+  type Invocation,
+  type Progress,
+  readComputerName,
+  type SentCommand,
+  SsmState,
+} from './ssm-state.ts';
 
 const TARGET_PREFIX = 'AmazonSSM.';
 const AGENT_VERSION = '3.3.1802.0';
-/** SendCommand's own default for TimeoutSeconds. */
-const DEFAULT_TIMEOUT_SECONDS = 3600;
-const NO_END = Number.POSITIVE_INFINITY;
 const NO_NOTIFICATIONS = { NotificationArn: '', NotificationEvents: [], NotificationType: '' };
 const NO_CLOUDWATCH = { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false };
+
+const InstanceId = z.string().regex(/^(i-(\w{8}|\w{17})|mi-\w{17})$/);
+const CommandId = z.string().length(36);
 
 const Paging = {
   MaxResults: z.number().int().min(1).max(50).optional(),
@@ -36,9 +45,9 @@ const DescribeInstanceInformationInput = z.object({
 });
 
 const SendCommandInput = z.object({
-  DocumentName: z.string().min(1),
+  DocumentName: z.string().regex(/^[a-zA-Z0-9_\-.:/]{3,128}$/),
   DocumentVersion: z.string().optional(),
-  InstanceIds: z.array(z.string()).max(50).optional(),
+  InstanceIds: z.array(InstanceId).max(50).optional(),
   Targets: z
     .array(z.object({ Key: z.string(), Values: z.array(z.string()) }))
     .max(5)
@@ -50,91 +59,36 @@ const SendCommandInput = z.object({
 type SendCommandInput = z.infer<typeof SendCommandInput>;
 
 const GetCommandInvocationInput = z.object({
-  CommandId: z.string(),
-  InstanceId: z.string(),
+  CommandId,
+  InstanceId,
   PluginName: z.string().optional(),
 });
 
 const ListCommandInvocationsInput = z.object({
-  CommandId: z.string().optional(),
-  InstanceId: z.string().optional(),
+  CommandId: CommandId.optional(),
+  InstanceId: InstanceId.optional(),
   Details: z.boolean().optional(),
   Filters: CommandFilters,
   ...Paging,
 });
 
 const ListCommandsInput = z.object({
-  CommandId: z.string().optional(),
-  InstanceId: z.string().optional(),
+  CommandId: CommandId.optional(),
+  InstanceId: InstanceId.optional(),
   Filters: CommandFilters,
   ...Paging,
 });
 
-/** How a run ends if its agent stays up, as SSM's StatusDetails says it. */
-type Outcome = 'Success' | 'Failed' | 'DeliveryTimedOut' | 'ExecutionTimedOut';
-
-/** One instance's copy of a command, planned when it is sent. */
-interface Invocation {
-  instanceId: string;
-  computerName: string;
-  platform: Instance['platform'];
-  /** SSM is eventually consistent: before this it answers InvocationDoesNotExist. The agent gets the command then. */
-  visibleAt: number;
-  endsAt: number;
-  outcome: Outcome;
-  /** The simulator saw the agent online after `visibleAt`: the command reached it. */
-  delivered?: true;
-  /** The simulator saw the agent gone before `endsAt` (at `visibleAt` when it was never delivered). */
-  lostAt?: number;
-}
-
-interface SentCommand {
-  commandId: string;
-  /** Sort key: the order commands were sent in. */
-  seq: number;
-  account: string;
-  region: string;
-  document: string;
-  documentVersion: string;
-  comment: string;
-  parameters: Record<string, string[]>;
-  instanceIds: string[];
-  targets: { Key: string; Values: string[] }[];
-  sentAt: number;
-  timeoutSeconds: number;
-  invocations: Invocation[];
-}
-
-type InvocationStatus = 'InProgress' | 'Success' | 'Failed' | 'TimedOut';
-
-/** An invocation as SSM reports it at some moment. */
-interface Progress {
-  status: InvocationStatus;
-  details: string;
-  responseCode: number;
-  startedAt?: number;
-  endedAt?: number;
-  stdout: string;
-  stderr: string;
-}
-type Ending = Omit<Progress, 'startedAt' | 'endedAt'>;
-
 /**
- * Systems Manager (AWS JSON 1.1): managed instances and Run Command. An EC2 instance is managed
- * in the region its agent reports to, once it runs, passed its status checks and its agent
- * started. Each command's runs are planned when it is sent (timing, the `validation-fail`
- * fault); an agent seen gone before the end turns its run into Undeliverable or Failed.
+ * Systems Manager (AWS JSON 1.1, `X-Amz-Target: AmazonSSM.<Operation>`): parses each request
+ * with its operation's schema, asks the model (`ssm-state.ts`), renders the answer.
  */
 export class SsmService implements SimService {
   readonly signingName = 'ssm';
-  private readonly commands = new Map<string, SentCommand>();
-  /** Agents that have registered, by `account:region`: instance id to last ping (virtual ms). */
-  private readonly agents = new Map<string, Map<string, number>>();
-  private sent = 0;
+  readonly state: SsmState;
 
   constructor(readonly estate: Estate) {
-    // Agents online when the estate was seeded have registered long ago: a stop shows ConnectionLost.
-    this.registerOnline();
+    this.state = new SsmState(estate);
   }
 
   operationOf(req: SimRequest): string {
@@ -144,21 +98,23 @@ export class SsmService implements SimService {
 
   handle(req: SimRequest, operation: string): SimResponse {
     const body = parseBody(req.body);
-    this.look(req.account);
     switch (operation) {
       case 'DescribeInstanceInformation':
         return this.describeInstanceInformation(
           req,
-          parseInput(DescribeInstanceInformationInput, body),
+          parseInput(DescribeInstanceInformationInput, body, invalid),
         );
       case 'SendCommand':
-        return this.sendCommand(req, parseInput(SendCommandInput, body));
+        return this.sendCommand(req, parseInput(SendCommandInput, body, invalid));
       case 'GetCommandInvocation':
-        return this.getCommandInvocation(req, parseInput(GetCommandInvocationInput, body));
+        return this.getCommandInvocation(req, parseInput(GetCommandInvocationInput, body, invalid));
       case 'ListCommandInvocations':
-        return this.listCommandInvocations(req, parseInput(ListCommandInvocationsInput, body));
+        return this.listCommandInvocations(
+          req,
+          parseInput(ListCommandInvocationsInput, body, invalid),
+        );
       case 'ListCommands':
-        return this.listCommands(req, parseInput(ListCommandsInput, body));
+        return this.listCommands(req, parseInput(ListCommandsInput, body, invalid));
       default:
         throw new AwsError(
           'UnknownOperationException',
@@ -175,74 +131,17 @@ export class SsmService implements SimService {
     return new AwsError('ThrottlingException', 'Rate exceeded', 400);
   }
 
-  /** Brings SSM's view of the account up to date: its online agents, and runs whose agent went away. */
-  private look(account: string): void {
-    this.registerOnline(account);
-    const now = this.estate.now();
-    for (const command of this.commands.values())
-      if (command.account === account) this.observe(command, now);
-  }
-
-  /** Online agents register in their region; SSM remembers them when they drop (ConnectionLost). */
-  private registerOnline(account?: string): void {
-    const now = this.estate.now();
-    for (const { instanceId, account: owner } of this.estate.instances.values()) {
-      if (account !== undefined && owner !== account) continue;
-      const instance = this.estate.instance(instanceId);
-      const region = instance && this.onlineRegion(instance);
-      if (region) this.agentsIn(owner, region).set(instanceId, now);
-    }
-  }
-
-  /** The region the instance's agent is Online in now, if any. */
-  private onlineRegion(instance: Instance): string | undefined {
-    const { state, statusOkAt, agentRegion, instanceId, launchTime } = instance;
-    if (state !== 'running' || statusOkAt === undefined || !agentRegion) return undefined;
-    const startup = this.estate.deps.random.between(
-      `ssm-agent:${instanceId}:${launchTime}`,
-      10,
-      60,
-    );
-    return statusOkAt + startup * 1000 <= this.estate.now() ? agentRegion : undefined;
-  }
-
-  private agentsIn(account: string, region: string): Map<string, number> {
-    const key = `${account}:${region}`;
-    const agents = this.agents.get(key) ?? new Map<string, number>();
-    this.agents.set(key, agents);
-    return agents;
-  }
-
-  private observe(command: SentCommand, now: number): void {
-    for (const run of command.invocations) {
-      if (now < run.visibleAt || now >= run.endsAt || run.lostAt !== undefined) continue;
-      const instance = this.estate.instance(run.instanceId);
-      if (instance && this.onlineRegion(instance) === command.region) {
-        run.delivered = true;
-        continue;
-      }
-      run.lostAt = run.delivered ? now : run.visibleAt;
-      this.estate.record('ssm-invocation-lost', {
-        commandId: command.commandId,
-        instanceId: run.instanceId,
-        status: run.delivered ? 'Failed' : 'Undeliverable',
-      });
-    }
-  }
-
   private describeInstanceInformation(
     req: SimRequest,
     input: z.infer<typeof DescribeInstanceInformationInput>,
   ): SimResponse {
     const filters = buildInstanceFilters(input);
-    const all = [...this.agentsIn(req.account, req.region)]
-      .flatMap(([instanceId, lastPing]) => {
-        const instance = this.estate.instance(instanceId);
-        if (!instance || instance.state === 'terminated') return [];
-        const online = this.onlineRegion(instance) === req.region;
-        const info = renderInstanceInformation(instance, online, lastPing);
-        return filters.every((f) => f(info)) ? [info] : [];
-      })
+    const all = this.state
+      .agentsIn(req.account, req.region)
+      .map(({ instance, online, lastPing }) =>
+        renderInstanceInformation(instance, online, lastPing),
+      )
+      .filter((info) => filters.every((f) => f(info)))
       // Code-unit order, as the NextToken compares keys.
       .sort((a, b) => (a.InstanceId < b.InstanceId ? -1 : 1));
     const { page, next } = paginate(all, (i) => i.InstanceId, input, 10);
@@ -250,89 +149,16 @@ export class SsmService implements SimService {
   }
 
   private sendCommand(req: SimRequest, input: SendCommandInput): SimResponse {
-    const instanceIds = resolveTargets(input);
-    const instances = instanceIds.flatMap((id) => this.managedInstance(id, req) ?? []);
-    if (instances.length < instanceIds.length) {
-      const managed = new Set(instances.map((i) => i.instanceId));
-      const unmanaged = instanceIds.filter((id) => !managed.has(id));
-      throw new AwsError(
-        'InvalidInstanceId',
-        `Instances [[${unmanaged.join(', ')}]] not in a valid state for account ${req.account}: their SSM Agent is not online in ${req.region}.`,
-      );
-    }
-    const command = this.newCommand(req, input, instances);
-    this.commands.set(command.commandId, command);
-    this.estate.record('ssm-command', {
-      account: command.account,
-      region: command.region,
-      commandId: command.commandId,
-      document: command.document,
-      instanceIds,
-      outcomes: Object.fromEntries(command.invocations.map((r) => [r.instanceId, r.outcome])),
-      endsAt: new Date(Math.max(...command.invocations.map((r) => r.endsAt))).toISOString(),
-    });
-    return json(200, { Command: renderCommand(command, command.sentAt) });
-  }
-
-  private managedInstance(instanceId: string, req: SimRequest): Instance | undefined {
-    const instance = this.estate.instance(instanceId);
-    const managed = instance?.account === req.account && this.onlineRegion(instance) === req.region;
-    return managed ? instance : undefined;
-  }
-
-  private newCommand(req: SimRequest, input: SendCommandInput, instances: Instance[]): SentCommand {
-    this.sent += 1;
-    const parameters = input.Parameters ?? {};
-    const command: SentCommand = {
-      // Drawn from the seed, so a drill's run times are the same run after run.
-      commandId: formatUuid(this.estate.deps.random.hex(`ssm-command:${this.sent}`, 32)),
-      seq: this.sent,
-      account: req.account,
-      region: req.region,
+    const command = this.state.send(req.account, req.region, {
       document: input.DocumentName,
-      documentVersion: input.DocumentVersion ?? '$DEFAULT',
-      comment: input.Comment ?? '',
-      parameters,
-      instanceIds: input.InstanceIds ?? [],
-      targets: input.Targets ?? [],
-      sentAt: this.estate.now(),
-      timeoutSeconds: input.TimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-      invocations: [],
-    };
-    const fails = this.estate.deps.faults
-      .of('validation-fail')
-      .some((f) => f.document === undefined || f.document === command.document);
-    const executionTimeout = Number(parameters.executionTimeout?.[0]) || NO_END;
-    for (const instance of instances)
-      command.invocations.push(this.planRun(command, instance, fails, executionTimeout));
-    return command;
-  }
-
-  private planRun(
-    command: SentCommand,
-    instance: Instance,
-    fails: boolean,
-    executionTimeout: number,
-  ): Invocation {
-    const { random } = this.estate.deps;
-    const key = `${command.commandId}:${instance.instanceId}`;
-    const visibleAt = command.sentAt + random.between(`ssm-visible:${key}`, 1, 3) * 1000;
-    const [min, max] = /SmokeTest|Failover/.test(command.document) ? [60, 300] : [5, 60];
-    const ends: [number, Outcome][] = [
-      [visibleAt + random.between(`ssm-run:${key}`, min, max) * 1000, fails ? 'Failed' : 'Success'],
-      [command.sentAt + command.timeoutSeconds * 1000, 'DeliveryTimedOut'],
-      [visibleAt + executionTimeout * 1000, 'ExecutionTimedOut'],
-    ];
-    // The first to come wins; a run that ends exactly at a timeout still finished.
-    const [endsAt, outcome] = ends.reduce((first, next) => (next[0] < first[0] ? next : first));
-    return {
-      instanceId: instance.instanceId,
-      computerName: readComputerName(instance),
-      platform: instance.platform,
-      visibleAt,
-      endsAt,
-      outcome,
-    };
+      documentVersion: input.DocumentVersion,
+      comment: input.Comment,
+      parameters: input.Parameters,
+      instanceIds: resolveTargets(input),
+      asked: { instanceIds: input.InstanceIds ?? [], targets: input.Targets ?? [] },
+      timeoutSeconds: input.TimeoutSeconds,
+    });
+    return json(200, { Command: this.renderCommand(command, command.sentAt) });
   }
 
   private getCommandInvocation(
@@ -340,21 +166,23 @@ export class SsmService implements SimService {
     input: z.infer<typeof GetCommandInvocationInput>,
   ): SimResponse {
     const now = this.estate.now();
-    const command = this.commandIn(req, input.CommandId);
-    const run = command?.invocations.find((r) => r.instanceId === input.InstanceId);
-    if (!command || !run || now < run.visibleAt) {
-      throw new AwsError(
-        'InvocationDoesNotExist',
-        `No invocation of command ${input.CommandId} on ${input.InstanceId} (yet).`,
-      );
-    }
+    const { command, run } = this.state.invocation(
+      req.account,
+      req.region,
+      input.CommandId,
+      input.InstanceId,
+      now,
+    );
     if (input.PluginName !== undefined && input.PluginName !== choosePlugin(run)) {
       throw new AwsError(
         'InvalidPluginName',
         `Command ${command.commandId} has no plugin ${input.PluginName}; it has ${choosePlugin(run)}.`,
       );
     }
-    return json(200, renderInvocationResult(command, run, now));
+    return json(
+      200,
+      renderInvocationResult(command, run, this.state.progress(command, run, now), now),
+    );
   }
 
   private listCommandInvocations(
@@ -367,7 +195,7 @@ export class SsmService implements SimService {
       .flatMap((command) => command.invocations.map((run, index) => ({ command, run, index })))
       .filter(({ run }) => now >= run.visibleAt)
       .filter(({ run }) => input.InstanceId === undefined || run.instanceId === input.InstanceId)
-      .map((row) => ({ ...row, progress: reportProgress(row.command, row.run, now) }))
+      .map((row) => ({ ...row, progress: this.state.progress(row.command, row.run, now) }))
       .filter(({ command, progress }) => matches(command, progress.status));
     const { page, next } = paginate(rows, (r) => formatOrderKey(r.command.seq, r.index), input, 50);
     return json(200, {
@@ -387,25 +215,42 @@ export class SsmService implements SimService {
           input.InstanceId === undefined ||
           c.invocations.some((r) => r.instanceId === input.InstanceId),
       )
-      .map((command) => ({ command, view: renderCommand(command, now) }))
+      .map((command) => ({ command, view: this.renderCommand(command, now) }))
       .filter(({ command, view }) => matches(command, view.Status));
     const { page, next } = paginate(views, (v) => formatOrderKey(v.command.seq, 0), input, 50);
     return json(200, { Commands: page.map((v) => v.view), NextToken: next });
   }
 
-  private commandIn(req: SimRequest, commandId: string): SentCommand | undefined {
-    const command = this.commands.get(commandId);
-    return command?.account === req.account && command.region === req.region ? command : undefined;
-  }
-
   private commandsFor(req: SimRequest, input: { CommandId?: string | undefined }): SentCommand[] {
     if (input.CommandId !== undefined) {
-      const command = this.commandIn(req, input.CommandId);
+      const command = this.state.command(req.account, req.region, input.CommandId);
       return command ? [command] : [];
     }
-    return [...this.commands.values()].filter(
-      (c) => c.account === req.account && c.region === req.region,
-    );
+    return this.state.commandsIn(req.account, req.region);
+  }
+
+  private renderCommand(command: SentCommand, now: number) {
+    return {
+      CommandId: command.commandId,
+      DocumentName: command.document,
+      DocumentVersion: command.documentVersion,
+      Comment: command.comment,
+      ExpiresAfter: toEpochSeconds(command.sentAt + command.timeoutSeconds * 1000),
+      Parameters: command.parameters,
+      InstanceIds: command.instanceIds,
+      Targets: command.targets,
+      RequestedDateTime: toEpochSeconds(command.sentAt),
+      ...this.state.summarize(command, now),
+      OutputS3Region: command.region,
+      OutputS3BucketName: '',
+      OutputS3KeyPrefix: '',
+      MaxConcurrency: '50',
+      MaxErrors: '0',
+      ServiceRole: '',
+      NotificationConfig: NO_NOTIFICATIONS,
+      CloudWatchOutputConfig: NO_CLOUDWATCH,
+      TimeoutSeconds: command.timeoutSeconds,
+    };
   }
 }
 
@@ -417,17 +262,9 @@ function parseBody(body: string): unknown {
   }
 }
 
-/** Validates input as SSM's front door does, with its ValidationException. */
-function parseInput<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map(
-    (i) => `Value at '${i.path.join('.')}' failed to satisfy constraint: ${i.message}`,
-  );
-  throw new AwsError(
-    'ValidationException',
-    `${issues.length} validation error${issues.length > 1 ? 's' : ''} detected: ${issues.join('; ')}`,
-  );
+/** SSM's ValidationException, naming each field that failed. */
+function invalid(problems: Parameters<typeof describeProblems>[0]): AwsError {
+  return new AwsError('ValidationException', describeProblems(problems));
 }
 
 function resolveTargets(input: SendCommandInput): string[] {
@@ -450,14 +287,6 @@ function resolveTargets(input: SendCommandInput): string[] {
     );
   }
   return ids;
-}
-
-function readComputerName(instance: Instance): string {
-  return instance.tags.Name ?? instance.instanceId;
-}
-
-function choosePlugin(run: Invocation): string {
-  return run.platform === 'Windows' ? 'aws:runPowerShellScript' : 'aws:runShellScript';
 }
 
 function renderInstanceInformation(instance: Instance, online: boolean, lastPing: number) {
@@ -565,11 +394,6 @@ function formatOrderKey(seq: number, index: number): string {
   return `${String(seq).padStart(9, '0')}:${String(index).padStart(4, '0')}`;
 }
 
-function formatUuid(hex: string): string {
-  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
 /** AWS JSON 1.1 writes timestamps as epoch seconds. */
 function toEpochSeconds(ms: number): number {
   return ms / 1000;
@@ -580,58 +404,7 @@ function formatIsoOrEmpty(ms: number | undefined): string {
   return ms === undefined ? '' : new Date(ms).toISOString();
 }
 
-function reportProgress(command: SentCommand, run: Invocation, now: number): Progress {
-  if (run.lostAt !== undefined && !run.delivered) {
-    return { ...NOT_RUN, status: 'Failed', details: 'Undeliverable', endedAt: run.lostAt };
-  }
-  const startedAt = run.visibleAt;
-  const endedAt = Math.min(run.endsAt, run.lostAt ?? NO_END);
-  if (now < endedAt) return { ...NOT_RUN, status: 'InProgress', details: 'InProgress', startedAt };
-  const ending =
-    run.lostAt === undefined
-      ? ENDINGS[run.outcome](command.document, run)
-      : {
-          ...NOT_RUN,
-          status: 'Failed' as const,
-          details: 'Failed',
-          stderr: `The SSM Agent on ${run.instanceId} stopped responding before ${command.document} finished.`,
-        };
-  return { ...ending, startedAt, endedAt };
-}
-
-const NOT_RUN = { responseCode: -1, stdout: '', stderr: '' };
-
-const ENDINGS: Record<Outcome, (document: string, run: Invocation) => Ending> = {
-  Success: (document, run) => ({
-    status: 'Success',
-    details: 'Success',
-    responseCode: 0,
-    stdout: `${document} on ${run.instanceId} (${run.computerName}): all checks passed.`,
-    stderr: '',
-  }),
-  Failed: (document, run) => ({
-    status: 'Failed',
-    details: 'Failed',
-    responseCode: 1,
-    stdout: `${document} on ${run.instanceId} (${run.computerName}): running checks.`,
-    stderr: `${document} on ${run.instanceId}: a check failed with exit code 1 (simulated validation-fail fault).`,
-  }),
-  DeliveryTimedOut: (document, run) => ({
-    ...NOT_RUN,
-    status: 'TimedOut',
-    details: 'DeliveryTimedOut',
-    stderr: `${document} on ${run.instanceId} had not finished when the command expired (TimeoutSeconds).`,
-  }),
-  ExecutionTimedOut: (document, run) => ({
-    ...NOT_RUN,
-    status: 'TimedOut',
-    details: 'ExecutionTimedOut',
-    stderr: `${document} on ${run.instanceId} ran past its executionTimeout and was stopped.`,
-  }),
-};
-
-function renderInvocationResult(command: SentCommand, run: Invocation, now: number) {
-  const p = reportProgress(command, run, now);
+function renderInvocationResult(command: SentCommand, run: Invocation, p: Progress, now: number) {
   const elapsed = p.startedAt === undefined ? undefined : (p.endedAt ?? now) - p.startedAt;
   return {
     CommandId: command.commandId,
@@ -692,51 +465,4 @@ function renderPlugin(command: SentCommand, run: Invocation, p: Progress) {
     OutputS3BucketName: '',
     OutputS3KeyPrefix: '',
   };
-}
-
-function renderCommand(command: SentCommand, now: number) {
-  return {
-    CommandId: command.commandId,
-    DocumentName: command.document,
-    DocumentVersion: command.documentVersion,
-    Comment: command.comment,
-    ExpiresAfter: toEpochSeconds(command.sentAt + command.timeoutSeconds * 1000),
-    Parameters: command.parameters,
-    InstanceIds: command.instanceIds,
-    Targets: command.targets,
-    RequestedDateTime: toEpochSeconds(command.sentAt),
-    ...summarizeCommand(command, now),
-    OutputS3Region: command.region,
-    OutputS3BucketName: '',
-    OutputS3KeyPrefix: '',
-    MaxConcurrency: '50',
-    MaxErrors: '0',
-    ServiceRole: '',
-    NotificationConfig: NO_NOTIFICATIONS,
-    CloudWatchOutputConfig: NO_CLOUDWATCH,
-    TimeoutSeconds: command.timeoutSeconds,
-  };
-}
-
-/** The command's status over its invocations: Pending until one shows, then the worst ending. */
-function summarizeCommand(command: SentCommand, now: number) {
-  const shown = command.invocations
-    .filter((r) => now >= r.visibleAt)
-    .map((r) => reportProgress(command, r, now));
-  const done = shown.filter((p) => p.status !== 'InProgress');
-  const counts = {
-    TargetCount: command.invocations.length,
-    CompletedCount: done.length,
-    ErrorCount: done.filter((p) => p.details === 'Failed' || p.details === 'ExecutionTimedOut')
-      .length,
-    DeliveryTimedOutCount: done.filter((p) => p.details === 'DeliveryTimedOut').length,
-  };
-  if (shown.length === 0) return { Status: 'Pending', StatusDetails: 'Pending', ...counts };
-  if (done.length < command.invocations.length)
-    return { Status: 'InProgress', StatusDetails: 'InProgress', ...counts };
-  const worst =
-    done.find((p) => p.status === 'Failed') ?? done.find((p) => p.status === 'TimedOut');
-  if (!worst) return { Status: 'Success', StatusDetails: 'Success', ...counts };
-  const details = worst.status === 'Failed' ? 'Failed' : worst.details;
-  return { Status: worst.status, StatusDetails: details, ...counts };
 }

@@ -95,3 +95,25 @@ export async function createReportBucket(
   );
   return { s3, bucket };
 }
+
+/**
+ * Everything the simulators hold, as text: two worlds are in the same state when their texts are
+ * equal. The clock is left out (its anchor in real time differs between two worlds), and so is
+ * what cannot be compared (functions); a repeated reference is written once.
+ */
+export function snapshotWorld(aws: LocalAws): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(
+    { estate: aws.estate, services: [...aws.services.values()] },
+    (key, value: unknown) => {
+      if (key === 'clock' || typeof value === 'function') return undefined;
+      if (value instanceof Map) return [...value];
+      if (value instanceof Set) return [...value];
+      if (value !== null && typeof value === 'object') {
+        if (seen.has(value)) return '[seen]';
+        seen.add(value);
+      }
+      return value;
+    },
+  );
+}

@@ -157,7 +157,7 @@ describe('SSM managed instances', () => {
     const [east1, east2] = [await connectSsm(PRIMARY), await connectSsm(RECOVERY)];
     const before = [await readPingStatus(east1, ora01), await readPingStatus(east2, ora01)];
     // Act
-    findInstance(ora01).agentRegion = RECOVERY;
+    aws.estate.repointAgent(findInstance(ora01), RECOVERY);
     const after = [await readPingStatus(east1, ora01), await readPingStatus(east2, ora01)];
     const refused = await send(east1, 'Lifeboat-OracleOpenCheck', [ora01]).catch((e) => e);
     const accepted = await send(east2, 'Lifeboat-OracleOpenCheck', [ora01]);
