@@ -196,9 +196,13 @@ async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promi
   await launchPending(ctx, step, state);
   const direction = step.launchInto === 'original' ? 'to-primary' : 'to-recovery';
   let open = 0;
+  // DRS counts a job against its concurrency quotas until it completes, which may be after its
+  // servers launched: the next batch waits for that, or DRS would refuse it.
+  let jobsActive = 0;
   const launches: Launch[] = [];
   for (const job of state.jobs) {
     const view = await drs.describeJob(job.jobId);
+    if (view.status !== 'COMPLETED') jobsActive += 1;
     const bySource = new Map(view.servers.map((s) => [s.sourceServerId, s]));
     let events: Awaited<ReturnType<typeof drs.jobEvents>> | undefined;
     for (const name of job.servers) {
@@ -231,6 +235,7 @@ async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promi
       return timeOutGroup(ctx, step, state, 'did not launch in time');
     return running(state, state.pendingJobs.length > 0 ? THROTTLED_POLL : LAUNCH_POLL);
   }
+  if (jobsActive > 0 && !groupTimedOut(ctx, step, state)) return running(state, LAUNCH_POLL);
   return nextBatch(ctx, step, state);
 }
 

@@ -146,7 +146,9 @@ interface FakeJob {
   isDrill: boolean;
   tags: Record<string, string>;
   startedAt: number;
-  /** When its servers are launched (or failed) and the job completes. */
+  /** When its servers are launched (or failed). */
+  launchedAt: number;
+  /** When the job completes: DRS counts it against its quotas until then. */
   endsAt: number;
 }
 
@@ -165,6 +167,8 @@ export class FakeDrs implements DrsPort {
   /** The most jobs and servers ever in active jobs at once. */
   readonly peak = { jobs: 0, servers: 0, serversPerJob: 0 };
   launchSeconds = 120;
+  /** How long a job stays STARTED after its servers launched. */
+  completeAfterLaunchSeconds = 0;
 
   constructor(
     private readonly region: FakeRegion,
@@ -264,7 +268,8 @@ export class FakeDrs implements DrsPort {
       isDrill,
       tags,
       startedAt: now,
-      endsAt: now + this.launchSeconds * 1000,
+      launchedAt: now + this.launchSeconds * 1000,
+      endsAt: now + (this.launchSeconds + this.completeAfterLaunchSeconds) * 1000,
     };
     this.jobs.push(job);
     this.peak.jobs = Math.max(this.peak.jobs, active.length + 1);
@@ -288,12 +293,13 @@ export class FakeDrs implements DrsPort {
   async describeJob(jobId: string): Promise<JobView> {
     this.region.call('drs.DescribeJobs');
     const job = this.job(jobId);
-    const ended = this.region.clock.now() >= job.endsAt;
+    const now = this.region.clock.now();
+    const ended = now >= job.endsAt;
     const servers = job.sourceServerIds.map((sourceServerId) => {
-      if (!ended) return { sourceServerId, status: 'IN_PROGRESS' as const };
+      if (now < job.launchedAt) return { sourceServerId, status: 'IN_PROGRESS' as const };
       if (this.failing.has(sourceServerId)) return { sourceServerId, status: 'FAILED' as const };
       const recoveryInstanceId = this.instanceOf(job, sourceServerId);
-      this.region.ec2.launch(recoveryInstanceId, job.endsAt);
+      this.region.ec2.launch(recoveryInstanceId, job.launchedAt);
       return { sourceServerId, status: 'LAUNCHED' as const, recoveryInstanceId };
     });
     return {
@@ -307,11 +313,11 @@ export class FakeDrs implements DrsPort {
   async jobEvents(jobId: string): Promise<JobEvent[]> {
     this.region.call('drs.DescribeJobLogItems');
     const job = this.job(jobId);
-    if (this.region.clock.now() < job.endsAt) return [];
+    if (this.region.clock.now() < job.launchedAt) return [];
     return job.sourceServerIds.flatMap((sourceServerId) => {
       const reason = this.failing.get(sourceServerId);
       return reason
-        ? [{ at: job.endsAt, event: 'LAUNCH_FAILED', sourceServerId, detail: reason }]
+        ? [{ at: job.launchedAt, event: 'LAUNCH_FAILED', sourceServerId, detail: reason }]
         : [];
     });
   }
@@ -321,7 +327,7 @@ export class FakeDrs implements DrsPort {
     const now = this.region.clock.now();
     const latest = new Map<string, RecoveryInstanceView>();
     for (const job of this.jobs) {
-      if (job.endsAt > now) continue;
+      if (job.launchedAt > now) continue;
       for (const sourceServerId of job.sourceServerIds) {
         if (!sourceServerIds.includes(sourceServerId) || this.failing.has(sourceServerId)) continue;
         latest.set(sourceServerId, {
@@ -351,6 +357,7 @@ export class FakeDrs implements DrsPort {
       isDrill: true,
       tags: { terminates: recoveryInstanceIds.join(',') },
       startedAt: now,
+      launchedAt: now + this.launchSeconds * 1000,
       endsAt: now + this.launchSeconds * 1000,
     };
     this.jobs.push(job);

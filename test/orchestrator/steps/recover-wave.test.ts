@@ -89,6 +89,21 @@ describe('recoverWave: DRS quotas', () => {
     },
   );
 
+  it('starts the next batch only once DRS has completed the jobs of the last one', async () => {
+    // Prepare: DRS counts a job against its quotas for 10 minutes after its servers launched
+    const limits = { maxServersPerJob: 3, maxConcurrentJobs: 2, maxServersInActiveJobs: 100 };
+    const { runbook, wave, names } = bigWave(20, limits);
+    const aws = awsFor(names, limits);
+    aws.region(RECOVERY).drs.completeAfterLaunchSeconds = 600;
+    const { ctx } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress } = await driveStep(aws, ctx, wave);
+    // Assess
+    expect(progress.status, progress.message).toBe('done');
+    expect(aws.region(RECOVERY).drs.peak.jobs).toBe(2);
+    expect([...aws.region(RECOVERY).drs.launchCounts().values()]).toHaveLength(20);
+  });
+
   it('fails the step, naming the quota, when DRS refuses a job (a plan over the quotas)', async () => {
     // Prepare: planned for 10 per job, DRS takes 5
     const { runbook, wave, names } = bigWave(10, {
