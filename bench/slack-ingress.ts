@@ -21,7 +21,7 @@ import { createGroupResolver } from '../bot/access.ts';
 import { GATE_ACTION } from '../bot/blocks/prompts.ts';
 import type { BotDeps } from '../bot/deps.ts';
 import { type AwsEvent, type AwsHandler, createIngressHandler } from '../bot/ingress.ts';
-import { CUSTOMERS_DIR, ROOT } from '../cli/io.ts';
+import { CUSTOMERS_DIR, DEFAULTS_FILE } from '../cli/io.ts';
 import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
 import { SfnTaskTokens } from '../orchestrator/adapters/sfn-task-tokens.ts';
@@ -383,7 +383,10 @@ function printFigures(figures: Figures): void {
 export async function benchSlackIngress(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const bundles = await measureIngressBundles();
-  const sandbox = await SlackSandbox.start({ plansDir: CUSTOMERS_DIR, root: ROOT });
+  const sandbox = await SlackSandbox.start({
+    plansDir: CUSTOMERS_DIR,
+    settingsFile: DEFAULTS_FILE,
+  });
   let sfn: Setup['sfn'] | undefined;
   try {
     sfn = await startStepFunctionsFront();

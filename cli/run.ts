@@ -11,7 +11,7 @@ import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
 import { LocalAws } from '../sandbox/aws/local-aws.ts';
 import { type GateAnswers, LOCAL_TABLE, LocalOrchestrator } from '../sandbox/orchestrator.ts';
 import { ReportMissingError, UsageError } from './errors.ts';
-import { CUSTOMERS_DIR, type Io, number, ROOT } from './io.ts';
+import { CUSTOMERS_DIR, DEFAULTS_FILE, type Io, number, ROOT } from './io.ts';
 
 export interface RunOptions {
   speed?: string;
@@ -84,6 +84,8 @@ export interface LocalRun {
   since?: number;
   /** Where plans come from. @default config/customers */
   plansDir?: string;
+  /** The runbook defaults. @default config/defaults.yaml */
+  settingsFile?: string;
   onLine(line: string): void;
 }
 
@@ -117,8 +119,8 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
   const reportDir = options['report-dir'] ?? join(ROOT, 'reports');
   const orchestrator = new LocalOrchestrator({
     aws,
-    root: ROOT,
     plansDir: run.plansDir ?? CUSTOMERS_DIR,
+    settingsFile: run.settingsFile ?? DEFAULTS_FILE,
     reportDir,
     time: speed > 0 ? 'paced' : 'stepped',
     answers,

@@ -16,7 +16,7 @@ import { ANSI_PAINT, type Paint, PLAIN_PAINT } from '../sandbox/terminal/paint.t
 import { SlackWatcher } from '../sandbox/terminal/slack-watcher.ts';
 import { Transcript } from '../sandbox/terminal/transcript.ts';
 import { UsageError } from './errors.ts';
-import { ROOT } from './io.ts';
+import { DEFAULTS_FILE } from './io.ts';
 import type { Terminal } from './terminal.ts';
 
 /** A button in a message the bot posted, where it is. */
@@ -58,10 +58,10 @@ const POLL_MS = 100;
 
 /** The sandbox for a CLI command, from this checkout; a malformed `--fault` is a usage error. */
 export async function startSandbox(
-  options: Omit<SlackSandboxOptions, 'root'>,
+  options: Omit<SlackSandboxOptions, 'settingsFile'>,
 ): Promise<SlackSandbox> {
   try {
-    return await SlackSandbox.start({ ...options, root: ROOT });
+    return await SlackSandbox.start({ ...options, settingsFile: DEFAULTS_FILE });
   } catch (error) {
     if (error instanceof FaultSyntaxError) throw new UsageError(error.message);
     throw error;

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import type { GateDecision, GateKind } from '../orchestrator/domain/execution.ts';
@@ -37,8 +36,9 @@ export interface LocalRunInput {
 
 export interface LocalOrchestratorOptions {
   aws: LocalAws;
-  root: string;
   plansDir: string;
+  /** The runbook defaults (`config/defaults.yaml` as shipped). */
+  settingsFile: string;
   reportDir: string;
   time: 'stepped' | 'paced';
   /** Who answers gates at once; without it, gates wait for people (the bot). */
@@ -61,12 +61,12 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
   private readonly started = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: LocalOrchestratorOptions) {
-    const { aws, root, plansDir, reportDir } = options;
+    const { aws, plansDir, settingsFile, reportDir } = options;
     this.environment = HandlerEnvSchema.parse({
       AWS_REGION: LOCAL_REGION,
       STATE_TABLE: LOCAL_TABLE,
       PLANS_DIR: plansDir,
-      SETTINGS_FILE: join(root, 'config', 'defaults.yaml'),
+      SETTINGS_FILE: settingsFile,
       REPORT_DIR: reportDir,
       LIFEBOAT_CLOCK_URL: `${aws.controlUrl}/clock`,
       // Structured log lines would run through the terminal and the test output: asked for only.

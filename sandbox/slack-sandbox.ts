@@ -56,7 +56,8 @@ export interface SlackWorkspace {
 
 export interface SlackSandboxOptions {
   plansDir: string;
-  root: string;
+  /** The runbook defaults (`config/defaults.yaml` as shipped). */
+  settingsFile: string;
   /** Virtual seconds per real second; 0 (the default) runs stepped: a drill's hours cost seconds. */
   speed?: number;
   faults?: string[];
@@ -104,7 +105,7 @@ export class SlackSandbox {
     const reportDir = options.reportDir ?? (await mkdtemp(join(tmpdir(), 'lifeboat-reports-')));
     const orchestrator = new LocalOrchestrator({
       aws,
-      root: options.root,
+      settingsFile: options.settingsFile,
       plansDir: options.plansDir,
       reportDir,
       time: (options.speed ?? 0) > 0 ? 'paced' : 'stepped',

@@ -11,8 +11,6 @@ export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const SAMPLE_PLANS = join(FIXTURES, 'plans', 'samples');
 /** The runbook defaults as the tests know them, apart from the shipped `config/defaults.yaml`. */
 export const SAMPLE_SETTINGS = join(FIXTURES, 'config', 'defaults.yaml');
-/** A root for the sandbox, which reads its settings from `<root>/config/defaults.yaml`. */
-export const SAMPLE_ROOT = FIXTURES;
 /** The shipped plans, for the few tests that check them (and the product run as a user runs it). */
 export const SHIPPED_PLANS = join(ROOT, 'config', 'customers');
 

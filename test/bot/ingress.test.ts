@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { interactionBody, slashCommandBody } from '../../sandbox/slack/signer.ts';
 import { SANDBOX_TEAM, SlackSandbox } from '../../sandbox/slack-sandbox.ts';
-import { SAMPLE_PLANS, SAMPLE_ROOT } from '../helpers.ts';
+import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
 import { buttonValue, runIdOf, waitFor } from '../support/slack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -15,7 +15,7 @@ describe('the ingress, through signed requests', () => {
   beforeAll(async () => {
     sandbox = await SlackSandbox.start({
       plansDir: SAMPLE_PLANS,
-      root: SAMPLE_ROOT,
+      settingsFile: SAMPLE_SETTINGS,
       postEveryMs: 0,
     });
   }, 60_000);

@@ -8,7 +8,7 @@ import { createIngressLambda } from '../../bot/ingress-lambda.ts';
 import { createNotifierLambda } from '../../bot/notifier-handler.ts';
 import { apiGatewayEvent, signSlackRequest, slashCommandBody } from '../../sandbox/slack/signer.ts';
 import { SANDBOX_SIGNING_SECRET, SANDBOX_TEAM, SlackSandbox } from '../../sandbox/slack-sandbox.ts';
-import { SAMPLE_PLANS, SAMPLE_ROOT } from '../helpers.ts';
+import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -45,7 +45,7 @@ describe('the Lambda entry points', () => {
   let botVariables: Record<string, string>;
 
   beforeAll(async () => {
-    sandbox = await SlackSandbox.start({ plansDir: SAMPLE_PLANS, root: SAMPLE_ROOT });
+    sandbox = await SlackSandbox.start({ plansDir: SAMPLE_PLANS, settingsFile: SAMPLE_SETTINGS });
     botVariables = {
       SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET,
       SLACK_BOT_TOKEN: 'xoxb-lifeboat-local',

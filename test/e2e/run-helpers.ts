@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type RunOptions, runLocally } from '../../cli/run.ts';
 import type { Operation } from '../../orchestrator/domain/plan.ts';
 import type { TruthEvent } from '../../sandbox/aws/estate.ts';
-import { SAMPLE_PLANS } from '../helpers.ts';
+import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -26,6 +26,7 @@ export async function run(
     options: { 'report-dir': reportDir, ...options },
     onLine: (l) => lines.push(l),
     plansDir,
+    settingsFile: SAMPLE_SETTINGS,
   });
   const truth = result.aws.estate.truth;
   return { ...result, lines, truth, of: (type: string) => truth.filter((e) => e.type === type) };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackSandbox } from '../../sandbox/slack-sandbox.ts';
-import { SAMPLE_PLANS, SAMPLE_ROOT } from '../helpers.ts';
+import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
 import { buttonValue, runIdOf, waitFor } from '../support/slack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -12,7 +12,7 @@ describe('decisions in Slack', () => {
   beforeAll(async () => {
     sandbox = await SlackSandbox.start({
       plansDir: SAMPLE_PLANS,
-      root: SAMPLE_ROOT,
+      settingsFile: SAMPLE_SETTINGS,
       faults: ['launch-fail:dmnt-ora-01'],
       slackSpeed: 10,
     });

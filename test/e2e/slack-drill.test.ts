@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeSlackMessage } from '../../sandbox/slack/fake-slack.ts';
 import { SlackSandbox } from '../../sandbox/slack-sandbox.ts';
-import { SAMPLE_PLANS, SAMPLE_ROOT } from '../helpers.ts';
+import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
 import { buttonValue, waitFor } from '../support/slack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -27,7 +27,7 @@ describe('the bcbsaz drill, only through signed Slack requests', () => {
     // Slack's clock runs 10x: the notifier's pacing and the fake Slack's limits both follow it.
     sandbox = await SlackSandbox.start({
       plansDir: SAMPLE_PLANS,
-      root: SAMPLE_ROOT,
+      settingsFile: SAMPLE_SETTINGS,
       slackSpeed: 10,
     });
   }, 60_000);
