@@ -139,6 +139,11 @@ class Context {
       {
         kind: 'preflight',
         id: 'preflight',
+        jobLimits: {
+          maxServersPerJob: this.settings.maxServersPerJob,
+          maxConcurrentJobs: this.settings.maxConcurrentJobs,
+          maxServersInActiveJobs: this.settings.maxServersInActiveJobs,
+        },
         title: `Pre-flight check of ${this.plan.customer.name} in ${this.region(active)}`,
         phase: 'prepare',
         region: this.region(active),

@@ -82,6 +82,12 @@ export const PreflightStepSchema = z.strictObject({
     .optional(),
   rpoSeconds: z.number(),
   zones: z.array(z.string()),
+  /** The DRS limits the waves are planned within: the quota headroom check asks for them. */
+  jobLimits: z.strictObject({
+    maxServersPerJob: z.number().int(),
+    maxConcurrentJobs: z.number().int(),
+    maxServersInActiveJobs: z.number().int(),
+  }),
 });
 
 export const GateStepSchema = z.strictObject({

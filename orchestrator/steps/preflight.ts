@@ -120,7 +120,12 @@ async function runCheck(
     }
     case 'drs-quota': {
       const active = await ctx.services(step.region).drs.activeJobCount();
-      const ok = active.jobs < 20 && active.servers + Math.min(100, names.length) <= 500;
+      // Room for the first batch: one more job, and its servers, within the planned limits.
+      const limits = step.jobLimits;
+      const ok =
+        active.jobs < limits.maxConcurrentJobs &&
+        active.servers + Math.min(limits.maxServersPerJob, names.length) <=
+          limits.maxServersInActiveJobs;
       return {
         ok,
         detail: `${active.jobs} DRS jobs and ${active.servers} servers in flight in ${step.region}`,

@@ -87,6 +87,34 @@ describe('preflight', () => {
     );
   });
 
+  it.each([
+    [1, true],
+    [2, false],
+  ])(
+    'judges DRS headroom by the limits the waves were planned within: %i jobs running of 2 allowed passes: %s',
+    async (running, ok) => {
+      // Prepare: config/defaults.yaml lowered the concurrent jobs to 2
+      const planned = await tinyRunbook('drill');
+      const runbook = {
+        ...planned,
+        steps: planned.steps.map((s) =>
+          s.kind === 'preflight'
+            ? { ...s, jobLimits: { ...s.jobLimits, maxConcurrentJobs: 2 } }
+            : s,
+        ),
+      };
+      const aws = fakeEstate(runbook);
+      const { drs } = aws.region(RECOVERY);
+      for (let i = 0; i < running; i++) await drs.startRecovery([`s-other-${i}`], false, {});
+      const { ctx } = fakeStepContext(aws, runbook);
+      // Act
+      const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'preflight', 'preflight'));
+      // Assess
+      const results = progress.state.results as PreflightResult[];
+      expect(results.find((r) => r.check === 'drs-quota')?.ok).toBe(ok);
+    },
+  );
+
   it('runs a throttled check again shortly, without running the passed ones twice', async () => {
     // Prepare
     const runbook = await tinyRunbook('drill');
