@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { RunChangedMessage } from '../domain/messages.ts';
 import type { RunNotifications } from '../ports/run-control.ts';
 
 /**
@@ -16,7 +17,7 @@ export class SqsRunNotifications implements RunNotifications {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify({ executionId }),
+        MessageBody: JSON.stringify({ executionId } satisfies RunChangedMessage),
         MessageGroupId: executionId,
         MessageDeduplicationId: `${executionId}:${seq}`.slice(0, 128),
       }),
