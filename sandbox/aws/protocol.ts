@@ -112,3 +112,33 @@ export function requestId(): string {
 export function queryAction(req: SimRequest): string {
   return new URLSearchParams(req.body).get('Action') ?? '';
 }
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * A query-protocol request's parameters as one object, for a schema to parse: `InstanceId.2`
+ * becomes `InstanceId[1]`, `Filter.1.Value.1` becomes `Filter[0].Value[0]`,
+ * `Parameters.member.1.ParameterKey` becomes `Parameters.member[0].ParameterKey`.
+ */
+export function decodeQuery(params: URLSearchParams): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [name, value] of params) {
+    const parts = name.split('.');
+    // Not a parameter of any operation, and would write through to Object's prototype.
+    if (parts.some((part) => UNSAFE_KEYS.has(part))) continue;
+    let node: Record<string, unknown> | unknown[] = root;
+    parts.forEach((part, i) => {
+      const index = /^[1-9]\d*$/.test(part) ? Number(part) - 1 : undefined;
+      const key = index ?? part;
+      const last = i === parts.length - 1;
+      const nextIsIndex = !last && /^[1-9]\d*$/.test(parts[i + 1] ?? '');
+      const slot = node as Record<string | number, unknown>;
+      if (last) slot[key] = value;
+      else {
+        slot[key] ??= nextIsIndex ? [] : {};
+        node = slot[key] as Record<string, unknown> | unknown[];
+      }
+    });
+  }
+  return root;
+}

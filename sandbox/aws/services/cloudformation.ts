@@ -1,6 +1,9 @@
+import { z } from 'zod';
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
+import { describeProblems, type InputProblem, parseInput } from '../input.ts';
 import {
+  decodeQuery,
   queryAction,
   requestId,
   type SimRequest,
@@ -11,7 +14,45 @@ import {
 } from '../protocol.ts';
 
 const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
-const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+const StackName = z
+  .string()
+  .max(128)
+  .regex(/^[a-zA-Z][-a-zA-Z0-9]*$/);
+/** A stack by name, or by its id (an ARN) where CloudFormation takes either. */
+const StackNameOrId = z.string().min(1).max(256);
+const Flag = z.enum(['true', 'false']);
+const Parameters = z.object({
+  member: z.array(
+    z.object({
+      ParameterKey: z.string().min(1),
+      ParameterValue: z.string().optional(),
+      UsePreviousValue: Flag.optional(),
+    }),
+  ),
+});
+const Template = {
+  TemplateURL: z.string().min(1).max(5120).optional(),
+  TemplateBody: z.string().min(1).optional(),
+  Parameters: Parameters.optional(),
+};
+const CreateStackInput = z.object({ StackName, ...Template });
+const UpdateStackInput = z.object({
+  StackName,
+  ...Template,
+  UsePreviousTemplate: Flag.optional(),
+});
+const DeleteStackInput = z.object({ StackName: StackNameOrId });
+const DescribeStacksInput = z.object({
+  StackName: StackNameOrId.optional(),
+  NextToken: z.string().optional(),
+});
+type TemplateInput = z.output<typeof UpdateStackInput>;
+
+/** CloudFormation's ValidationError, naming each parameter as its messages do (`stackName`). */
+function invalid(problems: InputProblem[]): AwsError {
+  return new AwsError('ValidationError', describeProblems(problems, { camelCase: true }), 400);
+}
 
 type StackStatus =
   | 'CREATE_IN_PROGRESS'
@@ -45,7 +86,8 @@ interface Stack {
  * CloudFormation (AWS query protocol): CreateStack, UpdateStack, DeleteStack and DescribeStacks,
  * per account and region. Templates are not run: a create or update is IN_PROGRESS for 60 to 300
  * virtual seconds, then COMPLETE; a delete is DELETE_IN_PROGRESS, then the stack is gone (its id
- * still describes it as DELETE_COMPLETE, its name does not).
+ * still describes it as DELETE_COMPLETE, its name does not). Each operation's end is scheduled on
+ * the estate, so describing a stack never changes it.
  */
 export class CloudFormationService implements SimService {
   readonly signingName = 'cloudformation';
@@ -60,17 +102,16 @@ export class CloudFormationService implements SimService {
   }
 
   handle(req: SimRequest, operation: string): SimResponse {
-    const params = new URLSearchParams(req.body);
-    this.settle();
+    const input = decodeQuery(new URLSearchParams(req.body));
     switch (operation) {
       case 'CreateStack':
-        return this.createStack(req, params);
+        return this.createStack(req, parseInput(CreateStackInput, input, invalid));
       case 'UpdateStack':
-        return this.updateStack(req, params);
+        return this.updateStack(req, parseInput(UpdateStackInput, input, invalid));
       case 'DeleteStack':
-        return this.deleteStack(req, params);
+        return this.deleteStack(req, parseInput(DeleteStackInput, input, invalid).StackName);
       case 'DescribeStacks':
-        return this.describeStacks(req, params);
+        return this.describeStacks(req, parseInput(DescribeStacksInput, input, invalid).StackName);
       default:
         throw new AwsError(
           'InvalidAction',
@@ -93,8 +134,8 @@ export class CloudFormationService implements SimService {
     return new AwsError('Throttling', 'Rate exceeded', 400);
   }
 
-  private createStack(req: SimRequest, params: URLSearchParams): SimResponse {
-    const name = stackNameOf(params);
+  private createStack(req: SimRequest, input: z.output<typeof CreateStackInput>): SimResponse {
+    const name = input.StackName;
     if (this.stacks.has(keyOf(req, name)))
       throw new AwsError('AlreadyExistsException', `Stack [${name}] already exists`, 400);
     const now = this.estate.now();
@@ -104,47 +145,48 @@ export class CloudFormationService implements SimService {
       name,
       account: req.account,
       region: req.region,
-      template: templateOf(params, undefined),
-      parameters: parametersOf(params, {}),
+      template: templateOf(input, undefined),
+      parameters: parametersOf(input, {}),
       createdAt: now,
       status: 'CREATE_IN_PROGRESS',
-      transition: { to: 'CREATE_COMPLETE', at: now + this.seconds(`stack-create:${id}`) },
     };
     this.stacks.set(keyOf(req, name), stack);
+    this.transition(stack, 'CREATE_COMPLETE', now + this.seconds(`stack-create:${id}`));
     this.recordDeploy(stack, 'create');
     return xmlResponse('CreateStack', { StackId: id });
   }
 
-  private updateStack(req: SimRequest, params: URLSearchParams): SimResponse {
-    const stack = this.liveStack(req, stackNameOf(params));
+  private updateStack(req: SimRequest, input: TemplateInput): SimResponse {
+    const stack = this.liveStack(req, input.StackName);
     if (stack.transition)
       throw new AwsError(
         'ValidationError',
         `Stack:${stack.id} is in ${stack.status} state and can not be updated.`,
         400,
       );
-    const template = templateOf(params, stack.template);
-    const parameters = parametersOf(params, stack.parameters);
+    const template = templateOf(input, stack.template);
+    const parameters = parametersOf(input, stack.parameters);
     if (sameTemplate(template, stack.template) && sameParameters(parameters, stack.parameters))
       throw new AwsError('ValidationError', 'No updates are to be performed.', 400);
     const now = this.estate.now();
     Object.assign(stack, { template, parameters, updatedAt: now, status: 'UPDATE_IN_PROGRESS' });
-    stack.transition = {
-      to: 'UPDATE_COMPLETE',
-      at: now + this.seconds(`stack-update:${stack.id}:${now}`),
-    };
+    this.transition(
+      stack,
+      'UPDATE_COMPLETE',
+      now + this.seconds(`stack-update:${stack.id}:${now}`),
+    );
     this.recordDeploy(stack, 'update');
     return xmlResponse('UpdateStack', { StackId: stack.id });
   }
 
   /** Deleting a stack that does not exist succeeds, as it does in CloudFormation. */
-  private deleteStack(req: SimRequest, params: URLSearchParams): SimResponse {
-    const stack = this.stacks.get(keyOf(req, stackNameOf(params)));
+  private deleteStack(req: SimRequest, name: string): SimResponse {
+    const stack = this.stacks.get(keyOf(req, name));
     if (stack && stack.status !== 'DELETE_IN_PROGRESS') {
       const now = this.estate.now();
       const goneAt = now + this.seconds(`stack-delete:${stack.id}:${now}`);
       stack.status = 'DELETE_IN_PROGRESS';
-      stack.transition = { to: 'DELETE_COMPLETE', at: goneAt };
+      this.transition(stack, 'DELETE_COMPLETE', goneAt);
       this.estate.record('stack-delete', {
         account: stack.account,
         region: stack.region,
@@ -156,8 +198,7 @@ export class CloudFormationService implements SimService {
     return xmlResponse('DeleteStack', undefined);
   }
 
-  private describeStacks(req: SimRequest, params: URLSearchParams): SimResponse {
-    const name = params.get('StackName');
+  private describeStacks(req: SimRequest, name: string | undefined): SimResponse {
     const stacks = name
       ? [this.describable(req, name)]
       : [...this.stacks.values()].filter(
@@ -180,18 +221,19 @@ export class CloudFormationService implements SimService {
     return stack;
   }
 
-  /** Applies every operation that has ended by now; deleted stacks leave the live set. */
-  private settle(now = this.estate.now()): void {
-    for (const [key, stack] of this.stacks) {
-      const t = stack.transition;
-      if (!t || t.at > now) continue;
-      stack.status = t.to;
+  /** Sets the status the stack reaches at `at`; a delete then takes it out of the live set. */
+  private transition(stack: Stack, to: StackStatus, at: number): void {
+    const t = { to, at };
+    stack.transition = t;
+    this.estate.schedule(at, () => {
+      if (stack.transition !== t) return;
+      stack.status = to;
       stack.transition = undefined;
-      if (t.to !== 'DELETE_COMPLETE') continue;
-      stack.deletedAt = t.at;
-      this.stacks.delete(key);
+      if (to !== 'DELETE_COMPLETE') return;
+      stack.deletedAt = at;
+      this.stacks.delete(`${stack.account}/${stack.region}/${stack.name}`);
       this.deleted.push(stack);
-    }
+    });
   }
 
   private recordDeploy(stack: Stack, action: 'create' | 'update'): void {
@@ -222,22 +264,11 @@ function keyOf(req: SimRequest, name: string): string {
   return `${req.account}/${req.region}/${name}`;
 }
 
-function stackNameOf(params: URLSearchParams): string {
-  const name = params.get('StackName') ?? '';
-  if (!STACK_NAME.test(name))
-    throw new AwsError(
-      'ValidationError',
-      `1 validation error detected: Value '${name}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
-      400,
-    );
-  return name;
-}
-
 /** TemplateURL or TemplateBody; on update, UsePreviousTemplate keeps the one the stack has. */
-function templateOf(params: URLSearchParams, previous: Template | undefined): Template {
-  if (previous && params.get('UsePreviousTemplate') === 'true') return previous;
-  const url = params.get('TemplateURL') ?? undefined;
-  const body = params.get('TemplateBody') ?? undefined;
+function templateOf(input: Partial<TemplateInput>, previous: Template | undefined): Template {
+  if (previous && input.UsePreviousTemplate === 'true') return previous;
+  const url = input.TemplateURL;
+  const body = input.TemplateBody;
   if (!url && !body)
     throw new AwsError(
       'ValidationError',
@@ -251,19 +282,13 @@ function templateOf(params: URLSearchParams, previous: Template | undefined): Te
 
 /** `Parameters.member.N.ParameterKey` / `ParameterValue`, or `UsePreviousValue=true`. */
 function parametersOf(
-  params: URLSearchParams,
+  input: Pick<TemplateInput, 'Parameters'>,
   previous: Record<string, string>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (let i = 1; params.has(`Parameters.member.${i}.ParameterKey`); i++) {
-    const prefix = `Parameters.member.${i}`;
-    const key = params.get(`${prefix}.ParameterKey`) ?? '';
-    const value =
-      params.get(`${prefix}.UsePreviousValue`) === 'true'
-        ? previous[key]
-        : params.get(`${prefix}.ParameterValue`);
-    out[key] = value ?? '';
-  }
+  for (const { ParameterKey: key, ParameterValue, UsePreviousValue } of input.Parameters?.member ??
+    [])
+    out[key] = (UsePreviousValue === 'true' ? previous[key] : ParameterValue) ?? '';
   return out;
 }
 

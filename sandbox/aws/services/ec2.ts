@@ -1,6 +1,9 @@
+import { z } from 'zod';
 import { AwsError } from '../errors.ts';
 import type { Estate, Instance, InstanceState } from '../estate.ts';
+import { type InputProblem, parseInput } from '../input.ts';
 import {
+  decodeQuery,
   isoSeconds,
   queryAction,
   requestId,
@@ -21,25 +24,64 @@ const STATE_CODES: Record<InstanceState, number> = {
   stopped: 80,
 };
 
-/** `Prefix.1`, `Prefix.2`… of an EC2 query request. */
-function list(params: URLSearchParams, prefix: string): string[] {
-  const out: string[] = [];
-  for (let i = 1; params.has(`${prefix}.${i}`); i++) out.push(params.get(`${prefix}.${i}`) ?? '');
-  return out;
+const InstanceId = z.string().regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/);
+const Flag = z.enum(['true', 'false']);
+const Filters = z.array(
+  z.object({ Name: z.string().min(1), Value: z.array(z.string()).optional() }),
+);
+const Paging = {
+  MaxResults: z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().min(5).max(1000))
+    .optional(),
+  /** The offset of the next item. */
+  NextToken: z.string().regex(/^\d+$/).optional(),
+};
+
+const DescribeInstancesInput = z.object({
+  InstanceId: z.array(InstanceId).optional(),
+  Filter: Filters.optional(),
+  ...Paging,
+});
+const DescribeInstanceStatusInput = DescribeInstancesInput.extend({
+  IncludeAllInstances: Flag.optional(),
+});
+const ChangeStateInput = z.object({
+  InstanceId: z.array(InstanceId).min(1),
+  Force: Flag.optional(),
+});
+const CreateTagsInput = z.object({
+  ResourceId: z.array(z.string().min(1)).min(1),
+  Tag: z
+    .array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256).optional() }))
+    .min(1),
+});
+const DescribeSubnetsInput = z.object({ SubnetId: z.array(z.string().min(1)).optional() });
+const DescribeSecurityGroupsInput = z.object({ GroupId: z.array(z.string().min(1)).optional() });
+
+/** EC2's own codes: a parameter missing, an instance id malformed, or a value invalid. */
+function invalid(problems: InputProblem[]): AwsError {
+  const [first] = problems;
+  const name = first?.field.split('.')[0] ?? '';
+  if (first?.value === undefined)
+    return new AwsError('MissingParameter', `The request must contain the parameter ${name}`, 400);
+  if (name === 'InstanceId' && typeof first.value === 'string')
+    return new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${first.value}"`, 400);
+  const value = typeof first.value === 'string' ? first.value : JSON.stringify(first.value);
+  return new AwsError(
+    'InvalidParameterValue',
+    `Value (${value}) for parameter ${first.field} is invalid. ${first.constraint}`,
+    400,
+  );
 }
 
-function filters(params: URLSearchParams): { name: string; values: string[] }[] {
-  const out: { name: string; values: string[] }[] = [];
-  for (let i = 1; params.has(`Filter.${i}.Name`); i++)
-    out.push({
-      name: params.get(`Filter.${i}.Name`) ?? '',
-      values: list(params, `Filter.${i}.Value`),
-    });
-  return out;
-}
-
-function matches(instance: Instance, filter: { name: string; values: string[] }): boolean {
-  const { name, values } = filter;
+function matches(
+  instance: Instance,
+  filter: { Name: string; Value?: string[] | undefined },
+): boolean {
+  const { Name: name, Value: values = [] } = filter;
   const any = (value: string | undefined) =>
     value !== undefined &&
     values.some((v) =>
@@ -61,15 +103,12 @@ function escapeRegex(text: string): string {
 }
 
 /** Pages of a list: `NextToken` is the offset of the next item. */
-function page<T>(items: T[], params: URLSearchParams): { items: T[]; nextToken?: string } {
-  const max = params.has('MaxResults') ? Number(params.get('MaxResults')) : 1000;
-  if (!(max >= 5 && max <= 1000))
-    throw new AwsError(
-      'InvalidParameterValue',
-      `MaxResults ${max} must be between 5 and 1000`,
-      400,
-    );
-  const start = Number(params.get('NextToken') ?? 0);
+function page<T>(
+  items: T[],
+  input: { MaxResults?: number | undefined; NextToken?: string | undefined },
+): { items: T[]; nextToken?: string } {
+  const max = input.MaxResults ?? 1000;
+  const start = Number(input.NextToken ?? 0);
   const slice = items.slice(start, start + max);
   return start + max < items.length
     ? { items: slice, nextToken: String(start + max) }
@@ -87,22 +126,32 @@ export class Ec2Service implements SimService {
   }
 
   handle(req: SimRequest, operation: string): SimResponse {
-    const params = new URLSearchParams(req.body);
+    const input = decodeQuery(new URLSearchParams(req.body));
     switch (operation) {
       case 'DescribeInstances':
-        return this.describeInstances(req, params);
+        return this.describeInstances(req, parseInput(DescribeInstancesInput, input, invalid));
       case 'DescribeInstanceStatus':
-        return this.describeInstanceStatus(req, params);
+        return this.describeInstanceStatus(
+          req,
+          parseInput(DescribeInstanceStatusInput, input, invalid),
+        );
       case 'StopInstances':
-        return this.changeState(req, params, 'StopInstances');
       case 'StartInstances':
-        return this.changeState(req, params, 'StartInstances');
+        return this.changeState(req, parseInput(ChangeStateInput, input, invalid), operation);
       case 'CreateTags':
-        return this.createTags(req, params);
+        return this.createTags(req, parseInput(CreateTagsInput, input, invalid));
       case 'DescribeSubnets':
-        return this.describeNetwork(req, params, 'subnet');
+        return this.describeNetwork(
+          req,
+          parseInput(DescribeSubnetsInput, input, invalid).SubnetId ?? [],
+          'subnet',
+        );
       case 'DescribeSecurityGroups':
-        return this.describeNetwork(req, params, 'group');
+        return this.describeNetwork(
+          req,
+          parseInput(DescribeSecurityGroupsInput, input, invalid).GroupId ?? [],
+          'group',
+        );
       default:
         throw new AwsError(
           'InvalidAction',
@@ -131,16 +180,19 @@ export class Ec2Service implements SimService {
     return found as Instance[];
   }
 
-  private selected(req: SimRequest, params: URLSearchParams): Instance[] {
-    const ids = list(params, 'InstanceId');
+  private selected(req: SimRequest, input: z.output<typeof DescribeInstancesInput>): Instance[] {
+    const ids = input.InstanceId ?? [];
     const pool =
       ids.length > 0 ? this.named(req, ids) : this.estate.instancesIn(req.account, req.region);
-    const wanted = filters(params);
+    const wanted = input.Filter ?? [];
     return pool.filter((instance) => wanted.every((f) => matches(instance, f)));
   }
 
-  private describeInstances(req: SimRequest, params: URLSearchParams): SimResponse {
-    const { items, nextToken } = page(this.selected(req, params), params);
+  private describeInstances(
+    req: SimRequest,
+    input: z.output<typeof DescribeInstancesInput>,
+  ): SimResponse {
+    const { items, nextToken } = page(this.selected(req, input), input);
     return this.xml('DescribeInstances', {
       reservationSet: items.map((instance) => ({
         reservationId: `r-${instance.instanceId.slice(2)}`,
@@ -180,11 +232,14 @@ export class Ec2Service implements SimService {
     };
   }
 
-  private describeInstanceStatus(req: SimRequest, params: URLSearchParams): SimResponse {
-    const all = params.get('IncludeAllInstances') === 'true';
+  private describeInstanceStatus(
+    req: SimRequest,
+    input: z.output<typeof DescribeInstanceStatusInput>,
+  ): SimResponse {
+    const all = input.IncludeAllInstances === 'true';
     const now = this.estate.now();
-    const instances = this.selected(req, params).filter((i) => all || i.state === 'running');
-    const { items, nextToken } = page(instances, params);
+    const instances = this.selected(req, input).filter((i) => all || i.state === 'running');
+    const { items, nextToken } = page(instances, input);
     const status = (instance: Instance) => {
       if (instance.state !== 'running') return { status: 'not-applicable' };
       const passed = instance.statusOkAt !== undefined && instance.statusOkAt <= now;
@@ -207,10 +262,10 @@ export class Ec2Service implements SimService {
 
   private changeState(
     req: SimRequest,
-    params: URLSearchParams,
+    input: z.output<typeof ChangeStateInput>,
     action: 'StopInstances' | 'StartInstances',
   ): SimResponse {
-    const instances = this.named(req, list(params, 'InstanceId'));
+    const instances = this.named(req, input.InstanceId);
     for (const instance of instances) {
       if (instance.state === 'terminated' || instance.state === 'shutting-down') {
         throw new AwsError(
@@ -243,12 +298,7 @@ export class Ec2Service implements SimService {
   }
 
   /** The isolated (bubble) networks the plans name, in their recovery region. */
-  private describeNetwork(
-    req: SimRequest,
-    params: URLSearchParams,
-    kind: 'subnet' | 'group',
-  ): SimResponse {
-    const ids = list(params, kind === 'subnet' ? 'SubnetId' : 'GroupId');
+  private describeNetwork(req: SimRequest, ids: string[], kind: 'subnet' | 'group'): SimResponse {
     const known = new Map<string, string>();
     for (const plan of this.estate.plans) {
       const bubble = plan.drill.isolated;
@@ -292,11 +342,10 @@ export class Ec2Service implements SimService {
         });
   }
 
-  private createTags(req: SimRequest, params: URLSearchParams): SimResponse {
-    const instances = this.named(req, list(params, 'ResourceId'));
-    for (let i = 1; params.has(`Tag.${i}.Key`); i++) {
-      for (const instance of instances)
-        instance.tags[params.get(`Tag.${i}.Key`) ?? ''] = params.get(`Tag.${i}.Value`) ?? '';
+  private createTags(req: SimRequest, input: z.output<typeof CreateTagsInput>): SimResponse {
+    const instances = this.named(req, input.ResourceId);
+    for (const { Key, Value } of input.Tag) {
+      for (const instance of instances) instance.tags[Key] = Value ?? '';
     }
     return this.xml('CreateTags', { return: true });
   }

@@ -1,9 +1,36 @@
+import { z } from 'zod';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
+import { describeProblems, type InputProblem, parseInput } from '../input.ts';
 import { json, type SimRequest, type SimResponse, type SimService } from '../protocol.ts';
 
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+
+/** Invoke's input: the function in the path, the options in headers and query, the payload (JSON). */
+const InvokeInput = z.object({
+  FunctionName: z
+    .string()
+    .min(1)
+    .max(170)
+    .regex(
+      /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$/,
+    ),
+  Qualifier: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^(\$LATEST|[a-zA-Z0-9-_]+)$/)
+    .optional(),
+  InvocationType: z.enum(['Event', 'RequestResponse', 'DryRun']).default('RequestResponse'),
+  LogType: z.enum(['None', 'Tail']).optional(),
+  Payload: z.unknown(),
+});
+
+/** Lambda's ValidationException, naming each member as its messages do (`functionName`). */
+function invalid(problems: InputProblem[]): AwsError {
+  return new AwsError('ValidationException', describeProblems(problems, { camelCase: true }), 400);
+}
 
 /**
  * Lambda (REST-JSON), Invoke only: the functions the plans' `lambda` hooks name exist in every
@@ -29,11 +56,22 @@ export class LambdaService implements SimService {
         `The local Lambda simulates Invoke only, not ${operation}.`,
         404,
       );
-    return this.invoke(req, decodeURIComponent(INVOKE.exec(req.path)?.[1] ?? ''));
+    const input = parseInput(
+      InvokeInput,
+      {
+        FunctionName: decodeURIComponent(INVOKE.exec(req.path)?.[1] ?? ''),
+        Qualifier: req.query.get('Qualifier') ?? undefined,
+        InvocationType: req.headers['x-amz-invocation-type'],
+        LogType: req.headers['x-amz-log-type'],
+        Payload: parsePayload(req.body),
+      },
+      invalid,
+    );
+    return this.invoke(req, input);
   }
 
-  private invoke(req: SimRequest, requested: string): SimResponse {
-    const name = functionNameOf(requested);
+  private invoke(req: SimRequest, input: z.output<typeof InvokeInput>): SimResponse {
+    const name = functionNameOf(input.FunctionName);
     if (!this.functions.has(name))
       throw new AwsError(
         'ResourceNotFoundException',
@@ -41,15 +79,14 @@ export class LambdaService implements SimService {
         404,
         { Type: 'User' },
       );
-    const invocationType = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
-    if (invocationType === 'DryRun') return { status: 204, body: '' };
+    if (input.InvocationType === 'DryRun') return { status: 204, body: '' };
     this.estate.record('lambda-invoke', {
       account: req.account,
       region: req.region,
       function: name,
-      payload: parsePayload(req.body),
+      payload: input.Payload,
     });
-    if (invocationType === 'Event') return { status: 202, body: '' };
+    if (input.InvocationType === 'Event') return { status: 202, body: '' };
     return this.fails(name)
       ? json(
           200,
@@ -104,10 +141,16 @@ function functionNameOf(reference: string): string {
   return (at >= 0 ? parts[at + 1] : parts[0]) ?? reference;
 }
 
+/** The payload must be JSON, as Lambda insists before it invokes anything. */
 function parsePayload(body: string): unknown {
   try {
     return JSON.parse(body || '{}');
-  } catch {
-    return body;
+  } catch (error) {
+    throw new AwsError(
+      'InvalidRequestContentException',
+      `Could not parse request body into json: ${(error as Error).message}`,
+      400,
+      { Type: 'User' },
+    );
   }
 }

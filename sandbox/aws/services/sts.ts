@@ -1,6 +1,9 @@
+import { z } from 'zod';
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
+import { describeProblems, type InputProblem, parseInput } from '../input.ts';
 import {
+  decodeQuery,
   queryAction,
   requestId,
   type SimRequest,
@@ -10,6 +13,37 @@ import {
 } from '../protocol.ts';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+const AssumeRoleInput = z.object({
+  RoleArn: z
+    .string()
+    .min(20)
+    .max(2048)
+    .regex(/^arn:aws:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]+$/),
+  RoleSessionName: z
+    .string()
+    .min(2)
+    .max(64)
+    .regex(/^[\w+=,.@-]*$/),
+  ExternalId: z
+    .string()
+    .min(2)
+    .max(1224)
+    .regex(/^[\w+=,.@:/-]*$/)
+    .optional(),
+  DurationSeconds: z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().min(900).max(43_200))
+    .optional(),
+});
+const GetCallerIdentityInput = z.object({});
+
+/** STS's ValidationError, naming each parameter as its messages do (`roleSessionName`). */
+function invalid(problems: InputProblem[]): AwsError {
+  return new AwsError('ValidationError', describeProblems(problems, { camelCase: true }), 400);
+}
 
 /** STS (AWS query protocol): AssumeRole into a workload account, and GetCallerIdentity. */
 export class StsService implements SimService {
@@ -23,11 +57,12 @@ export class StsService implements SimService {
   }
 
   handle(req: SimRequest, operation: string): SimResponse {
-    const params = new URLSearchParams(req.body);
+    const input = decodeQuery(new URLSearchParams(req.body));
     switch (operation) {
       case 'AssumeRole':
-        return this.assumeRole(params);
+        return this.assumeRole(parseInput(AssumeRoleInput, input, invalid));
       case 'GetCallerIdentity':
+        parseInput(GetCallerIdentityInput, input, invalid);
         return this.xml('GetCallerIdentity', {
           Arn: `arn:aws:sts::${req.account}:assumed-role/lifeboat/${req.accessKeyId}`,
           UserId: req.accessKeyId,
@@ -42,17 +77,10 @@ export class StsService implements SimService {
     }
   }
 
-  private assumeRole(params: URLSearchParams): SimResponse {
-    const roleArn = params.get('RoleArn') ?? '';
-    const session = params.get('RoleSessionName') ?? '';
-    const match = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(roleArn);
-    if (!match || !session)
-      throw new AwsError(
-        'ValidationError',
-        `RoleArn ${roleArn} or RoleSessionName is not valid.`,
-        400,
-      );
-    const [, accountId = '', roleName] = match;
+  private assumeRole(input: z.output<typeof AssumeRoleInput>): SimResponse {
+    const { RoleArn: roleArn, RoleSessionName: session } = input;
+    const [, accountId = '', roleName] =
+      /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(roleArn) ?? [];
     const account = this.estate.accounts.get(accountId);
     if (!account || account.roleName !== roleName) {
       throw new AwsError(
@@ -61,14 +89,14 @@ export class StsService implements SimService {
         403,
       );
     }
-    if (params.get('ExternalId') !== account.externalId) {
+    if (input.ExternalId !== account.externalId) {
       throw new AwsError(
         'AccessDenied',
         `User is not authorized to perform: sts:AssumeRole on resource: ${roleArn} (external id does not match)`,
         403,
       );
     }
-    const duration = Number(params.get('DurationSeconds') ?? 3600);
+    const duration = input.DurationSeconds ?? 3600;
     this.issued += 1;
     // The key names its account, so later calls signed with it act in that account.
     const accessKeyId = `ASIA${accountId}${this.issued.toString(36).toUpperCase().padStart(4, '0')}`;
