@@ -115,11 +115,8 @@ export class LifeboatRunControl implements RunControl {
   }
 
   async requestAbort(executionId: string, by: string): Promise<void> {
-    const closed = await this.deps.engine.requestAbort(executionId, by);
-    if (closed.length === 0) return;
-    const { runbook } = await this.deps.store.getExecution(executionId);
-    for (const gate of closed)
-      await this.deps.tokens.succeed(runbook.executionRegion, gate.taskToken, {
+    for (const gate of await this.deps.engine.requestAbort(executionId, by))
+      await this.deps.tokens.succeed(gate.region, gate.taskToken, {
         kind: gate.kind,
         decision: 'abort',
       });
