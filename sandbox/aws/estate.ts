@@ -69,8 +69,6 @@ export interface EstateDeps {
 /** Something due at a virtual moment: a state change the clock brings, not a call. */
 interface Due {
   at: number;
-  /** Ties at one moment apply in the order they were scheduled. */
-  seq: number;
   apply: (at: number) => void;
 }
 
@@ -89,9 +87,8 @@ export class Estate {
   readonly servers = new Map<string, ServerHome>();
   readonly truth: TruthEvent[] = [];
   readonly plans: Plan[] = [];
-  /** Pending state changes, by time then by order of scheduling. */
+  /** Pending state changes by time; ties in the order they were scheduled. */
   private readonly due: Due[] = [];
-  private scheduled = 0;
   private settling = false;
   private readonly listeners: InstanceListener[] = [];
 
@@ -99,10 +96,9 @@ export class Estate {
 
   /** Schedules a change at virtual time `at`; it applies once the clock has passed it. */
   schedule(at: number, apply: (at: number) => void): void {
-    const entry = { at, seq: this.scheduled++, apply };
     let i = this.due.length;
     while (i > 0 && (this.due[i - 1]?.at ?? 0) > at) i--;
-    this.due.splice(i, 0, entry);
+    this.due.splice(i, 0, { at, apply });
   }
 
   /** Applies, in time order, every change due by now. The same moment always gives the same world. */
@@ -118,11 +114,6 @@ export class Estate {
     } finally {
       this.settling = false;
     }
-  }
-
-  /** The moments of the changes still to come, for tests that compare worlds. */
-  pending(): number[] {
-    return this.due.map((d) => d.at);
   }
 
   onInstanceChange(listener: InstanceListener): void {

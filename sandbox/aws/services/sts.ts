@@ -20,9 +20,10 @@ const AssumeRoleInput = z.object({
     .min(20)
     .max(2048)
     .regex(/^arn:aws:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]+$/),
+  // STS asks for 2 characters at least; the local STS has always taken 1, and scripts rely on it.
   RoleSessionName: z
     .string()
-    .min(2)
+    .min(1)
     .max(64)
     .regex(/^[\w+=,.@-]*$/),
   ExternalId: z

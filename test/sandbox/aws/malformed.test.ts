@@ -201,17 +201,17 @@ describe('a malformed request gets the service’s own validation error, naming 
       "Value 'last-one' at 'CommandId'",
     ],
     [
-      'STS: a one-letter session name',
+      'STS: a session name with a space',
       () =>
         sts().send(
           new AssumeRoleCommand({
             RoleArn: `arn:aws:iam::${bcbsaz.account.id}:role/${bcbsaz.account.roleName}`,
-            RoleSessionName: 'x',
+            RoleSessionName: 'lifeboat test',
             ExternalId: bcbsaz.account.externalId,
           }),
         ),
       'ValidationError',
-      "Value 'x' at 'roleSessionName'",
+      "Value 'lifeboat test' at 'roleSessionName'",
     ],
     [
       'STS: a session of one minute',

@@ -43,7 +43,7 @@ describe('STS', () => {
   ])('refuses %s with the SDK’s AccessDenied', async (_, RoleArn, ExternalId) => {
     const sts = new STSClient(clientConfig(aws, 'us-east-2'));
     const error = await sts
-      .send(new AssumeRoleCommand({ RoleArn, ExternalId, RoleSessionName: 'lifeboat-test' }))
+      .send(new AssumeRoleCommand({ RoleArn, ExternalId, RoleSessionName: 'x' }))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(STSServiceException);
     expect((error as STSServiceException).name).toBe('AccessDenied');
