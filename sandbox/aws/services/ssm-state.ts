@@ -61,6 +61,16 @@ export interface Progress {
 }
 type Ending = Omit<Progress, 'startedAt' | 'endedAt'>;
 
+/** A command as SSM sums it up over its invocations. */
+export interface CommandSummary {
+  status: InvocationStatus | 'Pending';
+  details: string;
+  targets: number;
+  completed: number;
+  errors: number;
+  deliveryTimedOut: number;
+}
+
 /** A stretch of time an instance's agent was Online in a region: from start-up to the stop. */
 interface AgentSession {
   region: string;
@@ -299,26 +309,26 @@ export class SsmState {
   }
 
   /** The command's status over its invocations: Pending until one shows, then the worst ending. */
-  summarize(command: SentCommand, now = this.estate.now()) {
+  summarize(command: SentCommand, now = this.estate.now()): CommandSummary {
     const shown = command.invocations
       .filter((r) => now >= r.visibleAt)
       .map((r) => this.progress(command, r, now));
     const done = shown.filter((p) => p.status !== 'InProgress');
     const counts = {
-      TargetCount: command.invocations.length,
-      CompletedCount: done.length,
-      ErrorCount: done.filter((p) => p.details === 'Failed' || p.details === 'ExecutionTimedOut')
+      targets: command.invocations.length,
+      completed: done.length,
+      errors: done.filter((p) => p.details === 'Failed' || p.details === 'ExecutionTimedOut')
         .length,
-      DeliveryTimedOutCount: done.filter((p) => p.details === 'DeliveryTimedOut').length,
+      deliveryTimedOut: done.filter((p) => p.details === 'DeliveryTimedOut').length,
     };
-    if (shown.length === 0) return { Status: 'Pending', StatusDetails: 'Pending', ...counts };
+    if (shown.length === 0) return { status: 'Pending', details: 'Pending', ...counts };
     if (done.length < command.invocations.length)
-      return { Status: 'InProgress', StatusDetails: 'InProgress', ...counts };
+      return { status: 'InProgress', details: 'InProgress', ...counts };
     const worst =
       done.find((p) => p.status === 'Failed') ?? done.find((p) => p.status === 'TimedOut');
-    if (!worst) return { Status: 'Success', StatusDetails: 'Success', ...counts };
+    if (!worst) return { status: 'Success', details: 'Success', ...counts };
     const details = worst.status === 'Failed' ? 'Failed' : worst.details;
-    return { Status: worst.status, StatusDetails: details, ...counts };
+    return { status: worst.status, details, ...counts };
   }
 }
 

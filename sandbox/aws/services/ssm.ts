@@ -230,6 +230,7 @@ export class SsmService implements SimService {
   }
 
   private renderCommand(command: SentCommand, now: number) {
+    const summary = this.state.summarize(command, now);
     return {
       CommandId: command.commandId,
       DocumentName: command.document,
@@ -240,7 +241,12 @@ export class SsmService implements SimService {
       InstanceIds: command.instanceIds,
       Targets: command.targets,
       RequestedDateTime: toEpochSeconds(command.sentAt),
-      ...this.state.summarize(command, now),
+      Status: summary.status,
+      StatusDetails: summary.details,
+      TargetCount: summary.targets,
+      CompletedCount: summary.completed,
+      ErrorCount: summary.errors,
+      DeliveryTimedOutCount: summary.deliveryTimedOut,
       OutputS3Region: command.region,
       OutputS3BucketName: '',
       OutputS3KeyPrefix: '',
