@@ -49,8 +49,9 @@ const runKey = (startedAt: number, executionId: string) =>
 const lockKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'LOCK' });
 
 /**
- * The state table: `pk`/`sk` strings, each record a map in `doc`, next to the counters its
- * conditional writes compare (`seq`, `version`, `answered`). Locks and gate answers use
+ * The state table: `pk`/`sk` strings, each record a map in `doc` (a run's runbook as one JSON
+ * string in it), next to the counters its conditional writes compare (`version`, `answered`);
+ * a run's journal counter (`seq`) is an item of its own. Locks and gate answers use
  * conditional writes (dynalite has no transactions, and none are needed). Records are parsed
  * with the domain's schemas when read.
  *
@@ -141,10 +142,14 @@ export class DynamoDbStateStore implements StateStore {
 
   async createExecution(execution: Execution): Promise<void> {
     try {
-      await this.put(`EXEC#${execution.executionId}`, 'META', execution, {
-        condition: 'attribute_not_exists(pk)',
-        extra: { seq: 0 },
-      });
+      // The runbook (about 1.5 KB a server) is written once and read on every step: as one JSON
+      // string it costs DynamoDB, and the SDK, a fraction of what a deep map does.
+      await this.put(
+        `EXEC#${execution.executionId}`,
+        'META',
+        { ...execution, runbook: JSON.stringify(execution.runbook) },
+        { condition: 'attribute_not_exists(pk)' },
+      );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
         throw new ConcurrentUpdateError(`Execution ${execution.executionId}`);
@@ -155,14 +160,18 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async getExecution(executionId: string): Promise<Execution> {
-    return ExecutionSchema.parse(
-      await this.get(`EXEC#${executionId}`, 'META', `Execution ${executionId}`),
-    );
+    const doc = (await this.get(`EXEC#${executionId}`, 'META', `Execution ${executionId}`)) as {
+      runbook?: unknown;
+    };
+    return ExecutionSchema.parse({
+      ...doc,
+      runbook: typeof doc.runbook === 'string' ? JSON.parse(doc.runbook) : doc.runbook,
+    });
   }
 
   /**
-   * Sets (or, when undefined, removes) the patched fields inside the document, in one write:
-   * the journal's counter lives on the same item and must survive.
+   * Sets (or, when undefined, removes) the patched fields inside the document, in one write,
+   * without reading the record first.
    */
   async updateExecution(executionId: string, patch: Partial<Execution>): Promise<void> {
     const fields = Object.entries(patch);
@@ -224,7 +233,8 @@ export class DynamoDbStateStore implements StateStore {
     const counter = await this.documents.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: { pk: `EXEC#${executionId}`, sk: 'META' },
+        // A counter item of its own: an append does not rewrite the run's record.
+        Key: { pk: `EXEC#${executionId}`, sk: 'SEQ' },
         UpdateExpression: 'ADD seq :one',
         ExpressionAttributeValues: { ':one': 1 },
         ReturnValues: 'UPDATED_NEW',
