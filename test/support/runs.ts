@@ -6,7 +6,10 @@ import {
   type GateKind,
 } from '../../orchestrator/domain/execution.ts';
 import type { ReadinessJob } from '../../orchestrator/domain/messages.ts';
+import { planRunbook } from '../../orchestrator/domain/plan-runbook.ts';
 import type { Runbook } from '../../orchestrator/domain/runbook.ts';
+import type { LoadedPlan } from '../../orchestrator/ports/plan-source.ts';
+import { readSample } from '../helpers.ts';
 
 /** A run's record as the state store keeps it: running, nothing excluded, unless said. */
 export function fakeExecution(runbook: Runbook, overrides: Partial<Execution> = {}): Execution {
@@ -99,4 +102,19 @@ export function fakeBotDeps(
     now: () => Date.UTC(2026, 0, 5, 3, 5),
   };
   return { deps, deferred };
+}
+
+/** bcbsaz's drill waiting for the customer's sign-off, requested in its channel. */
+export async function bcbsazAtSignOff(): Promise<{
+  bcbsaz: LoadedPlan;
+  execution: Execution;
+  signOff: Gate;
+}> {
+  const plan = await readSample('bcbsaz');
+  const execution = fakeExecution(planRunbook(plan, 'drill'), { channel: 'C0BCBSAZDR' });
+  return {
+    bcbsaz: { plan, source: 'bcbsaz.yaml', revision: 'fake' },
+    execution,
+    signOff: fakeGate(execution, 'sign-off', 'sign-off'),
+  };
 }

@@ -77,6 +77,18 @@ const cloudformation = () => new CloudFormationClient(config());
 const sts = () => new STSClient(clientConfig(aws, 'us-east-2'));
 const zoneId = () => bcbsaz.dns?.zones.primary ?? '';
 
+/** An object put with a server-side encryption S3 does not have. */
+function putWithUnknownEncryption(): Promise<unknown> {
+  return s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'k',
+      Body: 'b',
+      ServerSideEncryption: 'rot13' as ServerSideEncryption,
+    }),
+  );
+}
+
 async function refusalOf(call: Promise<unknown>): Promise<Refusal> {
   const outcome = await call.then(
     () => undefined,
@@ -299,15 +311,7 @@ describe('a malformed request gets the service’s own validation error, naming 
     ],
     [
       'S3: an encryption S3 does not have',
-      () =>
-        s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: 'k',
-            Body: 'b',
-            ServerSideEncryption: 'rot13' as ServerSideEncryption,
-          }),
-        ),
+      () => putWithUnknownEncryption(),
       'InvalidArgument',
       "Value 'rot13' at 'x-amz-server-side-encryption'",
     ],
@@ -344,16 +348,7 @@ describe('a malformed request gets the service’s own validation error, naming 
 
   it('S3 names the argument and its value', async () => {
     // Act
-    const refusal = await refusalOf(
-      s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: 'k',
-          Body: 'b',
-          ServerSideEncryption: 'rot13' as ServerSideEncryption,
-        }),
-      ),
-    );
+    const refusal = await refusalOf(putWithUnknownEncryption());
     // Assess
     expect(refusal).toMatchObject({
       ArgumentName: 'x-amz-server-side-encryption',

@@ -2,11 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SIGN_OFF_OPEN_ACTION, SIGN_OFF_VIEW } from '../../../../bot/blocks/prompts.ts';
 import { signOffOpen } from '../../../../bot/listeners/actions/sign-off-open.ts';
 import type { Execution, Gate } from '../../../../orchestrator/domain/execution.ts';
-import { planRunbook } from '../../../../orchestrator/domain/plan-runbook.ts';
 import type { LoadedPlan } from '../../../../orchestrator/ports/plan-source.ts';
-import { readSample } from '../../../helpers.ts';
 import { buttonArgs } from '../../../support/bolt.ts';
-import { fakeBotDeps, fakeExecution, fakeGate, fakeRuns } from '../../../support/runs.ts';
+import { bcbsazAtSignOff, fakeBotDeps, fakeRuns } from '../../../support/runs.ts';
 
 const CHANNEL = 'C0BCBSAZDR';
 
@@ -14,10 +12,7 @@ let bcbsaz: LoadedPlan;
 let execution: Execution;
 let signOff: Gate;
 beforeAll(async () => {
-  const plan = await readSample('bcbsaz');
-  bcbsaz = { plan, source: 'bcbsaz.yaml', revision: 'fake' };
-  execution = fakeExecution(planRunbook(plan, 'drill'), { channel: CHANNEL });
-  signOff = fakeGate(execution, 'sign-off', 'sign-off');
+  ({ bcbsaz, execution, signOff } = await bcbsazAtSignOff());
 });
 
 const runsWithGate = () =>

@@ -2,12 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { signOffSubmit } from '../../../../bot/listeners/views/sign-off-submit.ts';
 import { GateAnswerError } from '../../../../orchestrator/domain/errors.ts';
 import type { Execution, Gate } from '../../../../orchestrator/domain/execution.ts';
-import { planRunbook } from '../../../../orchestrator/domain/plan-runbook.ts';
 import type { LoadedPlan } from '../../../../orchestrator/ports/plan-source.ts';
 import type { GateAnswered } from '../../../../orchestrator/ports/run-control.ts';
-import { readSample } from '../../../helpers.ts';
 import { viewArgs } from '../../../support/bolt.ts';
-import { fakeBotDeps, fakeExecution, fakeGate, fakeRuns } from '../../../support/runs.ts';
+import { bcbsazAtSignOff, fakeBotDeps, fakeRuns } from '../../../support/runs.ts';
 
 const CAROL = { userId: 'U03CAROL' };
 
@@ -15,10 +13,7 @@ let bcbsaz: LoadedPlan;
 let execution: Execution;
 let signOff: Gate;
 beforeAll(async () => {
-  const plan = await readSample('bcbsaz');
-  bcbsaz = { plan, source: 'bcbsaz.yaml', revision: 'fake' };
-  execution = fakeExecution(planRunbook(plan, 'drill'), { channel: 'C0BCBSAZDR' });
-  signOff = fakeGate(execution, 'sign-off', 'sign-off');
+  ({ bcbsaz, execution, signOff } = await bcbsazAtSignOff());
 });
 
 const runsWithGate = (answer?: () => Promise<GateAnswered>) =>
