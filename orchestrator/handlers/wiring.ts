@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { servicesForAccount } from '../adapters/aws-services.ts';
 import { FilePlanSource, readSettingsFile } from '../adapters/config-files.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
+import { FileReportStore } from '../adapters/file-report-store.ts';
 import { S3ReportStore } from '../adapters/s3-report-store.ts';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
 import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
@@ -16,7 +17,6 @@ import type { ReportStore } from '../ports/report-store.ts';
 import type { ExecutionStarter, RunControl } from '../ports/run-control.ts';
 import type { TaskTokens } from '../ports/state-store.ts';
 import { writeRunReport } from '../report/run-report.ts';
-import { writeReport } from '../report/write-report.ts';
 import { Engine } from '../run/engine.ts';
 import { LifeboatRunControl } from '../run/run-control.ts';
 import type { HandlerEnv } from './env.ts';
@@ -64,7 +64,7 @@ export function wireOrchestrator(env: HandlerEnv): Orchestrator {
 
   /** The region's report bucket when there is one, else the report folder. */
   const reportStore = (now: () => number): ReportStore => {
-    if (!s3 || !env.REPORT_BUCKET) return { save: (report) => writeReport(report, env.REPORT_DIR) };
+    if (!s3 || !env.REPORT_BUCKET) return new FileReportStore(env.REPORT_DIR);
     return new S3ReportStore(s3, env.AWS_REGION, {
       bucket: env.REPORT_BUCKET,
       now,
