@@ -149,8 +149,9 @@ async function loadRun(deps: BotDeps, executionId: string): Promise<Execution> {
     return await deps.runs.getExecution(executionId);
   } catch (error) {
     if (error instanceof NotFoundError)
-      throw new LifeboatError(
-        `No run "${executionId}": copy the run id from its status card, or use /dr status <customer>.`,
+      throw new NotFoundError(
+        `Run "${executionId}"`,
+        'copy the run id from its status card, or use /dr status <customer>.',
       );
     throw error;
   }

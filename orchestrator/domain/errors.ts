@@ -160,8 +160,9 @@ export class OperationInProgressError extends LifeboatError {
 }
 
 export class NotFoundError extends LifeboatError {
-  constructor(what: string) {
-    super(`${what} was not found; check the id.`);
+  /** `todo`: what to do instead, for the person who asked. */
+  constructor(what: string, todo = 'check the id.') {
+    super(`${what} was not found; ${todo}`);
     this.name = ERROR_NAMES.NotFoundError;
   }
 }

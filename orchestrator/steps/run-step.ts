@@ -31,6 +31,7 @@ const EXECUTORS: { [K in Executable]: StepExecutor<StepOf<K>> } = {
 
 function executorOf(step: Step): StepExecutor<Step> {
   if (step.kind === 'gate' || step.kind === 'report') {
+    // The state machine routes gates and the report to the engine: only a routing bug gets here.
     throw new Error(`${step.kind} steps are run by the engine, not by an executor`);
   }
   return EXECUTORS[step.kind] as StepExecutor<Step>;
