@@ -70,6 +70,12 @@ export function buildReport(input: BuildReportInput): Report {
   const rpo = rpoOf(ctx, measuredWaves);
   const gates = gatesOf(ctx);
   const { outcome, reason } = outcomeOf(ctx, exclusions);
+  // The report step writes the report as the run's last step, before the run is marked ended:
+  // a run whose outcome is known has ended now.
+  const endedAt =
+    execution.endedAt ??
+    journal.all('execution-finished')[0]?.entry.at ??
+    (outcome === 'running' || outcome === 'paused' ? undefined : now);
   const timelineEnd = Math.max(
     now,
     ...timeline.map((t) => t.endedAt ?? t.startedAt ?? execution.startedAt),
@@ -99,7 +105,7 @@ export function buildReport(input: BuildReportInput): Report {
     direction,
     generatedAt: iso(now),
     startedAt: iso(execution.startedAt),
-    endedAt: optionalIso(execution.endedAt ?? journal.all('execution-finished')[0]?.entry.at),
+    endedAt: optionalIso(endedAt),
     outcome,
     outcomeReason: reason,
     disruption: disruption ? { at: iso(disruption.at), source: disruption.source } : null,

@@ -304,6 +304,22 @@ describe('buildReport', () => {
     expect(report.endedAt).toBe(iso(2150));
   });
 
+  it('has an end for every outcome, the moment the report step writes it when the run has not ended yet', async () => {
+    // Prepare: a succeeded drill whose report step is running: no end on the run, none journaled
+    const input = await cleanDrill();
+    const journal = input.journal.filter((e) => e.type !== 'execution-finished');
+    const running = {
+      ...input,
+      journal,
+      execution: { ...input.execution, status: 'running' as const },
+    };
+    // Act
+    const report = buildReport(running);
+    // Assess
+    expect(report.outcome).toBe('succeeded');
+    expect(report.endedAt).toBe(new Date(input.now).toISOString());
+  });
+
   it('records who approved and who signed off, when, and their notes', async () => {
     const report = buildReport(await cleanDrill());
     expect(
