@@ -16,6 +16,8 @@ export interface ListenerCalls {
   responses: unknown[];
   /** Each `client.views.open`'s arguments. */
   opened: { trigger_id: string; view: { private_metadata?: string } }[];
+  /** What the listener logged as a warning or an error. */
+  warnings: string[];
 }
 
 /**
@@ -23,8 +25,11 @@ export interface ListenerCalls {
  * what Lifeboat's listeners use is there (`ack`, `respond`, `client.views.open`, `logger`).
  */
 function argumentBag() {
-  const calls: ListenerCalls = { acks: [], responses: [], opened: [] };
+  const calls: ListenerCalls = { acks: [], responses: [], opened: [], warnings: [] };
   const quiet = () => {};
+  const warn = (...parts: unknown[]) => {
+    calls.warnings.push(parts.map(String).join(' '));
+  };
   const bag = {
     ack: async (response?: unknown) => {
       calls.acks.push(response);
@@ -40,7 +45,7 @@ function argumentBag() {
         },
       },
     },
-    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    logger: { debug: quiet, info: quiet, warn, error: warn },
     context: { teamId: TEAM },
     next: async () => {},
   };

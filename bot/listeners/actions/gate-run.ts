@@ -10,13 +10,37 @@ import { runOfGateId } from '../../../orchestrator/domain/gates.ts';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import { RunIdSchema } from '../../commands/parse-command.ts';
 import type { BotDeps } from '../../deps.ts';
+import { escapeSlackText } from '../../slack-text.ts';
+import { GateIdSchema } from '../payloads.ts';
 
 /** What Bolt hands a button's listener. */
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
-/** An answer only the person who clicked sees, beside the message rather than replacing it. */
-export function privately(respond: ButtonArgs['respond']) {
-  return (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+/**
+ * An answer only the person who clicked sees, beside the message rather than replacing it. The
+ * click was acknowledged already and what it did is recorded: a `response_url` Slack refuses (or
+ * a payload without one) is logged, and the click is still answered 200.
+ */
+export function privately(
+  respond: ButtonArgs['respond'] | undefined,
+  logger: ButtonArgs['logger'],
+) {
+  return async (text: string): Promise<void> => {
+    try {
+      if (!respond) throw new Error('the payload carries no response_url');
+      await respond({ response_type: 'ephemeral', replace_original: false, text });
+    } catch (error) {
+      logger.warn(`A private answer did not reach Slack (${(error as Error).message}): ${text}`);
+    }
+  };
+}
+
+/** Escapes text for Slack but keeps user mentions (`<@U…>`) as mentions. */
+export function escapeKeepingMentions(text: string): string {
+  return text
+    .split(/(<@[UW][A-Z0-9]{2,}>)/)
+    .map((part, i) => (i % 2 === 1 ? part : escapeSlackText(part)))
+    .join('');
 }
 
 /**
@@ -29,6 +53,11 @@ export async function loadGateRun(
 ): Promise<
   { ok: true; execution: Execution; plan: Plan; gate: Gate } | { ok: false; reason: string }
 > {
+  if (!GateIdSchema.safeParse(gateId).success)
+    return {
+      ok: false,
+      reason: `This names a gate id of ${gateId.length} characters, longer than any Lifeboat gives; nothing changed.`,
+    };
   const executionId = runOfGateId(gateId) ?? '';
   if (!RunIdSchema.safeParse(executionId).success)
     return { ok: false, reason: 'This button names no Lifeboat run; nothing changed.' };

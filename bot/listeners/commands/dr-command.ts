@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { runDrCommand } from '../../commands/dr-actions.ts';
 import { parseDrCommand } from '../../commands/parse-command.ts';
 import type { BotDeps } from '../../deps.ts';
+import { CommandPayloadSchema, describeMismatch } from '../payloads.ts';
 
 /**
  * `/dr …`: parse, authorize, at most one conditional write and one hand-off, then the private
@@ -9,7 +10,12 @@ import type { BotDeps } from '../../deps.ts';
  */
 export function drCommand(deps: BotDeps) {
   return async ({ command, ack, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
-    const parsed = parseDrCommand(command.text);
+    const payload = CommandPayloadSchema.safeParse(command);
+    if (!payload.success) {
+      await ack({ response_type: 'ephemeral', text: describeMismatch(payload.error, 'command') });
+      return;
+    }
+    const parsed = parseDrCommand(payload.data.text);
     if (parsed.name === 'error') {
       await ack({
         response_type: 'ephemeral',
@@ -20,9 +26,9 @@ export function drCommand(deps: BotDeps) {
     const reply = await runDrCommand(
       deps,
       {
-        userId: command.user_id,
-        channelId: command.channel_id,
-        responseUrl: command.response_url,
+        userId: payload.data.user_id,
+        channelId: payload.data.channel_id,
+        responseUrl: payload.data.response_url,
         client,
       },
       parsed,

@@ -3,25 +3,29 @@ import { LifeboatError } from '../../../orchestrator/domain/errors.ts';
 import { checkAccess } from '../../access.ts';
 import type { BotDeps } from '../../deps.ts';
 import { loadGateRun } from '../actions/gate-run.ts';
+import { describeMismatch, SignOffSubmissionSchema } from '../payloads.ts';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 /** The sign-off modal submitted: the customer's answer, with who gave it and the notes, on the gate. */
 export function signOffSubmit(deps: BotDeps) {
   return async ({ ack, view, body, client }: Args) => {
-    const values = view.state.values;
+    const fail = (text: string) => ack({ response_action: 'errors', errors: { contact: text } });
+    const payload = SignOffSubmissionSchema.safeParse({ view, body });
+    if (!payload.success) return void (await fail(describeMismatch(payload.error, 'form')));
+    const { values } = payload.data.view.state;
     const contact = values.contact?.value?.value?.trim() ?? '';
     const notes = values.notes?.value?.value?.trim() ?? '';
     const decision =
       values.decision?.value?.selected_option?.value === 'reject' ? 'reject' : 'approve';
-    const fail = (text: string) => ack({ response_action: 'errors', errors: { contact: text } });
     if (!contact) return void (await fail('Name the customer contact who gave the answer.'));
-    const found = await loadGateRun(deps, view.private_metadata);
+    const found = await loadGateRun(deps, payload.data.view.private_metadata);
     if (!found.ok) return void (await fail(found.reason));
     const { execution, plan, gate } = found;
+    const userId = payload.data.body.user.id;
     const auth = await checkAccess(deps, client, {
       plan,
-      userId: body.user.id,
+      userId,
       // A modal has no channel: the run's own channel is where the sign-off was asked.
       channelId: execution.channel ?? '',
       action: 'sign-off',
@@ -30,7 +34,7 @@ export function signOffSubmit(deps: BotDeps) {
     if (!auth.ok) return void (await fail(auth.reason));
     try {
       await deps.runs.answer(execution.executionId, gate.gateId, {
-        user: body.user.id,
+        user: userId,
         groups: auth.groups,
         decision,
         note: `${contact}${notes ? `: ${notes}` : ''}`.slice(0, 2000),

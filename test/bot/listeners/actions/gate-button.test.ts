@@ -91,23 +91,111 @@ describe('gateButton', () => {
     expect(runCalls.map(([method]) => method)).not.toContain('answer');
   });
 
-  it('lets the requester withdraw their own request, answered for the gate', async () => {
+  it.each([
+    ['before anyone approved', []],
+    [
+      'after one of two approvers approved',
+      [{ user: 'U02BOB', decision: 'approve' as const, at: 0 }],
+    ],
+  ])(
+    'lets the requester withdraw her own request %s, as an abort in her name',
+    async (_, answers) => {
+      // Prepare
+      const gate = { ...approval, required: 2, answers };
+      const { runs, calls: runCalls } = fakeRuns({
+        getExecution: async () => execution,
+        loadPlan: async () => bcbsaz,
+        getGate: async () => gate,
+        audit: async () => {},
+        requestAbort: async () => {},
+      });
+      const { args, calls } = buttonArgs(gateAction('reject'), approval.gateId, ALICE);
+      // Act
+      await gateButton(fakeBotDeps(runs).deps)(args);
+      // Assess
+      expect(
+        runCalls.filter(([method]) => method === 'requestAbort' || method === 'answer'),
+      ).toEqual([['requestAbort', execution.executionId, 'U01ALICE']]);
+      expect(runCalls).toContainEqual([
+        'audit',
+        'bcbsaz',
+        expect.objectContaining({ user: 'U01ALICE', action: 'abort', allowed: true }),
+      ]);
+      expect(calls.responses).toEqual([
+        expect.objectContaining({ text: expect.stringMatching(/^You withdrew your request/) }),
+      ]);
+    },
+  );
+
+  it('keeps a mention in a refusal a mention, and escapes the rest', async () => {
     // Prepare
-    const { runs, calls: runCalls } = runsWith({
-      answer: async () => ({ decided: 'reject', gate: approval }),
+    const { runs } = runsWith({
+      answer: async () => {
+        throw new GateAnswerError('<@U02BOB> already answered this approval <!channel> & more.');
+      },
     });
-    const { args } = buttonArgs(gateAction('reject'), approval.gateId, ALICE);
+    const { args, calls } = buttonArgs(gateAction('approve'), approval.gateId, BOB);
     // Act
     await gateButton(fakeBotDeps(runs).deps)(args);
     // Assess
-    expect(runCalls.filter(([method]) => method === 'answer')).toEqual([
-      [
-        'answer',
-        execution.executionId,
-        approval.gateId,
-        { user: approval.principals[0], groups: [], decision: 'reject' },
-      ],
+    expect(calls.responses).toEqual([
+      expect.objectContaining({
+        text: '<@U02BOB> already answered this approval &lt;!channel&gt; &amp; more.',
+      }),
     ]);
+  });
+
+  it('acknowledges a recorded answer as recorded when the response_url fails, and logs it', async () => {
+    // Prepare
+    const gate = { ...approval, required: 2, answers: [] };
+    const { runs, calls: runCalls } = runsWith({ answer: async () => ({ gate }) });
+    const { args, calls } = buttonArgs(gateAction('approve'), approval.gateId, BOB);
+    const failing = {
+      ...args,
+      respond: async () => {
+        throw new Error('An HTTP protocol error occurred: statusCode = 404');
+      },
+    };
+    // Act
+    await gateButton(fakeBotDeps(runs).deps)(failing);
+    // Assess
+    expect(calls.acks).toEqual([undefined]);
+    expect(runCalls.map(([method]) => method)).toContain('answer');
+    expect(calls.warnings).toEqual([
+      expect.stringMatching(/statusCode = 404.*Recorded your approve/),
+    ]);
+  });
+
+  it.each([
+    [
+      'a button value that is not a string',
+      { value: 42 },
+      /could not read this click \(action\.value/,
+    ],
+    ['a click without its user', { user: undefined }, /could not read this click \(body\.user/],
+    [
+      'a gate id over 512 characters',
+      { value: `${'r'.repeat(600)}/approval#1` },
+      /a gate id is at most 512 characters/,
+    ],
+  ])('refuses %s privately before asking the runs', async (_, change, reason) => {
+    // Prepare
+    const { runs, calls: runCalls } = runsWith();
+    const { args, calls } = buttonArgs(gateAction('approve'), approval.gateId, BOB);
+    const { user, value } = { user: args.body.user, value: args.action.value, ...change };
+    const odd = {
+      ...args,
+      action: { ...args.action, value },
+      body: { ...args.body, user },
+    } as unknown as typeof args;
+    // Act
+    await gateButton(fakeBotDeps(runs).deps)(odd);
+    // Assess
+    expect(calls.acks).toEqual([undefined]);
+    expect(calls.responses).toEqual([
+      expect.objectContaining({ text: expect.stringMatching(reason) }),
+    ]);
+    expect(runCalls).toEqual([]);
   });
 
   it.each([

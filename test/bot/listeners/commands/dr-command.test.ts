@@ -40,6 +40,28 @@ describe('drCommand', () => {
     expect(runCalls).toEqual([]);
   });
 
+  it.each([
+    ['without its text', { text: undefined }, /\(text: /],
+    ['without its user', { user_id: undefined }, /\(user_id: /],
+    ['whose text is not a string', { text: ['drill', 'bcbsaz'] }, /\(text: /],
+  ])('refuses a command %s privately, and asks nothing of the runs', async (_, change, where) => {
+    // Prepare
+    const { runs, calls: runCalls } = fakeRuns({});
+    const { args, calls } = commandArgs('drill bcbsaz', ALICE);
+    const odd = { ...args, command: { ...args.command, ...change } } as unknown as typeof args;
+    // Act
+    await drCommand(fakeBotDeps(runs).deps)(odd);
+    // Assess
+    expect(calls.acks).toEqual([
+      {
+        response_type: 'ephemeral',
+        text: expect.stringMatching(/^Lifeboat could not read this command/),
+      },
+    ]);
+    expect(String((calls.acks[0] as { text: string }).text)).toMatch(where);
+    expect(runCalls).toEqual([]);
+  });
+
   it('starts the drill a requester asks for in the customer’s channel, and names the run', async () => {
     // Prepare
     const { runs, calls: runCalls } = fakeRuns({

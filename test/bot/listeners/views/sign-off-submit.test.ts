@@ -71,6 +71,24 @@ describe('signOffSubmit', () => {
   });
 
   it.each([
+    ['without its private metadata', { private_metadata: undefined }, /view\.private_metadata/],
+    ['without its state', { state: undefined }, /view\.state/],
+    ['with a gate id over 512 characters', { private_metadata: 'x'.repeat(2000) }, /at most 512/],
+  ])('refuses a form %s on the modal, asking the runs nothing', async (_, change, where) => {
+    // Prepare
+    const { runs, calls: runCalls } = fakeRuns({});
+    const { args, calls } = viewArgs(signOff.gateId, { contact: 'Dana Diaz' }, CAROL);
+    const odd = { ...args, view: { ...args.view, ...change } } as unknown as typeof args;
+    // Act
+    await signOffSubmit(fakeBotDeps(runs).deps)(odd);
+    // Assess
+    expect(calls.acks).toEqual([
+      { response_action: 'errors', errors: { contact: expect.stringMatching(where) } },
+    ]);
+    expect(runCalls).toEqual([]);
+  });
+
+  it.each([
     [
       'someone not on the sign-off list',
       'U02BOB',
