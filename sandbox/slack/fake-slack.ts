@@ -1,11 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type BlockKitRefusal, checkMessage, checkModal } from './block-kit.ts';
 
 /**
  * A fake Slack Web API on loopback for the real `WebClient` (`slackApiUrl: fake.apiUrl`).
  * It records every call, keeps messages per channel, serves `response_url`s, and enforces
  * Slack's limits: about one chat.postMessage per second per channel (a short burst tolerated)
  * and Tier 3 for chat.update (about 50 a minute per workspace), answering 429 with Retry-After.
+ * What it is sent must pass Block Kit as Slack enforces it (`./block-kit.ts`): a message or a
+ * `response_url` post is refused `invalid_blocks` or `msg_too_long`, a modal `invalid_arguments`,
+ * each with Slack's `response_metadata.messages`.
  */
 
 export interface FakeSlackUser {
@@ -52,7 +56,15 @@ export interface FakeSlackOptions {
   limits?: FakeSlackLimits;
   /** Milliseconds since the epoch. @default Date.now */
   now?: () => number;
+  /** Refuses chosen calls (tests): see `FakeSlack.refuse`. @default none */
+  refuse?: FakeSlackRefuse;
 }
+
+/** Returns the error code to answer a write with (`ok: false`), or undefined to handle it. */
+export type FakeSlackRefuse = (call: {
+  method: string;
+  args: Record<string, unknown>;
+}) => string | undefined;
 
 export interface FakeSlackCall {
   method: string;
@@ -61,6 +73,13 @@ export interface FakeSlackCall {
   time: number;
   ok: boolean;
   error?: string;
+  /** Slack's detail of a refusal (`[ERROR] … [json-pointer:/blocks/0/text/text]`). */
+  messages?: string[];
+  /**
+   * Not an error in Slack: blocks sent without a `text` fallback, which notifications and screen
+   * readers need (Slack's SDKs warn; the API takes it). The fake notes it for tests to assert on.
+   */
+  warning?: 'missing_text';
 }
 
 export interface FakeSlackRateLimit {
@@ -110,16 +129,19 @@ export interface FakeSlackResponse {
   time: number;
 }
 
+export interface FakeSlackRefusedResponse extends FakeSlackResponse, BlockKitRefusal {}
+
 /** Slack deletes trigger ids 3 seconds after issuing them. */
 const TRIGGER_TTL_MS = 3_000;
-const MAX_TEXT_LENGTH = 40_000;
-const MAX_BLOCKS = 50;
 /** Form fields the WebClient sends as JSON strings. */
 const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 
 /** A Slack method error: answered as HTTP 200 with `{ ok: false, error }`, like Slack does. */
 class SlackMethodError extends Error {
-  constructor(readonly code: string) {
+  constructor(
+    readonly code: string,
+    readonly messages: string[] = [],
+  ) {
     super(code);
     this.name = 'SlackMethodError';
   }
@@ -156,6 +178,10 @@ export class FakeSlack {
   readonly calls: FakeSlackCall[] = [];
   readonly rateLimited: FakeSlackRateLimit[] = [];
   readonly responses: FakeSlackResponse[] = [];
+  /** `response_url` posts refused for their Block Kit; not shown, as in Slack. */
+  readonly refusedResponses: FakeSlackRefusedResponse[] = [];
+  /** Refuses chosen calls with the error it returns (a test's hook); set at any time. */
+  refuse: FakeSlackRefuse | undefined;
   readonly ephemerals: FakeSlackEphemeral[] = [];
   readonly views = new Map<string, FakeSlackView>();
 
@@ -185,6 +211,7 @@ export class FakeSlack {
     this.botUserId = options.botUserId ?? 'U0LIFEBOAT';
     this.botId = options.botId ?? 'B0LIFEBOAT';
     this.now = options.now ?? Date.now;
+    this.refuse = options.refuse;
     const perSecond = options.limits?.postMessagePerSecond ?? 1;
     const burst = options.limits?.postMessageBurst ?? 3;
     const perMinute = options.limits?.updatePerMinute ?? 50;
@@ -258,7 +285,15 @@ export class FakeSlack {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (req.method === 'POST' && path.startsWith('/response/')) {
       const id = decodeURIComponent(path.slice('/response/'.length));
-      this.responses.push({ id, body: parseJsonOr(raw), time: this.now() });
+      const body = parseJsonOr(raw);
+      const refusal = isRecord(body) ? checkMessage(body) : undefined;
+      if (refusal) {
+        // Slack answers a refused response_url post with a 4xx status, not 200 and ok: false.
+        this.refusedResponses.push({ id, body, time: this.now(), ...refusal });
+        sendJson(res, 400, { ok: false, ...refusalBody(refusal) });
+        return;
+      }
+      this.responses.push({ id, body, time: this.now() });
       sendJson(res, 200, { ok: true });
       return;
     }
@@ -288,12 +323,21 @@ export class FakeSlack {
     try {
       if (!token) throw new SlackMethodError('not_authed');
       if (!this.tokenAccepted(token)) throw new SlackMethodError('invalid_auth');
-      sendJson(res, 200, { ok: true, ...this.dispatch(method, args, time) });
+      const refused = this.refuse?.({ method, args });
+      if (refused) throw new SlackMethodError(refused);
+      const answer = this.dispatch(method, args, time);
+      if (Array.isArray(args.blocks) && args.blocks.length > 0 && !optionalString(args.text))
+        call.warning = 'missing_text';
+      sendJson(res, 200, { ok: true, ...answer });
     } catch (error) {
       if (!(error instanceof SlackMethodError)) throw error;
       call.ok = false;
       call.error = error.code;
-      sendJson(res, 200, { ok: false, error: error.code });
+      if (error.messages.length) call.messages = error.messages;
+      sendJson(res, 200, {
+        ok: false,
+        ...refusalBody({ error: error.code, messages: error.messages }),
+      });
     }
   }
 
@@ -535,13 +579,11 @@ function requireChannel(args: Args, exists: (id: string) => boolean): string {
 function readContent(args: Args): { text?: string; blocks?: unknown[] } {
   const text = optionalString(args.text);
   const blocks = args.blocks;
-  if (blocks !== undefined && (!Array.isArray(blocks) || blocks.length > MAX_BLOCKS)) {
-    throw new SlackMethodError('invalid_blocks');
-  }
+  const refusal = checkMessage({ text, blocks });
+  if (refusal) throw new SlackMethodError(refusal.error, refusal.messages);
   if (!text && !(Array.isArray(blocks) && blocks.length > 0) && args.attachments === undefined) {
     throw new SlackMethodError('no_text');
   }
-  if (text && text.length > MAX_TEXT_LENGTH) throw new SlackMethodError('msg_too_long');
   return { ...(text ? { text } : {}), ...(Array.isArray(blocks) ? { blocks } : {}) };
 }
 
@@ -558,7 +600,21 @@ function readView(args: Args): Record<string, unknown> {
   ) {
     throw new SlackMethodError('invalid_arguments');
   }
+  const refusal = checkModal(record);
+  if (refusal) throw new SlackMethodError(refusal.error, refusal.messages);
   return record;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Slack's answer to a refusal: the error, and its detail in `response_metadata.messages`. */
+function refusalBody(refusal: BlockKitRefusal): Record<string, unknown> {
+  return {
+    error: refusal.error,
+    ...(refusal.messages.length ? { response_metadata: { messages: refusal.messages } } : {}),
+  };
 }
 
 function optionalString(value: unknown): string | undefined {
