@@ -34,3 +34,56 @@ export function formatSlackDate(epochMs: number): string {
 export function mentionUser(userId: string): string {
   return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeSlackText(userId);
 }
+
+/**
+ * Cuts Slack text to at most `max` characters, ending in `ending`, where the cut leaves no escape
+ * entity (`&amp;`), no `<…>` token (a mention, a link, a date) and no surrogate pair in half.
+ * Cut text after escaping it (`escapeAndCut`): escaping lengthens it, up to five times.
+ */
+export function cutSlackText(text: string, max: number, ending = '…'): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, safeCut(text, Math.max(0, max - ending.length)))}${ending}`;
+}
+
+/** Escapes text, then cuts it to `max` characters: what every person's or plan's text gets. */
+export function escapeAndCut(text: string, max: number, ending?: string): string {
+  return cutSlackText(escapeSlackText(text), max, ending);
+}
+
+/**
+ * Splits Slack text into parts of at most `max` characters, at a line break or a space when one
+ * is in the part's second half, never inside an entity or a `<…>` token.
+ */
+export function splitSlackText(text: string, max: number): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    let end = safeCut(rest, max);
+    const line = rest.lastIndexOf('\n', end);
+    const space = rest.lastIndexOf(' ', end);
+    const boundary = line > max / 2 ? line : space > max / 2 ? space : -1;
+    if (boundary > 0 && boundary <= end) end = safeCut(rest, boundary);
+    // A single token longer than a part (a 3,000-character link) is cut through, not looped on.
+    if (end === 0) end = max;
+    parts.push(rest.slice(0, end));
+    rest = rest.slice(end).replace(/^[ \n]/, '');
+  }
+  if (rest.length > 0 || parts.length === 0) parts.push(rest);
+  return parts;
+}
+
+/** The index at or before `end` that splits no entity, `<…>` token or surrogate pair. */
+function safeCut(text: string, end: number): number {
+  let cut = Math.min(end, text.length);
+  const open = text.lastIndexOf('<', cut - 1);
+  if (open >= 0 && text.lastIndexOf('>', cut - 1) < open && text.indexOf('>', open) >= cut)
+    cut = open;
+  const amp = text.lastIndexOf('&', cut - 1);
+  if (amp >= 0 && cut - amp < 5) {
+    const entity = /^&(?:amp|lt|gt);/.exec(text.slice(amp))?.[0];
+    if (entity && amp + entity.length > cut) cut = amp;
+  }
+  const code = text.charCodeAt(cut - 1);
+  if (cut > 0 && code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return cut;
+}

@@ -1,8 +1,19 @@
 import type { Button, KnownBlock, View } from '@slack/types';
 import type { GateDecision, GateKind } from '../../orchestrator/domain/execution.ts';
+import {
+  CUSTOMER_NAME_SHOWN_MAX,
+  PROMPT_TEXT_SHOWN_MAX,
+} from '../../orchestrator/domain/plan-text-fit.ts';
 import type { Report } from '../../orchestrator/domain/report.ts';
 import { describeOutcome, isSuccessful } from '../../orchestrator/domain/report.ts';
-import { escapeSlackText, formatSlackDate, mentionUser, truncateText } from '../slack-text.ts';
+import {
+  cutSlackText,
+  escapeAndCut,
+  escapeSlackText,
+  formatSlackDate,
+  mentionUser,
+  splitSlackText,
+} from '../slack-text.ts';
 import { operationTitle } from './labels.ts';
 import type { SlackMessage } from './request-card.ts';
 
@@ -45,35 +56,63 @@ export const DECISION_LABELS: Readonly<Record<GateDecision, string>> = {
   done: 'Done',
 };
 
+/**
+ * Slack's section text is at most 3,000 characters (Block Kit reference, section block); parts
+ * stay below it so a line of mentions fits after the last one.
+ */
+const SECTION_PART_MAX = 2900;
+const SECTION_MAX = 3000;
+/** A failed step's error and its servers share one section: 1,200 characters each, escaped. */
+const ERROR_SHOWN_MAX = 1200;
+const SERVERS_SHOWN_MAX = 1200;
+/** The principals' mentions: a few user groups and people, never the whole section. */
+const WHO_MAX = 500;
+/** The notification text: Slack allows 40,000 characters, a notification shows far fewer. */
+const FALLBACK_MAX = 3000;
+const CONTINUED_NOTE =
+  "\n_(continued in the customer's plan: these instructions are longer than Slack shows)_";
+
 /** A question to people in the run's thread: the customer's sign-off, a failed step, a pause. */
 export function renderGatePrompt(input: GatePromptInput): SlackMessage {
-  const who = input.principals.map(mentionPrincipal).join(' ');
-  // The step's error often names its servers already; then the list would only say it twice.
-  const servers = input.failedServers ?? [];
-  const failed =
-    servers.length && !servers.every((s) => input.prompt.includes(s))
-      ? `\n*Failed:* ${escapeSlackText(truncateText(servers.join(', '), 1500))}`
-      : '';
-  const head =
-    input.kind === 'sign-off'
-      ? `:clipboard: *Customer sign-off needed.* ${escapeSlackText(input.prompt)}`
-      : input.kind === 'decision'
-        ? `:warning: *A step failed.* ${escapeSlackText(truncateText(input.prompt, 1500))}`
-        : `:pause_button: ${escapeSlackText(input.prompt)}`;
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `${head}${failed}\n${who}` } },
-  ];
+  const who = cutSlackText(input.principals.map(mentionPrincipal).join(' '), WHO_MAX);
+  const head = promptHead(input);
+  // Every text is escaped, then cut: markup-heavy text grows up to five times when escaped.
+  const parts = splitSlackText(
+    cutSlackText(head, PROMPT_TEXT_SHOWN_MAX, CONTINUED_NOTE),
+    SECTION_PART_MAX,
+  );
+  const last = parts.length - 1;
+  if (`${parts[last]}\n${who}`.length <= SECTION_MAX) parts[last] = `${parts[last]}\n${who}`;
+  else parts.push(who);
+  const blocks: KnownBlock[] = parts.map((text) => ({
+    type: 'section',
+    text: { type: 'mrkdwn', text },
+  }));
   const { decided } = input;
   if (decided) {
     const text =
       'expiredAt' in decided
         ? `⌛ Expired ${formatSlackDate(decided.expiredAt)} without an answer`
-        : `${decided.decision === 'approve' ? '✅ Signed off' : `Answered *${escapeSlackText(decided.decision)}*`} by ${decided.users.map(mentionUser).join(', ')} ${formatSlackDate(decided.at)}`;
+        : `${decided.decision === 'approve' ? '✅ Signed off' : `Answered *${escapeAndCut(decided.decision, 75)}*`} by ${cutSlackText(decided.users.map(mentionUser).join(', '), 2000)} ${formatSlackDate(decided.at)}`;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
   } else {
     blocks.push({ type: 'actions', block_id: 'gate_prompt', elements: buttons(input) });
   }
-  return { text: `${head.replace(/\*/g, '')}`, blocks };
+  return { text: cutSlackText(head.replace(/\*/g, ''), FALLBACK_MAX), blocks };
+}
+
+/** The prompt's text, escaped; a failed step's error and servers already cut to fit one section. */
+function promptHead(input: GatePromptInput): string {
+  if (input.kind === 'sign-off')
+    return `:clipboard: *Customer sign-off needed.* ${escapeSlackText(input.prompt)}`;
+  if (input.kind !== 'decision') return `:pause_button: ${escapeSlackText(input.prompt)}`;
+  // The step's error often names its servers already; then the list would only say it twice.
+  const servers = input.failedServers ?? [];
+  const failed =
+    servers.length && !servers.every((s) => input.prompt.includes(s))
+      ? `\n*Failed:* ${escapeAndCut(servers.join(', '), SERVERS_SHOWN_MAX)}`
+      : '';
+  return `:warning: *A step failed.* ${escapeAndCut(input.prompt, ERROR_SHOWN_MAX)}${failed}`;
 }
 
 function buttons(input: GatePromptInput): Button[] {
@@ -137,7 +176,7 @@ export function renderSignOffModal(input: {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `Record the customer's answer for the ${operationTitle(input.operation).toLowerCase()} of *${escapeSlackText(input.customerName)}*. Signing off starts the failback.`,
+          text: `Record the customer's answer for the ${operationTitle(input.operation).toLowerCase()} of *${escapeAndCut(input.customerName, 1000)}*. Signing off starts the failback.`,
         },
       },
       {
@@ -196,7 +235,7 @@ export function renderFinalReport(
   links: Readonly<Record<string, string>>,
 ): SlackMessage {
   const ok = isSuccessful(report.outcome);
-  const title = `${operationTitle(report.operation)} of ${escapeSlackText(report.customerName)} ${describeOutcome(report.outcome)}`;
+  const title = `${operationTitle(report.operation)} of ${escapeAndCut(report.customerName, CUSTOMER_NAME_SHOWN_MAX)} ${describeOutcome(report.outcome)}`;
   const mark = (met: boolean) => (met ? '✅ met' : '❌ missed');
   const rto = `*RTO* ${report.rto.text ?? 'not measured'} (target ${report.rto.targetText}, ${mark(report.rto.met)})`;
   const rpo = `*RPO* ${report.rpo.text ?? 'not measured'} (target ${report.rpo.targetText}, ${mark(report.rpo.met)})`;
@@ -221,14 +260,14 @@ export function renderFinalReport(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: escapeSlackText(truncateText(report.outcomeReason, 1500)),
+        text: escapeAndCut(report.outcomeReason, 1500),
         verbatim: true,
       },
     });
   if (files.length)
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: truncateText(files.join(' · '), 2000) }],
+      elements: [{ type: 'mrkdwn', text: cutSlackText(files.join(' · '), 2000) }],
     });
   return {
     text: `${title}: RTO ${report.rto.text ?? '-'} (target ${report.rto.targetText}), RPO ${report.rpo.text ?? '-'} (target ${report.rpo.targetText})`,

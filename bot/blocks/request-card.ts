@@ -1,9 +1,16 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
 import type { Operation, Plan } from '../../orchestrator/domain/plan.ts';
+import { CUSTOMER_NAME_SHOWN_MAX } from '../../orchestrator/domain/plan-text-fit.ts';
 import type { Region } from '../../orchestrator/domain/regions.ts';
 import type { PreflightCheck, PreflightResult } from '../../orchestrator/domain/runbook.ts';
-import { escapeSlackText, formatSlackDate, mentionUser, truncateText } from '../slack-text.ts';
+import {
+  cutSlackText,
+  escapeAndCut,
+  escapeSlackText,
+  formatSlackDate,
+  mentionUser,
+} from '../slack-text.ts';
 import { operationTitle } from './labels.ts';
 
 /** Action ids of the card's buttons: the listeners register on these. */
@@ -63,7 +70,10 @@ const CHECK_LABEL: Readonly<Record<PreflightCheck, string>> = {
   'no-active-operation': 'No other operation running',
 };
 
-/** Slack's limits: section text 3000 characters; these leave room for the labels. */
+/**
+ * Slack's limits (Block Kit reference): section text 3,000 characters, header 150, a confirm
+ * dialog's text 300; these leave room for the labels. Texts are escaped, then cut.
+ */
 const REASON_MAX = 1000;
 const CHECKS_TEXT_MAX = 2900;
 const WAVES_SHOWN = 20;
@@ -71,7 +81,7 @@ const WAVES_SHOWN = 20;
 /** The approval card: what will happen, whether it is safe now, and Approve / Reject. */
 export function renderRequestCard(input: RequestCardInput): SlackMessage {
   const { plan, operation, decision } = input;
-  const name = escapeSlackText(plan.customer.name);
+  const name = escapeAndCut(plan.customer.name, CUSTOMER_NAME_SHOWN_MAX);
   const id = escapeSlackText(plan.customer.id);
   const serverCount = plan.waves.reduce((n, w) => n + w.servers.length, 0);
   const blocking = (input.preflight ?? []).filter((r) => !r.ok && !r.advisory);
@@ -81,7 +91,7 @@ export function renderRequestCard(input: RequestCardInput): SlackMessage {
       type: 'header',
       text: {
         type: 'plain_text',
-        text: truncateText(`${operationTitle(operation)} requested: ${name}`, 150),
+        text: cutSlackText(`${operationTitle(operation)} requested: ${name}`, 150),
       },
     },
     {
@@ -102,7 +112,7 @@ export function renderRequestCard(input: RequestCardInput): SlackMessage {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*Reason*\n${input.reason ? escapeSlackText(truncateText(input.reason, REASON_MAX)) : '_none given_'}${
+        text: `*Reason*\n${input.reason ? escapeAndCut(input.reason, REASON_MAX) : '_none given_'}${
           input.disruptionAt !== undefined
             ? `\n*Disruption began* ${formatSlackDate(input.disruptionAt)}`
             : ''
@@ -144,7 +154,7 @@ function wavesText(waves: Pick<Plan, 'waves'>['waves'], serverCount: number): st
     .slice(0, WAVES_SHOWN)
     .map(
       (w, i) =>
-        `${i + 1}. ${escapeSlackText(w.name)}: ${w.servers.length} server${w.servers.length === 1 ? '' : 's'}`,
+        `${i + 1}. ${escapeAndCut(w.name, 100)}: ${w.servers.length} server${w.servers.length === 1 ? '' : 's'}`,
     );
   if (waves.length > WAVES_SHOWN) lines.push(`…and ${waves.length - WAVES_SHOWN} more waves`);
   return `*Waves* (${waves.length}, ${serverCount} servers)\n${lines.join('\n')}`;
@@ -157,9 +167,9 @@ export function preflightText(results: readonly PreflightResult[] | undefined): 
   const passed = results.filter((r) => r.ok).length;
   const lines = results.map(
     (r) =>
-      `${r.ok ? '✅' : '❌'} ${CHECK_LABEL[r.check]}${r.advisory ? ' _(advisory)_' : ''}: ${escapeSlackText(truncateText(r.detail, 200))}`,
+      `${r.ok ? '✅' : '❌'} ${CHECK_LABEL[r.check]}${r.advisory ? ' _(advisory)_' : ''}: ${escapeAndCut(r.detail, 200)}`,
   );
-  return truncateText(
+  return cutSlackText(
     `*Pre-flight* (${passed}/${results.length} pass)\n${lines.join('\n')}`,
     CHECKS_TEXT_MAX,
   );
@@ -179,7 +189,10 @@ function actionsBlock(
     value: input.gateId,
     confirm: {
       title: { type: 'plain_text', text: 'Reject this request?' },
-      text: { type: 'mrkdwn', text: `The ${operation} of ${customerName} will not run.` },
+      text: {
+        type: 'mrkdwn',
+        text: cutSlackText(`The ${operation} of ${customerName} will not run.`, 300),
+      },
       confirm: { type: 'plain_text', text: 'Reject' },
       deny: { type: 'plain_text', text: 'Cancel' },
       style: 'danger',
@@ -195,7 +208,10 @@ function actionsBlock(
       title: { type: 'plain_text', text: `Approve the ${operation}?` },
       text: {
         type: 'mrkdwn',
-        text: `${customerName} will run in ${escapeSlackText(input.activeRegion)}. This changes production.`,
+        text: cutSlackText(
+          `${customerName} will run in ${escapeSlackText(input.activeRegion)}. This changes production.`,
+          300,
+        ),
       },
       confirm: { type: 'plain_text', text: 'Approve' },
       deny: { type: 'plain_text', text: 'Cancel' },
@@ -226,7 +242,7 @@ function decisionBlock(decision: NonNullable<RequestCardInput['decision']>): Kno
 
 function fallbackText(input: RequestCardInput, serverCount: number, blocking: number): string {
   const { plan, operation, decision } = input;
-  const head = `${operationTitle(operation)} of ${escapeSlackText(plan.customer.name)} (${escapeSlackText(plan.customer.id)}) to ${escapeSlackText(input.activeRegion)}, ${serverCount} servers, requested by ${mentionUser(input.requestedBy)}`;
+  const head = `${operationTitle(operation)} of ${escapeAndCut(plan.customer.name, CUSTOMER_NAME_SHOWN_MAX)} (${escapeSlackText(plan.customer.id)}) to ${escapeSlackText(input.activeRegion)}, ${serverCount} servers, requested by ${mentionUser(input.requestedBy)}`;
   if (decision) return `${head}: ${decision.outcome}`;
   return blocking > 0 ? `${head}: pre-flight failed` : `${head}: waiting for approval`;
 }

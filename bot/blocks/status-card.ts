@@ -2,8 +2,9 @@ import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
 import type { ExecutionStatus } from '../../orchestrator/domain/execution.ts';
 import type { Operation, Plan } from '../../orchestrator/domain/plan.ts';
+import { CUSTOMER_NAME_SHOWN_MAX } from '../../orchestrator/domain/plan-text-fit.ts';
 import type { Phase } from '../../orchestrator/domain/runbook.ts';
-import { escapeSlackText, mentionUser, truncateText } from '../slack-text.ts';
+import { cutSlackText, escapeAndCut, escapeSlackText, mentionUser } from '../slack-text.ts';
 import { operationTitle } from './labels.ts';
 import type { SlackMessage } from './request-card.ts';
 
@@ -60,13 +61,13 @@ const BAR_WIDTH = 10;
  * number of servers (the detail goes to the thread), so it stays far below Slack's 50 blocks.
  */
 export function renderStatusCard(input: StatusCardInput): SlackMessage {
-  const name = escapeSlackText(input.customer.name);
+  const name = escapeAndCut(input.customer.name, CUSTOMER_NAME_SHOWN_MAX);
   const id = escapeSlackText(input.customer.id);
   const elapsed = formatDuration(((input.endedAt ?? input.now) - input.startedAt) / 1000);
   const recovered = input.waves.reduce((n, w) => n + w.recovered, 0);
   const total = input.waves.reduce((n, w) => n + w.total, 0);
   const step = input.currentStep
-    ? `${input.currentStep.index + 1}/${input.currentStep.count} ${escapeSlackText(truncateText(input.currentStep.title, 300))}`
+    ? `${input.currentStep.index + 1}/${input.currentStep.count} ${escapeAndCut(input.currentStep.title, 300)}`
     : '—';
 
   const blocks: KnownBlock[] = [
@@ -74,7 +75,7 @@ export function renderStatusCard(input: StatusCardInput): SlackMessage {
       type: 'header',
       text: {
         type: 'plain_text',
-        text: truncateText(`${operationTitle(input.operation)}: ${name}`, 150),
+        text: cutSlackText(`${operationTitle(input.operation)}: ${name}`, 150),
       },
     },
     {
@@ -99,7 +100,7 @@ export function renderStatusCard(input: StatusCardInput): SlackMessage {
       // verbatim: Slack turns no URL, channel or user name in the summary into a link.
       text: {
         type: 'mrkdwn',
-        text: escapeSlackText(truncateText(input.summary, 2000)),
+        text: escapeAndCut(input.summary, 2000),
         verbatim: true,
       },
     });
@@ -117,7 +118,7 @@ function wavesText(waves: readonly WaveProgress[]): string {
   const line = (w: WaveProgress, i: number) => {
     const mark = w.failed ? '❌' : w.total > 0 && w.recovered >= w.total ? '✅' : '▫️';
     const failed = w.failed ? `, ${w.failed} failed` : '';
-    return `${mark} ${i + 1}. ${escapeSlackText(truncateText(w.name, 60))} ${bar(w.recovered, w.total)} ${w.recovered}/${w.total}${failed}`;
+    return `${mark} ${i + 1}. ${escapeAndCut(w.name, 60)} ${bar(w.recovered, w.total)} ${w.recovered}/${w.total}${failed}`;
   };
   const lines = waves.slice(0, WAVES_LISTED).map(line);
   const rest = waves.slice(WAVES_LISTED);

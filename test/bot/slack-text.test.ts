@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { escapeSlackText, formatSlackDate, mentionUser } from '../../bot/slack-text.ts';
+import {
+  cutSlackText,
+  escapeAndCut,
+  escapeSlackText,
+  formatSlackDate,
+  mentionUser,
+  splitSlackText,
+} from '../../bot/slack-text.ts';
 
 describe('escapeSlackText', () => {
   it.each([
@@ -30,5 +37,53 @@ describe('mentionUser', () => {
   it('mentions user ids and escapes anything else', () => {
     expect(mentionUser('U02BOB')).toBe('<@U02BOB>');
     expect(mentionUser('<!channel>')).toBe('&lt;!channel&gt;');
+  });
+});
+
+describe('cutSlackText and escapeAndCut', () => {
+  it.each([
+    ['leaves text that fits', 'a &amp; b', 9, 'a &amp; b'],
+    ['cuts before an entity it would split', 'abcd &amp; efgh', 8, 'abcd …'],
+    ['cuts before a mention it would split', 'ping <@U01ALICE> now', 10, 'ping …'],
+    ['cuts before a date it would split', 'at <!date^1^{time}|01:00> ok', 12, 'at …'],
+    ['keeps a whole entity', 'ab&lt;cdefgh', 7, 'ab&lt;…'],
+    ['splits no surrogate pair', 'ab😀cd', 4, 'ab…'],
+  ])('%s', (_, text, max, expected) => {
+    const cut = cutSlackText(text, max);
+    expect(cut).toBe(expected);
+    expect(cut.length).toBeLessThanOrEqual(max);
+  });
+
+  it('escapes first, so markup-heavy text stays within the limit once escaped', () => {
+    // Prepare
+    const markup = '<&>'.repeat(2000);
+    // Act
+    const cut = escapeAndCut(markup, 3000);
+    // Assess
+    expect(cut.length).toBeLessThanOrEqual(3000);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(cut.slice(0, -1)).toMatch(/^(?:&lt;|&amp;|&gt;)+$/);
+  });
+});
+
+describe('splitSlackText', () => {
+  it('splits at line breaks and spaces, each part within the limit, nothing lost', () => {
+    // Prepare
+    const words = Array.from({ length: 800 }, (_, i) =>
+      i % 7 === 0 ? `step ${i} &amp;\n` : `word${i}`,
+    );
+    const text = words.join(' ');
+    // Act
+    const parts = splitSlackText(text, 500);
+    // Assess
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect(part.length).toBeLessThanOrEqual(500);
+    expect(parts.join(' ').replace(/\s+/g, ' ')).toBe(text.replace(/\s+/g, ' '));
+    expect(parts.some((p) => /&(?!amp;)/.test(p))).toBe(false);
+  });
+
+  it('cuts through a token longer than a part instead of looping', () => {
+    const parts = splitSlackText('x'.repeat(1200), 500);
+    expect(parts.map((p) => p.length)).toEqual([500, 500, 200]);
   });
 });
