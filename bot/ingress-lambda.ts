@@ -7,7 +7,7 @@ import { wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
 import type { IngressEnv } from './env.ts';
-import { type AwsHandler, createIngressHandler } from './ingress.ts';
+import { type AwsHandler, checkSlackEvent, createIngressHandler } from './ingress.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
 import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
 
@@ -74,7 +74,19 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
   return async (event, context) => {
     if (context?.awsRequestId) logger.addContext(context);
     try {
-      const [secrets, ready] = await Promise.all([loadSlackSecrets(env), runControl()]);
+      // The cold start goes on beside the secret's read; a refused request does not wait for it.
+      const wiring = runControl();
+      wiring.catch(() => {}); // awaited below, or not needed
+      const secrets = await loadSlackSecrets(env);
+      const checked = checkSlackEvent(event, secrets.signingSecret, Date.now());
+      if (!checked.ok) {
+        logger.warn('a request was refused before Bolt', {
+          statusCode: checked.statusCode,
+          why: checked.message,
+        });
+        return { statusCode: checked.statusCode, body: checked.message };
+      }
+      const ready = await wiring;
       if (
         app?.secrets.signingSecret !== secrets.signingSecret ||
         app.secrets.botToken !== secrets.botToken

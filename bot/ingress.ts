@@ -1,5 +1,6 @@
 import { AwsLambdaReceiver, type Logger } from '@slack/bolt';
 import { createLifeboatApp, type LifeboatAppOptions } from './app.ts';
+import { checkSlackRequest } from './slack-request.ts';
 
 // Bolt's index exports the receiver but not its handler's types: they are read off the receiver.
 /** The Lambda handler Bolt's AwsLambdaReceiver makes: API Gateway's event in, its response out. */
@@ -8,18 +9,55 @@ export type AwsEvent = Parameters<AwsHandler>[0];
 export type AwsResponse = Awaited<ReturnType<AwsHandler>>;
 
 /**
- * The ingress as a Lambda handler: Bolt's AwsLambdaReceiver verifies each request's signature
- * and age (401 before any listener runs) and answers with what the listener acknowledged.
+ * The ingress as a Lambda handler. Each request's signature and age are checked on the raw body
+ * first (401 whatever the body), then its shape (400 for a body Bolt could not read); only then
+ * does Bolt's AwsLambdaReceiver, which parses before it verifies, see it.
  */
 export function createIngressHandler(
   options: Omit<LifeboatAppOptions, 'receiver'> & {
     signingSecret: string;
     /** Where the receiver reports refused and unanswered requests. @default Bolt's console logger */
     logger?: Logger;
+    /** Real time, ms. @default Date.now */
+    now?: () => number;
   },
 ): AwsHandler {
-  const { signingSecret, logger, ...app } = options;
+  const { signingSecret, logger, now = Date.now, ...app } = options;
   const receiver = new AwsLambdaReceiver({ signingSecret, ...(logger ? { logger } : {}) });
   createLifeboatApp({ ...app, receiver });
-  return receiver.toHandler();
+  const bolt = receiver.toHandler();
+  return async (event, context) => {
+    const checked = checkSlackEvent(event, signingSecret, now());
+    if (!checked.ok) {
+      (logger ?? receiver.logger).warn(checked.message);
+      return { statusCode: checked.statusCode, body: checked.message };
+    }
+    return bolt(checked.event, context);
+  };
+}
+
+/**
+ * An API Gateway event checked as Slack's request, and handed on with its body decoded and its
+ * content type bare (`; charset=utf-8` dropped): Bolt matches the media type exactly.
+ */
+export function checkSlackEvent(
+  event: AwsEvent,
+  signingSecret: string,
+  nowMs: number,
+): { ok: true; event: AwsEvent } | { ok: false; statusCode: 400 | 401; message: string } {
+  const raw = event.body ?? '';
+  const rawBody = event.isBase64Encoded ? Buffer.from(raw, 'base64') : raw;
+  const headers = (event.headers ?? {}) as Record<string, string | undefined>;
+  const checked = checkSlackRequest({ rawBody, headers }, signingSecret, Math.floor(nowMs / 1000));
+  if (!checked.ok) return checked;
+  const others = Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'content-type');
+  return {
+    ok: true,
+    event: {
+      ...event,
+      body: checked.body,
+      isBase64Encoded: false,
+      headers: { ...Object.fromEntries(others), 'content-type': checked.contentType },
+    } as AwsEvent,
+  };
 }

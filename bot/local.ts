@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
@@ -8,8 +9,13 @@ import { type AwsHandler, createIngressHandler } from './ingress.ts';
 import type { NoticeStore } from './notifier/notice-store.ts';
 import { Notifier } from './notifier/notifier.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+import { checkSlackRequest } from './slack-request.ts';
 
 const MAX_WAITING = 200;
+/** Where Bolt's HTTP receiver takes Slack's requests (its default). */
+const SLACK_EVENTS_PATH = '/slack/events';
+/** Bolt's own limit on a request body. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface LocalBotOptions {
   runs: RunControl;
@@ -89,7 +95,10 @@ export class LocalBot {
   app(transport: { mode: 'http'; port: number } | { mode: 'socket'; appToken: string }): App {
     const receiver =
       transport.mode === 'http'
-        ? new HTTPReceiver({ signingSecret: this.options.signingSecret, port: transport.port })
+        ? checkedFirst(
+            new HTTPReceiver({ signingSecret: this.options.signingSecret, port: transport.port }),
+            this.options.signingSecret,
+          )
         : new SocketModeReceiver({ appToken: transport.appToken });
     return createLifeboatApp({ ...this.appOptions(), receiver });
   }
@@ -133,4 +142,58 @@ export class LocalBot {
       deps: this.deps,
     };
   }
+}
+
+/**
+ * Bolt's HTTP receiver with the ingress Lambda's checks in front: signature and age on the raw
+ * body (401), then the body's shape (400). Bolt's own listener reads a signed `payload=null`
+ * as a body, throws outside any handler, and never answers.
+ */
+function checkedFirst(receiver: HTTPReceiver, signingSecret: string): HTTPReceiver {
+  const bolt = receiver.requestListener;
+  receiver.requestListener = (request, response) => {
+    if (request.method !== 'POST' || request.url?.split('?')[0] !== SLACK_EVENTS_PATH)
+      return bolt(request, response);
+    void checkRequest(request, signingSecret)
+      .then((refusal) => {
+        if (!refusal) return bolt(request, response);
+        response.writeHead(refusal.statusCode, { 'content-type': 'text/plain' });
+        response.end(refusal.message);
+      })
+      .catch((error: Error) => answerFailure(response, error));
+  };
+  return receiver;
+}
+
+/** Reads the body for Bolt (which takes a read body as is) and checks it; a refusal, if any. */
+async function checkRequest(
+  request: IncomingMessage,
+  signingSecret: string,
+): Promise<{ statusCode: number; message: string } | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      return { statusCode: 413, message: `The body is over ${MAX_BODY_BYTES} bytes.` };
+    chunks.push(chunk as Buffer);
+  }
+  const rawBody = Buffer.concat(chunks);
+  Object.assign(request, { rawBody });
+  const headers = request.headers as Record<string, string | undefined>;
+  const checked = checkSlackRequest(
+    { rawBody, headers },
+    signingSecret,
+    Math.floor(Date.now() / 1000),
+  );
+  if (!checked.ok) return checked;
+  // Bolt matches the media type exactly: `; charset=utf-8` would make it parse the form as JSON.
+  request.headers['content-type'] = checked.contentType;
+  return undefined;
+}
+
+function answerFailure(response: ServerResponse, error: Error): void {
+  if (response.headersSent) return void response.end();
+  response.writeHead(500, { 'content-type': 'text/plain' });
+  response.end(`The request could not be read: ${error.message}`);
 }

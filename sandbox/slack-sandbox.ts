@@ -244,20 +244,24 @@ export class SlackSandbox {
     return this.send(body);
   }
 
-  /** Sends a raw body, signed (or signed wrongly, or stale) like Slack signs it. */
+  /**
+   * Sends a raw body, signed (or signed wrongly, or stale, or not at all) like Slack signs it,
+   * with Slack's content type unless another is given.
+   */
   async send(
     body: string,
-    sign: { secret?: string; timestamp?: number } = {},
+    sign: { secret?: string; timestamp?: number; unsigned?: boolean; contentType?: string } = {},
   ): Promise<{ statusCode: number; body: Record<string, never> }> {
-    const headers = signSlackRequest({
+    const signed = signSlackRequest({
       signingSecret: sign.secret ?? SANDBOX_SIGNING_SECRET,
       body,
       ...(sign.timestamp !== undefined ? { timestamp: sign.timestamp } : {}),
+      ...(sign.contentType !== undefined ? { contentType: sign.contentType } : {}),
     });
-    const result: AwsResponse = await this.handler(
-      apiGatewayEvent(body, { ...headers }) as never,
-      {},
-    );
+    const headers: Record<string, string> = sign.unsigned
+      ? { 'content-type': signed['content-type'] }
+      : { ...signed };
+    const result: AwsResponse = await this.handler(apiGatewayEvent(body, headers) as never, {});
     let parsed: Record<string, never> = {};
     try {
       parsed = result.body ? JSON.parse(result.body) : {};

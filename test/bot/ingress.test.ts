@@ -65,6 +65,91 @@ describe('the ingress, through signed requests', () => {
   });
 
   it.each([
+    ['an unfinished payload', 'payload=%7B', undefined],
+    ['a null payload', 'payload=null', undefined],
+    ['a text body', 'drill dmnt', 'text/plain'],
+    [
+      'a form body that names its charset',
+      'text=drill+dmnt',
+      'application/x-www-form-urlencoded; charset=utf-8',
+    ],
+    ['JSON that does not parse', '{"type":', 'application/json'],
+    ['no body', '', undefined],
+  ])(
+    'answers 401 to an unsigned request with %s, before anything reads it',
+    async (_, body, contentType) => {
+      // Prepare
+      const calls = sandbox.slack.calls.length;
+      // Act
+      const answer = await sandbox.send(body, {
+        unsigned: true,
+        ...(contentType ? { contentType } : {}),
+      });
+      // Assess
+      expect(answer.statusCode).toBe(401);
+      expect(answer.body.text).toMatch(/not signed by Slack/);
+      expect(sandbox.slack.calls.length).toBe(calls);
+    },
+  );
+
+  it.each([
+    ['an unfinished payload', 'payload=%7B', undefined, /`payload` is not a JSON object/],
+    ['a null payload', 'payload=null', undefined, /`payload` is not a JSON object/],
+    ['a text body', 'drill dmnt', 'text/plain', /content type "text\/plain" is none Slack sends/],
+  ])('answers 400 to a signed request with %s, saying why', async (_, body, contentType, why) => {
+    // Act
+    const answer = await sandbox.send(body, contentType ? { contentType } : {});
+    // Assess
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body.text).toMatch(why);
+  });
+
+  it('reads a signed form whose content type names its charset', async () => {
+    // Prepare
+    const body = slashCommandBody({
+      command: '/dr',
+      text: 'status dmnt',
+      userId: 'U01ALICE',
+      channelId: DMNT,
+      teamId: SANDBOX_TEAM,
+      responseUrl: sandbox.slack.responseUrl('charset'),
+      triggerId: sandbox.slack.triggerId(),
+    });
+    // Act
+    const answer = await sandbox.send(body, {
+      contentType: 'application/x-www-form-urlencoded; charset=utf-8',
+    });
+    // Assess
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body.text).toMatch(/No operation is running for DMNT/i);
+  });
+
+  it('records a withdrawal under the requester who clicked, after one of two approvals', async () => {
+    // Prepare: a failover of nwhealth needs two approvers; frank approves, then erin withdraws
+    const GC = 'C0NWHEALTHDR';
+    const { executionId, card, gateId } = await requested(
+      'U05ERIN',
+      GC,
+      'failover nwhealth --reason "primary down"',
+    );
+    const at = { channel: GC, ts: card.ts };
+    await sandbox.click('U06FRANK', at, 'gate_approve', gateId);
+    // Act
+    const click = await sandbox.click('U05ERIN', at, 'gate_reject', gateId);
+    await sandbox.orchestrator.settled(executionId);
+    // Assess
+    expect(click.statusCode).toBe(200);
+    expect((await sandbox.runs.getExecution(executionId)).status).toBe('aborted');
+    const closed = (await sandbox.runs.journal(executionId)).filter(
+      (e) => e.type === 'gate-closed',
+    );
+    expect(closed.map((e) => e.data)).toEqual([
+      expect.objectContaining({ gateId, decision: 'abort', users: ['U05ERIN'] }),
+    ]);
+    expect(JSON.stringify(closed)).not.toContain('U07GRACE');
+  });
+
+  it.each([
     [
       'a misspelt command',
       'U01ALICE',

@@ -206,4 +206,55 @@ describe('the Lambda entry points', () => {
       await app.stop();
     }
   });
+
+  it('over HTTP, answers a signed payload=null with 400 and an unsigned text body with 401, leaving nothing unhandled', async () => {
+    // Prepare
+    const app = sandbox.bot.app({ mode: 'http', port: 0 });
+    const server = (await app.start(0)) as Server;
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      // Act
+      const nullPayload = await fetch(url, {
+        method: 'POST',
+        headers: {
+          ...signSlackRequest({ signingSecret: SANDBOX_SIGNING_SECRET, body: 'payload=null' }),
+        },
+        body: 'payload=null',
+        signal: AbortSignal.timeout(3000),
+      });
+      const unsigned = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'drill dmnt',
+        signal: AbortSignal.timeout(3000),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Assess
+      expect(nullPayload.status).toBe(400);
+      expect(await nullPayload.text()).toMatch(/`payload` is not a JSON object/);
+      expect(unsigned.status).toBe(401);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+      await app.stop();
+    }
+  });
+
+  it.each([
+    ['an unfinished payload', 'payload=%7B', 'application/x-www-form-urlencoded'],
+    ['a text body', 'drill dmnt', 'text/plain'],
+    [
+      'a form that names its charset',
+      'text=help',
+      'application/x-www-form-urlencoded; charset=utf-8',
+    ],
+  ])('the ingress Lambda answers 401 to an unsigned request with %s', async (_, body, type) => {
+    // Act
+    const answer = await ingress(apiGatewayEvent(body, { 'content-type': type }) as never, {});
+    // Assess
+    expect(answer.statusCode).toBe(401);
+  });
 });
