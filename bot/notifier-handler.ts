@@ -63,7 +63,7 @@ export function createNotifierLambda(
     if (current?.botToken !== secrets.botToken)
       current = {
         botToken: secrets.botToken,
-        notifier: buildNotifier(env, secrets, ready, orchestrator),
+        notifier: buildNotifier(env, secrets, ready, orchestrator, logger),
       };
     const { notifier } = current;
     // One sync reads every entry so far: later messages of the same run in this batch add nothing.
@@ -101,6 +101,7 @@ function buildNotifier(
   secrets: SlackSecrets,
   runs: RunControl,
   orchestrator: Orchestrator,
+  logger: Logger,
 ): Notifier {
   const client = new WebClient(secrets.botToken, {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
@@ -116,6 +117,7 @@ function buildNotifier(
     client,
     wallNow: Date.now,
     settle: 'wait',
+    log: logger,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     reportLinks: (execution, files) =>
       base

@@ -1,4 +1,5 @@
-import type { WebClient } from '@slack/web-api';
+import type { KnownBlock } from '@slack/types';
+import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import type { Execution } from '../../orchestrator/domain/execution.ts';
@@ -6,6 +7,7 @@ import type { PlanLoader, RunReader } from '../../orchestrator/ports/run-control
 import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
 import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';
 import { renderStatusCard } from '../blocks/status-card.ts';
+import { cutSlackText } from '../slack-text.ts';
 import type { NoticeStore } from './notice-store.ts';
 import { foldEntry, type NoticeEvent, RunViewSchema, startView, waveProgress } from './run-view.ts';
 
@@ -54,16 +56,35 @@ export interface NotifierDeps {
   settle: 'wait' | 'later';
   /** Least time between two messages the notifier posts in a channel (Slack: about 1/s). @default 1.1 s */
   postEveryMs?: number;
+  /** Where a message Slack refused is reported (Powertools' Logger fits). @default console */
+  log?: { warn(message: string, ...details: Record<string, unknown>[]): void };
 }
 
 class Superseded extends Error {}
+
+/** Slack errors that say nothing about the message itself: the write is tried again as it was. */
+const TRANSIENT_ERRORS = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/**
+ * A shorter message's text: Slack takes 3,000 characters in a section (Block Kit reference),
+ * and a notification shows far fewer.
+ */
+const FALLBACK_TEXT_MAX = 2900;
 
 /**
  * Keeps a run's Slack messages up to date from its journal: the request card, one status card
  * (updated at most every `cardEveryMs`), thread replies per
  * wave and step, prompts for the gates people answer, and the final report broadcast. Each
  * wake-up reads only the entries after its cursor; the notice is saved after every Slack write,
- * so a crash repeats at most one message.
+ * so a crash repeats at most one message. A message Slack refuses for what it is (not for a rate
+ * limit) is reported and replaced by a shorter one, its buttons kept; failing that it is left
+ * out, so one bad message never holds back the run's later ones.
  */
 export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
@@ -209,8 +230,11 @@ export class Notifier {
             }
           : {}),
     });
-    if (notice.requestTs) await this.update(notice.channel, notice.requestTs, message);
-    else notice.requestTs = await this.post(state, message);
+    if (notice.requestTs) await this.update(execution, notice.channel, notice.requestTs, message);
+    else {
+      const ts = await this.post(execution, state, message);
+      if (ts) notice.requestTs = ts;
+    }
     await this.save(execution.executionId, state);
   }
 
@@ -241,10 +265,12 @@ export class Notifier {
             }
           : {}),
     });
-    const ts = notice.prompts[gateId];
-    if (ts) await this.update(notice.channel, ts, message);
-    else
-      notice.prompts[gateId] = await this.post(state, message, await this.parent(execution, state));
+    const shown = notice.prompts[gateId];
+    if (shown) await this.update(execution, notice.channel, shown, message);
+    else {
+      const ts = await this.post(execution, state, message, await this.parent(execution, state));
+      if (ts) notice.prompts[gateId] = ts;
+    }
     await this.save(execution.executionId, state);
   }
 
@@ -257,7 +283,7 @@ export class Notifier {
     if (notice.pending.length === 0) return;
     const text = notice.pending.join('\n');
     notice.pending = [];
-    await this.post(state, { text, blocks: [] }, await this.parent(execution, state));
+    await this.post(execution, state, { text, blocks: [] }, await this.parent(execution, state));
     await this.save(execution.executionId, state);
   }
 
@@ -270,7 +296,13 @@ export class Notifier {
     const report = await this.deps.runs.report(execution.executionId);
     const links = (await this.deps.reportLinks?.(execution, files)) ?? files;
     const parent = notice.statusTs ?? notice.requestTs;
-    await this.post(state, renderFinalReport(report, links), parent, Boolean(notice.statusTs));
+    await this.post(
+      execution,
+      state,
+      renderFinalReport(report, links),
+      parent,
+      Boolean(notice.statusTs),
+    );
     await this.save(execution.executionId, state);
   }
 
@@ -278,9 +310,9 @@ export class Notifier {
   private async parent(
     execution: Execution,
     state: { version: number; notice: Notice },
-  ): Promise<string> {
+  ): Promise<string | undefined> {
     if (!state.notice.statusTs) await this.refreshStatusCard(execution, state, true);
-    return state.notice.statusTs as string;
+    return state.notice.statusTs;
   }
 
   /**
@@ -322,8 +354,11 @@ export class Notifier {
     const wall = this.deps.wallNow();
     const wait = (notice.statusAt ?? 0) + (this.deps.cardEveryMs ?? 3000) - wall;
     if (notice.statusTs && !force && wait > 0) return wait;
-    if (notice.statusTs) await this.update(notice.channel, notice.statusTs, message);
-    else notice.statusTs = await this.post(state, message);
+    if (notice.statusTs) await this.update(execution, notice.channel, notice.statusTs, message);
+    else {
+      const ts = await this.post(execution, state, message);
+      if (ts) notice.statusTs = ts;
+    }
     notice.statusText = rendered;
     notice.statusAt = wall;
     notice.cardDue = false;
@@ -331,38 +366,89 @@ export class Notifier {
     return 0;
   }
 
+  /** Posts a message; its ts, or undefined when Slack refused it and every shorter one. */
   private async post(
+    execution: Execution,
     state: { notice: Notice },
     message: SlackMessage,
     threadTs?: string,
     broadcast = false,
-  ): Promise<string> {
+  ): Promise<string | undefined> {
     const { notice } = state;
-    const wait = notice.lastPostAt + (this.deps.postEveryMs ?? 1100) - this.deps.wallNow();
-    if (wait > 0) await this.deps.sleep(wait);
-    const args = {
-      channel: notice.channel,
-      text: message.text,
-      ...(message.blocks.length ? { blocks: message.blocks } : {}),
-      ...(threadTs ? { thread_ts: threadTs } : {}),
-      ...(broadcast ? { reply_broadcast: true } : {}),
-      unfurl_links: false,
-      unfurl_media: false,
-    };
-    const result = await this.deps.client.chat.postMessage(
-      args as Parameters<WebClient['chat']['postMessage']>[0],
-    );
-    notice.lastPostAt = this.deps.wallNow();
-    return String(result.ts);
+    const result = await this.write(execution, 'chat.postMessage', message, async (shown) => {
+      const wait = notice.lastPostAt + (this.deps.postEveryMs ?? 1100) - this.deps.wallNow();
+      if (wait > 0) await this.deps.sleep(wait);
+      const args = {
+        channel: notice.channel,
+        text: shown.text,
+        ...(shown.blocks.length ? { blocks: shown.blocks } : {}),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...(broadcast ? { reply_broadcast: true } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      };
+      try {
+        return await this.deps.client.chat.postMessage(
+          args as Parameters<WebClient['chat']['postMessage']>[0],
+        );
+      } finally {
+        // A refused post counts against the channel's rate as much as one Slack took.
+        notice.lastPostAt = this.deps.wallNow();
+      }
+    });
+    return result?.ts ? String(result.ts) : undefined;
   }
 
-  private async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
-    await this.deps.client.chat.update({
-      channel,
-      ts,
-      text: message.text,
-      blocks: message.blocks,
+  private async update(
+    execution: Execution,
+    channel: string,
+    ts: string,
+    message: SlackMessage,
+  ): Promise<void> {
+    await this.write(execution, 'chat.update', message, (shown) =>
+      this.deps.client.chat.update({ channel, ts, text: shown.text, blocks: shown.blocks }),
+    );
+  }
+
+  /**
+   * Sends a message; when Slack refuses it for what it is, reports that once and sends the
+   * shorter forms of it in turn (`fallbacks`). Errors that may pass (a rate limit, Slack's own
+   * failures, the network) are thrown, and the wake-up is tried again.
+   */
+  private async write<T>(
+    execution: Execution,
+    method: string,
+    message: SlackMessage,
+    send: (shown: SlackMessage) => Promise<T>,
+  ): Promise<T | undefined> {
+    let refused: WebAPIPlatformError;
+    try {
+      return await send(message);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      refused = error;
+    }
+    const log = this.deps.log ?? console;
+    log.warn('Slack refused a message; a shorter one is sent instead', {
+      executionId: execution.executionId,
+      method,
+      error: refused.data.error,
+      detail: refused.data.response_metadata?.messages?.slice(0, 5) ?? [],
+      text: message.text.slice(0, 200),
     });
+    for (const shorter of fallbacks(message)) {
+      try {
+        return await send(shorter);
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+      }
+    }
+    log.warn('Slack refused the shorter messages too; the run goes on without this one', {
+      executionId: execution.executionId,
+      method,
+      error: refused.data.error,
+    });
+    return undefined;
   }
 
   private async save(executionId: string, state: { version: number; notice: Notice }) {
@@ -375,6 +461,32 @@ export class Notifier {
       throw error;
     }
   }
+}
+
+function isRefusal(error: unknown): error is WebAPIPlatformError {
+  return error instanceof WebAPIPlatformError && !TRANSIENT_ERRORS.has(error.data.error);
+}
+
+/**
+ * Shorter forms of a message Slack refused: its text in one section with its buttons and the
+ * people it mentions (they must still be able to answer a prompt), then its text alone.
+ */
+function fallbacks(message: SlackMessage): SlackMessage[] {
+  const mentions = new Set(
+    JSON.stringify(message.blocks).match(/<(?:@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)>/g) ?? [],
+  );
+  const who = cutSlackText([...mentions].join(' '), 500);
+  const text = cutSlackText(
+    `${message.text || 'Lifeboat could not show this message.'}${who ? `\n${who}` : ''}`,
+    FALLBACK_TEXT_MAX,
+  );
+  const actions = message.blocks.filter((block): block is KnownBlock => block.type === 'actions');
+  return [
+    ...(message.blocks.length > 0
+      ? [{ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...actions] }]
+      : []),
+    { text, blocks: [] },
+  ] as SlackMessage[];
 }
 
 function initialNotice(execution: Execution, channel: string): Notice {
