@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { renderGatePrompt, renderSignOffModal } from '../../../bot/blocks/prompts.ts';
+import {
+  renderFinalReport,
+  renderGatePrompt,
+  renderSignOffModal,
+} from '../../../bot/blocks/prompts.ts';
 import type { SlackMessage } from '../../../bot/blocks/request-card.ts';
 import { type PreflightResult, renderRequestCard } from '../../../bot/blocks/request-card.ts';
 import { renderStatusCard } from '../../../bot/blocks/status-card.ts';
+import { buildReport } from '../../../orchestrator/domain/build-report.ts';
 import { PROMPT_TEXT_SHOWN_MAX } from '../../../orchestrator/domain/plan-text-fit.ts';
 import { syntheticPlan } from '../../../sandbox/aws/synthetic-plan.ts';
 import { checkMessage, checkModal } from '../../../sandbox/slack/block-kit.ts';
+import { cleanDrill } from '../../fixtures/report-runs.ts';
 
 /** Every rendered message must pass what Slack enforces, as the fake Slack checks it. */
 function expectSlackTakes(message: SlackMessage): void {
@@ -149,4 +155,20 @@ describe('gate prompts at their worst', () => {
       expect(JSON.stringify(prompt.blocks)).not.toContain('the end');
     },
   );
+});
+
+describe('the final report at its worst', () => {
+  it('a failed run with a markup-heavy reason, a long name and long links passes Slack', async () => {
+    // Prepare
+    const report = buildReport(await cleanDrill());
+    const link = `https://reports.example.com/${'a'.repeat(900)}`;
+    // Act
+    const message = renderFinalReport(
+      { ...report, customerName: `R&D ${'<&>'.repeat(300)}`, outcomeReason: MARKUP },
+      { html: link, md: link, json: link },
+    );
+    // Assess
+    expectSlackTakes(message);
+    expect(JSON.stringify(message.blocks)).not.toMatch(/<https:[^>|]*$/m);
+  });
 });
