@@ -147,6 +147,12 @@ describe('the ingress, through signed requests', () => {
       expect.objectContaining({ gateId, decision: 'abort', users: ['U05ERIN'] }),
     ]);
     expect(JSON.stringify(closed)).not.toContain('U07GRACE');
+    const shown = await waitFor('the card naming erin', () =>
+      sandbox.slack
+        .messages(GC)
+        .find((m) => m.ts === card.ts && JSON.stringify(m.blocks).includes('by <@U05ERIN>')),
+    );
+    expect(JSON.stringify(shown.blocks)).not.toMatch(/Rejected by <@U0[67]/);
   });
 
   it.each([
@@ -303,6 +309,32 @@ describe('the ingress, through signed requests', () => {
     expect(JSON.stringify((await responseFor('names no Lifeboat run')).body)).toMatch(
       /nothing changed/,
     );
+  });
+
+  it('refuses a gate id over 512 characters and a command without text with 200 and a private reason', async () => {
+    // Prepare
+    const noText = new URLSearchParams({
+      command: '/dr',
+      team_id: SANDBOX_TEAM,
+      user_id: 'U01ALICE',
+      channel_id: DMNT,
+      response_url: sandbox.slack.responseUrl('no-text'),
+    }).toString();
+    // Act
+    const click = await sandbox.click(
+      'U02BOB',
+      { channel: DMNT, ts: '1.0' },
+      'gate_approve',
+      `drill-dmnt-20261122-000000-abcd/approval#${'1'.repeat(2000)}`,
+    );
+    const command = await sandbox.send(noText);
+    // Assess
+    expect(click.statusCode).toBe(200);
+    expect(JSON.stringify((await responseFor('at most 512 characters')).body)).toMatch(
+      /nothing changed/,
+    );
+    expect(command.statusCode).toBe(200);
+    expect(command.body.text).toMatch(/could not read this command \(text: /);
   });
 
   it('escapes <!channel> in a failover reason: the card never pings the channel', async () => {
