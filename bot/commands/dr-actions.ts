@@ -9,6 +9,7 @@ import type { Action } from '../authorize.ts';
 import { operationTitle } from '../blocks/labels.ts';
 import { renderFinalReport } from '../blocks/prompts.ts';
 import type { BotDeps } from '../deps.ts';
+import { escapeKeepingMentions } from '../slack-mentions.ts';
 import { escapeSlackText, formatSlackDate, mentionUser, truncateText } from '../slack-text.ts';
 import { type DrCommand, renderHelp } from './parse-command.ts';
 
@@ -39,7 +40,7 @@ export async function runDrCommand(
     return await dispatch(deps, caller, command);
   } catch (error) {
     if (error instanceof DeniedReply) return { text: error.message };
-    if (error instanceof LifeboatError) return { text: escapeSlackText(error.message) };
+    if (error instanceof LifeboatError) return { text: escapeKeepingMentions(error.message) };
     throw error;
   }
 }

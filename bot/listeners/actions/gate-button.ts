@@ -3,8 +3,9 @@ import { GateDecisionSchema } from '../../../orchestrator/domain/execution.ts';
 import { checkAccess } from '../../access.ts';
 import { GATE_ACTION } from '../../blocks/prompts.ts';
 import type { BotDeps } from '../../deps.ts';
+import { escapeKeepingMentions } from '../../slack-mentions.ts';
 import { ButtonPayloadSchema, describeMismatch } from '../payloads.ts';
-import { type ButtonArgs, escapeKeepingMentions, loadGateRun, privately } from './gate-run.ts';
+import { type ButtonArgs, loadGateRun, privately } from './gate-run.ts';
 
 /**
  * Approve, Reject, and the answers to a failed step or a pause. The button carries only the

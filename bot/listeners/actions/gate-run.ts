@@ -10,7 +10,6 @@ import { runOfGateId } from '../../../orchestrator/domain/gates.ts';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
 import { RunIdSchema } from '../../commands/parse-command.ts';
 import type { BotDeps } from '../../deps.ts';
-import { escapeSlackText } from '../../slack-text.ts';
 import { GateIdSchema } from '../payloads.ts';
 
 /** What Bolt hands a button's listener. */
@@ -33,14 +32,6 @@ export function privately(
       logger.warn(`A private answer did not reach Slack (${(error as Error).message}): ${text}`);
     }
   };
-}
-
-/** Escapes text for Slack but keeps user mentions (`<@U…>`) as mentions. */
-export function escapeKeepingMentions(text: string): string {
-  return text
-    .split(/(<@[UW][A-Z0-9]{2,}>)/)
-    .map((part, i) => (i % 2 === 1 ? part : escapeSlackText(part)))
-    .join('');
 }
 
 /**

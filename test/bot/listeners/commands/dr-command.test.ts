@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { drCommand } from '../../../../bot/listeners/commands/dr-command.ts';
-import { OperationInProgressError } from '../../../../orchestrator/domain/errors.ts';
+import {
+  GateAnswerError,
+  OperationInProgressError,
+} from '../../../../orchestrator/domain/errors.ts';
 import type { Plan } from '../../../../orchestrator/domain/plan.ts';
 import { planRunbook } from '../../../../orchestrator/domain/plan-runbook.ts';
 import type { LoadedPlan } from '../../../../orchestrator/ports/plan-source.ts';
@@ -178,6 +181,27 @@ describe('drCommand', () => {
     ]);
     expect(calls.acks).toEqual([
       { response_type: 'ephemeral', text: expect.stringMatching(/pauses before its next step/) },
+    ]);
+  });
+
+  it('keeps a mention in a refusal the runs give, and escapes the rest', async () => {
+    // Prepare
+    const execution = fakeExecution(planRunbook(bcbsaz.plan, 'drill'), {
+      executionId: 'bcbsaz-drill-2',
+    });
+    const { runs } = fakeRuns({
+      ...reads(),
+      getExecution: async () => execution,
+      resume: async () => {
+        throw new GateAnswerError('<@U01ALICE> may not answer this pause <!here>.');
+      },
+    });
+    const { args, calls } = commandArgs('resume bcbsaz-drill-2', ALICE);
+    // Act
+    await drCommand(fakeBotDeps(runs).deps)(args);
+    // Assess
+    expect(calls.acks).toEqual([
+      { response_type: 'ephemeral', text: '<@U01ALICE> may not answer this pause &lt;!here&gt;.' },
     ]);
   });
 });
