@@ -2,10 +2,11 @@ import type { Hook, Plan } from './plan.ts';
 
 /**
  * How much of a manual step's instructions its Slack prompt shows, escaped (`&` is five
- * characters there, `<` and `>` four): a few of Slack's 3,000-character sections, well inside a
- * message's 50 blocks. Longer instructions are cut there with a note pointing to the plan.
+ * characters there, `<` and `>` four): a few of Slack's 3,000-character sections, below the
+ * about 13,000 characters Slack takes in one message's blocks (`msg_blocks_too_long`). Longer
+ * instructions are cut there with a note pointing to the plan.
  */
-export const PROMPT_TEXT_SHOWN_MAX = 20_000;
+export const PROMPT_TEXT_SHOWN_MAX = 10_000;
 
 /** Names beyond this are cut in a card's 150-character header. */
 export const CUSTOMER_NAME_SHOWN_MAX = 100;

@@ -155,8 +155,13 @@ describe('checkMessage', () => {
     ['50 blocks', Array.from({ length: 50 }, () => section('a'))],
     ['a section of 3,000 characters', [section(text(3000))]],
     [
-      '10 fields of 2,000',
-      [{ type: 'section', fields: Array.from({ length: 10 }, () => mrkdwn(text(2000))) }],
+      '10 fields, one of 2,000',
+      [
+        {
+          type: 'section',
+          fields: [mrkdwn(text(2000)), ...Array.from({ length: 9 }, () => mrkdwn('f'))],
+        },
+      ],
     ],
     ['a header of 150', [{ type: 'header', text: plain(text(150)) }]],
     [
@@ -186,6 +191,12 @@ describe('checkMessage', () => {
     ],
   ])('takes %s', (_, blocks) => {
     expect(checkMessage({ text: 'fallback', blocks })).toBeUndefined();
+  });
+
+  it('answers msg_blocks_too_long past 12,000 characters of text in all the blocks', () => {
+    const blocks = (n: number) => Array.from({ length: n }, () => section(text(3000)));
+    expect(checkMessage({ text: 't', blocks: blocks(5) })?.error).toBe('msg_blocks_too_long');
+    expect(checkMessage({ text: 't', blocks: blocks(4) })).toBeUndefined();
   });
 
   it('answers msg_too_long past 40,000 characters of text', () => {
