@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, one after the other, each reporting its own figures.
  * `npm run bench -- slack-ingress` runs only the ones named.
  */
+import { benchIngressFuzz } from './ingress-fuzz.ts';
 import { benchLocalAws } from './local-aws.ts';
 import { benchOrchestration } from './orchestration.ts';
 import { benchPlanning } from './planning.ts';
@@ -12,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   'local-aws': benchLocalAws,
   orchestration: benchOrchestration,
   'slack-ingress': benchSlackIngress,
+  'ingress-fuzz': benchIngressFuzz,
 };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

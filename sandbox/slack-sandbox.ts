@@ -167,6 +167,7 @@ export class SlackSandbox {
       command: '/dr',
       text,
       userId,
+      ...nameOf(userId),
       channelId,
       teamId: SANDBOX_TEAM,
       responseUrl: this.slack.responseUrl(`cmd-${userId}-${Date.now()}`),
@@ -207,7 +208,13 @@ export class SlackSandbox {
   private interactor(userId: string) {
     return {
       team: { id: SANDBOX_TEAM, domain: 'lifeboat' },
-      user: { id: userId, username: userId, team_id: SANDBOX_TEAM },
+      // Slack sends the user's name with every interaction: `username`, and `name`, its older form.
+      user: {
+        id: userId,
+        username: SANDBOX_USERS[userId]?.name ?? userId,
+        name: SANDBOX_USERS[userId]?.name ?? userId,
+        team_id: SANDBOX_TEAM,
+      },
       api_app_id: 'A0LIFEBOAT',
       token: 'fake-verification-token',
       trigger_id: this.slack.triggerId(),
@@ -288,4 +295,10 @@ export class SlackSandbox {
     await this.slack.close();
     await this.aws.stop();
   }
+}
+
+/** A sandbox user's name, as Slack sends it with a slash command (`user_name`). */
+function nameOf(userId: string): { userName?: string } {
+  const name = SANDBOX_USERS[userId]?.name;
+  return name ? { userName: name } : {};
 }

@@ -37,7 +37,8 @@ export interface RequestCardInput {
   approvals?: { required: number; by: readonly string[] };
   /** Once decided: the card shows who and when, and no buttons. */
   decision?: {
-    outcome: 'approved' | 'rejected' | 'expired';
+    /** `withdrawn`: the requester took the request back (rejected or aborted it herself). */
+    outcome: 'approved' | 'rejected' | 'withdrawn' | 'expired';
     /** Who decided: every approver of an M-of-N approval. */
     by?: string | readonly string[];
     at: number;
@@ -236,7 +237,9 @@ function decisionBlock(decision: NonNullable<RequestCardInput['decision']>): Kno
       ? `✅ Approved${by} ${when}`
       : decision.outcome === 'rejected'
         ? `❌ Rejected${by} ${when}`
-        : `⌛ Expired ${when} without enough approvals`;
+        : decision.outcome === 'withdrawn'
+          ? `↩️ Withdrawn${by} ${when}`
+          : `⌛ Expired ${when} without enough approvals`;
   return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
 }
 

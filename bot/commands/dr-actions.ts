@@ -16,6 +16,8 @@ import { type DrCommand, renderHelp } from './parse-command.ts';
 /** Who typed the command, and where. */
 export interface CommandCaller {
   userId: string;
+  /** The name Slack sent with the command, journaled beside the id. */
+  userName?: string;
   channelId: string;
   responseUrl: string;
   client: WebClient;
@@ -118,6 +120,7 @@ async function requestOperation(
     customerId: plan.customer.id,
     operation,
     requestedBy: caller.userId,
+    ...(caller.userName ? { requestedByName: caller.userName } : {}),
     channel: caller.channelId,
     ...(command.name === 'failover' && command.reason ? { reason: command.reason } : {}),
     ...(command.name === 'failover' && command.since ? { disruptionAt: command.since } : {}),
@@ -180,19 +183,23 @@ async function controlRun(
     };
   if (action === 'pause') {
     if (execution.pauseRequested) return { text: `Run \`${executionId}\` is already pausing.` };
-    await deps.runs.requestPause(executionId, caller.userId);
+    await deps.runs.requestPause(executionId, caller.userId, caller.userName);
     return {
       text: `Run \`${executionId}\` of ${name(plan)} pauses before its next step; \`/dr resume ${executionId}\` resumes it.`,
     };
   }
   if (action === 'abort') {
     if (execution.abortRequested) return { text: `Run \`${executionId}\` is already aborting.` };
-    await deps.runs.requestAbort(executionId, caller.userId);
+    await deps.runs.requestAbort(executionId, caller.userId, caller.userName);
     return {
       text: `Run \`${executionId}\` of ${name(plan)} aborts at its next step boundary and writes its report; servers stay where they are.`,
     };
   }
-  const how = await deps.runs.resume(executionId, { user: caller.userId, groups });
+  const how = await deps.runs.resume(executionId, {
+    user: caller.userId,
+    ...(caller.userName ? { userName: caller.userName } : {}),
+    groups,
+  });
   return {
     text:
       how === 'resumed'

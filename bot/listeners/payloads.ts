@@ -17,10 +17,22 @@ export const GateIdSchema = z
 
 const SlackIdSchema = z.string().min(1).max(64);
 
+/**
+ * The name Slack sends with a request, kept as evidence beside the id. Optional and never a
+ * reason to refuse: an odd one is dropped.
+ */
+const SlackNameSchema = z.string().min(1).max(200).optional().catch(undefined);
+
+/** Who acted, as every interaction payload carries it (`username`; `name` is its older form). */
+const InteractorSchema = z
+  .object({ id: SlackIdSchema, username: SlackNameSchema, name: SlackNameSchema })
+  .transform(({ id, username, name }) => ({ id, name: username ?? name }));
+
 /** A slash command's form fields. */
 export const CommandPayloadSchema = z.object({
   text: z.string().max(4000),
   user_id: SlackIdSchema,
+  user_name: SlackNameSchema,
   channel_id: SlackIdSchema,
   response_url: z.string().max(2000),
 });
@@ -30,7 +42,7 @@ export type CommandPayload = z.infer<typeof CommandPayloadSchema>;
 export const ButtonPayloadSchema = z.object({
   action: z.object({ action_id: z.string(), value: GateIdSchema }),
   body: z.object({
-    user: z.object({ id: SlackIdSchema }),
+    user: InteractorSchema,
     channel: z.object({ id: SlackIdSchema }).optional(),
     trigger_id: z.string().max(500).optional(),
   }),
@@ -57,7 +69,7 @@ export const SignOffSubmissionSchema = z.object({
       }),
     }),
   }),
-  body: z.object({ user: z.object({ id: SlackIdSchema }) }),
+  body: z.object({ user: InteractorSchema }),
 });
 export type SignOffSubmission = z.infer<typeof SignOffSubmissionSchema>;
 

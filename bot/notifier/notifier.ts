@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
-import type { Execution } from '../../orchestrator/domain/execution.ts';
+import type { Execution, Gate } from '../../orchestrator/domain/execution.ts';
 import type { PlanLoader, RunReader } from '../../orchestrator/ports/run-control.ts';
 import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
 import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';
@@ -222,8 +222,7 @@ export class Notifier {
         : gate.status === 'closed' && last
           ? {
               decision: {
-                outcome:
-                  last.decision === 'approve' ? ('approved' as const) : ('rejected' as const),
+                outcome: outcomeOf(last, execution.requestedBy),
                 by: last.decision === 'approve' ? approvals : last.user,
                 at: last.at,
               },
@@ -501,4 +500,13 @@ function initialNotice(execution: Execution, channel: string): Notice {
     lastPostAt: 0,
     done: false,
   };
+}
+
+/** How a closed approval ended: the requester's own abort is a withdrawal, not a rejection. */
+function outcomeOf(
+  last: Gate['answers'][number],
+  requestedBy: string,
+): 'approved' | 'rejected' | 'withdrawn' {
+  if (last.decision === 'approve') return 'approved';
+  return last.decision === 'abort' && last.user === requestedBy ? 'withdrawn' : 'rejected';
 }

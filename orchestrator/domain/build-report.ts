@@ -99,6 +99,7 @@ export function buildReport(input: BuildReportInput): Report {
     customerName,
     operation: runbook.operation,
     requestedBy: execution.requestedBy,
+    requestedByName: journal.all('execution-started')[0]?.data.requestedByName ?? null,
     reason: execution.reason ?? null,
     regions: runbook.regions,
     executionRegion: runbook.executionRegion,
@@ -175,6 +176,7 @@ function gatesOf(ctx: Context): GateSummary[] {
   for (const { entry, data } of journal.all('gate-answered')) {
     gate(data.gateId, data.kind, entry).answers.push({
       user: data.user,
+      name: data.userName ?? null,
       decision: data.decision,
       at: iso(entry.at),
       note: data.note ?? null,

@@ -130,6 +130,8 @@ export function openGate(input: OpenGateInput): { gate: Gate; journal: JournalDr
 
 export interface GateAnswer {
   user: string;
+  /** The user's Slack name, journaled beside the id. */
+  userName?: string;
   groups: readonly string[];
   decision: GateDecision;
   note?: string;
@@ -144,7 +146,9 @@ export function recordAnswer(
   gate: Gate,
   answer: GateAnswer,
 ): { gate: Gate; decided?: GateDecision; journal: JournalDraft[] } {
-  const result = answerGate(gate, answer);
+  const { userName, ...rest } = answer;
+  const result = answerGate(gate, rest);
+  const names = userName ? { names: { [answer.user]: userName } } : {};
   const journal: JournalDraft[] = [
     {
       type: 'gate-answered',
@@ -154,6 +158,7 @@ export function recordAnswer(
         gateId: gate.gateId,
         kind: gate.kind,
         user: answer.user,
+        ...(userName ? { userName } : {}),
         decision: answer.decision,
         ...(answer.note ? { note: answer.note } : {}),
       },
@@ -169,6 +174,7 @@ export function recordAnswer(
         kind: gate.kind,
         decision: result.decided,
         users: result.gate.answers.map((a) => a.user),
+        ...names,
       },
     });
   return { ...result, journal };
@@ -179,6 +185,7 @@ export function closeForAbort(
   gate: Gate,
   by: string,
   at: number,
+  byName?: string,
 ): { gate: Gate; journal: JournalDraft[] } {
   return {
     gate: {
@@ -191,7 +198,13 @@ export function closeForAbort(
         type: 'gate-closed',
         stepId: gate.stepId,
         message: `${gate.kind} closed: the run is aborting`,
-        data: { gateId: gate.gateId, kind: gate.kind, decision: 'abort', users: [by] },
+        data: {
+          gateId: gate.gateId,
+          kind: gate.kind,
+          decision: 'abort',
+          users: [by],
+          ...(byName ? { names: { [by]: byName } } : {}),
+        },
       },
     ],
   };

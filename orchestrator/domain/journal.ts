@@ -22,7 +22,12 @@ const ServerInWave = { server: z.string(), wave: z.string(), direction: Directio
 
 /** Every entry's data, by type. Strict: a field nobody declared is a writer's mistake. */
 export const JOURNAL_DATA = {
-  'execution-started': z.strictObject({ operation: OperationSchema, requestedBy: z.string() }),
+  'execution-started': z.strictObject({
+    operation: OperationSchema,
+    requestedBy: z.string(),
+    /** The requester's Slack name when they asked, kept as evidence beside the id. */
+    requestedByName: z.string().optional(),
+  }),
   'execution-finished': z.strictObject({
     outcome: z.enum(['succeeded', 'failed', 'aborted']),
     reason: z.string().optional(),
@@ -36,8 +41,8 @@ export const JOURNAL_DATA = {
   }),
   preflight: z.strictObject({ results: z.array(PreflightResultSchema) }),
   'best-effort-failed': z.strictObject({ reason: z.string() }),
-  'pause-requested': z.strictObject({ by: z.string() }),
-  'abort-requested': z.strictObject({ by: z.string() }),
+  'pause-requested': z.strictObject({ by: z.string(), byName: z.string().optional() }),
+  'abort-requested': z.strictObject({ by: z.string(), byName: z.string().optional() }),
   'gate-opened': z.strictObject({
     ...GateRef,
     principals: z.array(z.string()),
@@ -47,6 +52,8 @@ export const JOURNAL_DATA = {
   'gate-answered': z.strictObject({
     ...GateRef,
     user: z.string(),
+    /** The user's Slack name when they answered. */
+    userName: z.string().optional(),
     decision: GateDecisionSchema,
     note: z.string().optional(),
   }),
@@ -54,6 +61,8 @@ export const JOURNAL_DATA = {
     ...GateRef,
     decision: GateDecisionSchema,
     users: z.array(z.string()),
+    /** The Slack names known when the gate closed (user id -> name). */
+    names: z.record(z.string(), z.string()).optional(),
   }),
   'gate-expired': z.strictObject(GateRef),
   disruption: z.strictObject({
@@ -91,6 +100,7 @@ export const JOURNAL_DATA = {
   'servers-excluded': z.strictObject({
     servers: z.array(z.string()),
     by: z.string().optional(),
+    byName: z.string().optional(),
   }),
   'dns-changed': z.strictObject({
     target: SideSchema,

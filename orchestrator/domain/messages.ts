@@ -11,6 +11,8 @@ export const StartRequestSchema = z.object({
   customerId: z.string().min(1),
   operation: OperationSchema,
   requestedBy: z.string().min(1),
+  /** The requester's Slack name as the request carried it, for the evidence. */
+  requestedByName: z.string().optional(),
   /** The Slack channel the run was requested in: its messages go there. */
   channel: z.string().optional(),
   reason: z.string().optional(),

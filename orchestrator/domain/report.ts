@@ -102,6 +102,8 @@ export const GateSummarySchema = z.object({
   answers: z.array(
     z.object({
       user: z.string(),
+      /** The user's Slack name when they answered; null when the journal has none. */
+      name: z.string().nullable(),
       decision: GateDecisionSchema,
       at: IsoSchema,
       note: z.string().nullable(),
@@ -130,6 +132,8 @@ export const ReportSchema = z.object({
   customerName: z.string(),
   operation: OperationSchema,
   requestedBy: z.string(),
+  /** The requester's Slack name when they asked; null when the journal has none. */
+  requestedByName: z.string().nullable(),
   reason: z.string().nullable(),
   regions: z.object({ primary: RegionSchema, recovery: RegionSchema }),
   executionRegion: RegionSchema,

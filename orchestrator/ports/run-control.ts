@@ -35,8 +35,9 @@ export interface RunCommands {
     executionId: string,
     answer: Omit<GateAnswerInput, 'decision'>,
   ): Promise<'resumed' | 'withdrawn'>;
-  requestPause(executionId: string, by: string): Promise<void>;
-  requestAbort(executionId: string, by: string): Promise<void>;
+  /** `byName`: the person's Slack name, journaled beside the id. */
+  requestPause(executionId: string, by: string, byName?: string): Promise<void>;
+  requestAbort(executionId: string, by: string, byName?: string): Promise<void>;
 }
 
 /** What a run did and where it stands. */
@@ -83,6 +84,8 @@ export interface StartedRun {
 
 export interface GateAnswerInput {
   user: string;
+  /** The user's Slack name as the request carried it, journaled beside the id. */
+  userName?: string;
   /** The user's user groups among the gate's principals. */
   groups: string[];
   decision: GateDecision;

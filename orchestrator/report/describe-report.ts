@@ -9,6 +9,11 @@ export function describeDirection(report: Pick<Report, 'regions'>, direction: Di
   return direction === 'to-primary' ? `${recovery} to ${primary}` : `${primary} to ${recovery}`;
 }
 
+/** A person as the evidence names them: `bob (U02BOB)`, or the id alone when no name is known. */
+export function describePerson(id: string, name: string | null): string {
+  return name && name !== id ? `${name} (${id})` : id;
+}
+
 /** The facts of a run as label and plain text, for the renderers (which escape them). */
 export function describeRun(report: Report): [string, string][] {
   const { disruption } = report;
@@ -16,7 +21,7 @@ export function describeRun(report: Report): [string, string][] {
     ['Customer', `${report.customerName} (${report.customerId})`],
     ['Operation', `${report.operation}, ${describeDirection(report, report.direction)}`],
     ['Execution', report.executionId],
-    ['Requested by', report.requestedBy],
+    ['Requested by', describePerson(report.requestedBy, report.requestedByName)],
     ...(report.reason ? [['Reason', report.reason] as [string, string]] : []),
     ['Started', formatReportTime(report.startedAt)],
     ['Ended', formatReportTime(report.endedAt)],
@@ -37,7 +42,7 @@ export function describeGateAnswers(gates: GateSummary[]): string[][] {
       ? g.answers.map((a) => [
           g.title ?? g.kind,
           g.kind,
-          a.user,
+          describePerson(a.user, a.name),
           a.decision,
           formatReportTime(a.at),
           a.note ?? '',

@@ -103,12 +103,12 @@ export class Engine {
     return this.gates.answer(executionId, gateId, answer);
   }
 
-  requestPause(executionId: string, by: string): Promise<void> {
-    return this.gates.requestPause(executionId, by);
+  requestPause(executionId: string, by: string, byName?: string): Promise<void> {
+    return this.gates.requestPause(executionId, by, byName);
   }
 
-  requestAbort(executionId: string, by: string): Promise<ResumableGate[]> {
-    return this.gates.requestAbort(executionId, by);
+  requestAbort(executionId: string, by: string, byName?: string): Promise<ResumableGate[]> {
+    return this.gates.requestAbort(executionId, by, byName);
   }
 
   expireDueGates(region?: Region): Promise<ResumableGate[]> {

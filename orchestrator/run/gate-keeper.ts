@@ -64,7 +64,13 @@ export class GateKeeper {
   async answer(
     executionId: string,
     gateId: string,
-    answer: { user: string; groups: string[]; decision: GateDecision; note?: string },
+    answer: {
+      user: string;
+      userName?: string;
+      groups: string[];
+      decision: GateDecision;
+      note?: string;
+    },
   ): Promise<{ decided?: GateDecision; taskToken?: string; gate: Gate }> {
     const gate = await this.deps.store.getGate(executionId, gateId);
     const result = recordAnswer(gate, { ...answer, at: this.deps.now() });
@@ -76,12 +82,12 @@ export class GateKeeper {
   }
 
   /** Pauses at the next step boundary; a Paused gate then waits for resume or abort. */
-  async requestPause(executionId: string, by: string): Promise<void> {
+  async requestPause(executionId: string, by: string, byName?: string): Promise<void> {
     await this.deps.store.updateExecution(executionId, { pauseRequested: true });
     await this.deps.journal.write(executionId, {
       type: 'pause-requested',
       message: `<@${by}> asked to pause at the next step`,
-      data: { by },
+      data: { by, ...(byName ? { byName } : {}) },
     });
   }
 
@@ -90,17 +96,17 @@ export class GateKeeper {
    * gate waiting for people (an approval, a sign-off) is closed at once: its task tokens are
    * returned so the caller resumes the state machine, which then finishes the run.
    */
-  async requestAbort(executionId: string, by: string): Promise<ResumableGate[]> {
+  async requestAbort(executionId: string, by: string, byName?: string): Promise<ResumableGate[]> {
     await this.deps.store.updateExecution(executionId, { abortRequested: true });
     await this.deps.journal.write(executionId, {
       type: 'abort-requested',
       message: `<@${by}> asked to abort at the next step`,
-      data: { by },
+      data: { by, ...(byName ? { byName } : {}) },
     });
     const { runbook } = await this.deps.store.getExecution(executionId);
     const closed: ResumableGate[] = [];
     for (const gate of await this.deps.store.openGates(executionId)) {
-      const closing = closeForAbort(gate, by, this.deps.now());
+      const closing = closeForAbort(gate, by, this.deps.now(), byName);
       if (
         !(await this.settle(() =>
           this.deps.store.saveGateAnswer(closing.gate, gate.answers.length),

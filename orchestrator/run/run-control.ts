@@ -110,12 +110,12 @@ export class LifeboatRunControl implements RunControl {
     return 'withdrawn';
   }
 
-  requestPause(executionId: string, by: string) {
-    return this.deps.engine.requestPause(executionId, by);
+  requestPause(executionId: string, by: string, byName?: string) {
+    return this.deps.engine.requestPause(executionId, by, byName);
   }
 
-  async requestAbort(executionId: string, by: string): Promise<void> {
-    for (const gate of await this.deps.engine.requestAbort(executionId, by))
+  async requestAbort(executionId: string, by: string, byName?: string): Promise<void> {
+    for (const gate of await this.deps.engine.requestAbort(executionId, by, byName))
       await this.deps.tokens.succeed(gate.region, gate.taskToken, {
         kind: gate.kind,
         decision: 'abort',

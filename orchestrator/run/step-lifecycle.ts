@@ -60,7 +60,11 @@ export class StepLifecycle {
     await this.deps.journal.write(executionId, {
       type: 'execution-started',
       message: `${request.requestedBy} requested ${runbook.operation} of ${plan.customer.name}`,
-      data: { operation: runbook.operation, requestedBy: request.requestedBy },
+      data: {
+        operation: runbook.operation,
+        requestedBy: request.requestedBy,
+        ...(request.requestedByName ? { requestedByName: request.requestedByName } : {}),
+      },
     });
     return { executionId };
   }

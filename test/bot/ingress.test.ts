@@ -144,7 +144,12 @@ describe('the ingress, through signed requests', () => {
       (e) => e.type === 'gate-closed',
     );
     expect(closed.map((e) => e.data)).toEqual([
-      expect.objectContaining({ gateId, decision: 'abort', users: ['U05ERIN'] }),
+      expect.objectContaining({
+        gateId,
+        decision: 'abort',
+        users: ['U05ERIN'],
+        names: { U05ERIN: 'erin' },
+      }),
     ]);
     expect(JSON.stringify(closed)).not.toContain('U07GRACE');
     const shown = await waitFor('the card naming erin', () =>
@@ -153,6 +158,10 @@ describe('the ingress, through signed requests', () => {
         .find((m) => m.ts === card.ts && JSON.stringify(m.blocks).includes('by <@U05ERIN>')),
     );
     expect(JSON.stringify(shown.blocks)).not.toMatch(/Rejected by <@U0[67]/);
+    expect(JSON.stringify(shown.blocks)).toContain('Withdrawn by <@U05ERIN>');
+    expect((await sandbox.runs.report(executionId)).approvals[0]?.answers).toEqual([
+      expect.objectContaining({ user: 'U06FRANK', name: 'frank', decision: 'approve' }),
+    ]);
   });
 
   it.each([

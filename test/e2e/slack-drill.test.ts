@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../../orchestrator/report/render-markdown.ts';
 import type { FakeSlackMessage } from '../../sandbox/slack/fake-slack.ts';
 import { SlackSandbox } from '../../sandbox/slack-sandbox.ts';
 import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
@@ -144,6 +145,20 @@ describe('the bcbsaz drill, only through signed Slack requests', () => {
     );
     expect(broadcast).toBeDefined();
     expect(JSON.stringify(sandbox.slack.calls)).not.toContain('<!channel>');
+  });
+
+  it('names people in the report by the Slack name they acted under, beside their id', async () => {
+    // Act
+    const report = await sandbox.runs.report(executionId);
+    const markdown = renderMarkdown(report);
+    // Assess
+    expect(report).toMatchObject({ requestedBy: 'U01ALICE', requestedByName: 'alice' });
+    expect(report.approvals[0]?.answers).toEqual([
+      expect.objectContaining({ user: 'U02BOB', name: 'bob', decision: 'approve' }),
+    ]);
+    expect(markdown).toContain('alice (U01ALICE)');
+    expect(markdown).toMatch(/\| bob \(U02BOB\) \| approve \|/);
+    expect(markdown).toMatch(/\| carol \(U03CAROL\) \| approve \|/);
   });
 
   it('stayed within 40 Slack writes and never hit a rate limit', () => {

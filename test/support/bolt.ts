@@ -52,6 +52,11 @@ function argumentBag() {
   return { bag, calls };
 }
 
+/** The name Slack sends with a user's requests, as the sandbox's people have: `U02BOB` is `bob`. */
+export function nameOf(userId: string): string {
+  return userId.replace(/^U\d*/, '').toLowerCase() || userId;
+}
+
 /** `/dr <text>` typed by the user in the channel. */
 export function commandArgs(
   text: string,
@@ -62,7 +67,7 @@ export function commandArgs(
     command: '/dr',
     text,
     user_id: who.userId,
-    user_name: who.userId,
+    user_name: nameOf(who.userId),
     channel_id: who.channelId,
     channel_name: who.channelId,
     team_id: TEAM,
@@ -94,7 +99,7 @@ export function buttonArgs(
   const body = {
     type: 'block_actions',
     team: { id: TEAM, domain: 'lifeboat' },
-    user: { id: who.userId, username: who.userId, team_id: TEAM },
+    user: { id: who.userId, username: nameOf(who.userId), team_id: TEAM },
     channel: { id: who.channelId, name: who.channelId },
     trigger_id: `trigger-${who.userId}`,
     response_url: `https://hooks.slack.test/actions/${who.userId}`,
@@ -143,7 +148,7 @@ export function viewArgs(
   const body = {
     type: 'view_submission',
     team: { id: TEAM, domain: 'lifeboat' },
-    user: { id: who.userId, name: who.userId, team_id: TEAM },
+    user: { id: who.userId, name: nameOf(who.userId), team_id: TEAM },
     view,
   };
   const args = { ...bag, view, body, payload: view };

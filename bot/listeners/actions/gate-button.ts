@@ -27,7 +27,7 @@ export function gateButton(deps: BotDeps) {
     const found = await loadGateRun(deps, payload.data.action.value);
     if (!found.ok) return void (await say(found.reason));
     const { execution, plan, gate } = found;
-    const userId = payload.data.body.user.id;
+    const { id: userId, name: userName } = payload.data.body.user;
     const approval = gate.kind === 'approval';
     // The requester may withdraw their own request; approving needs a second person.
     const withdrawing = approval && decision.data === 'reject' && userId === execution.requestedBy;
@@ -42,13 +42,15 @@ export function gateButton(deps: BotDeps) {
     if (!auth.ok) return void (await say(auth.reason));
     try {
       if (withdrawing) {
-        if (!execution.abortRequested) await deps.runs.requestAbort(execution.executionId, userId);
+        if (!execution.abortRequested)
+          await deps.runs.requestAbort(execution.executionId, userId, userName);
         return void (await say(
           `You withdrew your request: run \`${execution.executionId}\` is aborted, whatever approvals came in.`,
         ));
       }
       const result = await deps.runs.answer(execution.executionId, gate.gateId, {
         user: userId,
+        ...(userName ? { userName } : {}),
         groups: auth.groups,
         decision: decision.data,
       });

@@ -27,6 +27,7 @@ export function drCommand(deps: BotDeps) {
       deps,
       {
         userId: payload.data.user_id,
+        ...(payload.data.user_name ? { userName: payload.data.user_name } : {}),
         channelId: payload.data.channel_id,
         responseUrl: payload.data.response_url,
         client,

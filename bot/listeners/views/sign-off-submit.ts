@@ -22,7 +22,7 @@ export function signOffSubmit(deps: BotDeps) {
     const found = await loadGateRun(deps, payload.data.view.private_metadata);
     if (!found.ok) return void (await fail(found.reason));
     const { execution, plan, gate } = found;
-    const userId = payload.data.body.user.id;
+    const { id: userId, name: userName } = payload.data.body.user;
     const auth = await checkAccess(deps, client, {
       plan,
       userId,
@@ -35,6 +35,7 @@ export function signOffSubmit(deps: BotDeps) {
     try {
       await deps.runs.answer(execution.executionId, gate.gateId, {
         user: userId,
+        ...(userName ? { userName } : {}),
         groups: auth.groups,
         decision,
         note: `${contact}${notes ? `: ${notes}` : ''}`.slice(0, 2000),

@@ -110,6 +110,7 @@ describe('renderRequestCard', () => {
   it.each([
     ['approved', '✅ Approved by <@U02BOB>'],
     ['rejected', '❌ Rejected by <@U02BOB>'],
+    ['withdrawn', '↩️ Withdrawn by <@U02BOB>'],
   ] as const)('once %s shows who and when, with no buttons', (outcome, expected) => {
     const at = Date.parse('2025-03-01T09:30:00Z');
     const card = renderRequestCard(input({ decision: { outcome, by: 'U02BOB', at } }));

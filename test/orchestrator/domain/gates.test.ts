@@ -301,6 +301,26 @@ describe('recordAnswer', () => {
     expect(second.journal.at(-1)?.data).toMatchObject({ users: ['U04DAVE', 'U02BOB'] });
   });
 
+  it.each([
+    ['with the name Slack sent', 'bob', { userName: 'bob' }, { names: { U02BOB: 'bob' } }],
+    ['without a name', undefined, {}, {}],
+  ] as const)('journals an answer %s beside the id', (_what, userName, answered, closed) => {
+    const result = recordAnswer(gateOf('approval'), {
+      user: 'U02BOB',
+      ...(userName ? { userName } : {}),
+      groups: [],
+      decision: 'approve',
+      at: NOW,
+    });
+    const gateId = gateIdOf(RUN, gateStep.id, 1);
+    expect(result.journal.map((e) => e.data)).toEqual([
+      { gateId, kind: 'approval', user: 'U02BOB', decision: 'approve', ...answered },
+      { gateId, kind: 'approval', decision: 'approve', users: ['U02BOB'], ...closed },
+    ]);
+    expect(result.gate.answers).toEqual([{ user: 'U02BOB', decision: 'approve', at: NOW }]);
+    expectWritable(result.journal);
+  });
+
   it('the requester may reject (withdraw) what she may not approve', () => {
     const result = recordAnswer(gateOf('approval'), {
       user: 'U01ALICE',
@@ -323,6 +343,12 @@ describe('abort and expiry', () => {
       type: 'gate-closed',
       data: { decision: 'abort', users: ['U02BOB'] },
     });
+    expectWritable(journal);
+  });
+
+  it('an abort journals the name of whoever asked, when Slack sent one', () => {
+    const { journal } = closeForAbort(gateOf('approval'), 'U01ALICE', NOW, 'alice');
+    expect(journal[0]?.data).toMatchObject({ users: ['U01ALICE'], names: { U01ALICE: 'alice' } });
     expectWritable(journal);
   });
 

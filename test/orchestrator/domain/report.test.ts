@@ -291,6 +291,7 @@ describe('buildReport', () => {
         answers: [
           {
             user: 'U07GRACE',
+            name: null,
             decision: 'continue',
             at: iso(1500),
             note: 'Customer agreed, <b>app</b> tier later',

@@ -95,6 +95,28 @@ describe('renderMarkdown', () => {
     for (const line of lines) expect(markdown.split('\n')).toContain(line);
   });
 
+  it('names people by their Slack name beside their id, and by id alone when no name is known', async () => {
+    // Prepare
+    const report = buildReport(await cleanDrill());
+    const named: Report = {
+      ...report,
+      requestedByName: 'Alice <Ops>',
+      approvals: report.approvals.map((g) => ({
+        ...g,
+        answers: g.answers.map((a) => ({ ...a, name: 'Bob Smith' })),
+      })),
+    };
+    // Act
+    const markdown = renderMarkdown(named);
+    const html = renderHtml(named);
+    // Assess
+    expect(markdown).toContain('Alice \\<Ops\\> (U01ALICE)');
+    expect(markdown).toContain('| approval | Bob Smith (U02BOB) | approve |');
+    expect(markdown).toContain('| sign-off | U03CAROL | approve |');
+    expect(html).toContain('Bob Smith (U02BOB)');
+    expect(html).toContain('Alice &lt;Ops&gt; (U01ALICE)');
+  });
+
   it('escapes text that Markdown would read as markup or as a table cell break', async () => {
     const markdown = renderMarkdown(await hostile());
     expect(markdown).toContain('# DR report: Tiny \\& Co \\<Health\\>, failover');

@@ -49,7 +49,7 @@ describe('gateButton', () => {
         'answer',
         execution.executionId,
         approval.gateId,
-        { user: 'U02BOB', groups: [], decision: 'approve' },
+        { user: 'U02BOB', userName: 'bob', groups: [], decision: 'approve' },
       ],
     ]);
     expect(calls.responses).toEqual([]);
@@ -115,7 +115,7 @@ describe('gateButton', () => {
       // Assess
       expect(
         runCalls.filter(([method]) => method === 'requestAbort' || method === 'answer'),
-      ).toEqual([['requestAbort', execution.executionId, 'U01ALICE']]);
+      ).toEqual([['requestAbort', execution.executionId, 'U01ALICE', 'alice']]);
       expect(runCalls).toContainEqual([
         'audit',
         'bcbsaz',

@@ -78,7 +78,13 @@ describe('drCommand', () => {
     expect(runCalls.filter(([method]) => method === 'start')).toEqual([
       [
         'start',
-        { customerId: 'bcbsaz', operation: 'drill', requestedBy: 'U01ALICE', channel: CHANNEL },
+        {
+          customerId: 'bcbsaz',
+          operation: 'drill',
+          requestedBy: 'U01ALICE',
+          requestedByName: 'alice',
+          channel: CHANNEL,
+        },
       ],
     ]);
     expect(runCalls.find(([method]) => method === 'audit')?.[2]).toMatchObject({
@@ -177,7 +183,7 @@ describe('drCommand', () => {
     await drCommand(fakeBotDeps(runs).deps)(args);
     // Assess
     expect(runCalls.filter(([method]) => method === 'requestPause')).toEqual([
-      ['requestPause', 'bcbsaz-drill-2', 'U01ALICE'],
+      ['requestPause', 'bcbsaz-drill-2', 'U01ALICE', 'alice'],
     ]);
     expect(calls.acks).toEqual([
       { response_type: 'ephemeral', text: expect.stringMatching(/pauses before its next step/) },

@@ -47,7 +47,7 @@ describe('signOffSubmit', () => {
           'answer',
           execution.executionId,
           signOff.gateId,
-          { user: 'U03CAROL', groups: [], decision, note },
+          { user: 'U03CAROL', userName: 'carol', groups: [], decision, note },
         ],
       ]);
       expect(calls.acks).toEqual([undefined]);
