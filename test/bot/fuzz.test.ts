@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SlackSandbox } from '../../sandbox/slack-sandbox.ts';
+import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
+import { BLOCK_ACTIONS_AS_JSON, sendFuzz, VIEWLESS_SUBMISSION } from '../support/fuzz-ingress.ts';
+import {
+  collectEffects,
+  describeRequest,
+  type FuzzOutcome,
+  runFuzz,
+  summarize,
+} from '../support/fuzz-run.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/** A fixed seed keeps `npm test` repeatable; `FUZZ_SEED=<n>` tries another (the bench draws one per run). */
+const SEED = Number(process.env.FUZZ_SEED ?? 1616);
+const COUNT = 150;
+/** Slack gives up on an answer after 3 s. */
+const SLACK_TIMEOUT_MS = 3000;
+
+describe(`the ingress under hostile and clumsy traffic (FUZZ_SEED=${SEED})`, () => {
+  let sandbox: SlackSandbox;
+  let outcome: FuzzOutcome;
+
+  beforeAll(async () => {
+    sandbox = await SlackSandbox.start({
+      plansDir: SAMPLE_PLANS,
+      settingsFile: SAMPLE_SETTINGS,
+      postEveryMs: 0,
+    });
+    outcome = await runFuzz(sandbox, { seed: SEED, count: COUNT });
+  }, 60_000);
+  afterAll(async () => {
+    if (outcome?.executionId) {
+      await sandbox.command('U01ALICE', 'C0DMNTDR', `abort ${outcome.executionId}`);
+      await sandbox.orchestrator.settled(outcome.executionId);
+    }
+    await sandbox?.stop();
+  });
+
+  const replay = `replay with FUZZ_SEED=${SEED}`;
+
+  it('answers every request within Slack’s 3 s, never with a 5xx', () => {
+    // Assess
+    const slow = outcome.records.filter((r) => r.ms >= SLACK_TIMEOUT_MS).map(describeRequest);
+    const failed = outcome.records.filter((r) => r.statusCode >= 500).map(describeRequest);
+    expect(outcome.records.length, replay).toBeGreaterThanOrEqual(COUNT);
+    expect(slow, replay).toEqual([]);
+    expect(failed, replay).toEqual([]);
+  });
+
+  it('answers 401 to every unsigned, forged or stale request', () => {
+    // Assess
+    const unauthenticated = outcome.records.filter(
+      (r) => r.request && (r.request.unsigned || r.request.secret || r.request.timestamp),
+    );
+    expect(
+      unauthenticated.filter((r) => r.statusCode !== 401).map(describeRequest),
+      replay,
+    ).toEqual([]);
+  });
+
+  it('leaves no unhandled rejection and no background error', () => {
+    // Assess
+    expect(outcome.unhandled.map(String), replay).toEqual([]);
+    expect(sandbox.errors.map(String), replay).toEqual([]);
+  });
+
+  it('starts and answers nothing beyond what alice and bob asked for', async () => {
+    // Act
+    const effects = await collectEffects(sandbox);
+    // Assess
+    expect(effects.started, replay).toEqual([outcome.executionId]);
+    expect(
+      effects.answers.map((a) => ({ executionId: a.executionId, type: a.type })),
+      replay,
+    ).toEqual([
+      { executionId: outcome.executionId, type: 'gate-answered' },
+      { executionId: outcome.executionId, type: 'gate-closed' },
+    ]);
+    for (const answer of effects.answers)
+      expect(answer.data, replay).toMatchObject({ gateId: outcome.gateId });
+    expect(effects.allowed, replay).toEqual(['U01ALICE:request', 'U02BOB:approve']);
+  });
+
+  it('sends Slack only what Slack accepts', () => {
+    // Assess
+    const refused = sandbox.slack.calls
+      .filter((c) => !c.ok && c.error !== 'ratelimited')
+      .map((c) => `${c.method}: ${c.error} ${c.messages?.join(' ') ?? ''}`);
+    expect(refused, replay).toEqual([]);
+    expect(
+      sandbox.slack.refusedResponses.map((r) => r.error),
+      replay,
+    ).toEqual([]);
+  });
+
+  // Skipped: known bug (a signed view_submission without `view` is answered 500, as Bolt throws
+  // before any listener runs). Unskip once the ingress refuses it with a 4xx or a 200.
+  it.skip('refuses a signed view_submission without a view, never with a 5xx', async () => {
+    // Act
+    const answer = await sendFuzz(sandbox.bot.ingress(), {
+      kind: 'malformed',
+      body: VIEWLESS_SUBMISSION,
+    });
+    // Assess
+    expect(answer.statusCode).toBeLessThan(500);
+  });
+
+  // Skipped: known bug (a signed application/json block_actions body with no team or user is
+  // answered 500). Unskip once the ingress refuses it with a 4xx.
+  it.skip('refuses a signed JSON block_actions body, never with a 5xx', async () => {
+    // Act
+    const answer = await sendFuzz(sandbox.bot.ingress(), {
+      kind: 'content-type',
+      body: BLOCK_ACTIONS_AS_JSON,
+      contentType: 'application/json',
+    });
+    // Assess
+    expect(answer.statusCode).toBeLessThan(500);
+  });
+
+  it('prints its figures', () => {
+    const { byStatus, p50, p99, max } = summarize(outcome.records);
+    console.log(
+      `fuzz seed ${SEED}: ${outcome.records.length} requests, p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${max.toFixed(0)} ms, by status ${JSON.stringify(byStatus)}`,
+    );
+  });
+});
