@@ -91,24 +91,49 @@ export function checkSlackRequest(
     const payload = parseQuery(body).payload;
     if (payload === undefined) return { ok: true, body, contentType: FORM };
     if (typeof payload !== 'string') return malformed('the form carries more than one payload');
-    return isJsonObject(payload)
-      ? { ok: true, body, contentType: FORM }
-      : malformed('the form field `payload` is not a JSON object');
+    const interaction = jsonObject(payload);
+    if (!interaction) return malformed('the form field `payload` is not a JSON object');
+    const problem = interactionProblem(interaction);
+    return problem ? malformed(problem) : { ok: true, body, contentType: FORM };
   }
-  if (mediaType === JSON_TYPE)
-    return isJsonObject(body)
+  if (mediaType === JSON_TYPE) {
+    const envelope = jsonObject(body);
+    if (!envelope) return malformed('the body is not a JSON object');
+    // Slack sends JSON only for the Events API; an interaction as JSON makes Bolt throw.
+    return EVENT_ENVELOPES.has(String(envelope.type))
       ? { ok: true, body, contentType: JSON_TYPE }
-      : malformed('the body is not a JSON object');
+      : malformed('a JSON body that is no Events API envelope');
+  }
   return malformed(
     `content type "${(mediaType ?? '').slice(0, 100)}" is none Slack sends (${FORM} or ${JSON_TYPE})`,
   );
 }
 
-function isJsonObject(text: string): boolean {
+const EVENT_ENVELOPES = new Set(['url_verification', 'event_callback', 'app_rate_limited']);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function jsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    return isObject(value) ? value : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * What an interaction payload lacks that Bolt reads before any listener runs (it throws
+ * otherwise): who acted, and a modal's view.
+ */
+function interactionProblem(payload: Record<string, unknown>): string | undefined {
+  if (!isObject(payload.user) || typeof payload.user.id !== 'string')
+    return 'the payload names no user';
+  if (
+    (payload.type === 'view_submission' || payload.type === 'view_closed') &&
+    !isObject(payload.view)
+  )
+    return `a ${payload.type} payload without its view`;
+  return undefined;
 }

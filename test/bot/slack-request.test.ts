@@ -43,13 +43,42 @@ describe('checkSlackRequest', () => {
   it.each([
     ['a form', 'text=drill%20dmnt', FORM, FORM],
     ['a form whose content type names its charset', 'text=drill', `${FORM}; charset=utf-8`, FORM],
-    ['an interaction', 'payload=%7B%22type%22%3A%22block_actions%22%7D', FORM, FORM],
+    [
+      'an interaction',
+      `payload=${encodeURIComponent('{"type":"block_actions","user":{"id":"U02BOB"}}')}`,
+      FORM,
+      FORM,
+    ],
     ['JSON', '{"type":"event_callback"}', 'Application/JSON; charset=utf-8', 'application/json'],
   ])('passes on %s signed by Slack, with its bare media type', (_, body, type, bare) => {
     // Act
     const check = checkSlackRequest(request(body, { 'content-type': type }), SECRET, NOW);
     // Assess
     expect(check).toEqual({ ok: true, body, contentType: bare });
+  });
+
+  it.each([
+    [
+      'an interaction that names no user',
+      'payload=%7B%22type%22%3A%22block_actions%22%7D',
+      FORM,
+      /names no user/,
+    ],
+    [
+      'a modal submission without its view',
+      `payload=${encodeURIComponent('{"type":"view_submission","user":{"id":"U02BOB"}}')}`,
+      FORM,
+      /view_submission payload without its view/,
+    ],
+    [
+      'an interaction sent as JSON',
+      '{"type":"block_actions","actions":[{"action_id":"gate_approve"}]}',
+      'application/json',
+      /no Events API envelope/,
+    ],
+  ])('answers 400 for %s, which Bolt would throw on before any listener', (_, body, type, why) => {
+    const check = checkSlackRequest(request(body, { 'content-type': type }), SECRET, NOW);
+    expect(check).toMatchObject({ ok: false, statusCode: 400, message: why });
   });
 
   it('checks the signature over the bytes as sent', () => {
