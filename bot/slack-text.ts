@@ -15,11 +15,6 @@ export function escapeSlackText(text: string): string {
     .replace(/>/g, '&gt;');
 }
 
-/** Shortens text to `max` characters, ending in an ellipsis; Slack rejects over-long fields. */
-export function truncateText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
-}
-
 /**
  * A date Slack shows in each reader's time zone: `<!date^{unix}^{date_short_pretty} {time}|{fallback}>`.
  * The fallback (UTC) is what clients that cannot format dates, and notifications, show.

@@ -10,7 +10,13 @@ import { operationTitle } from '../blocks/labels.ts';
 import { renderFinalReport } from '../blocks/prompts.ts';
 import type { BotDeps } from '../deps.ts';
 import { escapeKeepingMentions } from '../slack-mentions.ts';
-import { escapeSlackText, formatSlackDate, mentionUser, truncateText } from '../slack-text.ts';
+import {
+  cutSlackText,
+  escapeAndCut,
+  escapeSlackText,
+  formatSlackDate,
+  mentionUser,
+} from '../slack-text.ts';
 import { type DrCommand, renderHelp } from './parse-command.ts';
 
 /** Who typed the command, and where. */
@@ -213,12 +219,14 @@ async function showPlan(deps: BotDeps, caller: CommandCaller, customerId: string
   const overview = describePlan(plan);
   const waves = overview.waves.map(
     (w, i) =>
-      `${i + 1}. *${escapeSlackText(w.name)}* (${w.servers.length} servers, timeout ${w.timeout}): ${escapeSlackText(
-        truncateText(w.servers.map((s) => s.name).join(', '), 400),
+      `${i + 1}. *${escapeSlackText(w.name)}* (${w.servers.length} servers, timeout ${w.timeout}): ${escapeAndCut(
+        w.servers.map((s) => s.name).join(', '),
+        400,
       )}`,
   );
   return {
-    text: truncateText(
+    // Cut after escaping, never through an entity or a mention.
+    text: cutSlackText(
       `*Plan of ${name(plan)}*: ${plan.regions.primary} → ${plan.regions.recovery}, ${overview.serverCount} servers, RPO ${overview.targets.rpo}, RTO ${overview.targets.rto}, drills ${overview.drillMode}.\n${waves.join('\n')}\nOperations: ${Object.keys(overview.runbooks).join(', ')}.`,
       3000,
     ),
