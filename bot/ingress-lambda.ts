@@ -7,7 +7,7 @@ import { wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
 import type { IngressEnv } from './env.ts';
-import { type AwsHandler, checkSlackEvent, createIngressHandler } from './ingress.ts';
+import { type AwsHandler, checkSlackEvent, createBoltHandler } from './ingress.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
 import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
 
@@ -44,7 +44,7 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
   };
 
   const build = (secrets: SlackSecrets, runs: RunControl): AwsHandler =>
-    createIngressHandler({
+    createBoltHandler({
       signingSecret: secrets.signingSecret,
       logger: asBoltLogger(logger),
       botToken: secrets.botToken,
@@ -69,7 +69,7 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
           );
         },
       },
-    });
+    }).handler;
 
   return async (event, context) => {
     if (context?.awsRequestId) logger.addContext(context);
@@ -94,7 +94,7 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
         if (app) logger.info("Slack's secrets changed: the app is built with the new ones");
         app = { secrets, handler: build(secrets, ready) };
       }
-      return await app.handler(event, context);
+      return await app.handler(checked.event, context);
     } catch (error) {
       logger.error('the request could not be handled', { error: error as Error });
       throw error;

@@ -8,32 +8,44 @@ export type AwsHandler = ReturnType<AwsLambdaReceiver['toHandler']>;
 export type AwsEvent = Parameters<AwsHandler>[0];
 export type AwsResponse = Awaited<ReturnType<AwsHandler>>;
 
+type IngressOptions = Omit<LifeboatAppOptions, 'receiver'> & {
+  signingSecret: string;
+  /** Where the receiver reports refused and unanswered requests. @default Bolt's console logger */
+  logger?: Logger;
+  /** Real time, ms. @default Date.now */
+  now?: () => number;
+};
+
 /**
  * The ingress as a Lambda handler. Each request's signature and age are checked on the raw body
  * first (401 whatever the body), then its shape (400 for a body Bolt could not read); only then
  * does Bolt's AwsLambdaReceiver, which parses before it verifies, see it.
  */
-export function createIngressHandler(
-  options: Omit<LifeboatAppOptions, 'receiver'> & {
-    signingSecret: string;
-    /** Where the receiver reports refused and unanswered requests. @default Bolt's console logger */
-    logger?: Logger;
-    /** Real time, ms. @default Date.now */
-    now?: () => number;
-  },
-): AwsHandler {
-  const { signingSecret, logger, now = Date.now, ...app } = options;
-  const receiver = new AwsLambdaReceiver({ signingSecret, ...(logger ? { logger } : {}) });
-  createLifeboatApp({ ...app, receiver });
-  const bolt = receiver.toHandler();
+export function createIngressHandler(options: IngressOptions): AwsHandler {
+  const { signingSecret, now = Date.now } = options;
+  const { handler, logger } = createBoltHandler(options);
   return async (event, context) => {
     const checked = checkSlackEvent(event, signingSecret, now());
     if (!checked.ok) {
-      (logger ?? receiver.logger).warn(checked.message);
+      logger.warn(checked.message);
       return { statusCode: checked.statusCode, body: checked.message };
     }
-    return bolt(checked.event, context);
+    return handler(checked.event, context);
   };
+}
+
+/**
+ * Bolt's handler alone, for a caller that checked the event itself (`checkSlackEvent`) and hands
+ * on the event it answered: Bolt still verifies the signature, nothing else is done twice.
+ */
+export function createBoltHandler(options: IngressOptions): {
+  handler: AwsHandler;
+  logger: Logger;
+} {
+  const { signingSecret, logger, now: _now, ...app } = options;
+  const receiver = new AwsLambdaReceiver({ signingSecret, ...(logger ? { logger } : {}) });
+  createLifeboatApp({ ...app, receiver });
+  return { handler: receiver.toHandler(), logger: logger ?? receiver.logger };
 }
 
 /**

@@ -25,9 +25,22 @@ export function formatSlackDate(epochMs: number): string {
   return `<!date^${unix}^{date_short_pretty} {time}|${fallback}>`;
 }
 
+const USER_ID = '[UW][A-Z0-9]{2,}';
+
 /** A user mention built from a Slack user id; anything that is not an id is escaped instead. */
 export function mentionUser(userId: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeSlackText(userId);
+  return new RegExp(`^${USER_ID}$`).test(userId) ? `<@${userId}>` : escapeSlackText(userId);
+}
+
+/**
+ * Escapes text for Slack but keeps user mentions (`<@U…>`) as mentions: the domain's refusals
+ * name people that way ("<@U02BOB> already answered"), and escaped they would show as markup.
+ */
+export function escapeKeepingMentions(text: string): string {
+  return text
+    .split(new RegExp(`(<@${USER_ID}>)`))
+    .map((part, i) => (i % 2 === 1 ? part : escapeSlackText(part)))
+    .join('');
 }
 
 /**

@@ -9,10 +9,10 @@ import type { Action } from '../authorize.ts';
 import { operationTitle } from '../blocks/labels.ts';
 import { renderFinalReport } from '../blocks/prompts.ts';
 import type { BotDeps } from '../deps.ts';
-import { escapeKeepingMentions } from '../slack-mentions.ts';
 import {
   cutSlackText,
   escapeAndCut,
+  escapeKeepingMentions,
   escapeSlackText,
   formatSlackDate,
   mentionUser,

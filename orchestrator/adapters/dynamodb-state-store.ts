@@ -240,7 +240,8 @@ export class DynamoDbStateStore implements StateStore {
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    const full = JournalEntrySchema.parse({ ...entry, seq: Number(counter.Attributes?.seq) });
+    // Checked against its schema by its writer (the engine's journal writer); parsed again on read.
+    const full = { ...entry, seq: Number(counter.Attributes?.seq) } as JournalEntry;
     await this.put(`EXEC#${executionId}`, `JOURNAL#${String(full.seq).padStart(8, '0')}`, full);
     return full;
   }

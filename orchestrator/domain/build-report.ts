@@ -65,7 +65,7 @@ export function buildReport(input: BuildReportInput): Report {
     .find((g) => g.data.kind === 'sign-off' && g.data.decision === 'approve');
   const rtoTarget = runbook.targets.rtoSeconds;
   const rtoSeconds = disruption && validated ? seconds(validated.at - disruption.at) : null;
-  const signOffSeconds = disruption && signOff ? seconds(signOff.entry.at - disruption.at) : null;
+  const signOffSeconds = disruption && signOff ? seconds(signOff.at - disruption.at) : null;
 
   const rpo = rpoOf(ctx, measuredWaves);
   const gates = gatesOf(ctx);
@@ -74,7 +74,7 @@ export function buildReport(input: BuildReportInput): Report {
   // a run whose outcome is known has ended now.
   const endedAt =
     execution.endedAt ??
-    journal.all('execution-finished')[0]?.entry.at ??
+    journal.all('execution-finished')[0]?.at ??
     (outcome === 'running' || outcome === 'paused' ? undefined : now);
   const timelineEnd = Math.max(
     now,
@@ -90,7 +90,7 @@ export function buildReport(input: BuildReportInput): Report {
     });
   }
   if (validated) markers.push({ kind: 'validated', at: iso(validated.at), label: 'Validated' });
-  if (signOff) markers.push({ kind: 'sign-off', at: iso(signOff.entry.at), label: 'Signed off' });
+  if (signOff) markers.push({ kind: 'sign-off', at: iso(signOff.at), label: 'Signed off' });
 
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -118,7 +118,7 @@ export function buildReport(input: BuildReportInput): Report {
       met: rtoSeconds !== null && rtoSeconds <= rtoTarget,
       validatedAt: optionalIso(validated?.at),
       measuredTo: validated?.to ?? null,
-      signedOffAt: optionalIso(signOff?.entry.at),
+      signedOffAt: optionalIso(signOff?.at),
       withSignOffSeconds: signOffSeconds,
       withSignOffText: optionalDuration(signOffSeconds),
     },
@@ -166,14 +166,16 @@ function gatesOf(ctx: Context): GateSummary[] {
     return g;
   };
   const { journal } = ctx;
-  for (const { entry, data } of journal.all('gate-opened')) {
+  for (const entry of journal.all('gate-opened')) {
+    const { data } = entry;
     Object.assign(gate(data.gateId, data.kind, entry), {
       principals: data.principals,
       required: data.required,
       openedAt: iso(entry.at),
     });
   }
-  for (const { entry, data } of journal.all('gate-answered')) {
+  for (const entry of journal.all('gate-answered')) {
+    const { data } = entry;
     gate(data.gateId, data.kind, entry).answers.push({
       user: data.user,
       name: data.userName ?? null,
@@ -182,7 +184,8 @@ function gatesOf(ctx: Context): GateSummary[] {
       note: data.note ?? null,
     });
   }
-  for (const { entry, data } of journal.all('gate-closed')) {
+  for (const entry of journal.all('gate-closed')) {
+    const { data } = entry;
     Object.assign(gate(data.gateId, data.kind, entry), {
       closedAt: iso(entry.at),
       decision: data.decision,
@@ -246,7 +249,8 @@ function notesOf(
   } else if (!disruption) {
     notes.push('The run never reached the failover: RTO and RPO were not measured.');
   }
-  for (const { entry, data } of journal.all('instances-stopped')) {
+  for (const entry of journal.all('instances-stopped')) {
+    const { data } = entry;
     if (data.unreachable) {
       notes.push(
         `The instances of "${titleOf(entry.stepId)}" could not be stopped: the region did not answer.`,

@@ -18,27 +18,23 @@ import type { Runbook, ServerRef, Step, StepOf } from './runbook.ts';
  * validated, and the RPO. Pure; `build-report.ts` assembles the report from these.
  */
 
-/** The entries of each type, in journal order, typed. */
+/** The entries of each type, in journal order, typed; each type filtered once. */
 export class JournalReader {
   readonly entries: JournalEntry[];
-  private readonly cache = new Map<JournalType, Read<JournalType>[]>();
+  private readonly cache = new Map<JournalType, JournalEntry[]>();
 
   constructor(entries: readonly JournalEntry[]) {
     this.entries = [...entries].sort((a, b) => a.seq - b.seq);
   }
 
-  all<T extends JournalType>(type: T): Read<T>[] {
-    const cached = this.cache.get(type);
-    if (cached) return cached as unknown as Read<T>[];
-    const read = entriesOf(this.entries, type).map((entry) => ({ entry, data: entry.data }));
-    this.cache.set(type, read as unknown as Read<JournalType>[]);
-    return read as unknown as Read<T>[];
+  all<T extends JournalType>(type: T): JournalEntryOf<T>[] {
+    let read = this.cache.get(type);
+    if (!read) {
+      read = entriesOf(this.entries, type);
+      this.cache.set(type, read);
+    }
+    return read as JournalEntryOf<T>[];
   }
-}
-
-export interface Read<T extends JournalType> {
-  entry: JournalEntryOf<T>;
-  data: JournalData<T>;
 }
 
 export interface StepTime {
@@ -111,17 +107,17 @@ export function timeOf(
   record: StepRecord | undefined,
   journal: JournalReader,
 ): StepTime {
-  const started = journal.all('step-started').filter((e) => e.entry.stepId === step.id);
-  const finished = journal.all('step-finished').filter((e) => e.entry.stepId === step.id);
+  const started = journal.all('step-started').filter((e) => e.stepId === step.id);
+  const finished = journal.all('step-finished').filter((e) => e.stepId === step.id);
   const lastFinish = finished.at(-1);
-  const starts = [record?.startedAt, started[0]?.entry.at].filter((t) => t !== undefined);
+  const starts = [record?.startedAt, started[0]?.at].filter((t) => t !== undefined);
   const startedAt = starts.length > 0 ? Math.min(...starts) : undefined;
-  const endedAt = record ? record.endedAt : lastFinish?.entry.at;
+  const endedAt = record ? record.endedAt : lastFinish?.at;
   const status: TimelineStatus =
     record?.status ?? lastFinish?.data.status ?? (startedAt !== undefined ? 'running' : 'pending');
   const message =
     record?.message ??
-    (lastFinish && lastFinish.data.status !== 'done' ? lastFinish.entry.message : undefined);
+    (lastFinish && lastFinish.data.status !== 'done' ? lastFinish.message : undefined);
   return {
     step,
     status,
@@ -160,13 +156,13 @@ export function disruptionOf(ctx: Context, direction: Direction): Disruption | u
   const phase = movingPhase(direction);
   const measured = direction === ctx.direction;
   const entries = ctx.journal.all('disruption');
-  const own = entries.find((e) => ctx.stepsById.get(e.entry.stepId ?? '')?.phase === phase);
+  const own = entries.find((e) => ctx.stepsById.get(e.stepId ?? '')?.phase === phase);
   const chosen = own ?? (measured ? entries[0] : undefined);
   if (chosen) {
     return {
       at: chosen.data.at,
       source: chosen.data.source,
-      ...(chosen.entry.stepId ? { stepId: chosen.entry.stepId } : {}),
+      ...(chosen.stepId ? { stepId: chosen.stepId } : {}),
     };
   }
   if (measured && ctx.execution.disruptionAt !== undefined)
@@ -182,7 +178,8 @@ export function disruptionOf(ctx: Context, direction: Direction): Disruption | u
 /** Servers the operators chose to continue without, in the direction of the step that asked. */
 export function exclusionsOf(ctx: Context): Exclusions {
   const list: Exclusions['list'] = [];
-  for (const { entry, data } of ctx.journal.all('servers-excluded')) {
+  for (const entry of ctx.journal.all('servers-excluded')) {
+    const { data } = entry;
     const step = ctx.stepsById.get(entry.stepId ?? '');
     const direction =
       step?.kind === 'recover-wave'
@@ -265,7 +262,7 @@ function serverOf(
   const launch = ctx.journal.all('server-launched').filter(mine).at(-1);
   const healthy = ctx.journal.all('server-healthy').filter(mine).at(-1);
   const failed = ctx.journal.all('server-failed').filter(mine).at(-1);
-  const recovered = healthy !== undefined && (!failed || failed.entry.seq < healthy.entry.seq);
+  const recovered = healthy !== undefined && (!failed || failed.seq < healthy.seq);
   const status: ServerStatus = recovered
     ? 'recovered'
     : exclusions.has(ref.name, direction)
@@ -313,7 +310,7 @@ export function validatedAt(
     const hook = 'hook' in step ? step.hook : undefined;
     return results
       .filter((r) => r.data.ok)
-      .filter((r) => r.entry.stepId === step.id || (!r.entry.stepId && r.data.hook === hook))
+      .filter((r) => r.stepId === step.id || (!r.stepId && r.data.hook === hook))
       .map((r) => r.data.endedAt);
   };
   if (steps.some((s) => !s.bestEffort && passes(s).length === 0)) return undefined;

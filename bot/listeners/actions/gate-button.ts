@@ -3,7 +3,7 @@ import { GateDecisionSchema } from '../../../orchestrator/domain/execution.ts';
 import { checkAccess } from '../../access.ts';
 import { GATE_ACTION } from '../../blocks/prompts.ts';
 import type { BotDeps } from '../../deps.ts';
-import { escapeKeepingMentions } from '../../slack-mentions.ts';
+import { escapeKeepingMentions } from '../../slack-text.ts';
 import { ButtonPayloadSchema, describeMismatch } from '../payloads.ts';
 import { type ButtonArgs, loadGateRun, privately } from './gate-run.ts';
 

@@ -26,7 +26,12 @@ function fakes(options: { startFails?: boolean; lockHeldBy?: string } = {}) {
     engine: {
       answer: async (_id: string, gateId: string, answer: { decision: string }) => {
         calls.push(`answer ${gateId} ${answer.decision}`);
-        return { decided: answer.decision, taskToken: 'token-1', gate: { ...pauseGate, gateId } };
+        const kind = gateId.includes('#pause#') ? 'pause' : 'approval';
+        return {
+          decided: answer.decision,
+          taskToken: 'token-1',
+          gate: { ...pauseGate, gateId, kind },
+        };
       },
       requestPause: async () => void calls.push('pause'),
       requestAbort: async () => [
@@ -111,7 +116,7 @@ describe('LifeboatRunControl', () => {
       decision: 'approve',
     });
     expect(f.resumed).toEqual([
-      { region: 'us-east-2', token: 'token-1', output: { kind: 'pause', decision: 'approve' } },
+      { region: 'us-east-2', token: 'token-1', output: { kind: 'approval', decision: 'approve' } },
     ]);
   });
 
