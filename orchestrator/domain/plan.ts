@@ -190,6 +190,13 @@ export const DnsRecordSchema = z.strictObject({
   server: NameSchema.optional(),
   primary: z.string().min(1).optional(),
   recovery: z.string().min(1).optional(),
+  /**
+   * `failover`: a PRIMARY and a SECONDARY failover record set, created beforehand, answered by
+   * the health of the customer's ARC routing controls; a flip is a routing-control change on
+   * ARC's data plane, which survives the loss of us-east-1. `change`: a simple record rewritten
+   * with ChangeResourceRecordSets, on Route 53's control plane, which lives in us-east-1 only.
+   */
+  mode: z.enum(['failover', 'change']).default('failover'),
 });
 export type DnsRecord = z.infer<typeof DnsRecordSchema>;
 

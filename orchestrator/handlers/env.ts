@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogLevel } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { ClusterEndpointsSchema } from '../domain/routing.ts';
 
 /**
  * Every task Lambda's environment, parsed once per cold start by `tasks.ts`, checked at synth
@@ -28,6 +29,26 @@ export const HandlerEnvSchema = z.object({
   /** Where virtual time comes from in the local sandbox; unset in AWS, where time is real. */
   LIFEBOAT_CLOCK_URL: z.url().optional(),
   AWS_REGION: z.string().default('us-east-1'),
+  /**
+   * The ARC cluster's regional endpoints, as JSON `[{"region": "us-east-1", "url": "https://..."}]`
+   * (the deploy writes them from `config/deploy.yaml`; the local AWS from its own). DNS records in
+   * `failover` mode are flipped through them. Unset: a plan with such records fails pre-flight.
+   */
+  LIFEBOAT_ARC_ENDPOINTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected JSON, like [{"region": "us-east-1", "url": "https://..."}]',
+        });
+        return z.NEVER;
+      }
+    })
+    .pipe(ClusterEndpointsSchema)
+    .optional(),
   /** The notifier's FIFO queue; unset locally, where the notifier reads the journal itself. */
   NOTIFY_QUEUE_URL: z.url().optional(),
   /**
