@@ -2,12 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
+import { ARC_ENDPOINT_REGIONS, type ClusterEndpoint } from '../../orchestrator/domain/routing.ts';
+import { TOOLING_ACCOUNT } from './accounts.ts';
 import { VirtualClock } from './clock.ts';
 import { AwsError } from './errors.ts';
 import { Estate } from './estate.ts';
 import { type Fault, FaultSet, FaultSyntaxError, formatFault, parseFault } from './faults.ts';
 import { json, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
 import { SeededRandom } from './random.ts';
+import { ArcService } from './services/arc.ts';
 import { CloudFormationService } from './services/cloudformation.ts';
 import { DrsService } from './services/drs.ts';
 import { Ec2Service } from './services/ec2.ts';
@@ -17,8 +20,7 @@ import { S3Service } from './services/s3.ts';
 import { SsmService } from './services/ssm.ts';
 import { StsService } from './services/sts.ts';
 
-/** The account calls act in when their keys were not issued by STS: Lifeboat's own. */
-export const TOOLING_ACCOUNT = '000000000000';
+export { TOOLING_ACCOUNT };
 
 export interface LocalAwsOptions {
   plans: readonly Plan[];
@@ -60,6 +62,8 @@ export class LocalAws {
   readonly random: SeededRandom;
   readonly estate: Estate;
   readonly services = new Map<string, SimService>();
+  /** ARC's cluster data plane, for tests to read and arrange routing controls and safety rules. */
+  readonly arc: ArcService;
   private server?: Server;
   private dynamo?: Server;
   private baseUrl = '';
@@ -78,7 +82,11 @@ export class LocalAws {
     this.estate = new Estate({ clock: this.clock, random: this.random, faults: this.faults });
     this.estate.seed(options.plans);
     for (const fault of options.faults ?? []) this.addFault(fault);
+    // First: Route 53's health checks read the routing controls.
+    const arc = new ArcService(this.estate);
+    this.arc = arc;
     const services: SimService[] = [
+      arc,
       new StsService(this.estate),
       new DrsService(this.estate),
       new Ec2Service(this.estate),
@@ -156,7 +164,13 @@ export class LocalAws {
       AWS_ENDPOINT_URL_CLOUDFORMATION: e.cloudformation,
       AWS_ENDPOINT_URL_S3: e.s3,
       AWS_ENDPOINT_URL_DYNAMODB: e.dynamodb,
+      LIFEBOAT_ARC_ENDPOINTS: JSON.stringify(this.arcEndpoints()),
     };
+  }
+
+  /** The ARC cluster's five endpoints: one server, told apart by the region a call is signed for. */
+  arcEndpoints(): ClusterEndpoint[] {
+    return ARC_ENDPOINT_REGIONS.map((region) => ({ region, url: this.baseUrl }));
   }
 
   async stop(): Promise<void> {
