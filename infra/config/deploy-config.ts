@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { type Region, RegionSchema } from '../../orchestrator/domain/regions.ts';
+import {
+  ARC_ENDPOINT_QUORUM,
+  ClusterEndpointSchema,
+  controlPanelName,
+} from '../../orchestrator/domain/routing.ts';
 import { DeployConfigError } from '../errors.ts';
 
 /**
@@ -31,6 +36,42 @@ const SlackIdSchema = (kind: string, pattern: RegExp) =>
     error: (issue) =>
       `"${String(issue.input)}" is not a Slack ${kind}; copy it from Slack, not its display name.`,
   });
+
+/** ARC's ARNs: `arn:<partition>:route53-recovery-control::<account>:<kind>/<id>`. */
+const ArcArnSchema = (kind: 'cluster' | 'controlpanel', example: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^arn:aws:route53-recovery-control::\\d{12}:${kind}/[A-Za-z0-9-]+$`), {
+      error: (issue) =>
+        `"${String(issue.input)}" is not an ARC ${kind} ARN like ${example}; copy it from the Lifeboat-Routing stack's outputs.`,
+    });
+/** The account an ARC ARN names. */
+const arnAccount = (arn: string) => arn.split(':')[4];
+
+/**
+ * The ARC cluster the routing stack (`Lifeboat-Routing`) created, written here once after its
+ * first deploy: the orchestrator flips routing controls through these endpoints, and its
+ * task role may flip the routing controls of these control panels only.
+ */
+export const ArcConfigSchema = z.strictObject({
+  clusterArn: ArcArnSchema(
+    'cluster',
+    'arn:aws:route53-recovery-control::111122223333:cluster/8d47920e-d789-437d-803a-2dcc4b204393',
+  ),
+  /** All five of the cluster's regional endpoints (`describe-cluster`); any three answer. */
+  endpoints: z.array(ClusterEndpointSchema).min(ARC_ENDPOINT_QUORUM, {
+    error: `list the cluster's endpoints (five; at least ${ARC_ENDPOINT_QUORUM}, ARC's quorum): aws route53-recovery-control-config describe-cluster --region us-west-2 --cluster-arn <clusterArn>.`,
+  }),
+  /** Each pair's control panel ARN, by the panel's name (`lifeboat-<primary>-<recovery>`). */
+  controlPanels: z.record(
+    z.string(),
+    ArcArnSchema(
+      'controlpanel',
+      'arn:aws:route53-recovery-control::111122223333:controlpanel/0123abcd',
+    ),
+  ),
+});
+export type ArcConfig = z.infer<typeof ArcConfigSchema>;
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -120,6 +161,11 @@ export const DeployConfigSchema = z.strictObject({
       lockMode: z.enum(['governance', 'compliance']).default('governance'),
     })
     .default({ retentionDays: 2557, lockMode: 'governance' }),
+  /**
+   * The ARC cluster, once the routing stack is deployed (a one-time setup). Absent: DNS records
+   * in `failover` mode cannot be flipped, and the synth says so.
+   */
+  arc: ArcConfigSchema.optional(),
 });
 export type DeployConfig = z.infer<typeof DeployConfigSchema>;
 
@@ -165,8 +211,49 @@ export function parseDeployConfig(raw: unknown, source: string): DeployConfig {
     problems.push(
       `bot.domainName: "${config.bot.domainName}" is not inside the hosted zone "${zone}"; use a name under it.`,
     );
+  if (config.arc) problems.push(...checkArc(config.arc, config));
   if (problems.length > 0) throw new DeployConfigError(source, problems);
   return config;
+}
+
+/** The `arc:` rules that span fields: the tooling account's cluster, a panel per pair, each endpoint once. */
+function checkArc(arc: ArcConfig, config: DeployConfig): string[] {
+  const problems: string[] = [];
+  const arns: [string, string][] = [
+    ['arc.clusterArn', arc.clusterArn],
+    ...Object.entries(arc.controlPanels).map(([name, arn]): [string, string] => [
+      `arc.controlPanels.${name}`,
+      arn,
+    ]),
+  ];
+  for (const [path, arn] of arns) {
+    if (arnAccount(arn) !== config.account)
+      problems.push(
+        `${path}: "${arn}" is in account ${arnAccount(arn)}, not the tooling account ${config.account}; the routing stack deploys there.`,
+      );
+  }
+  const expected = config.pairs.map(controlPanelName);
+  for (const name of expected) {
+    if (!(name in arc.controlPanels))
+      problems.push(
+        `arc.controlPanels: no ARN for "${name}"; copy it from the Lifeboat-Routing stack's outputs.`,
+      );
+  }
+  for (const name of Object.keys(arc.controlPanels)) {
+    if (!expected.includes(name))
+      problems.push(
+        `arc.controlPanels.${name}: no pair has this panel (expected ${expected.join(', ')}).`,
+      );
+  }
+  const seen = new Set<string>();
+  for (const { region } of arc.endpoints) {
+    if (seen.has(region))
+      problems.push(
+        `arc.endpoints: "${region}" is listed twice; list each regional endpoint once.`,
+      );
+    seen.add(region);
+  }
+  return problems;
 }
 
 /** Reads and checks `config/deploy.yaml` (or the file named). */

@@ -42,13 +42,20 @@ export function cdkJsonContext(): Record<string, unknown> {
  * start; `cdk synth` runs it). A finding nobody acknowledged makes the synth throw. Synthesize
  * once per test file.
  */
-export function synthesizeLifeboat(): SynthesizedLifeboat {
+export function synthesizeLifeboat(
+  options: {
+    /** @default config/deploy.yaml */
+    config?: DeployConfig;
+    /** @default the sample plans */
+    plansDir?: string;
+  } = {},
+): SynthesizedLifeboat {
   const app = new App({
     builtinCloudFormationValidation: false,
     context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
   });
-  const config = readDeployConfig(join(ROOT, 'config', 'deploy.yaml'));
-  const customers = readCustomerAccounts(SAMPLE_PLANS, deployedRegions(config));
+  const config = options.config ?? readDeployConfig(join(ROOT, 'config', 'deploy.yaml'));
+  const customers = readCustomerAccounts(options.plansDir ?? SAMPLE_PLANS, deployedRegions(config));
   const stacks = composeLifeboat(app, config, customers);
   const assembly = app.synth();
   const reportFile = join(assembly.directory, 'validation-report.json');
@@ -157,4 +164,24 @@ export function grantsOf(template: Record<string, unknown>, role: IRole): [strin
 /** The actions a role is allowed, sorted and deduplicated. */
 export function actionsOf(template: Record<string, unknown>, role: IRole): string[] {
   return [...new Set(grantsOf(template, role).map(([action]) => action))].sort();
+}
+
+/**
+ * An `arc:` section as the one-time setup writes it for `config/deploy.yaml`'s account and
+ * pairs (after the routing stack's first deploy), with made-up ids.
+ */
+export function arcSection() {
+  return {
+    clusterArn:
+      'arn:aws:route53-recovery-control::111122223333:cluster/8d47920e-d789-437d-803a-2dcc4b204393',
+    endpoints: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'ap-northeast-1'].map(
+      (region) => ({ region, url: `https://host-0a1b2c.${region}.example.com/v1` }),
+    ),
+    controlPanels: {
+      'lifeboat-us-east-1-us-east-2':
+        'arn:aws:route53-recovery-control::111122223333:controlpanel/0123456789abcdef0123456789abcdef',
+      'lifeboat-us-west-2-us-west-1':
+        'arn:aws:route53-recovery-control::111122223333:controlpanel/fedcba9876543210fedcba9876543210',
+    },
+  };
 }

@@ -22,7 +22,7 @@ describe('the customers a deployment serves', () => {
     // Act
     const accounts = readCustomerAccounts(PLANS, DEPLOYED);
     // Assess
-    expect(accounts).toEqual([
+    expect(accounts.map(({ dns: _, ...account }) => account)).toEqual([
       {
         customerId: 'bcbsaz',
         accountId: '410000000101',
@@ -45,6 +45,38 @@ describe('the customers a deployment serves', () => {
         regions: { primary: 'us-east-1', recovery: 'us-east-2' },
       },
     ]);
+  });
+
+  it("carries each plan's DNS with both values written out: a server's IPs, or the record's own", () => {
+    // Prepare: one record moved by a record change instead
+    const dir = plansWith((text) =>
+      text.replace(
+        '- name: sqldw.bcbsaz.hrp.internal\n      type: CNAME',
+        '- name: sqldw.bcbsaz.hrp.internal\n      mode: change\n      type: CNAME',
+      ),
+    );
+    // Act
+    const [bcbsaz] = readCustomerAccounts(dir, DEPLOYED);
+    // Assess
+    expect(bcbsaz?.dns?.zones).toEqual({ primary: 'Z04BCBSAZUSE1', recovery: 'Z04BCBSAZUSE2' });
+    const byName = new Map(bcbsaz?.dns?.records.map((r) => [r.name, r]));
+    expect(byName.get('ora01.bcbsaz.hrp.internal')).toEqual({
+      name: 'ora01.bcbsaz.hrp.internal',
+      type: 'A',
+      ttl: 60,
+      mode: 'failover',
+      values: { primary: '10.40.10.11', recovery: '10.140.10.11' },
+    });
+    expect(byName.get('sqldw.bcbsaz.hrp.internal')).toEqual({
+      name: 'sqldw.bcbsaz.hrp.internal',
+      type: 'CNAME',
+      ttl: 60,
+      mode: 'change',
+      values: {
+        primary: 'bcbsaz-dw-listener.use1.hrp.internal',
+        recovery: 'bcbsaz-dw-listener.use2.hrp.internal',
+      },
+    });
   });
 
   it('refuses a plan whose region is not deployed: its runs would have nowhere to run', () => {

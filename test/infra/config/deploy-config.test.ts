@@ -11,6 +11,7 @@ import {
 } from '../../../infra/config/deploy-config.ts';
 import { DeployConfigError } from '../../../infra/errors.ts';
 import { ROOT } from '../../helpers.ts';
+import { arcSection } from '../synthesize.ts';
 
 const FILE = join(ROOT, 'config', 'deploy.yaml');
 type Raw = Record<string, unknown>;
@@ -87,6 +88,72 @@ describe('the deploy configuration', () => {
     expect(act).toThrow(DeployConfigError);
     expect(act).toThrow(expected);
   });
+
+  it('reads the ARC cluster once the routing stack is deployed, and goes without it before', () => {
+    // Act
+    const without = parseDeployConfig(raw(), 'deploy.yaml');
+    const withArc = parseDeployConfig({ ...raw(), arc: arcSection() }, 'deploy.yaml');
+    // Assess
+    expect(without.arc).toBeUndefined();
+    expect(withArc.arc).toEqual(arcSection());
+  });
+
+  it.each([
+    [
+      'a cluster ARN that is not one',
+      ['clusterArn'],
+      'lifeboat',
+      '"lifeboat" is not an ARC cluster ARN',
+    ],
+    [
+      'a cluster in another account',
+      ['clusterArn'],
+      'arn:aws:route53-recovery-control::444455556666:cluster/0a1b',
+      'arc.clusterArn: "arn:aws:route53-recovery-control::444455556666:cluster/0a1b" is in account 444455556666, not the tooling account 111122223333',
+    ],
+    [
+      'a control panel ARN that names a routing control',
+      ['controlPanels', 'lifeboat-us-west-2-us-west-1'],
+      'arn:aws:route53-recovery-control::111122223333:controlpanel/0a1b/routingcontrol/2c3d',
+      'is not an ARC controlpanel ARN',
+    ],
+    [
+      "a pair's control panel left out",
+      ['controlPanels', 'lifeboat-us-west-2-us-west-1'],
+      undefined,
+      'arc.controlPanels: no ARN for "lifeboat-us-west-2-us-west-1"',
+    ],
+    [
+      'a control panel of no pair',
+      ['controlPanels', 'lifeboat-eu-west-1-eu-central-1'],
+      'arn:aws:route53-recovery-control::111122223333:controlpanel/0a1b',
+      'arc.controlPanels.lifeboat-eu-west-1-eu-central-1: no pair has this panel',
+    ],
+    ['fewer endpoints than a quorum', ['endpoints'], [], "list the cluster's endpoints"],
+    ['an endpoint that is no URL', ['endpoints', 0, 'url'], 'host-0a1b2c', 'arc.endpoints.0.url'],
+    [
+      'an endpoint twice',
+      ['endpoints', 1, 'region'],
+      'us-east-1',
+      'arc.endpoints: "us-east-1" is listed twice',
+    ],
+  ] as const)(
+    'refuses an arc: section with %s, saying what to copy',
+    (_what, path, value, expected) => {
+      // Prepare
+      const arc = arcSection() as unknown as Record<string | number, unknown>;
+      let node = arc;
+      for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+      const last = path.at(-1) as string | number;
+      if (value === undefined) delete node[last];
+      else node[last] = value;
+      // Act
+      const act = () => parseDeployConfig({ ...raw(), arc }, 'deploy.yaml');
+      // Assess
+      expect(act).toThrow(DeployConfigError);
+      expect(act).toThrow(expected);
+    },
+  );
 
   it('says which file it could not read or parse', () => {
     // Prepare
