@@ -1,7 +1,9 @@
 /**
  * One fault syntax everywhere (the CLI's `--fault`, the control endpoint, tests):
  *
- *   region-down:<region>                 every service of the region refuses connections
+ *   region-down:<region>[:keep-global]   every service of the region refuses connections; for
+ *                                        us-east-1 that includes the global control planes homed
+ *                                        there (Route 53, IAM), unless keep-global keeps them up
  *   throttle:<rate>[:<service>[:<op>]]   a share of calls answers the service's throttling error
  *   5xx:<rate>[:<service>]               a share of calls answers 500 InternalServerError
  *   launch-fail:<server>                 recovering that server (plan name or s- id) fails at launch
@@ -11,7 +13,7 @@
  *   route53-down                         Route 53's control plane (in us-east-1) refuses calls
  */
 export type Fault =
-  | { kind: 'region-down'; region: string }
+  | { kind: 'region-down'; region: string; keepGlobal?: true }
   | { kind: 'throttle'; rate: number; service?: string; operation?: string }
   | { kind: '5xx'; rate: number; service?: string }
   | { kind: 'launch-fail'; server: string }
@@ -21,7 +23,7 @@ export type Fault =
   | { kind: 'route53-down' };
 
 export const FAULT_SYNTAX =
-  'region-down:<region>, throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down';
+  'region-down:<region>[:keep-global], throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down';
 
 export class FaultSyntaxError extends Error {
   constructor(text: string, why: string) {
@@ -45,8 +47,15 @@ function name(text: string, value: string | undefined, what: string): string {
 export function parseFault(text: string): Fault {
   const [kind, ...args] = text.trim().split(':');
   switch (kind) {
-    case 'region-down':
-      return { kind, region: name(text, args[0], 'region, like region-down:us-east-1') };
+    case 'region-down': {
+      const region = name(text, args[0], 'region, like region-down:us-east-1');
+      if (args[1] === undefined) return { kind, region };
+      if (args[1] === 'keep-global' && args.length === 2) return { kind, region, keepGlobal: true };
+      throw new FaultSyntaxError(
+        text,
+        'the only option of region-down is keep-global, like region-down:us-east-1:keep-global',
+      );
+    }
     case 'throttle':
       return {
         kind,
@@ -77,7 +86,7 @@ export function parseFault(text: string): Fault {
 export function formatFault(fault: Fault): string {
   switch (fault.kind) {
     case 'region-down':
-      return `region-down:${fault.region}`;
+      return `region-down:${fault.region}${fault.keepGlobal ? ':keep-global' : ''}`;
     case 'throttle':
       return ['throttle', fault.rate, fault.service, fault.operation]
         .filter((p) => p !== undefined)
@@ -156,8 +165,14 @@ export class FaultSet {
     return this.faults.filter((f): f is Extract<Fault, { kind: K }> => f.kind === kind);
   }
 
+  /** The region's own services are down (with or without keep-global). */
   isRegionDown(region: string): boolean {
     return this.of('region-down').some((f) => f.region === region);
+  }
+
+  /** The global control planes homed in the region (Route 53 and IAM in us-east-1) are down too. */
+  isGlobalDown(homeRegion: string): boolean {
+    return this.of('region-down').some((f) => f.region === homeRegion && !f.keepGlobal);
   }
 
   /** The highest throttling rate that applies to this call. */

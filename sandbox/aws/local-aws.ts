@@ -49,6 +49,8 @@ export interface Endpoints {
 }
 
 const SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
+/** Global services (by signing name) and the region their control plane runs in. */
+const GLOBAL_HOMES: Readonly<Record<string, string>> = { route53: 'us-east-1', iam: 'us-east-1' };
 /** The same scope in a presigned URL's `X-Amz-Credential` (S3's shareable links). */
 const PRESIGNED_SCOPE = /^([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request$/;
 
@@ -90,7 +92,7 @@ export class LocalAws {
       new StsService(this.estate),
       new DrsService(this.estate),
       new Ec2Service(this.estate),
-      new Route53Service(this.estate),
+      new Route53Service(this.estate, arc.state),
       new SsmService(this.estate),
       new LambdaService(this.estate),
       new CloudFormationService(this.estate),
@@ -193,6 +195,11 @@ export class LocalAws {
     const scope =
       SCOPE.exec(req.headers.authorization ?? '') ??
       PRESIGNED_SCOPE.exec(url.searchParams.get('X-Amz-Credential') ?? '');
+    if (scope && this.isUnreachable(scope[2] ?? '', scope[3] ?? '')) {
+      // A region that is gone does not answer: the connection drops, as with an unreachable endpoint.
+      req.socket.destroy();
+      return;
+    }
     const service = scope ? this.services.get(scope[3] ?? '') : undefined;
     if (!scope || !service) {
       return send(
@@ -203,11 +210,6 @@ export class LocalAws {
       );
     }
     const [, accessKeyId = '', region = '', signingName = ''] = scope;
-    if (this.faults.isRegionDown(region) && signingName !== 'route53') {
-      // A region that is gone does not answer: the connection drops, as with an unreachable endpoint.
-      req.socket.destroy();
-      return;
-    }
     const request: SimRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -242,6 +244,28 @@ export class LocalAws {
     }
   }
 
+  /** What a resolver in the zone's VPC gets now (Route 53's data plane, up whatever is down). */
+  private dnsAnswer(params: URLSearchParams): SimResponse {
+    const [zone, name, type] = [params.get('zone'), params.get('name'), params.get('type') ?? 'A'];
+    if (!zone || !name) return json(400, { message: 'Give zone and name (and type, default A).' });
+    const route53 = this.services.get('route53');
+    const answer = route53 instanceof Route53Service && route53.state.resolve(zone, name, type);
+    if (!answer)
+      return json(404, { message: `Zone ${zone} has no ${type} record set named ${name}.` });
+    return json(200, { values: answer.values, since: new Date(answer.since).toISOString() });
+  }
+
+  /**
+   * Whether a call signed for this region and service finds no one to answer. A global service's
+   * control plane lives in its home region whatever region the call is signed with (with a custom
+   * endpoint the SDK signs Route 53 with the client's own region): it goes with that region,
+   * unless the fault says keep-global.
+   */
+  private isUnreachable(region: string, signingName: string): boolean {
+    const home = GLOBAL_HOMES[signingName];
+    return home ? this.faults.isGlobalDown(home) : this.faults.isRegionDown(region);
+  }
+
   /** The control endpoint: faults, clock and ground truth. */
   private control(method: string, url: URL, body: string): SimResponse {
     const path = url.pathname.replace(/^\/_lifeboat\/?/, '');
@@ -274,10 +298,11 @@ export class LocalAws {
         const type = url.searchParams.get('type');
         return json(200, { events: this.estate.truth.filter((e) => !type || e.type === type) });
       }
+      if (path === 'dns') return this.dnsAnswer(url.searchParams);
       if (path === '' || path === 'health')
         return json(200, { ok: true, services: [...this.services.keys()] });
       return json(404, {
-        message: `No control resource "${path}"; use faults, clock, truth or health.`,
+        message: `No control resource "${path}"; use faults, clock, truth, dns or health.`,
       });
     } catch (error) {
       const status = error instanceof FaultSyntaxError || error instanceof SyntaxError ? 400 : 500;

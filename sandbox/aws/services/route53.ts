@@ -1,4 +1,3 @@
-import { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
@@ -11,6 +10,8 @@ import {
   toXml,
   type XmlValue,
 } from '../protocol.ts';
+import type { ArcState } from './arc-state.ts';
+import { HEALTH_ROUTES, handleHealthCheck } from './route53-health-api.ts';
 import {
   type Change,
   type ChangeInfo,
@@ -20,8 +21,7 @@ import {
   Route53State,
   readChangeStatus,
 } from './route53-state.ts';
-
-const NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
+import { NS, readXml, xmlResponse } from './route53-xml.ts';
 
 /** Route 53's limits on `maxitems`, which are also its defaults. */
 const MAX_ZONES = 100;
@@ -41,6 +41,7 @@ const ROUTES: readonly { method: string; path: RegExp; operation: string }[] = [
     operation: 'ListResourceRecordSets',
   },
   { method: 'GET', path: /^\/2013-04-01\/change\/([^/]+)\/?$/, operation: 'GetChange' },
+  ...HEALTH_ROUTES,
 ];
 
 const RECORD_TYPES = [
@@ -68,10 +69,13 @@ const ResourceRecordSetXmlSchema = z
   .strictObject({
     Name: z.string().min(1),
     Type: z.enum(RECORD_TYPES),
+    SetIdentifier: z.string().min(1).max(128).optional(),
+    Failover: z.enum(['PRIMARY', 'SECONDARY']).optional(),
     TTL: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
     ResourceRecords: z
       .strictObject({ ResourceRecord: z.array(z.strictObject({ Value: z.string().min(1) })) })
       .optional(),
+    HealthCheckId: z.string().min(1).max(64).optional(),
   })
   .refine((set) => set.TTL !== undefined && set.ResourceRecords !== undefined, {
     message: 'Expected all of [TTL, and ResourceRecords]; the local Route 53 has no alias records',
@@ -113,18 +117,18 @@ const ListResourceRecordSetsInput = z
     Id,
     name: z.string().min(1).max(1024).optional(),
     type: z.enum(RECORD_TYPES).optional(),
+    identifier: z.string().min(1).max(128).optional(),
     maxitems: MaxItems.optional(),
   })
   .refine((input) => input.type === undefined || input.name !== undefined, {
     message: 'A type is given without a name: give both, or a name only',
     path: ['type'],
+  })
+  .refine((input) => input.identifier === undefined || input.type !== undefined, {
+    message: 'An identifier is given without a name and type: give all three',
+    path: ['identifier'],
   });
 const GetChangeInput = z.object({ Id });
-
-const parser = new XMLParser({
-  parseTagValue: false,
-  isArray: (tag) => tag === 'Change' || tag === 'ResourceRecord',
-});
 
 /** Route 53's InvalidInput, naming each field that failed. */
 function invalid(problems: InputProblem[]): AwsError {
@@ -139,8 +143,11 @@ export class Route53Service implements SimService {
   readonly signingName = 'route53';
   readonly state: Route53State;
 
-  constructor(readonly estate: Estate) {
-    this.state = new Route53State(estate);
+  constructor(
+    readonly estate: Estate,
+    controls: ArcState,
+  ) {
+    this.state = new Route53State(estate, controls);
   }
 
   operationOf(req: SimRequest): string {
@@ -157,6 +164,8 @@ export class Route53Service implements SimService {
     const query = Object.fromEntries(req.query);
     const Id = decodeURIComponent(routeOf(req)?.id ?? '');
     const now = this.estate.now();
+    if (HEALTH_ROUTES.some((route) => route.operation === operation))
+      return handleHealthCheck(this.state, req, operation, Id);
     switch (operation) {
       case 'ListHostedZones':
         return this.listHostedZones(req, parseInput(ListHostedZonesInput, query, invalid));
@@ -244,7 +253,13 @@ export class Route53Service implements SimService {
     const zone = this.state.zone(req.account, input.Id);
     const maxItems = Math.min(input.maxitems ?? MAX_RECORD_SETS, MAX_RECORD_SETS);
     const from =
-      input.name === undefined ? undefined : { name: input.name, type: input.type ?? '' };
+      input.name === undefined
+        ? undefined
+        : {
+            name: input.name,
+            type: input.type ?? '',
+            ...(input.identifier === undefined ? {} : { setIdentifier: input.identifier }),
+          };
     const sets = this.state.recordSets(zone, from);
     const next = sets[maxItems];
     return xmlResponse('ListResourceRecordSetsResponse', {
@@ -252,6 +267,7 @@ export class Route53Service implements SimService {
       IsTruncated: next !== undefined,
       NextRecordName: next?.name,
       NextRecordType: next?.type,
+      NextRecordIdentifier: next?.setIdentifier,
       MaxItems: maxItems,
     });
   }
@@ -265,29 +281,36 @@ function routeOf(req: SimRequest): { operation: string; id?: string } | undefine
   return undefined;
 }
 
-/** The request's XML as an object, or InvalidInput when it is not XML. */
-function readXml(body: string): unknown {
-  try {
-    return parser.parse(body, true);
-  } catch (error) {
-    throw new AwsError('InvalidInput', `The request body is not well-formed XML: ${String(error)}`);
-  }
-}
-
 function readChangeBatch(body: z.output<typeof ChangeBatchXmlSchema>): {
   changes: Change[];
   comment?: string;
 } {
   const { Changes, Comment } = body.ChangeResourceRecordSetsRequest.ChangeBatch;
-  const changes = Changes.Change.map(({ Action, ResourceRecordSet: set }) => ({
-    action: Action,
-    set: {
-      name: fqdn(set.Name),
-      type: set.Type,
-      ttl: set.TTL ?? 0,
-      values: (set.ResourceRecords?.ResourceRecord ?? []).map((record) => record.Value),
-    },
-  }));
+  const changes = Changes.Change.map(({ Action, ResourceRecordSet: set }) => {
+    const described = `in Change with [Action=${Action}, Name=${set.Name}, Type=${set.Type}, SetIdentifier=${set.SetIdentifier ?? 'null'}]`;
+    if (set.Failover !== undefined && set.SetIdentifier === undefined)
+      throw new AwsError(
+        'InvalidInput',
+        `Invalid request: Missing field 'SetIdentifier' ${described}`,
+      );
+    if (set.SetIdentifier !== undefined && set.Failover === undefined)
+      throw new AwsError(
+        'InvalidInput',
+        `Invalid request: a SetIdentifier needs a routing policy ${described}; the local Route 53 simulates Failover only`,
+      );
+    return {
+      action: Action,
+      set: {
+        name: fqdn(set.Name),
+        type: set.Type,
+        ttl: set.TTL ?? 0,
+        values: (set.ResourceRecords?.ResourceRecord ?? []).map((record) => record.Value),
+        ...(set.SetIdentifier === undefined ? {} : { setIdentifier: set.SetIdentifier }),
+        ...(set.Failover === undefined ? {} : { failover: set.Failover }),
+        ...(set.HealthCheckId === undefined ? {} : { healthCheckId: set.HealthCheckId }),
+      },
+    };
+  });
   return { changes, ...(Comment === undefined ? {} : { comment: Comment }) };
 }
 
@@ -301,12 +324,16 @@ function hostedZoneXml(zone: HostedZone): XmlValue {
   };
 }
 
+/** A record set in Route 53's element order. */
 function recordSetXml(set: RecordSet): XmlValue {
   return {
     Name: set.name,
     Type: set.type,
+    SetIdentifier: set.setIdentifier,
+    Failover: set.failover,
     TTL: set.ttl,
     ResourceRecords: set.values.map((Value) => ({ Value })),
+    HealthCheckId: set.healthCheckId,
   };
 }
 
@@ -316,21 +343,5 @@ function changeInfoXml(change: ChangeInfo, now: number): XmlValue {
     Status: readChangeStatus(change, now),
     SubmittedAt: new Date(change.submittedAt).toISOString(),
     Comment: change.comment,
-  };
-}
-
-const MEMBERS: Record<string, string> = {
-  HostedZones: 'HostedZone',
-  ResourceRecordSets: 'ResourceRecordSet',
-  ResourceRecords: 'ResourceRecord',
-  VPCs: 'VPC',
-};
-
-function xmlResponse(root: string, content: { [k: string]: XmlValue }): SimResponse {
-  const body = toXml(content, (parent) => MEMBERS[parent] ?? 'member');
-  return {
-    status: 200,
-    headers: { 'content-type': 'text/xml' },
-    body: `<?xml version="1.0"?>\n<${root} xmlns="${NS}">${body}</${root}>`,
   };
 }

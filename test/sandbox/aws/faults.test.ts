@@ -9,6 +9,10 @@ import {
 describe('fault syntax', () => {
   it.each([
     ['region-down:us-east-1', { kind: 'region-down', region: 'us-east-1' }],
+    [
+      'region-down:us-east-1:keep-global',
+      { kind: 'region-down', region: 'us-east-1', keepGlobal: true },
+    ],
     ['throttle:0.3', { kind: 'throttle', rate: 0.3 }],
     [
       'throttle:1:drs:DescribeJobs',
@@ -34,6 +38,8 @@ describe('fault syntax', () => {
     ['throttle:2', 'the rate must be a number from 0 to 1'],
     ['throttle', 'the rate must be a number'],
     ['region-down', 'it needs a region'],
+    ['region-down:us-east-1:keep', 'the only option of region-down is keep-global'],
+    ['region-down:us-east-1:keep-global:x', 'the only option of region-down is keep-global'],
     ['launch-fail', 'it needs a server name'],
     ['dns-slow:soon', 'the delay must be seconds'],
   ])('refuses %j: %s', (text, why) => {
@@ -58,5 +64,15 @@ describe('FaultSet', () => {
     expect(set.remove('region-down:us-east-1')).toBe(true);
     expect(set.isRegionDown('us-east-1')).toBe(false);
     expect(set.remove('region-down:us-east-1')).toBe(false);
+  });
+
+  it('takes the global control planes homed in a region down with it, unless keep-global', () => {
+    const set = new FaultSet(['region-down:us-east-1:keep-global', 'region-down:us-west-2']);
+    expect([set.isRegionDown('us-east-1'), set.isGlobalDown('us-east-1')]).toEqual([true, false]);
+    set.add('region-down:us-east-1');
+    expect(set.isGlobalDown('us-east-1')).toBe(true);
+    set.remove('region-down:us-east-1');
+    expect(set.isGlobalDown('us-east-1')).toBe(false);
+    expect(set.isGlobalDown('us-west-2')).toBe(true);
   });
 });

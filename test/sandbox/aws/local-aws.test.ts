@@ -39,7 +39,7 @@ describe('the control endpoint', () => {
   it('answers an unknown resource with 404 and what exists', async () => {
     const { status, body } = await control('nope');
     expect(status).toBe(404);
-    expect(body.message).toContain('faults, clock, truth or health');
+    expect(body.message).toContain('faults, clock, truth, dns or health');
   });
 });
 

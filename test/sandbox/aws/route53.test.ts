@@ -25,7 +25,10 @@ let aws: LocalAws;
 let plans: Plan[];
 beforeEach(async () => {
   plans = await samplePlans();
-  aws = await startSampleAws();
+  // The control-plane tests rewrite ora01: a simple record, as a plan record in change mode is.
+  const ora01 = planOf('bcbsaz').dns?.records.find((r) => `${r.name}.` === ORA01);
+  if (ora01) ora01.mode = 'change';
+  aws = await startSampleAws({ plans });
 });
 afterEach(() => aws.stop());
 
@@ -63,17 +66,25 @@ function upsertOra01(route53: Route53Client, zoneId = RECOVERY_ZONE) {
   );
 }
 
-/** Every page of a zone's records, following NextRecordName/NextRecordType. */
+/** Every page of a zone's records, following NextRecordName/NextRecordType/NextRecordIdentifier. */
 async function listPages(route53: Route53Client, zoneId: string, maxItems: number) {
   const pages: ResourceRecordSet[][] = [];
-  let from: { StartRecordName?: string; StartRecordType?: ResourceRecordSet['Type'] } = {};
+  let from: {
+    StartRecordName?: string;
+    StartRecordType?: ResourceRecordSet['Type'];
+    StartRecordIdentifier?: string;
+  } = {};
   for (let i = 0; i < 50; i++) {
     const page = await route53.send(
       new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: maxItems, ...from }),
     );
     pages.push(page.ResourceRecordSets ?? []);
     if (!page.IsTruncated) return pages;
-    from = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType };
+    from = {
+      StartRecordName: page.NextRecordName,
+      StartRecordType: page.NextRecordType,
+      StartRecordIdentifier: page.NextRecordIdentifier,
+    };
   }
   throw new Error('pagination never ended');
 }
@@ -149,7 +160,8 @@ describe('Route 53 hosted zones', () => {
     // Assess
     expect(zone.HostedZone?.Id).toBe(`/hostedzone/${RECOVERY_ZONE}`);
     expect(zone.VPCs?.map((v) => v.VPCRegion)).toEqual(['us-east-2']);
-    expect(zone.HostedZone?.ResourceRecordSetCount).toBe(12);
+    // SOA, NS, ora01 simple, and a PRIMARY and a SECONDARY for each of the 9 other records.
+    expect(zone.HostedZone?.ResourceRecordSetCount).toBe(21);
   });
 
   it.each([
@@ -169,7 +181,7 @@ describe('Route 53 hosted zones', () => {
 });
 
 describe('Route 53 record sets', () => {
-  it('seeds every plan record at its primary value, listed in Route 53’s order page by page', async () => {
+  it('seeds every plan record (a failover pair, or a simple record in change mode), listed in Route 53’s order page by page', async () => {
     // Prepare
     const route53 = await route53As('bcbsaz');
     // Labels reversed, a deeper name sorts right after its parent: not where plain sorting puts it.
@@ -191,20 +203,23 @@ describe('Route 53 record sets', () => {
     // Assess
     const records = pages.flat();
     expect(pages.every((page) => page.length === 1)).toBe(true);
-    expect(records.map((r) => `${r.Name} ${r.Type}`)).toEqual([
+    const pair = (name: string) => [`${name} lifeboat-primary`, `${name} lifeboat-recovery`];
+    expect(
+      records.map((r) => `${r.Name} ${r.Type}${r.SetIdentifier ? ` ${r.SetIdentifier}` : ''}`),
+    ).toEqual([
       'bcbsaz.hrp.internal. NS',
       'bcbsaz.hrp.internal. SOA',
-      'claims.bcbsaz.hrp.internal. A',
-      'moveit.bcbsaz.hrp.internal. A',
-      'mq.bcbsaz.hrp.internal. A',
-      'ods.bcbsaz.hrp.internal. A',
+      ...pair('claims.bcbsaz.hrp.internal. A'),
+      ...pair('moveit.bcbsaz.hrp.internal. A'),
+      ...pair('mq.bcbsaz.hrp.internal. A'),
+      ...pair('ods.bcbsaz.hrp.internal. A'),
       'ora01.bcbsaz.hrp.internal. A',
-      'ora02.bcbsaz.hrp.internal. A',
-      'ora04.bcbsaz.hrp.internal. A',
-      'sftp.bcbsaz.hrp.internal. A',
+      ...pair('ora02.bcbsaz.hrp.internal. A'),
+      ...pair('ora04.bcbsaz.hrp.internal. A'),
+      ...pair('sftp.bcbsaz.hrp.internal. A'),
       'x.sftp.bcbsaz.hrp.internal. A',
-      'sqldw.bcbsaz.hrp.internal. CNAME',
-      'webui.bcbsaz.hrp.internal. CNAME',
+      ...pair('sqldw.bcbsaz.hrp.internal. CNAME'),
+      ...pair('webui.bcbsaz.hrp.internal. CNAME'),
     ]);
     expect(recordValue(records, ORA01)).toBe(ipsOf('bcbsaz-ora-01').primary);
     expect(recordValue(records, 'sqldw.bcbsaz.hrp.internal.', 'CNAME')).toBe(
@@ -224,15 +239,16 @@ describe('Route 53 record sets', () => {
       }),
     );
     // Assess
-    expect(page.ResourceRecordSets?.map((r) => r.Name)).toEqual([
-      'ods.bcbsaz.hrp.internal.',
-      ORA01,
+    expect(page.ResourceRecordSets?.map((r) => [r.Name, r.SetIdentifier])).toEqual([
+      ['ods.bcbsaz.hrp.internal.', 'lifeboat-primary'],
+      ['ods.bcbsaz.hrp.internal.', 'lifeboat-recovery'],
     ]);
-    expect([page.IsTruncated, page.NextRecordName, page.NextRecordType]).toEqual([
-      true,
-      'ora02.bcbsaz.hrp.internal.',
-      'A',
-    ]);
+    expect([
+      page.IsTruncated,
+      page.NextRecordName,
+      page.NextRecordType,
+      page.NextRecordIdentifier,
+    ]).toEqual([true, ORA01, 'A', undefined]);
   });
 });
 
