@@ -10,6 +10,8 @@ const SlackSecretsEnv = z
     SLACK_SECRET_ARN: z.string().startsWith('arn:').optional(),
     SLACK_SIGNING_SECRET: z.string().min(1).optional(),
     SLACK_BOT_TOKEN: z.string().min(1).optional(),
+    /** The report-link signing key, locally (in AWS: `reportLinkKey` in the secret). */
+    REPORT_LINK_KEY: z.string().min(32).optional(),
   })
   .refine((env) => env.SLACK_SECRET_ARN || (env.SLACK_SIGNING_SECRET && env.SLACK_BOT_TOKEN), {
     error:
@@ -48,11 +50,26 @@ export const IngressEnvSchema = CommonEnv.extend({
    * in the region it makes active, e.g. `arn:aws:states:{region}:111122223333:stateMachine:lifeboat-runbook`.
    */
   STATE_MACHINE_ARN_PATTERN: z.string().includes('{region}'),
+  /**
+   * Each region's report bucket, `us-east-1=bucket-a,us-east-2=bucket-b`: report links name a
+   * region, and the route presigns a GET in that region's bucket. Unset: no report is served.
+   */
+  REPORT_BUCKETS: z
+    .string()
+    .regex(/^[a-z0-9-]+=[a-z0-9.-]+(,[a-z0-9-]+=[a-z0-9.-]+)*$/, 'expected region=bucket,...')
+    .optional(),
 }).and(SlackSecretsEnv);
 export type IngressEnv = z.infer<typeof IngressEnvSchema>;
 
 export const NotifierEnvSchema = CommonEnv.extend({
   /** Where the report files are served from, for the link in the final message. */
   REPORT_BASE_URL: z.url().optional(),
+  /**
+   * The bot's own URL (`https://<bot domain>`): with `reportLinkKey` in Slack's secret, the final
+   * message links reports through its signed report route, for REPORT_RETENTION_DAYS.
+   */
+  REPORT_LINK_URL: z.url().optional(),
+  /** How long reports are kept (config `reports.retentionDays`): how long their links work. */
+  REPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
 }).and(SlackSecretsEnv);
 export type NotifierEnv = z.infer<typeof NotifierEnvSchema>;

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
+import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
 import { wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
@@ -9,6 +10,12 @@ import { createGroupResolver } from './access.ts';
 import type { IngressEnv } from './env.ts';
 import { type AwsHandler, checkSlackEvent, createBoltHandler } from './ingress.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+import {
+  answerReportVisit,
+  parseReportBuckets,
+  REPORT_REDIRECT_SECONDS,
+  readReportVisit,
+} from './report-redirect.ts';
 import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
 
 /** The ingress Lambda's environment: its own, and the orchestrator's it wires. */
@@ -30,6 +37,8 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
     ? new SQSClient({ region: env.AWS_REGION, maxAttempts: 2 })
     : undefined;
   const groupsOf = createGroupResolver();
+  const reportBuckets = parseReportBuckets(env.REPORT_BUCKETS);
+  const presignIn = reportLinksByRegion(REPORT_REDIRECT_SECONDS);
   let runs: Promise<RunControl> | undefined;
   let app: { secrets: SlackSecrets; handler: AwsHandler } | undefined;
 
@@ -78,6 +87,19 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
       const wiring = runControl();
       wiring.catch(() => {}); // awaited below, or not needed
       const secrets = await loadSlackSecrets(env);
+      // Report links are opened in a browser, not sent by Slack: their own signature guards them.
+      const visit = readReportVisit(event);
+      if (visit) {
+        const answer = await answerReportVisit(visit, {
+          secret: secrets.reportLinkKey,
+          buckets: reportBuckets,
+          presign: (region, bucket, key) => presignIn(region).presign(bucket, key),
+          nowSeconds: () => Math.floor(Date.now() / 1000),
+        });
+        if (answer.statusCode !== 302)
+          logger.warn('a report link was refused', { statusCode: answer.statusCode });
+        return answer;
+      }
       const checked = checkSlackEvent(event, secrets.signingSecret, Date.now());
       if (!checked.ok) {
         logger.warn('a request was refused before Bolt', {

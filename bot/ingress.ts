@@ -1,5 +1,10 @@
 import { AwsLambdaReceiver, type Logger } from '@slack/bolt';
 import { createLifeboatApp, type LifeboatAppOptions } from './app.ts';
+import {
+  answerReportVisit,
+  type ReportRedirectOptions,
+  readReportVisit,
+} from './report-redirect.ts';
 import { checkSlackRequest } from './slack-request.ts';
 
 // Bolt's index exports the receiver but not its handler's types: they are read off the receiver.
@@ -14,6 +19,8 @@ type IngressOptions = Omit<LifeboatAppOptions, 'receiver'> & {
   logger?: Logger;
   /** Real time, ms. @default Date.now */
   now?: () => number;
+  /** The signed report route (`GET /reports/...`); absent, such a request is treated as Slack's. */
+  reports?: ReportRedirectOptions;
 };
 
 /**
@@ -22,9 +29,11 @@ type IngressOptions = Omit<LifeboatAppOptions, 'receiver'> & {
  * does Bolt's AwsLambdaReceiver, which parses before it verifies, see it.
  */
 export function createIngressHandler(options: IngressOptions): AwsHandler {
-  const { signingSecret, now = Date.now } = options;
-  const { handler, logger } = createBoltHandler(options);
+  const { signingSecret, now = Date.now, reports, ...rest } = options;
+  const { handler, logger } = createBoltHandler({ signingSecret, ...rest });
   return async (event, context) => {
+    const visit = reports && readReportVisit(event);
+    if (visit && reports) return answerReportVisit(visit, reports);
     const checked = checkSlackEvent(event, signingSecret, now());
     if (!checked.ok) {
       logger.warn(checked.message);
@@ -42,7 +51,7 @@ export function createBoltHandler(options: IngressOptions): {
   handler: AwsHandler;
   logger: Logger;
 } {
-  const { signingSecret, logger, now: _now, ...app } = options;
+  const { signingSecret, logger, now: _now, reports: _reports, ...app } = options;
   const receiver = new AwsLambdaReceiver({ signingSecret, ...(logger ? { logger } : {}) });
   createLifeboatApp({ ...app, receiver });
   return { handler: receiver.toHandler(), logger: logger ?? receiver.logger };

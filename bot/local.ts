@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
+import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
 import { createLifeboatApp } from './app.ts';
@@ -9,6 +10,13 @@ import { type AwsHandler, createIngressHandler } from './ingress.ts';
 import type { NoticeStore } from './notifier/notice-store.ts';
 import { Notifier } from './notifier/notifier.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+import { lastingReportLinks } from './report-links.ts';
+import {
+  answerReportVisit,
+  isReportVisit,
+  REPORT_REDIRECT_SECONDS,
+  type ReportRedirectOptions,
+} from './report-redirect.ts';
 import { checkSlackRequest } from './slack-request.ts';
 
 const MAX_WAITING = 200;
@@ -40,6 +48,22 @@ export interface LocalBotOptions {
    * and coalesces by it. @default real time
    */
   slackClock?: { now(): number; speed: number };
+  /**
+   * Reports in S3 linked through the bot's signed report route (`GET /reports/...`), as in AWS.
+   * @default reports linked as they are stored (a local report folder's files)
+   */
+  reportLinks?: LocalReportLinks;
+}
+
+export interface LocalReportLinks {
+  /** The link-signing key (32 characters or more). */
+  key: string;
+  /** Where this bot is reached, e.g. `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** Each region's report bucket. */
+  buckets: Record<string, string>;
+  /** @default 2557 (seven years, the deploy's) */
+  retentionDays?: number;
 }
 
 /**
@@ -68,6 +92,15 @@ export class LocalBot {
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
       ...(options.cardEveryMs !== undefined ? { cardEveryMs: options.cardEveryMs } : {}),
       settle: 'later',
+      ...(options.reportLinks
+        ? {
+            reportLinks: lastingReportLinks({
+              baseUrl: options.reportLinks.baseUrl,
+              secret: options.reportLinks.key,
+              retentionDays: options.reportLinks.retentionDays ?? 2557,
+            }),
+          }
+        : {}),
     });
     this.deps = {
       runs: options.runs,
@@ -85,9 +118,11 @@ export class LocalBot {
 
   /** The ingress Lambda's handler, in-process (signed requests in, Slack's answers out). */
   ingress(): AwsHandler {
+    const reports = this.reportRoute();
     return createIngressHandler({
       ...this.appOptions(),
       signingSecret: this.options.signingSecret,
+      ...(reports ? { reports } : {}),
     });
   }
 
@@ -98,6 +133,7 @@ export class LocalBot {
         ? checkedFirst(
             new HTTPReceiver({ signingSecret: this.options.signingSecret, port: transport.port }),
             this.options.signingSecret,
+            this.reportRoute(),
           )
         : new SocketModeReceiver({ appToken: transport.appToken });
     return createLifeboatApp({ ...this.appOptions(), receiver });
@@ -131,6 +167,19 @@ export class LocalBot {
     this.stopped = true;
   }
 
+  /** The report route's settings, when reports are linked through it. */
+  private reportRoute(): ReportRedirectOptions | undefined {
+    const links = this.options.reportLinks;
+    if (!links) return undefined;
+    const presignIn = reportLinksByRegion(REPORT_REDIRECT_SECONDS);
+    return {
+      secret: links.key,
+      buckets: links.buckets,
+      presign: (region, bucket, key) => presignIn(region).presign(bucket, key),
+      nowSeconds: () => Math.floor(Date.now() / 1000),
+    };
+  }
+
   private appOptions() {
     const o = this.options;
     return {
@@ -149,9 +198,24 @@ export class LocalBot {
  * body (401), then the body's shape (400). Bolt's own listener reads a signed `payload=null`
  * as a body, throws outside any handler, and never answers.
  */
-function checkedFirst(receiver: HTTPReceiver, signingSecret: string): HTTPReceiver {
+function checkedFirst(
+  receiver: HTTPReceiver,
+  signingSecret: string,
+  reports: ReportRedirectOptions | undefined,
+): HTTPReceiver {
   const bolt = receiver.requestListener;
   receiver.requestListener = (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (reports && isReportVisit(request.method, url.pathname))
+      return void answerReportVisit(
+        { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams },
+        reports,
+      )
+        .then((answer) => {
+          response.writeHead(answer.statusCode, answer.headers);
+          response.end(answer.body);
+        })
+        .catch((error: Error) => answerFailure(response, error));
     if (request.method !== 'POST' || request.url?.split('?')[0] !== SLACK_EVENTS_PATH)
       return bolt(request, response);
     void checkRequest(request, signingSecret)

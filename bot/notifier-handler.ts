@@ -12,6 +12,7 @@ import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import type { NotifierEnv } from './env.ts';
 import { Notifier } from './notifier/notifier.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+import { lastingReportLinks } from './report-links.ts';
 import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
 
 /** The notifier Lambda's environment: its own, and the orchestrator's it wires. */
@@ -42,7 +43,7 @@ export function createNotifierLambda(
   });
   const orchestrator = wireOrchestrator(env);
   let runs: Promise<RunControl> | undefined;
-  let current: { botToken: string; notifier: Notifier } | undefined;
+  let current: { secrets: SlackSecrets; notifier: Notifier } | undefined;
 
   const runControl = () => {
     runs ??= orchestrator
@@ -60,9 +61,12 @@ export function createNotifierLambda(
   return async (event, context) => {
     if (context?.awsRequestId) logger.addContext(context);
     const [secrets, ready] = await Promise.all([loadSlackSecrets(env), runControl()]);
-    if (current?.botToken !== secrets.botToken)
+    if (
+      current?.secrets.botToken !== secrets.botToken ||
+      current.secrets.reportLinkKey !== secrets.reportLinkKey
+    )
       current = {
-        botToken: secrets.botToken,
+        secrets,
         notifier: buildNotifier(env, secrets, ready, orchestrator, logger),
       };
     const { notifier } = current;
@@ -109,7 +113,19 @@ function buildNotifier(
     timeout: 10_000,
   });
   const base = env.REPORT_BASE_URL?.replace(/\/$/, '');
-  // Without a site serving the reports, reports in S3 are shared as presigned links.
+  const lasting =
+    env.REPORT_LINK_URL && secrets.reportLinkKey
+      ? lastingReportLinks({
+          baseUrl: env.REPORT_LINK_URL,
+          secret: secrets.reportLinkKey,
+          retentionDays: env.REPORT_RETENTION_DAYS,
+        })
+      : undefined;
+  // Without the key the old links still work for hours: better than none, and said once per cold start.
+  if (!base && !lasting)
+    logger.warn(
+      'report links are presigned and die with this session (hours): put reportLinkKey in the Slack secret and set REPORT_LINK_URL for links that last the retention period',
+    );
   const linksIn = reportLinksByRegion();
   return new Notifier({
     runs,
@@ -128,6 +144,8 @@ function buildNotifier(
               `${base}/${/^s3:\/\/[^/]+\/(.+)$/.exec(path)?.[1] ?? path.split('/').pop()}`,
             ]),
           )
-        : linksIn(execution.runbook.executionRegion).link(files),
+        : lasting
+          ? lasting(execution, files)
+          : linksIn(execution.runbook.executionRegion).link(files),
   });
 }

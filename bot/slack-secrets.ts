@@ -6,6 +6,11 @@ import { LifeboatError } from '../orchestrator/domain/errors.ts';
 export const SlackSecretsSchema = z.object({
   signingSecret: z.string().min(1),
   botToken: z.string().startsWith('xox'),
+  /**
+   * Signs the report links the bot posts (HMAC-SHA256); never logged, never in a link. Optional:
+   * without it the notifier falls back to presigned links that die with its session.
+   */
+  reportLinkKey: z.string().min(32).optional(),
 });
 export type SlackSecrets = z.infer<typeof SlackSecretsSchema>;
 
@@ -15,7 +20,8 @@ export type SlackSecrets = z.infer<typeof SlackSecretsSchema>;
  */
 export const SLACK_SECRET_MAX_AGE_SECONDS = 300;
 
-const SHAPE = '{"signingSecret": "...", "botToken": "xoxb-..."}';
+const SHAPE =
+  '{"signingSecret": "...", "botToken": "xoxb-...", "reportLinkKey": "<32+ random characters>"}';
 
 /** Slack's secrets are missing or malformed: the bot cannot verify Slack's requests or post. */
 export class SlackSecretsError extends LifeboatError {
@@ -34,15 +40,17 @@ export async function loadSlackSecrets(env: {
   SLACK_SECRET_ARN?: string | undefined;
   SLACK_SIGNING_SECRET?: string | undefined;
   SLACK_BOT_TOKEN?: string | undefined;
+  REPORT_LINK_KEY?: string | undefined;
 }): Promise<SlackSecrets> {
   if (!env.SLACK_SECRET_ARN) {
     const parsed = SlackSecretsSchema.safeParse({
       signingSecret: env.SLACK_SIGNING_SECRET,
       botToken: env.SLACK_BOT_TOKEN,
+      ...(env.REPORT_LINK_KEY ? { reportLinkKey: env.REPORT_LINK_KEY } : {}),
     });
     if (parsed.success) return parsed.data;
     throw new SlackSecretsError(
-      `${problems(parsed.error, { signingSecret: 'SLACK_SIGNING_SECRET', botToken: 'SLACK_BOT_TOKEN' })}: set SLACK_SIGNING_SECRET to the app's signing secret and SLACK_BOT_TOKEN to its bot token (xoxb-...), or SLACK_SECRET_ARN to a secret holding ${SHAPE}.`,
+      `${problems(parsed.error, { signingSecret: 'SLACK_SIGNING_SECRET', botToken: 'SLACK_BOT_TOKEN', reportLinkKey: 'REPORT_LINK_KEY (32 characters or more)' })}: set SLACK_SIGNING_SECRET to the app's signing secret and SLACK_BOT_TOKEN to its bot token (xoxb-...), or SLACK_SECRET_ARN to a secret holding ${SHAPE}.`,
     );
   }
   const arn = env.SLACK_SECRET_ARN;
@@ -61,7 +69,7 @@ export async function loadSlackSecrets(env: {
   const parsed = SlackSecretsSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new SlackSecretsError(
-    `Secret ${arn} must hold ${SHAPE}: ${problems(parsed.error, { signingSecret: 'signingSecret', botToken: 'botToken' })}.`,
+    `Secret ${arn} must hold ${SHAPE}: ${problems(parsed.error, { signingSecret: 'signingSecret', botToken: 'botToken', reportLinkKey: 'reportLinkKey (32 characters or more)' })}.`,
   );
 }
 

@@ -31,26 +31,32 @@ export class S3ReportLinks {
       Object.entries(locations).map(async ([kind, location]) => {
         const uri = S3_URI.exec(location);
         if (!uri || !LINKED_KINDS.includes(kind)) return [kind, location] as const;
-        const [, bucket, key] = uri;
-        const url = await this.call('GetObject (presign)', () =>
-          getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-            expiresIn: this.expiresIn,
-          }),
-        );
-        return [kind, url] as const;
+        const [, bucket = '', key = ''] = uri;
+        return [kind, await this.presign(bucket, key)] as const;
       }),
     );
     return Object.fromEntries(linked);
   }
+
+  /** A GET of one object, presigned now (the bot's report route presigns one per visit). */
+  presign(bucket: string, key: string): Promise<string> {
+    return this.call('GetObject (presign)', () =>
+      getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+        expiresIn: this.expiresIn,
+      }),
+    );
+  }
 }
 
 /** Report links per region (a run's report is in the bucket of the region it ran in), clients built once. */
-export function reportLinksByRegion(): (region: string) => S3ReportLinks {
+export function reportLinksByRegion(
+  expiresIn = MAX_LINK_SECONDS,
+): (region: string) => S3ReportLinks {
   const built = new Map<string, S3ReportLinks>();
   return (region) => {
     const known = built.get(region);
     if (known) return known;
-    const links = new S3ReportLinks(new S3Client({ region, maxAttempts: 3 }), region);
+    const links = new S3ReportLinks(new S3Client({ region, maxAttempts: 3 }), region, expiresIn);
     built.set(region, links);
     return links;
   };

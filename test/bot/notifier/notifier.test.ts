@@ -1,7 +1,8 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NoticeStore } from '../../../bot/notifier/notice-store.ts';
-import { Notifier } from '../../../bot/notifier/notifier.ts';
+import { Notifier, type NotifierDeps } from '../../../bot/notifier/notifier.ts';
+import { checkReportLink, lastingReportLinks } from '../../../bot/report-links.ts';
 import { type BuildReportInput, buildReport } from '../../../orchestrator/domain/build-report.ts';
 import { ConcurrentUpdateError } from '../../../orchestrator/domain/errors.ts';
 import type { Execution, Gate } from '../../../orchestrator/domain/execution.ts';
@@ -91,7 +92,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((fake) => fake.close()));
 });
 
-async function setUp() {
+async function setUp(
+  options: Pick<NotifierDeps, 'reportLinks'> & { reportFiles?: Record<string, string> } = {},
+) {
   const input = await cleanDrill();
   input.execution = { ...input.execution, channel: CHANNEL };
   const last = input.journal.at(-1) as JournalEntry;
@@ -102,7 +105,10 @@ async function setUp() {
       at: at(10_850),
       type: 'execution-finished',
       message: 'execution-finished',
-      data: { outcome: 'succeeded', reportFiles: { md: '/reports/tiny/report.md' } },
+      data: {
+        outcome: 'succeeded',
+        reportFiles: options.reportFiles ?? { md: '/reports/tiny/report.md' },
+      },
     }),
   ];
   const plan = parsePlan(await readTiny(), 'tiny.yaml');
@@ -125,6 +131,7 @@ async function setUp() {
     },
     settle: 'wait',
     log: { warn: (message, details = {}) => warnings.push({ message, details }) },
+    ...(options.reportLinks ? { reportLinks: options.reportLinks } : {}),
   });
   const syncAll = async () => {
     for (let i = 0; i < 20; i += 1) {
@@ -208,5 +215,50 @@ describe('Notifier, when Slack refuses a message', () => {
     expect(shown).toContain('Wave 3/3 web: recover 1 server in us-east-1');
     expect(shown).not.toContain('Wave 1/3 database');
     expect(fake.messages(CHANNEL).at(-1)?.text).toMatch(/^Drill of Tiny Health succeeded/);
+  });
+});
+
+describe("the notifier's final message", () => {
+  it('links the report through the bot for the retention period, when the links are lasting', async () => {
+    // Prepare
+    const secret = 'a-report-link-key-of-32-characters!!';
+    const bucket = 'lifeboat-reports-111122223333-us-east-1';
+    const { fake, run, entries, syncAll } = await setUp({
+      reportFiles: {
+        html: `s3://${bucket}/reports/tiny/run-1.html`,
+        json: `s3://${bucket}/reports/tiny/run-1.json`,
+      },
+      reportLinks: lastingReportLinks({
+        baseUrl: 'https://lifeboat.example.com',
+        secret,
+        retentionDays: 2557,
+        now: () => at(10_900),
+      }),
+    });
+    run.shownTo = entries.length;
+    // Act
+    await syncAll();
+    // Assess
+    const report = JSON.stringify(fake.messages(CHANNEL).at(-1)?.blocks ?? []);
+    const urls = [...report.matchAll(/https:\/\/lifeboat\.example\.com\/reports\/[^|>"\\]+/g)].map(
+      ([url]) => new URL(url.replaceAll('&amp;', '&')),
+    );
+    expect(urls.map((u) => u.pathname).sort()).toEqual([
+      `/reports/${run.execution.runbook.executionRegion}/reports/tiny/run-1.html`,
+      `/reports/${run.execution.runbook.executionRegion}/reports/tiny/run-1.json`,
+    ]);
+    for (const url of urls) {
+      expect(Number(url.searchParams.get('exp'))).toBe(at(10_900) / 1000 + 2557 * 86_400);
+      const checked = checkReportLink(
+        { path: url.pathname, query: url.searchParams },
+        {
+          secret,
+          regions: [run.execution.runbook.executionRegion],
+          nowSeconds: at(10_900) / 1000 + 2556 * 86_400,
+        },
+      );
+      expect(checked.ok).toBe(true);
+    }
+    expect(report).not.toContain('X-Amz-');
   });
 });
