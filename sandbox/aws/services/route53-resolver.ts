@@ -37,7 +37,8 @@ export function chooseRecordSet(
  * Route 53's data plane: the answers of every zone, from the record sets as the last INSYNC
  * change left them and the health checks as their routing controls stand. Every change of an
  * answer is ground truth (`dns-answer`), at the moment it happened: a routing control flipping,
- * a change going INSYNC, a health check deleted.
+ * a change going INSYNC, a health check deleted. The event names the record type `recordType`
+ * (its `type` is the event's own, `dns-answer`).
  */
 export class Resolver {
   /** The last answer of each zone, name and type, as the ground truth last recorded it. */
@@ -96,7 +97,13 @@ export class Resolver {
       else this.last.delete(key);
       this.estate.record(
         'dns-answer',
-        { zoneId: zone.id, name, type, values: now?.values ?? [], account: zone.account },
+        {
+          zoneId: zone.id,
+          name,
+          recordType: type,
+          values: now?.values ?? [],
+          account: zone.account,
+        },
         at,
       );
     }
