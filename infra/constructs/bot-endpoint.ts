@@ -24,6 +24,7 @@ import {
 } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
+import { REPORT_LINKS_PATH } from '../../bot/report-links.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { acknowledge } from '../nag/acknowledge.ts';
 import { LifeboatFunction } from './lifeboat-function.ts';
@@ -58,8 +59,10 @@ export interface BotEndpointProps {
  * AwsLambdaReceiver; Slack wants an answer within 3 s, hence 1 GB for a quick cold start)
  * behind an HTTP API on the bot's own name (TLS 1.2, throttled, access-logged), and this
  * region's half of one Route 53 failover record. Route 53 probes `GET /health` on the API's
- * regional endpoint (the health Lambda reads this region's state replica); when the primary
- * fails, Slack's requests go to the secondary region within about two minutes.
+ * regional endpoint (the health Lambda reads this region's state replica). `GET /reports/...`
+ * also goes to the ingress: signed report links, redirected to a presigned GET per visit
+ * (`bot/report-redirect.ts`). When the primary fails, Slack's requests go to the secondary
+ * region within about two minutes.
  */
 export class BotEndpoint extends Construct {
   readonly ingress: LifeboatFunction;
@@ -78,10 +81,14 @@ export class BotEndpoint extends Construct {
         `domainName "${props.domainName}" is not inside the hosted zone "${zone}".`,
       );
     const eventsPath = props.eventsPath ?? '/slack/events';
-    if (!/^\/[\w/-]+$/.test(eventsPath) || eventsPath === '/health')
+    if (
+      !/^\/[\w/-]+$/.test(eventsPath) ||
+      eventsPath === '/health' ||
+      eventsPath.startsWith(REPORT_LINKS_PATH)
+    )
       throw new InvalidPropsError(
         'BotEndpoint',
-        `eventsPath "${eventsPath}" must be a path like /slack/events (and not /health).`,
+        `eventsPath "${eventsPath}" must be a path like /slack/events (and not /health or under ${REPORT_LINKS_PATH}).`,
       );
     const throttle = props.throttle ?? { rate: 50, burst: 100 };
     if (throttle.rate < 1 || throttle.burst < throttle.rate)
@@ -114,10 +121,17 @@ export class BotEndpoint extends Construct {
       description: 'Lifeboat: Slack requests to the bot',
       createDefaultStage: false,
     });
+    const ingress = new HttpLambdaIntegration('Ingress', this.ingress.function);
     const [events] = this.api.addRoutes({
       path: eventsPath,
       methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('Ingress', this.ingress.function),
+      integration: ingress,
+    });
+    // Report links people open in a browser: the ingress checks each link's own signature.
+    const [reportsRoute] = this.api.addRoutes({
+      path: `${REPORT_LINKS_PATH}{proxy+}`,
+      methods: [HttpMethod.GET],
+      integration: ingress,
     });
     const [healthRoute] = this.api.addRoutes({
       path: '/health',
@@ -129,6 +143,12 @@ export class BotEndpoint extends Construct {
         events,
         'AwsSolutions-APIG4',
         "Slack cannot present IAM, JWT or Lambda-authorizer credentials; every request carries Slack's HMAC signature, which the ingress verifies (and rejects with 401) before anything else runs.",
+      );
+    if (reportsRoute)
+      acknowledge(
+        reportsRoute,
+        'AwsSolutions-APIG4',
+        'Report links are opened by people in a browser, who carry no AWS or Slack credentials; each link carries an HMAC-SHA256 signature over its region, key and expiry that the ingress verifies (403 when forged, altered or expired) before it redirects to a short-lived presigned GET.',
       );
     if (healthRoute)
       acknowledge(

@@ -206,7 +206,13 @@ export class RegionStack extends Stack {
       environment: checkEnvironment(
         `${id}/Notifier`,
         [NotifierEnvSchema, HandlerEnvSchema],
-        { ...common, ...slack },
+        {
+          ...common,
+          ...slack,
+          // Report links through the bot's signed route, for as long as reports are kept.
+          REPORT_LINK_URL: `https://${config.bot.domainName}`,
+          REPORT_RETENTION_DAYS: String(config.reports.retentionDays),
+        },
         region,
       ),
     });
@@ -252,6 +258,7 @@ export class RegionStack extends Stack {
             ...slack,
             NOTIFY_QUEUE_URL: names.queueUrl,
             STATE_MACHINE_ARN_PATTERN: names.machineArnPattern,
+            REPORT_BUCKETS: regions.map((r) => `${r}=${reportBucketName(account, r)}`).join(','),
             ...(config.slack.admins.length > 0
               ? { LIFEBOAT_ADMINS: config.slack.admins.join(',') }
               : {}),
@@ -269,6 +276,15 @@ export class RegionStack extends Stack {
       this.readWriteState(ingressRole, names.tableArn);
       this.readSlackSecret(ingressRole, names.secretArn);
       this.sendNotifications(ingressRole);
+      // Report links redirect to a GET the ingress presigns per visit, in the run's region's bucket.
+      ingressRole.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['s3:GetObject'], resources: reportsEverywhere }),
+      );
+      acknowledgeWildcards(
+        ingressRole,
+        reportsEverywhere,
+        "A signed report link redirects to a GET the ingress presigns on each visit; the keys are named for each run, under the reports prefix of the deployment's report buckets only.",
+      );
       // An operation starts, and its gates are answered, in the region it makes active.
       ingressRole.addToPrincipalPolicy(
         new PolicyStatement({

@@ -242,12 +242,24 @@ describe('the Lifeboat app', () => {
       [
         ...LOGS,
         ...STATE,
+        's3:GetObject',
         'secretsmanager:GetSecretValue',
         'sqs:SendMessage',
         'states:SendTaskFailure',
         'states:SendTaskSuccess',
         'states:StartExecution',
       ].sort(),
+    );
+    // Report links redirect to a GET the ingress presigns: report keys of the report buckets only.
+    expect(
+      grantsOf(json, bot.ingress.role)
+        .filter(([a]) => a.startsWith('s3:'))
+        .sort(),
+    ).toEqual(
+      REGIONS.map((r) => [
+        's3:GetObject',
+        `arn:aws:s3:::lifeboat-reports-${ACCOUNT}-${r}/reports/*`,
+      ]).sort(),
     );
     // An operation starts in the region it makes active: any region of either pair.
     expect(
@@ -280,8 +292,14 @@ describe('the Lifeboat app', () => {
       STATE_MACHINE_ARN_PATTERN: `arn:aws:states:{region}:${ACCOUNT}:stateMachine:lifeboat-runbook`,
       NOTIFY_QUEUE_URL: `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/lifeboat-notify.fifo`,
       SLACK_TEAM_ID: config.slack.teamId,
+      REPORT_BUCKETS: REGIONS.map((r) => `${r}=lifeboat-reports-${ACCOUNT}-${r}`).join(','),
     });
-    NotifierEnvSchema.parse({ ...env(/^notifier/), AWS_REGION: 'us-east-1' });
+    expect(NotifierEnvSchema.parse({ ...env(/^notifier/), AWS_REGION: 'us-east-1' })).toMatchObject(
+      {
+        REPORT_LINK_URL: 'https://lifeboat.ops.example.com',
+        REPORT_RETENTION_DAYS: config.reports.retentionDays,
+      },
+    );
     // The bot's functions wire the orchestrator too (wireOrchestrator), on its own schema.
     for (const bot of [/^notifier/, /^bot ingress/])
       HandlerEnvSchema.parse({ ...env(bot), AWS_REGION: 'us-east-1' });
@@ -363,6 +381,17 @@ describe('the Lifeboat app', () => {
         RouteKey: 'POST /slack/events',
       });
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /health' });
+      // Report links, to the ingress, which checks their own signature (no Slack signature there).
+      const routes = template.findResources('AWS::ApiGatewayV2::Route');
+      const reports = Object.values(routes).filter(
+        (r) => r.Properties.RouteKey === 'GET /reports/{proxy+}',
+      );
+      const events = Object.values(routes).find(
+        (r) => r.Properties.RouteKey === 'POST /slack/events',
+      );
+      expect(reports).toHaveLength(1);
+      expect(reports[0]?.Properties.Target).toEqual(events?.Properties.Target);
+      expect(Object.keys(routes)).toHaveLength(3);
       template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
         AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),

@@ -142,6 +142,11 @@ describe('the constructs refuse props they cannot build from, naming the value',
       'eventsPath "/health"',
     ],
     [
+      'a Slack path under the report links',
+      (s) => bot(s, { eventsPath: '/reports/slack' }),
+      'eventsPath "/reports/slack"',
+    ],
+    [
       'a burst below the rate',
       (s) => bot(s, { throttle: { rate: 50, burst: 10 } }),
       '{"rate":50,"burst":10}',
