@@ -2,6 +2,7 @@ import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
   GetHostedZoneCommand,
+  ListResourceRecordSetsCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { LifeboatError } from '../domain/errors.ts';
@@ -68,5 +69,22 @@ export class Route53Adapter implements DnsPort {
       if (isAwsCode(error, 'NoSuchHostedZone')) return false;
       throw error;
     }
+  }
+
+  /** One page from the name on is enough: a name's record sets are listed together. */
+  async failoverSets(zoneId: string, name: string): Promise<('PRIMARY' | 'SECONDARY')[]> {
+    const wanted = `${name.toLowerCase().replace(/\.$/, '')}.`;
+    const { ResourceRecordSets = [] } = await this.call('ListResourceRecordSets', () =>
+      this.client.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          StartRecordName: wanted,
+          MaxItems: 20,
+        }),
+      ),
+    );
+    return ResourceRecordSets.filter((set) => set.Name === wanted && set.Failover).map(
+      (set) => set.Failover as 'PRIMARY' | 'SECONDARY',
+    );
   }
 }

@@ -29,6 +29,7 @@ export const ERROR_NAMES = registryOf(
   'AwsCallError',
   'ThrottledError',
   'RegionUnreachableError',
+  'ClusterUnreachableError',
   'JournalEntryError',
   'GateOpeningError',
   'UnknownStepError',
@@ -253,6 +254,29 @@ export class RegionUnreachableError extends AwsCallError {
     );
     this.name = ERROR_NAMES.RegionUnreachableError;
     this.region = problem.region;
+  }
+}
+
+/**
+ * None of the ARC cluster's endpoints served the call (ARC keeps three of five up: more than two
+ * lost at once, or none reachable from here). Each endpoint's answer is in the message.
+ */
+export class ClusterUnreachableError extends AwsCallError {
+  readonly endpoints: readonly { region: string; detail: string }[];
+
+  constructor(operation: string, endpoints: readonly { region: string; detail: string }[]) {
+    super({
+      service: 'route53-recovery-cluster',
+      operation,
+      code: 'NoEndpointAnswered',
+      retryable: true,
+      detail:
+        endpoints.length === 0
+          ? 'the cluster has no endpoints configured (LIFEBOAT_ARC_ENDPOINTS)'
+          : `no endpoint of the ARC cluster served it (${endpoints.map((e) => `${e.region}: ${e.detail}`).join('; ')})`,
+    });
+    this.name = ERROR_NAMES.ClusterUnreachableError;
+    this.endpoints = endpoints;
   }
 }
 

@@ -106,6 +106,10 @@ export const JOURNAL_DATA = {
     target: SideSchema,
     records: z.number().int(),
     insyncAt: z.number(),
+    /** When ARC took the routing change: failover records answer the target side from then. */
+    answeredAt: z.number().optional(),
+    /** The region of the cluster endpoint that took it. */
+    endpoint: z.string().optional(),
   }),
   'hook-finished': z.strictObject({
     hook: z.string(),

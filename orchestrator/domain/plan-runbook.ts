@@ -3,6 +3,7 @@ import { hookStep } from './hook-steps.ts';
 import type { Hook, HookPhase, Operation, Plan, Side } from './plan.ts';
 import { sideOfPhase } from './plan-rules.ts';
 import type { Region } from './regions.ts';
+import { routingControlName } from './routing.ts';
 import {
   type DnsChange,
   type Phase,
@@ -133,8 +134,31 @@ class Context {
               'drs-quota',
             ]
           : ['no-active-operation', 'reverse-replication', 'original-instances', 'drs-quota'];
-    if (this.plan.dns && this.op !== 'bubble-drill') checks.push('dns-zones');
-    const zones = this.plan.dns ? [this.plan.dns.zones.primary, this.plan.dns.zones.recovery] : [];
+    const dns = this.op === 'bubble-drill' ? undefined : this.plan.dns;
+    const zones = dns ? [dns.zones.primary, dns.zones.recovery] : [];
+    const failoverRecords = (dns?.records ?? []).filter((r) => r.mode === 'failover');
+    const changeRecords = (dns?.records ?? []).filter((r) => r.mode === 'change');
+    // Before the run, traffic is on the side this run moves away from.
+    const before: Side = active === 'recovery' ? 'primary' : 'recovery';
+    const after: Side = active === 'recovery' ? 'recovery' : 'primary';
+    const routing =
+      failoverRecords.length > 0
+        ? [
+            {
+              name: routingControlName(this.plan.customer.id, this.region(before)),
+              state: 'On' as const,
+            },
+            {
+              name: routingControlName(this.plan.customer.id, this.region(after)),
+              state: 'Off' as const,
+            },
+          ]
+        : [];
+    if (dns) checks.push('dns-zones');
+    if (routing.length > 0) checks.push('routing-controls', 'failover-records');
+    // Record changes need Route 53's control plane, which lives in us-east-1 alone.
+    const controlPlaneRisk = changeRecords.length > 0 && this.plan.regions.primary === 'us-east-1';
+    if (controlPlaneRisk) checks.push('dns-control-plane');
     return [
       {
         kind: 'preflight',
@@ -151,7 +175,12 @@ class Context {
         timeoutSeconds: this.settings.preflightTimeout,
         checks,
         // With the primary gone, its replication is disconnected: recovery uses the last snapshot.
-        advisory: incident ? ['primary-reachable', 'replication-healthy', 'replication-lag'] : [],
+        advisory: [
+          ...(incident
+            ? (['primary-reachable', 'replication-healthy', 'replication-lag'] as const)
+            : []),
+          ...(controlPlaneRisk ? (['dns-control-plane'] as const) : []),
+        ],
         servers: this.allServers(active),
         peerInstances: this.allServers(active === 'recovery' ? 'primary' : 'recovery').map(
           (s) => s.launchInto ?? '',
@@ -161,6 +190,9 @@ class Context {
           : {}),
         rpoSeconds: this.plan.targets.rpo,
         zones,
+        routing,
+        failoverRecords: failoverRecords.map((r) => r.name),
+        changeRecords: changeRecords.map((r) => r.name),
       },
       {
         kind: 'gate',
@@ -415,7 +447,7 @@ class Context {
     if (!dns || dns.records.length === 0) return [];
     const changes: DnsChange[] = [];
     for (const zoneId of [dns.zones.primary, dns.zones.recovery]) {
-      for (const record of dns.records) {
+      for (const record of dns.records.filter((r) => r.mode === 'change')) {
         const value = record.server ? this.servers.get(record.server)?.[target].ip : record[target];
         changes.push({
           zoneId,
@@ -426,17 +458,28 @@ class Context {
         });
       }
     }
+    const other: Side = target === 'primary' ? 'recovery' : 'primary';
+    const customer = this.plan.customer.id;
+    const routing = dns.records.some((r) => r.mode === 'failover')
+      ? [
+          { name: routingControlName(customer, this.region(target)), state: 'On' as const },
+          { name: routingControlName(customer, this.region(other)), state: 'Off' as const },
+        ]
+      : [];
+    const count = dns.records.length;
     return [
       {
         kind: 'dns',
         id: `${hookPhase}.dns`,
-        title: `Point ${dns.records.length} DNS record${dns.records.length === 1 ? '' : 's'} at ${this.region(target)}`,
+        title: `Point ${count} DNS record${count === 1 ? '' : 's'} at ${this.region(target)}`,
         phase: hookPhase,
         region: this.region(target === 'recovery' ? 'recovery' : 'primary'),
         bestEffort: false,
         timeoutSeconds: this.settings.dnsTimeout,
         target,
         changes,
+        routing,
+        records: count,
       },
     ];
   }

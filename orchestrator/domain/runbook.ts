@@ -51,6 +51,9 @@ export const PreflightCheckSchema = z.enum([
   'original-instances',
   'reverse-replication',
   'dns-zones',
+  'routing-controls',
+  'failover-records',
+  'dns-control-plane',
   'drs-quota',
   'isolated-network',
   'no-active-operation',
@@ -82,6 +85,12 @@ export const PreflightStepSchema = z.strictObject({
     .optional(),
   rpoSeconds: z.number(),
   zones: z.array(z.string()),
+  /** The customer's routing controls as they should read before the run: where traffic is now. */
+  routing: z.array(z.strictObject({ name: z.string(), state: z.enum(['On', 'Off']) })).default([]),
+  /** Names that must have a PRIMARY and a SECONDARY failover record set in every zone. */
+  failoverRecords: z.array(z.string()).default([]),
+  /** Names rewritten on Route 53's control plane (records in `change` mode). */
+  changeRecords: z.array(z.string()).default([]),
   /** The DRS limits the waves are planned within: the quota headroom check asks for them. */
   jobLimits: z.strictObject({
     maxServersPerJob: z.number().int(),
@@ -183,7 +192,15 @@ export const DnsStepSchema = z.strictObject({
   ...StepBase,
   /** The side the records now point at. */
   target: SideSchema,
+  /** Records in `change` mode: rewritten on Route 53's control plane (us-east-1 only). */
   changes: z.array(DnsChangeSchema),
+  /**
+   * Records in `failover` mode move with these routing controls, set together on ARC's data
+   * plane: the target side's On, the other Off.
+   */
+  routing: z.array(z.strictObject({ name: z.string(), state: z.enum(['On', 'Off']) })).default([]),
+  /** How many of the plan's records move (both modes; each is in every zone of the plan). */
+  records: z.number().int().min(0).default(0),
 });
 
 export const ReverseReplicationStepSchema = z.strictObject({

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ArcRoutingAdapter } from '../adapters/arc-routing-adapter.ts';
 import { servicesForAccount } from '../adapters/aws-services.ts';
 import { FilePlanSource, readSettingsFile } from '../adapters/config-files.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
@@ -60,6 +61,10 @@ export function wireOrchestrator(env: HandlerEnv): Orchestrator {
       )
     : undefined;
   const services = new Map<string, ServicesFor>();
+  // The cluster is the tooling account's (shared with the workload accounts): Lifeboat's own role.
+  const routing = env.LIFEBOAT_ARC_ENDPOINTS
+    ? new ArcRoutingAdapter({ endpoints: env.LIFEBOAT_ARC_ENDPOINTS })
+    : undefined;
   const taskTokens = new SfnTaskTokens();
 
   /** The region's report bucket when there is one, else the report folder. */
@@ -84,6 +89,7 @@ export function wireOrchestrator(env: HandlerEnv): Orchestrator {
       now,
       newId: () => randomUUID(),
       ...(notify ? { notify } : {}),
+      ...(routing ? { routing } : {}),
       ...(logger ? { warn: (message: string) => logger.warn(message) } : {}),
       servicesFor: (plan: Plan) => {
         const cached = services.get(plan.customer.id);

@@ -105,6 +105,36 @@ export interface DnsPort {
   /** `INSYNC` once the change has propagated; the time it did, when known. */
   changeStatus(changeId: string): Promise<{ status: 'PENDING' | 'INSYNC'; at?: number }>;
   zoneExists(zoneId: string): Promise<boolean>;
+  /** The failover roles (PRIMARY, SECONDARY) of the record sets with exactly this name. */
+  failoverSets(zoneId: string, name: string): Promise<('PRIMARY' | 'SECONDARY')[]>;
+}
+
+export type ControlState = 'On' | 'Off';
+
+export interface RoutingControlView {
+  arn: string;
+  name: string;
+  controlPanelArn: string;
+  state: ControlState;
+}
+
+export interface EndpointProbe {
+  region: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * ARC's routing controls on the cluster's data plane (the tooling account's cluster, shared with
+ * the workload accounts): what moves failover records' answers without Route 53's control plane.
+ */
+export interface RoutingPort {
+  listControls(): Promise<RoutingControlView[]>;
+  stateOf(arn: string): Promise<ControlState>;
+  /** Sets the states together (ARC's safety rules apply to the whole change); the endpoint that took it. */
+  update(states: { arn: string; state: ControlState }[]): Promise<{ endpoint: string }>;
+  /** Which of the cluster's endpoints answer now. */
+  probeEndpoints(): Promise<EndpointProbe[]>;
 }
 
 export interface CommandResult {

@@ -5,7 +5,7 @@ import type { Operation } from '../domain/plan.ts';
 import type { Region } from '../domain/regions.ts';
 import type { PreflightResult } from '../domain/runbook.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
-import type { ServicesFor } from '../ports/aws.ts';
+import type { RoutingPort, ServicesFor } from '../ports/aws.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 import type { RunNotifications } from '../ports/run-control.ts';
 import type {
@@ -30,6 +30,8 @@ export interface EngineDeps {
   settings: RunbookSettings;
   /** The customer's AWS services, through its workload account's role. */
   servicesFor(plan: LoadedPlan['plan']): ServicesFor;
+  /** ARC's routing controls, when the deployment has a cluster. */
+  routing?: RoutingPort;
   now(): number;
   /** Writes the report of a finished run; returns where it went. */
   writeReport(execution: Execution): Promise<Record<string, string>>;

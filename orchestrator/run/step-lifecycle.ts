@@ -15,7 +15,7 @@ import {
   LOCK_STALE_MS,
   type RunbookSettings,
 } from '../domain/settings.ts';
-import type { ServicesFor } from '../ports/aws.ts';
+import type { RoutingPort, ServicesFor } from '../ports/aws.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 import type { ExecutionStore, LockStore } from '../ports/state-store.ts';
 import type { Progress, StepContext } from '../steps/context.ts';
@@ -36,6 +36,8 @@ export interface StepLifecycleDeps {
   journal: JournalWriter;
   /** The customer's AWS services, through its workload account's role. */
   servicesFor(plan: LoadedPlan['plan']): ServicesFor;
+  /** ARC's routing controls, when the deployment has a cluster. */
+  routing?: RoutingPort;
   now(): number;
   newId(): string;
   /** Writes the report of a run; returns where it went. */
@@ -134,6 +136,7 @@ export class StepLifecycle {
         requestedBy: 'readiness',
       }),
       services: this.deps.servicesFor(plan),
+      ...(this.deps.routing ? { routing: this.deps.routing } : {}),
       now: () => this.deps.now(),
       journal: async () => {},
     };
@@ -176,6 +179,7 @@ export class StepLifecycle {
     return {
       execution,
       services: this.deps.servicesFor(plan),
+      ...(this.deps.routing ? { routing: this.deps.routing } : {}),
       now: () => this.deps.now(),
       journal: this.deps.journal.forStep(execution.executionId, step.id),
     };

@@ -1,12 +1,14 @@
 import type { Execution } from '../domain/execution.ts';
 import type { JournalData, JournalType } from '../domain/journal.ts';
 import type { Step } from '../domain/runbook.ts';
-import type { ServicesFor } from '../ports/aws.ts';
+import type { RoutingPort, ServicesFor } from '../ports/aws.ts';
 
 /** What a step executor may use: the run, the AWS services per region, the clock, the journal. */
 export interface StepContext {
   execution: Execution;
   services: ServicesFor;
+  /** ARC's routing controls (the deployment's cluster); absent where none is configured. */
+  routing?: RoutingPort;
   now(): number;
   /** Writes an entry of the run's journal for this step; its data is checked against its type's schema. */
   journal<T extends JournalType>(type: T, message: string, data: JournalData<T>): Promise<void>;

@@ -1,4 +1,5 @@
-import { ThrottledError } from '../domain/errors.ts';
+import { RegionUnreachableError, ThrottledError } from '../domain/errors.ts';
+import { ARC_ENDPOINT_QUORUM } from '../domain/routing.ts';
 import type { PreflightCheck, PreflightResult, StepOf } from '../domain/runbook.ts';
 import { done, failed, running, type StepContext, type StepExecutor } from './context.ts';
 import { forwardSources, reversedSources } from './resolve.ts';
@@ -20,8 +21,13 @@ export const preflight: StepExecutor<Step> = {
     for (const check of step.checks.filter((c) => !results.some((r) => r.check === c))) {
       const advisory = step.advisory.includes(check);
       try {
-        const { ok, detail } = await runCheck(ctx, step, check);
-        results.push({ check, ok, detail, advisory });
+        const result = await runCheck(ctx, step, check);
+        results.push({
+          check,
+          ok: result.ok,
+          detail: result.detail,
+          advisory: advisory || result.advisory === true,
+        });
       } catch (error) {
         // Throttling is no finding: try that check again shortly.
         if (error instanceof ThrottledError) {
@@ -45,11 +51,7 @@ export const preflight: StepExecutor<Step> = {
   },
 };
 
-async function runCheck(
-  ctx: StepContext,
-  step: Step,
-  check: PreflightCheck,
-): Promise<{ ok: boolean; detail: string }> {
+async function runCheck(ctx: StepContext, step: Step, check: PreflightCheck): Promise<CheckResult> {
   const { primary, recovery } = ctx.execution.runbook.regions;
   const names = step.servers.map((s) => s.name);
   switch (check) {
@@ -106,18 +108,44 @@ async function runCheck(
             : `not replicating back: ${bad.join(', ')}`,
       };
     }
-    case 'dns-zones': {
-      const absent: string[] = [];
-      for (const zone of step.zones)
-        if (!(await ctx.services(step.region).dns.zoneExists(zone))) absent.push(zone);
+    case 'dns-zones':
+      return onRoute53(async () => {
+        const absent: string[] = [];
+        for (const zone of step.zones)
+          if (!(await ctx.services(step.region).dns.zoneExists(zone))) absent.push(zone);
+        return {
+          ok: absent.length === 0,
+          detail:
+            absent.length === 0
+              ? `${step.zones.length} zones present`
+              : `missing zones: ${absent.join(', ')}`,
+        };
+      }, 'the zones');
+    case 'failover-records':
+      return onRoute53(async () => {
+        const missing: string[] = [];
+        for (const zone of step.zones)
+          for (const name of step.failoverRecords) {
+            const sides = await ctx.services(step.region).dns.failoverSets(zone, name);
+            for (const side of ['PRIMARY', 'SECONDARY'] as const)
+              if (!sides.includes(side)) missing.push(`${name} ${side} in ${zone}`);
+          }
+        const count = step.failoverRecords.length * step.zones.length;
+        return {
+          ok: missing.length === 0,
+          detail:
+            missing.length === 0
+              ? `${count} failover record pairs present`
+              : `missing failover records (deploy the customer's DNS template): ${missing.join(', ')}`,
+        };
+      }, 'the failover records');
+    case 'routing-controls':
+      return routingReady(ctx, step);
+    case 'dns-control-plane':
       return {
-        ok: absent.length === 0,
-        detail:
-          absent.length === 0
-            ? `${step.zones.length} zones present`
-            : `missing zones: ${absent.join(', ')}`,
+        ok: false,
+        detail: `${step.changeRecords.length} DNS record${step.changeRecords.length === 1 ? '' : 's'} (${step.changeRecords.join(', ')}) change on Route 53's control plane, which runs in us-east-1 only: while us-east-1 is down they cannot be flipped. Make them failover records (mode: failover).`,
       };
-    }
     case 'drs-quota': {
       const active = await ctx.services(step.region).drs.activeJobCount();
       // Room for the first batch: one more job, and its servers, within the planned limits.
@@ -145,4 +173,59 @@ async function runCheck(
       };
     }
   }
+}
+
+interface CheckResult {
+  ok: boolean;
+  detail: string;
+  /** Reported but not blocking, whatever the step says: a check that could not be made. */
+  advisory?: boolean;
+}
+
+/**
+ * A check on Route 53's API, whose control plane lives in us-east-1: when it does not answer,
+ * the check cannot be made. That alone blocks nothing (failover records flip through ARC).
+ */
+async function onRoute53(check: () => Promise<CheckResult>, what: string): Promise<CheckResult> {
+  try {
+    return await check();
+  } catch (error) {
+    if (!(error instanceof RegionUnreachableError)) throw error;
+    return {
+      ok: false,
+      advisory: true,
+      detail: `Route 53's API (served from us-east-1) does not answer, so ${what} cannot be checked; failover records flip through ARC without it.`,
+    };
+  }
+}
+
+/**
+ * The cluster answers on enough endpoints, and the customer's routing controls exist and read
+ * as where traffic is now (or already as this run would set them: a flip made by hand).
+ */
+async function routingReady(ctx: StepContext, step: Step): Promise<CheckResult> {
+  const routing = ctx.routing;
+  if (!routing)
+    return { ok: false, detail: 'No ARC cluster is configured (LIFEBOAT_ARC_ENDPOINTS).' };
+  const probes = await routing.probeEndpoints();
+  const up = probes.filter((p) => p.ok).map((p) => p.region);
+  const down = probes.filter((p) => !p.ok).map((p) => p.region);
+  const endpoints = `${up.length}/${probes.length} cluster endpoints answer${down.length > 0 ? ` (not ${down.join(', ')})` : ''}`;
+  if (up.length < Math.min(ARC_ENDPOINT_QUORUM, probes.length))
+    return { ok: false, detail: `${endpoints}; ARC needs ${ARC_ENDPOINT_QUORUM}.` };
+  const controls = new Map((await routing.listControls()).map((c) => [c.name, c.state]));
+  const missing = step.routing.filter((c) => !controls.has(c.name)).map((c) => c.name);
+  if (missing.length > 0)
+    return { ok: false, detail: `${endpoints}; no routing control ${missing.join(', ')}` };
+  const now = step.routing.map((c) => `${c.name} ${controls.get(c.name)}`).join(', ');
+  const asBefore = step.routing.every((c) => controls.get(c.name) === c.state);
+  const flipped = step.routing.every((c) => controls.get(c.name) !== c.state);
+  return {
+    ok: asBefore || flipped,
+    detail: asBefore
+      ? `${endpoints}; ${now}`
+      : flipped
+        ? `${endpoints}; ${now}: already set as this run sets them`
+        : `${endpoints}; ${now}: both sides ${controls.get(step.routing[0]?.name ?? '')}, expected ${step.routing.map((c) => `${c.name} ${c.state}`).join(', ')}`,
+  };
 }

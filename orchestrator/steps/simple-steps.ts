@@ -1,4 +1,4 @@
-import { ThrottledError } from '../domain/errors.ts';
+import { AwsCallError, ThrottledError } from '../domain/errors.ts';
 import type { HookRunKind } from '../domain/journal.ts';
 import type { StepOf } from '../domain/runbook.ts';
 import {
@@ -84,9 +84,20 @@ export const waitReplication: StepExecutor<StepOf<'wait-replication'>> = {
   },
 };
 
-/** Changes every record in one batch per zone, then waits until Route 53 says INSYNC. */
+/**
+ * Moves the plan's DNS to the target side: failover records by setting the customer's routing
+ * controls on ARC's data plane (target On, the other Off, in one call that ARC's safety rules
+ * check as a whole), records in `change` mode by one Route 53 batch per zone; then waits until
+ * both hold (the controls read back, the changes INSYNC).
+ */
 export const dns: StepExecutor<StepOf<'dns'>> = {
   async start(ctx, step) {
+    const state: Record<string, unknown> = { startedAt: ctx.now() };
+    if (step.routing.length > 0) {
+      const routed = await setRoutingControls(ctx, step);
+      if ('failure' in routed) return failed(state, routed.failure);
+      Object.assign(state, routed);
+    }
     const { dns: route53 } = ctx.services(step.region);
     const zones = [...new Set(step.changes.map((c) => c.zoneId))];
     const changeIds: string[] = [];
@@ -97,28 +108,91 @@ export const dns: StepExecutor<StepOf<'dns'>> = {
           step.changes.filter((c) => c.zoneId === zone),
         ),
       );
-    return running({ startedAt: ctx.now(), changeIds }, 5);
+    return running({ ...state, changeIds }, step.changes.length > 0 ? 5 : 0);
   },
   async poll(ctx, step, state) {
     const { dns: route53 } = ctx.services(step.region);
     const statuses = await Promise.all(
-      (state.changeIds as string[]).map((id) => route53.changeStatus(id)),
+      ((state.changeIds as string[] | undefined) ?? []).map((id) => route53.changeStatus(id)),
     );
-    if (statuses.every((s) => s.status === 'INSYNC')) {
-      const records =
-        step.changes.length / Math.max(1, new Set(step.changes.map((c) => c.zoneId)).size);
-      await ctx.journal('dns-changed', `${records} DNS records point at the ${step.target} side`, {
-        target: step.target,
-        records,
-        insyncAt: ctx.now(),
-      });
+    const arns = (state.arns as Record<string, string> | undefined) ?? {};
+    const routing = ctx.routing;
+    const controls =
+      routing && step.routing.length > 0
+        ? await Promise.all(
+            step.routing.map(async (c) => ({
+              ...c,
+              now: await routing.stateOf(arns[c.name] ?? c.name),
+            })),
+          )
+        : [];
+    const held = controls.every((c) => c.now === c.state);
+    if (statuses.every((s) => s.status === 'INSYNC') && held) {
+      const answeredAt = state.answeredAt as number | undefined;
+      const endpoint = state.endpoint as string | undefined;
+      await ctx.journal(
+        'dns-changed',
+        `${step.records} DNS records point at the ${step.target} side${endpoint ? ` (ARC routing controls set through its ${endpoint} endpoint)` : ''}`,
+        {
+          target: step.target,
+          records: step.records,
+          insyncAt: ctx.now(),
+          ...(answeredAt === undefined ? {} : { answeredAt }),
+          ...(endpoint === undefined ? {} : { endpoint }),
+        },
+      );
       return done(state);
     }
     if (elapsed(ctx, state) > step.timeoutSeconds)
-      return failed(state, 'DNS changes did not propagate (INSYNC) in time');
+      return failed(
+        state,
+        held
+          ? 'DNS changes did not propagate (INSYNC) in time'
+          : `Routing controls do not read back as set: ${controls
+              .filter((c) => c.now !== c.state)
+              .map((c) => `${c.name} is ${c.now}, not ${c.state}`)
+              .join(', ')}`,
+      );
     return running(state, 5);
   },
 };
+
+/**
+ * Finds the customer's routing controls by name and sets them in one call. A safety rule's
+ * refusal, or a control the cluster lacks, fails the step with ARC's reason and changes nothing.
+ */
+async function setRoutingControls(
+  ctx: StepContext,
+  step: StepOf<'dns'>,
+): Promise<
+  { arns: Record<string, string>; answeredAt: number; endpoint: string } | { failure: string }
+> {
+  const routing = ctx.routing;
+  if (!routing)
+    return {
+      failure:
+        'This Lifeboat has no ARC cluster configured (LIFEBOAT_ARC_ENDPOINTS): failover records cannot be flipped. Set the arc section of config/deploy.yaml (README, DNS on ARC routing controls).',
+    };
+  const byName = new Map((await routing.listControls()).map((c) => [c.name, c.arn]));
+  const missing = step.routing.filter((c) => !byName.has(c.name)).map((c) => c.name);
+  if (missing.length > 0)
+    return {
+      failure: `The ARC cluster has no routing control ${missing.join(', ')}: deploy the routing stack for this customer (README, DNS on ARC routing controls). Nothing changed.`,
+    };
+  const arns = Object.fromEntries(step.routing.map((c) => [c.name, byName.get(c.name) ?? '']));
+  try {
+    const { endpoint } = await routing.update(
+      step.routing.map((c) => ({ arn: arns[c.name] ?? '', state: c.state })),
+    );
+    return { arns, answeredAt: ctx.now(), endpoint };
+  } catch (error) {
+    if (error instanceof AwsCallError && error.code === 'ConflictException')
+      return {
+        failure: `ARC refused to set ${step.routing.map((c) => `${c.name} ${c.state}`).join(' and ')}: ${error.detail} Nothing changed.`,
+      };
+    throw error;
+  }
+}
 
 const hookDone = async (
   ctx: StepContext,

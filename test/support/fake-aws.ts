@@ -7,16 +7,20 @@ import type { DrsSelector } from '../../orchestrator/domain/plan.ts';
 import { DRS_QUOTAS } from '../../orchestrator/domain/settings.ts';
 import type {
   CommandResult,
+  ControlState,
   DnsChangeRequest,
   DnsPort,
   DrsPort,
   Ec2Port,
+  EndpointProbe,
   HookPort,
   InstanceView,
   JobEvent,
   JobView,
   RecoveryInstanceView,
   RegionServices,
+  RoutingControlView,
+  RoutingPort,
   ServicesFor,
   SnapshotView,
   SourceServerView,
@@ -55,6 +59,9 @@ export class FakeAws {
   }
 
   readonly servicesFor: ServicesFor = (region) => this.region(region).services;
+
+  /** The deployment's ARC cluster: its routing controls, by name. */
+  readonly routing = new FakeRouting();
 
   now = (): number => this.clock.now();
 
@@ -448,6 +455,14 @@ export class FakeDns implements DnsPort {
     this.region.call('route53.GetHostedZone');
     return this.zones.has(zoneId);
   }
+
+  /** Failover sets by zone and name (`${zone} ${name}`); every name has both unless told. */
+  readonly failover = new Map<string, ('PRIMARY' | 'SECONDARY')[]>();
+
+  async failoverSets(zoneId: string, name: string): Promise<('PRIMARY' | 'SECONDARY')[]> {
+    this.region.call('route53.ListResourceRecordSets');
+    return this.failover.get(`${zoneId} ${name}`) ?? ['PRIMARY', 'SECONDARY'];
+  }
 }
 
 /** SSM of one region: every agent online, every command a success at once. */
@@ -497,5 +512,71 @@ export class FakeHooks implements HookPort {
   async stackStatus(): Promise<{ done: boolean; ok: boolean; detail: string }> {
     this.region.call('cloudformation.DescribeStacks');
     return { done: true, ok: true, detail: 'CREATE_COMPLETE' };
+  }
+}
+
+/**
+ * ARC's cluster data plane: routing controls by name, five endpoints some of which may be
+ * down, and a refusal (a safety rule's ConflictException) that can be set.
+ */
+export class FakeRouting implements RoutingPort {
+  readonly controls = new Map<string, RoutingControlView>();
+  readonly updates: { arn: string; state: ControlState }[][] = [];
+  readonly endpoints = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'ap-northeast-1'];
+  readonly down = new Set<string>();
+  /** When set, every update is refused with this as ARC's reason. */
+  refuse?: string;
+
+  add(name: string, state: ControlState): void {
+    this.controls.set(name, {
+      arn: `arn:aws:route53-recovery-control::000000000000:controlpanel/p/routingcontrol/${name}`,
+      name,
+      controlPanelArn: 'arn:aws:route53-recovery-control::000000000000:controlpanel/p',
+      state,
+    });
+  }
+
+  stateByName(name: string): ControlState | undefined {
+    return this.controls.get(name)?.state;
+  }
+
+  async listControls(): Promise<RoutingControlView[]> {
+    return [...this.controls.values()].map((c) => ({ ...c }));
+  }
+
+  async stateOf(arn: string): Promise<ControlState> {
+    const control = [...this.controls.values()].find((c) => c.arn === arn);
+    if (!control)
+      throw new AwsCallError({
+        service: 'route53-recovery-cluster',
+        operation: 'GetRoutingControlState',
+        code: 'ResourceNotFoundException',
+        retryable: false,
+        detail: arn,
+      });
+    return control.state;
+  }
+
+  async update(states: { arn: string; state: ControlState }[]): Promise<{ endpoint: string }> {
+    if (this.refuse)
+      throw new AwsCallError({
+        service: 'route53-recovery-cluster',
+        operation: 'UpdateRoutingControlStates',
+        code: 'ConflictException',
+        retryable: false,
+        detail: this.refuse,
+      });
+    this.updates.push(states);
+    for (const { arn, state } of states) {
+      const control = [...this.controls.values()].find((c) => c.arn === arn);
+      if (control) control.state = state;
+    }
+    return { endpoint: this.endpoints.find((e) => !this.down.has(e)) ?? '' };
+  }
+
+  async probeEndpoints(): Promise<EndpointProbe[]> {
+    return this.endpoints.map((region) =>
+      this.down.has(region) ? { region, ok: false, detail: 'ECONNRESET' } : { region, ok: true },
+    );
   }
 }

@@ -33,6 +33,7 @@ export function fakeStepContext(
   const ctx: StepContext = {
     execution,
     services: aws.servicesFor,
+    routing: aws.routing,
     now: aws.now,
     journal: async (type: string, message: string, data: object) => {
       journal.push({ type, message, data: { ...data } });
@@ -53,6 +54,7 @@ export function fakeEstate(runbook: Runbook): FakeAws {
       aws.region(recovery).drs.addServers(step.servers.map((s) => s.name));
       aws.region(recovery).ec2.addInstances(step.servers.flatMap((s) => s.launchInto ?? []));
       aws.region(primary).ec2.addInstances(step.peerInstances);
+      for (const control of step.routing) aws.routing.add(control.name, control.state);
       for (const zone of step.zones) {
         aws.region(primary).dns.zones.add(zone);
         aws.region(recovery).dns.zones.add(zone);

@@ -20,12 +20,22 @@ function aRecord(name: string, value: string): DnsChangeRequest {
 }
 
 describe('Route53Adapter', () => {
+  it('finds the PRIMARY and SECONDARY failover sets of a plan record, and none for another name', async () => {
+    const dns = await connect([]);
+    expect((await dns.failoverSets(RECOVERY_ZONE, 'ora01.bcbsaz.hrp.internal')).sort()).toEqual([
+      'PRIMARY',
+      'SECONDARY',
+    ]);
+    expect(await dns.failoverSets(RECOVERY_ZONE, 'ora01-direct.bcbsaz.hrp.internal')).toEqual([]);
+  });
+
   it('upserts a batch, which is PENDING, then INSYNC once the clock moves on', async () => {
     // Prepare
     const dns = await connect(['dns-slow:30']);
     const changes = [
-      aRecord('ora01.bcbsaz.hrp.internal', account.server('bcbsaz-ora-01').recovery.ip),
-      aRecord('claims.bcbsaz.hrp.internal', account.server('bcbsaz-app-01').recovery.ip),
+      // Not the plan's names: those are failover records, which a simple record cannot replace.
+      aRecord('ora01-direct.bcbsaz.hrp.internal', account.server('bcbsaz-ora-01').recovery.ip),
+      aRecord('claims-direct.bcbsaz.hrp.internal', account.server('bcbsaz-app-01').recovery.ip),
     ];
     // Act
     const changeId = await dns.upsert(RECOVERY_ZONE, changes);

@@ -30,6 +30,9 @@ const INSTANCES: LifeboatError[] = [
   new errors.AwsCallError({ ...call, retryable: false }),
   new errors.ThrottledError({ ...call, code: 'ThrottlingException' }),
   new errors.RegionUnreachableError({ ...call, code: 'ECONNRESET', region: 'us-east-1' }),
+  new errors.ClusterUnreachableError('UpdateRoutingControlStates', [
+    { region: 'us-east-1', detail: 'ECONNRESET' },
+  ]),
   new errors.JournalEntryError('step-started', 'data.kind is missing'),
   new errors.GateOpeningError('s-3', 'dns'),
   new errors.UnknownStepError('run-1', 's-99'),

@@ -144,12 +144,43 @@ describe('planRunbook rules', () => {
     });
   });
 
-  it('flips every DNS record in both private zones, to the recovery values and back', async () => {
+  it('moves failover records with the routing controls (target On, other Off) and back, with no record change', async () => {
     const plan = await readSample('bcbsaz');
     const [out, back] = planRunbook(plan, 'drill').steps.filter(
       (s): s is StepOf<'dns'> => s.kind === 'dns',
     );
-    expect(out?.changes).toHaveLength((plan.dns?.records.length ?? 0) * 2);
+    expect(out).toMatchObject({
+      target: 'recovery',
+      records: plan.dns?.records.length,
+      changes: [],
+      routing: [
+        { name: 'bcbsaz-us-east-2', state: 'On' },
+        { name: 'bcbsaz-us-east-1', state: 'Off' },
+      ],
+    });
+    expect(back).toMatchObject({
+      target: 'primary',
+      changes: [],
+      routing: [
+        { name: 'bcbsaz-us-east-1', state: 'On' },
+        { name: 'bcbsaz-us-east-2', state: 'Off' },
+      ],
+    });
+  });
+
+  it('rewrites change-mode records in both private zones, to the recovery values and back', async () => {
+    const plan = await readSample('bcbsaz');
+    const dns = plan.dns;
+    if (!dns) throw new Error('bcbsaz has DNS');
+    const changed = {
+      ...plan,
+      dns: { ...dns, records: dns.records.map((r) => ({ ...r, mode: 'change' as const })) },
+    };
+    const [out, back] = planRunbook(changed, 'drill').steps.filter(
+      (s): s is StepOf<'dns'> => s.kind === 'dns',
+    );
+    expect(out?.routing).toEqual([]);
+    expect(out?.changes).toHaveLength(dns.records.length * 2);
     expect(out?.changes).toContainEqual({
       zoneId: 'Z04BCBSAZUSE2',
       name: 'ora01.bcbsaz.hrp.internal',
@@ -168,6 +199,14 @@ describe('planRunbook rules', () => {
     expect(back?.changes).toContainEqual(
       expect.objectContaining({ name: 'ora01.bcbsaz.hrp.internal', value: '10.40.10.11' }),
     );
+    // Pre-flight warns: a plan whose primary is us-east-1 cannot flip these without us-east-1.
+    const preflight = planRunbook(changed, 'failover').steps.find((s) => s.kind === 'preflight');
+    expect(preflight).toMatchObject({
+      checks: expect.arrayContaining(['dns-control-plane']),
+      advisory: expect.arrayContaining(['dns-control-plane']),
+      changeRecords: dns.records.map((r) => r.name),
+      routing: [],
+    });
   });
 
   it('runs hooks only in their phases and on the side the phase works on', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RegionUnreachableError } from '../../../orchestrator/domain/errors.ts';
 import type { PreflightResult } from '../../../orchestrator/domain/runbook.ts';
 import { tinyRunbook } from '../../fixtures/report-runs.ts';
 import { throttling } from '../../support/fake-aws.ts';
@@ -28,6 +29,8 @@ describe('preflight', () => {
       'recovery-instances',
       'drs-quota',
       'dns-zones',
+      'routing-controls',
+      'failover-records',
     ]);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(journaled('preflight')).toHaveLength(1);
@@ -133,7 +136,96 @@ describe('preflight', () => {
     expect(progress.status, progress.message).toBe('done');
     expect(polls).toBe(1);
     expect(aws.region(PRIMARY).calls).toEqual(['ec2.DescribeInstances']);
-    expect(resultsOf(progress.state)).toHaveLength(7);
+    expect(resultsOf(progress.state)).toHaveLength(9);
     expect(journaled('preflight')).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'two endpoints down',
+      ['us-east-1', 'eu-west-1'],
+      {},
+      true,
+      /^3\/5 cluster endpoints answer \(not us-east-1, eu-west-1\); tiny-us-east-1 On, tiny-us-east-2 Off$/,
+    ],
+    [
+      'three endpoints down',
+      ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
+      {},
+      false,
+      /^2\/5 cluster endpoints answer .*; ARC needs 3\.$/,
+    ],
+    [
+      'both sides Off',
+      [],
+      { 'tiny-us-east-1': 'Off' },
+      false,
+      /both sides Off, expected tiny-us-east-1 On, tiny-us-east-2 Off$/,
+    ],
+    [
+      'already flipped by hand',
+      [],
+      { 'tiny-us-east-1': 'Off', 'tiny-us-east-2': 'On' },
+      true,
+      /already set as this run sets them$/,
+    ],
+  ] as const)('routing-controls with %s: ok %s', async (_, down, states, ok, detail) => {
+    // Prepare
+    const runbook = await tinyRunbook('failover');
+    const aws = fakeEstate(runbook);
+    for (const region of down) aws.routing.down.add(region);
+    for (const [name, state] of Object.entries(states)) aws.routing.add(name, state);
+    const { ctx } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'preflight', 'preflight'));
+    // Assess
+    const result = resultsOf(progress.state).find((r) => r.check === 'routing-controls');
+    expect(result).toMatchObject({ ok, advisory: false });
+    expect(result?.detail).toMatch(detail);
+    expect(progress.status).toBe(ok ? 'done' : 'failed');
+  });
+
+  it('names a missing failover record set, and blocks', async () => {
+    const runbook = await tinyRunbook('failover');
+    const aws = fakeEstate(runbook);
+    const step = stepOf(runbook, 'preflight', 'preflight');
+    aws
+      .region(RECOVERY)
+      .dns.failover.set(`${step.zones[1]} ${step.failoverRecords[0]}`, ['PRIMARY']);
+    const { ctx } = fakeStepContext(aws, runbook);
+    const { progress } = await driveStep(aws, ctx, step);
+    expect(progress.status).toBe('failed');
+    expect(resultsOf(progress.state).find((r) => r.check === 'failover-records')?.detail).toBe(
+      `missing failover records (deploy the customer's DNS template): ${step.failoverRecords[0]} SECONDARY in ${step.zones[1]}`,
+    );
+  });
+
+  it("with Route 53's API gone (us-east-1), reports the DNS checks it could not make without blocking", async () => {
+    // Prepare
+    const runbook = await tinyRunbook('failover');
+    const aws = fakeEstate(runbook);
+    const gone = () =>
+      new RegionUnreachableError({
+        service: 'route53',
+        operation: 'x',
+        code: 'ECONNRESET',
+        detail: 'socket hang up',
+        region: 'us-east-1',
+      });
+    aws.region(RECOVERY).failOn('route53.GetHostedZone', gone, { times: 99 });
+    aws.region(RECOVERY).failOn('route53.ListResourceRecordSets', gone, { times: 99 });
+    const { ctx } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'preflight', 'preflight'));
+    // Assess
+    expect(progress.status, progress.message).toBe('done');
+    const results = resultsOf(progress.state).filter(
+      (r) => r.check === 'dns-zones' || r.check === 'failover-records',
+    );
+    expect(results).toHaveLength(2);
+    for (const result of results) {
+      expect(result).toMatchObject({ ok: false, advisory: true });
+      expect(result.detail).toMatch(/^Route 53's API \(served from us-east-1\) does not answer/);
+    }
   });
 });

@@ -62,7 +62,10 @@ describe('advanceStep', () => {
 
   it('fails a step on an AWS error that trying again will not fix', async () => {
     // Prepare
-    const runbook = await tinyRunbook('failover');
+    const runbook = await tinyRunbook('failover', (raw) => {
+      for (const record of (raw.dns as { records: Record<string, unknown>[] }).records)
+        record.mode = 'change';
+    });
     const aws = fakeEstate(runbook);
     const denied = () =>
       new AwsCallError({

@@ -92,9 +92,67 @@ describe('reverseReplication', () => {
 });
 
 describe('dns', () => {
-  it('changes the records in one batch per zone and journals when they are in sync', async () => {
+  it('sets the routing controls in one call (target On, other Off), reads them back and journals when DNS answers', async () => {
     // Prepare
     const runbook = await tinyRunbook('failover');
+    const aws = fakeEstate(runbook);
+    const { ctx, journaled } = fakeStepContext(aws, runbook);
+    const flipAt = aws.now();
+    // Act
+    const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'dns', 'failover.dns'));
+    // Assess
+    expect(progress.status, progress.message).toBe('done');
+    expect(aws.routing.updates).toHaveLength(1);
+    expect(aws.routing.stateByName('tiny-us-east-2')).toBe('On');
+    expect(aws.routing.stateByName('tiny-us-east-1')).toBe('Off');
+    // Route 53's control plane is not touched
+    expect(aws.region(RECOVERY).calls.filter((c) => c.startsWith('route53.'))).toEqual([]);
+    expect(journaled('dns-changed').map((e) => e.data)).toEqual([
+      {
+        target: 'recovery',
+        records: 2,
+        insyncAt: aws.now(),
+        answeredAt: flipAt,
+        endpoint: 'us-east-1',
+      },
+    ]);
+  });
+
+  it("fails with ARC's reason when a safety rule refuses the change, and changes nothing", async () => {
+    // Prepare
+    const runbook = await tinyRunbook('failover');
+    const aws = fakeEstate(runbook);
+    aws.routing.refuse =
+      'safety rule tiny-one-side-on requires at least 1 of [tiny-us-east-1, tiny-us-east-2] On';
+    const { ctx, journaled } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'dns', 'failover.dns'));
+    // Assess
+    expect(progress.status).toBe('failed');
+    expect(progress.message).toMatch(
+      /^ARC refused to set tiny-us-east-2 On and tiny-us-east-1 Off: safety rule tiny-one-side-on .* Nothing changed\.$/,
+    );
+    expect(aws.routing.stateByName('tiny-us-east-1')).toBe('On');
+    expect(journaled('dns-changed')).toEqual([]);
+  });
+
+  it('fails naming the routing control the cluster lacks, before changing anything', async () => {
+    const runbook = await tinyRunbook('failover');
+    const aws = fakeEstate(runbook);
+    aws.routing.controls.delete('tiny-us-east-2');
+    const { ctx } = fakeStepContext(aws, runbook);
+    const { progress } = await driveStep(aws, ctx, stepOf(runbook, 'dns', 'failover.dns'));
+    expect(progress.status).toBe('failed');
+    expect(progress.message).toMatch(/no routing control tiny-us-east-2: deploy the routing stack/);
+    expect(aws.routing.updates).toEqual([]);
+  });
+
+  it('changes change-mode records in one batch per zone and journals when they are in sync', async () => {
+    // Prepare
+    const runbook = await tinyRunbook('failover', (raw) => {
+      const dns = raw.dns as { records: Record<string, unknown>[] };
+      for (const record of dns.records) record.mode = 'change';
+    });
     const aws = fakeEstate(runbook);
     const { ctx, journaled } = fakeStepContext(aws, runbook);
     // Act
@@ -105,6 +163,7 @@ describe('dns', () => {
       'Z01TINYUSE1',
       'Z01TINYUSE2',
     ]);
+    expect(aws.routing.updates).toEqual([]);
     expect(journaled('dns-changed').map((e) => e.data)).toEqual([
       { target: 'recovery', records: 2, insyncAt: aws.now() },
     ]);
