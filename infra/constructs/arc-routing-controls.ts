@@ -1,3 +1,4 @@
+import type { CfnResource } from 'aws-cdk-lib';
 import {
   CfnCluster,
   CfnControlPanel,
@@ -67,13 +68,20 @@ export class ArcRoutingControls extends Construct {
       );
 
     this.cluster = new CfnCluster(this, 'Cluster', { name: clusterName() });
+    // ARC answers ConflictException to concurrent changes on one cluster: one at a time.
+    let previous: CfnResource = this.cluster;
+    const inTurn = <T extends CfnResource>(resource: T): T => {
+      resource.addDependency(previous);
+      previous = resource;
+      return resource;
+    };
     const clusterArn = this.cluster.attrClusterArn;
     const panels = new Map<string, CfnControlPanel>();
     for (const pair of props.pairs) {
       const name = controlPanelName(pair);
       if (panels.has(name))
         throw new InvalidPropsError('ArcRoutingControls', `pairs name "${name}" twice.`);
-      panels.set(name, new CfnControlPanel(this, name, { name, clusterArn }));
+      panels.set(name, inTurn(new CfnControlPanel(this, name, { name, clusterArn })));
     }
 
     const controls = new Map<string, CustomerRoutingControls>();
@@ -106,29 +114,33 @@ export class ArcRoutingControls extends Construct {
       rulesPerPanel.set(panelName, count);
       const control = (side: Side) => {
         const name = routingControlName(customer.customerId, customer.regions[side]);
-        return new CfnRoutingControl(this, name, {
-          name,
-          clusterArn,
-          controlPanelArn: panel.attrControlPanelArn,
-        });
+        return inTurn(
+          new CfnRoutingControl(this, name, {
+            name,
+            clusterArn,
+            controlPanelArn: panel.attrControlPanelArn,
+          }),
+        );
       };
       const pairOfControls = { primary: control('primary'), recovery: control('recovery') };
       controls.set(customer.customerId, pairOfControls);
       const ruleName = safetyRuleName(customer.customerId);
       rules.set(
         customer.customerId,
-        new CfnSafetyRule(this, ruleName, {
-          name: ruleName,
-          controlPanelArn: panel.attrControlPanelArn,
-          ruleConfig: { type: 'ATLEAST', threshold: 1, inverted: false },
-          assertionRule: {
-            assertedControls: [
-              pairOfControls.primary.attrRoutingControlArn,
-              pairOfControls.recovery.attrRoutingControlArn,
-            ],
-            waitPeriodMs,
-          },
-        }),
+        inTurn(
+          new CfnSafetyRule(this, ruleName, {
+            name: ruleName,
+            controlPanelArn: panel.attrControlPanelArn,
+            ruleConfig: { type: 'ATLEAST', threshold: 1, inverted: false },
+            assertionRule: {
+              assertedControls: [
+                pairOfControls.primary.attrRoutingControlArn,
+                pairOfControls.recovery.attrRoutingControlArn,
+              ],
+              waitPeriodMs,
+            },
+          }),
+        ),
       );
     }
     this.controlPanels = panels;

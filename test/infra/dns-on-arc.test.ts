@@ -159,6 +159,20 @@ describe('DNS on ARC routing controls: the routing stack', () => {
     }
   });
 
+  it('creates its ARC resources one at a time: ARC refuses concurrent changes to a cluster', () => {
+    // Prepare
+    const arc = Object.entries(
+      routing.toJSON().Resources as Record<string, { Type: string; DependsOn?: string[] }>,
+    ).filter(([, r]) => r.Type.startsWith('AWS::Route53RecoveryControl::'));
+    // Assess: a chain from the cluster, every resource after the one before it
+    const [first, ...rest] = arc;
+    expect(first?.[1].Type).toBe('AWS::Route53RecoveryControl::Cluster');
+    expect(rest.length).toBe(2 + 6 + 3);
+    rest.forEach(([, resource], i) => {
+      expect(resource.DependsOn).toContain(arc[i]?.[0]);
+    });
+  });
+
   it("shares the cluster over RAM with the customers' workload accounts, and no one else", () => {
     // Assess
     const [clusterId] = ofType('AWS::Route53RecoveryControl::Cluster')[0] ?? [];
