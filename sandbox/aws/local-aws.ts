@@ -5,6 +5,7 @@ import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { ARC_ENDPOINT_REGIONS, type ClusterEndpoint } from '../../orchestrator/domain/routing.ts';
 import { TOOLING_ACCOUNT } from './accounts.ts';
 import { VirtualClock } from './clock.ts';
+import { type DnsAddress, DnsServer } from './dns-server.ts';
 import { AwsError } from './errors.ts';
 import { Estate } from './estate.ts';
 import { type Fault, FaultSet, FaultSyntaxError, formatFault, parseFault } from './faults.ts';
@@ -34,6 +35,8 @@ export interface LocalAwsOptions {
   port?: number;
   /** Also start dynalite for DynamoDB. @default true */
   dynamodb?: boolean;
+  /** A DNS server on loopback (UDP) answering from Route 53's resolver. @default undefined, none; 0 for any free port */
+  dnsPort?: number;
 }
 
 export interface Endpoints {
@@ -68,6 +71,8 @@ export class LocalAws {
   readonly arc: ArcService;
   private server?: Server;
   private dynamo?: Server;
+  private dns?: DnsServer;
+  private dnsBound?: DnsAddress;
   private baseUrl = '';
   private dynamoUrl = '';
   /** Draws for throttling and 5xx: their own stream, so they do not shift the estate's draws. */
@@ -131,7 +136,17 @@ export class LocalAws {
       await new Promise<void>((resolve) => this.dynamo?.listen(0, '127.0.0.1', resolve));
       this.dynamoUrl = `http://127.0.0.1:${(this.dynamo.address() as AddressInfo).port}`;
     }
+    const route53 = this.services.get('route53');
+    if (this.options.dnsPort !== undefined && route53 instanceof Route53Service) {
+      this.dns = new DnsServer(route53.state);
+      this.dnsBound = await this.dns.start(this.options.dnsPort);
+    }
     return this;
+  }
+
+  /** Where the DNS server listens, once started with `dnsPort`. */
+  get dnsAddress(): DnsAddress | undefined {
+    return this.dnsBound;
   }
 
   get endpoints(): Endpoints {
@@ -176,6 +191,7 @@ export class LocalAws {
   }
 
   async stop(): Promise<void> {
+    await this.dns?.stop();
     for (const server of [this.server, this.dynamo]) {
       if (!server) continue;
       server.closeAllConnections?.();
