@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { readPlanFile } from '../orchestrator/adapters/config-files.ts';
 import type { PlanProblem } from '../orchestrator/domain/errors.ts';
-import { checkPlanTextFit } from '../orchestrator/domain/plan-text-fit.ts';
+import { planWarnings } from '../orchestrator/domain/plan-warnings.ts';
 import { CUSTOMERS_DIR, type Io } from './io.ts';
 
 /** `lifeboat plan validate [files...]`: every problem of every file, then exit 1 if any. */
@@ -27,7 +27,7 @@ export async function validatePlans(files: readonly string[], io: Io): Promise<n
       io.out(
         `ok   ${shown}: ${plan.customer.id}, ${plan.servers.length} servers in ${plan.waves.length} waves, ${plan.regions.primary} -> ${plan.regions.recovery}`,
       );
-      for (const warning of checkPlanTextFit(plan))
+      for (const warning of planWarnings(plan))
         io.out(`  warning: ${shown}: ${warning.path}: ${warning.message}`);
       continue;
     }

@@ -69,6 +69,8 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
       SETTINGS_FILE: settingsFile,
       REPORT_DIR: reportDir,
       LIFEBOAT_CLOCK_URL: `${aws.controlUrl}/clock`,
+      // As the deploy writes them from config/deploy.yaml: the local cluster's five endpoints.
+      LIFEBOAT_ARC_ENDPOINTS: JSON.stringify(aws.arcEndpoints()),
       // Structured log lines would run through the terminal and the test output: asked for only.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     });

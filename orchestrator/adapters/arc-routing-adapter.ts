@@ -16,7 +16,10 @@ export interface ArcRoutingOptions {
   credentials?: AwsCredentialIdentityProvider;
   /** Attempts per call on one endpoint before the next is tried. @default 1 */
   maxAttempts?: number;
-  /** An endpoint that does not accept a connection within this is passed over. @default 3 s */
+  /**
+   * An endpoint that does not accept a connection within this is passed over.
+   * @default `LIFEBOAT_CONNECT_TIMEOUT_MS` (as the account's clients), else 3 s
+   */
   connectionTimeoutMs?: number;
 }
 
@@ -51,7 +54,8 @@ export class ArcRoutingAdapter implements RoutingPort {
         endpoint: url,
         maxAttempts: options.maxAttempts ?? 1,
         requestHandler: {
-          connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+          connectionTimeout:
+            options.connectionTimeoutMs ?? Number(process.env.LIFEBOAT_CONNECT_TIMEOUT_MS ?? 3_000),
           requestTimeout: 10_000,
         },
         ...(options.credentials ? { credentials: options.credentials } : {}),

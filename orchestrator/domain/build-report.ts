@@ -83,6 +83,13 @@ export function buildReport(input: BuildReportInput): Report {
   const markers: TimelineMarker[] = [];
   if (disruption) markers.push({ kind: 'disruption', at: iso(disruption.at), label: 'Disruption' });
   for (const dns of journal.all('dns-changed')) {
+    // Failover records answer the target side from the moment ARC took the routing change.
+    if (dns.data.answeredAt !== undefined)
+      markers.push({
+        kind: 'dns-answered',
+        at: iso(dns.data.answeredAt),
+        label: `DNS answers the ${dns.data.target} side`,
+      });
     markers.push({
       kind: 'dns-in-sync',
       at: iso(dns.data.insyncAt),

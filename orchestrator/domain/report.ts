@@ -79,7 +79,7 @@ export const TimelineStepSchema = z.object({
 export type TimelineStep = z.infer<typeof TimelineStepSchema>;
 
 export const TimelineMarkerSchema = z.object({
-  kind: z.enum(['disruption', 'validated', 'sign-off', 'dns-in-sync']),
+  kind: z.enum(['disruption', 'validated', 'sign-off', 'dns-in-sync', 'dns-answered']),
   at: IsoSchema,
   label: z.string(),
 });

@@ -351,7 +351,7 @@ svg .bar.running{fill:#bf8700}svg .bar.skipped{fill:#afb8c1}svg .bar.pending{fil
 svg .tick{stroke:#0969da;stroke-width:2}svg .healthy{fill:#fff;stroke:#1a7f37;stroke-width:1.5}
 svg .marker{stroke-width:1.5;stroke-dasharray:4 3}svg .marker-label{font-weight:600}
 svg .disruption{stroke:#cf222e;fill:#cf222e}svg .validated{stroke:#1a7f37;fill:#1a7f37}
-svg .sign-off{stroke:#8250df;fill:#8250df}svg .dns-in-sync{stroke:#57606a;fill:#57606a}
+svg .sign-off{stroke:#8250df;fill:#8250df}svg .dns-in-sync{stroke:#57606a;fill:#57606a}svg .dns-answered{stroke:#1a7f37;fill:#1a7f37}
 svg text.marker-label{stroke:none}
 footer{margin-top:32px;color:#57606a;font-size:12px}
 `;
