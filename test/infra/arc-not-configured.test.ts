@@ -2,12 +2,15 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type SynthesizedLifeboat, synthesizeLifeboat } from './synthesize.ts';
 
+/** A whole-app synth takes seconds, more on a busy machine than the default hook timeout. */
+const SYNTH_TIMEOUT = 120_000;
+
 let lifeboat: SynthesizedLifeboat;
 
 beforeAll(() => {
   // config/deploy.yaml as shipped: the routing stack is not deployed yet, so no arc: section
   lifeboat = synthesizeLifeboat();
-});
+}, SYNTH_TIMEOUT);
 
 describe('a deployment before the ARC one-time setup', () => {
   it('has no arc: section in config/deploy.yaml', () => {

@@ -47,6 +47,9 @@ function plansWithAChangeRecord(): string {
   return dir;
 }
 
+/** A whole-app synth takes seconds, more on a busy machine than the default hook timeout. */
+const SYNTH_TIMEOUT = 120_000;
+
 let lifeboat: SynthesizedLifeboat;
 let routing: Template;
 let resources: Resources;
@@ -62,7 +65,7 @@ beforeAll(() => {
   lifeboat = synthesizeLifeboat({ config, plansDir: plansWithAChangeRecord() });
   routing = Template.fromStack(lifeboat.stacks.routing);
   resources = routing.toJSON().Resources as Resources;
-});
+}, SYNTH_TIMEOUT);
 
 describe('DNS on ARC routing controls: the routing stack', () => {
   it('is in the tooling account, in us-west-2, and `cdk deploy --all` deploys it', () => {
