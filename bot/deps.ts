@@ -18,6 +18,11 @@ export interface BotDeps {
   admins: readonly string[];
   /** The user groups (`S…`) among `candidates` that the user belongs to. */
   groupsOf(client: WebClient, userId: string, candidates: readonly string[]): Promise<string[]>;
+  /**
+   * The name people see for a user (`users.info`), quickly or not at all; listeners call it
+   * through `nameCaller`. @default the name the payload carries
+   */
+  displayNameOf?(client: WebClient, userId: string): Promise<string | undefined>;
   /** Hands off a job to run after the answer (the notifier's queue, or in-process locally). */
   defer(job: ReadinessJob): Promise<void>;
   /** Real time, ms. */

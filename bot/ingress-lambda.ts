@@ -7,6 +7,7 @@ import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
 import { wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
+import { createDisplayNameResolver } from './display-names.ts';
 import type { IngressEnv } from './env.ts';
 import { type AwsHandler, checkSlackEvent, createBoltHandler } from './ingress.ts';
 import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
@@ -37,6 +38,7 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
     ? new SQSClient({ region: env.AWS_REGION, maxAttempts: 2 })
     : undefined;
   const groupsOf = createGroupResolver();
+  const displayNameOf = createDisplayNameResolver();
   const reportBuckets = parseReportBuckets(env.REPORT_BUCKETS);
   const presignIn = reportLinksByRegion(REPORT_REDIRECT_SECONDS);
   let runs: Promise<RunControl> | undefined;
@@ -65,6 +67,7 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
         runs,
         admins: env.LIFEBOAT_ADMINS,
         groupsOf,
+        displayNameOf,
         now: Date.now,
         defer: async (job) => {
           if (!sqs || !env.NOTIFY_QUEUE_URL) return answerReadiness(runs, job, postToResponseUrl);

@@ -6,6 +6,7 @@ import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
 import { createLifeboatApp } from './app.ts';
 import type { BotDeps } from './deps.ts';
+import { createDisplayNameResolver } from './display-names.ts';
 import { type AwsHandler, createIngressHandler } from './ingress.ts';
 import type { NoticeStore } from './notifier/notice-store.ts';
 import { Notifier } from './notifier/notifier.ts';
@@ -106,6 +107,7 @@ export class LocalBot {
       runs: options.runs,
       admins: options.admins ?? [],
       groupsOf: createGroupResolver(),
+      displayNameOf: createDisplayNameResolver(),
       now: Date.now,
       defer: async (job) => {
         void answerReadiness(options.runs, job, postToResponseUrl).catch((error: Error) =>

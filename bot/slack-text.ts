@@ -33,6 +33,16 @@ export function mentionUser(userId: string): string {
 }
 
 /**
+ * A person as the evidence names them: the name they acted under beside their mention
+ * (`Bob Builder (<@U02BOB>)`), the mention alone when no name is known.
+ */
+export function namePerson(userId: string, name: string | undefined): string {
+  return name && name !== userId
+    ? `${escapeAndCut(name, 80)} (${mentionUser(userId)})`
+    : mentionUser(userId);
+}
+
+/**
  * Escapes text for Slack but keeps user mentions (`<@U…>`) as mentions: the domain's refusals
  * name people that way ("<@U02BOB> already answered"), and escaped they would show as markup.
  */
@@ -56,6 +66,18 @@ export function cutSlackText(text: string, max: number, ending = '…'): string 
 /** Escapes text, then cuts it to `max` characters: what every person's or plan's text gets. */
 export function escapeAndCut(text: string, max: number, ending?: string): string {
   return cutSlackText(escapeSlackText(text), max, ending);
+}
+
+/**
+ * Text for a `plain_text` object (headers, buttons, titles): Slack shows it as it is, so it is
+ * not escaped (`A&B` would show as `A&amp;B`), only cut, never through a surrogate pair.
+ */
+export function cutPlainText(text: string, max: number, ending = '…'): string {
+  if (text.length <= max) return text;
+  let cut = Math.max(0, max - ending.length);
+  const code = text.charCodeAt(cut - 1);
+  if (cut > 0 && code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return `${text.slice(0, cut)}${ending}`;
 }
 
 /**

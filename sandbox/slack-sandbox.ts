@@ -9,6 +9,7 @@ import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { LocalAws } from './aws/local-aws.ts';
 import { LocalOrchestrator } from './orchestrator.ts';
 import { FakeSlack, type FakeSlackUser } from './slack/fake-slack.ts';
+import { readManifestScopes } from './slack/manifest-scopes.ts';
 import {
   apiGatewayEvent,
   interactionBody,
@@ -20,16 +21,48 @@ export const SANDBOX_TEAM = 'T0LIFEBOAT';
 export const SANDBOX_SIGNING_SECRET = 'lifeboat-local-signing-secret';
 const BOT_TOKEN = 'xoxb-lifeboat-local';
 
-/** The people of the sample plans, and the user groups they are in. */
+/**
+ * The people of the sample plans, and the user groups they are in. Most have set a display name
+ * (what Slack shows and the evidence records); mallory and sam have not: their real name is used.
+ */
 export const SANDBOX_USERS: Record<string, FakeSlackUser> = {
-  U01ALICE: { name: 'alice', realName: 'Alice (HRP operations)', groups: ['S0HRPOPS'] },
-  U02BOB: { name: 'bob', realName: 'Bob (DR lead)', groups: ['S0HRPDRLEADS'] },
-  U03CAROL: { name: 'carol', realName: 'Carol (BCBSAZ account manager)' },
-  U04DAVE: { name: 'dave', realName: 'Dave (DMNT contact)' },
-  U05ERIN: { name: 'erin', realName: 'Erin (GC operations)', groups: ['S0GCOPS'] },
-  U06FRANK: { name: 'frank', realName: 'Frank (GC DR lead)', groups: ['S0GCDRLEADS'] },
-  U07GRACE: { name: 'grace', realName: 'Grace (GC DR lead)', groups: ['S0GCDRLEADS'] },
-  U08HEIDI: { name: 'heidi', realName: 'Heidi (GC customer contact)' },
+  U01ALICE: {
+    name: 'alice',
+    realName: 'Alice (HRP operations)',
+    displayName: 'Alice Archer',
+    groups: ['S0HRPOPS'],
+  },
+  U02BOB: {
+    name: 'bob',
+    realName: 'Bob (DR lead)',
+    displayName: 'Bob Builder',
+    groups: ['S0HRPDRLEADS'],
+  },
+  U03CAROL: {
+    name: 'carol',
+    realName: 'Carol (BCBSAZ account manager)',
+    displayName: 'Carol Chen',
+  },
+  U04DAVE: { name: 'dave', realName: 'Dave (DMNT contact)', displayName: 'Dave Diaz' },
+  U05ERIN: {
+    name: 'erin',
+    realName: 'Erin (GC operations)',
+    displayName: 'Erin Evans',
+    groups: ['S0GCOPS'],
+  },
+  U06FRANK: {
+    name: 'frank',
+    realName: 'Frank (GC DR lead)',
+    displayName: 'Frank Fischer',
+    groups: ['S0GCDRLEADS'],
+  },
+  U07GRACE: {
+    name: 'grace',
+    realName: 'Grace (GC DR lead)',
+    displayName: 'Grace Garcia',
+    groups: ['S0GCDRLEADS'],
+  },
+  U08HEIDI: { name: 'heidi', realName: 'Heidi (GC customer contact)', displayName: 'Heidi Hall' },
   U09MALLORY: { name: 'mallory', realName: 'Mallory (no role)' },
   U10SUPPORT: { name: 'sam', realName: 'Sam (HRP support)', groups: ['S0HRPSUPPORT'] },
 };
@@ -127,6 +160,8 @@ export class SlackSandbox {
       users: SANDBOX_USERS,
       teamId: SANDBOX_TEAM,
       now: slackClock.now,
+      // The bot has the scopes its manifest asks for, and no others, as when installed.
+      scopes: await readManifestScopes(),
     }).start();
     const errors: Error[] = [];
     const { workspace } = options;

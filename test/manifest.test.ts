@@ -60,7 +60,7 @@ const ManifestSchema = z.strictObject({
 type Manifest = z.infer<typeof ManifestSchema>;
 
 /** What the bot does with Slack, and nothing more (see the comments in manifest.yml). */
-const LEAST_BOT_SCOPES = ['chat:write', 'commands', 'usergroups:read'];
+const LEAST_BOT_SCOPES = ['chat:write', 'commands', 'usergroups:read', 'users:read'];
 
 async function readManifest(): Promise<unknown> {
   // `parse` throws on YAML errors, duplicate keys among them.

@@ -5,11 +5,13 @@ import { CUSTOMER_NAME_SHOWN_MAX } from '../../orchestrator/domain/plan-text-fit
 import type { Region } from '../../orchestrator/domain/regions.ts';
 import type { PreflightCheck, PreflightResult } from '../../orchestrator/domain/runbook.ts';
 import {
+  cutPlainText,
   cutSlackText,
   escapeAndCut,
   escapeSlackText,
   formatSlackDate,
   mentionUser,
+  namePerson,
 } from '../slack-text.ts';
 import { operationTitle } from './labels.ts';
 
@@ -43,6 +45,8 @@ export interface RequestCardInput {
     by?: string | readonly string[];
     at: number;
   };
+  /** The names people acted under, by user id (from the journal), shown beside their mentions. */
+  names?: Readonly<Record<string, string>>;
 }
 
 export interface SlackMessage {
@@ -95,7 +99,8 @@ export function renderRequestCard(input: RequestCardInput): SlackMessage {
       type: 'header',
       text: {
         type: 'plain_text',
-        text: cutSlackText(`${operationTitle(operation)} requested: ${name}`, 150),
+        // plain_text: the customer's name as it is, not escaped.
+        text: cutPlainText(`${operationTitle(operation)} requested: ${plan.customer.name}`, 150),
       },
     },
     {
@@ -145,7 +150,7 @@ export function renderRequestCard(input: RequestCardInput): SlackMessage {
   }
 
   if (decision) {
-    blocks.push({ type: 'divider' }, decisionBlock(decision));
+    blocks.push({ type: 'divider' }, decisionBlock(decision, input.names));
   } else {
     blocks.push(actionsBlock(input, operation, name, blocking.length > 0));
   }
@@ -231,10 +236,13 @@ function actionsBlock(
   return block;
 }
 
-function decisionBlock(decision: NonNullable<RequestCardInput['decision']>): KnownBlock {
+function decisionBlock(
+  decision: NonNullable<RequestCardInput['decision']>,
+  names: Readonly<Record<string, string>> = {},
+): KnownBlock {
   const when = formatSlackDate(decision.at);
   const who = decision.by === undefined ? [] : [decision.by].flat();
-  const by = who.length ? ` by ${who.map(mentionUser).join(', ')}` : '';
+  const by = who.length ? ` by ${who.map((id) => namePerson(id, names[id])).join(', ')}` : '';
   const text =
     decision.outcome === 'approved'
       ? `✅ Approved${by} ${when}`

@@ -4,7 +4,7 @@ import type { ExecutionStatus } from '../../orchestrator/domain/execution.ts';
 import type { Operation, Plan } from '../../orchestrator/domain/plan.ts';
 import { CUSTOMER_NAME_SHOWN_MAX } from '../../orchestrator/domain/plan-text-fit.ts';
 import type { Phase } from '../../orchestrator/domain/runbook.ts';
-import { cutSlackText, escapeAndCut, escapeSlackText, mentionUser } from '../slack-text.ts';
+import { cutPlainText, escapeAndCut, escapeSlackText, mentionUser } from '../slack-text.ts';
 import { operationTitle } from './labels.ts';
 import type { SlackMessage } from './request-card.ts';
 
@@ -75,7 +75,8 @@ export function renderStatusCard(input: StatusCardInput): SlackMessage {
       type: 'header',
       text: {
         type: 'plain_text',
-        text: cutSlackText(`${operationTitle(input.operation)}: ${name}`, 150),
+        // plain_text: the customer's name as it is, not escaped.
+        text: cutPlainText(`${operationTitle(input.operation)}: ${input.customer.name}`, 150),
       },
     },
     {

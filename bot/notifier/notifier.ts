@@ -217,6 +217,7 @@ export class Notifier {
       gateId,
       ...(notice.view.preflight ? { preflight: notice.view.preflight } : {}),
       approvals: { required: gate.required, by: approvals },
+      names: notice.view.names,
       ...(gate.status === 'expired'
         ? { decision: { outcome: 'expired' as const, at: gate.expiresAt } }
         : gate.status === 'closed' && last

@@ -21,6 +21,8 @@ export const RunViewSchema = z.object({
   /** The latest journal time: the run's own clock, for "elapsed". */
   lastAt: z.number(),
   endedAt: z.number().optional(),
+  /** The names people acted under, by user id, as the journal kept them (cards show them). */
+  names: z.record(z.string(), z.string()).default({}),
 });
 export type RunView = z.infer<typeof RunViewSchema>;
 
@@ -42,7 +44,14 @@ export type NoticeEvent =
   | { type: 'finished'; outcome: string; at: number; reportFiles: Record<string, string> };
 
 export function startView(startedAt: number, firstPhase: RunView['phase']): RunView {
-  return { status: 'running', phase: firstPhase, stepStartedAt: {}, waves: {}, lastAt: startedAt };
+  return {
+    status: 'running',
+    phase: firstPhase,
+    stepStartedAt: {},
+    waves: {},
+    lastAt: startedAt,
+    names: {},
+  };
 }
 
 /** Folds one entry into the view; returns the new view and what to show. Pure. */
@@ -52,7 +61,12 @@ export function foldEntry(
   runbook: Runbook,
 ): { view: RunView; events: NoticeEvent[] } {
   const step = entry.stepId ? runbook.steps.find((s) => s.id === entry.stepId) : undefined;
-  const next: RunView = { ...view, lastAt: Math.max(view.lastAt, entry.at) };
+  const named = namesIn(entry);
+  const next: RunView = {
+    ...view,
+    lastAt: Math.max(view.lastAt, entry.at),
+    ...(named ? { names: { ...view.names, ...named } } : {}),
+  };
   const events: NoticeEvent[] = [];
   switch (entry.type) {
     case 'step-started':
@@ -134,6 +148,28 @@ export function foldEntry(
     }
   }
   return { view: next, events };
+}
+
+/** The user ids and names an entry records, if any. */
+function namesIn(entry: JournalEntry): Record<string, string> | undefined {
+  switch (entry.type) {
+    case 'execution-started':
+      return entry.data.requestedByName
+        ? { [entry.data.requestedBy]: entry.data.requestedByName }
+        : undefined;
+    case 'gate-answered':
+      return entry.data.userName ? { [entry.data.user]: entry.data.userName } : undefined;
+    case 'gate-closed':
+      return entry.data.names;
+    case 'pause-requested':
+    case 'abort-requested':
+    case 'servers-excluded':
+      return entry.data.by && entry.data.byName
+        ? { [entry.data.by]: entry.data.byName }
+        : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function stepLine(view: RunView, step: Step, status: string, entry: JournalEntry): NoticeEvent {

@@ -19,6 +19,8 @@ export interface FakeSlackUser {
   groups?: string[];
   /** @default the name */
   realName?: string;
+  /** The name people see (`profile.display_name`). @default '' (unset, as Slack answers then) */
+  displayName?: string;
   /** @default false */
   isBot?: boolean;
   /** @default false */
@@ -56,6 +58,11 @@ export interface FakeSlackOptions {
   limits?: FakeSlackLimits;
   /** Milliseconds since the epoch. @default Date.now */
   now?: () => number;
+  /**
+   * The bot token's scopes: a method needing another answers `missing_scope`, as Slack does.
+   * @default every scope
+   */
+  scopes?: readonly string[];
   /** Refuses chosen calls (tests): see `FakeSlack.refuse`. @default none */
   refuse?: FakeSlackRefuse;
 }
@@ -137,10 +144,20 @@ const TRIGGER_TTL_MS = 3_000;
 const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 
 /** A Slack method error: answered as HTTP 200 with `{ ok: false, error }`, like Slack does. */
+/** The bot scope each method the fake answers needs (Slack's method reference). */
+const METHOD_SCOPES: Readonly<Record<string, string>> = {
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'users.info': 'users:read',
+  'usergroups.users.list': 'usergroups:read',
+};
+
 class SlackMethodError extends Error {
   constructor(
     readonly code: string,
     readonly messages: string[] = [],
+    readonly extra: Record<string, string> = {},
   ) {
     super(code);
     this.name = 'SlackMethodError';
@@ -188,6 +205,7 @@ export class FakeSlack {
   private readonly users: Record<string, FakeSlackUser>;
   private readonly channels: Record<string, FakeSlackChannel> | undefined;
   private readonly tokens: Set<string> | undefined;
+  private readonly scopes: ReadonlySet<string> | undefined;
   private readonly teamId: string;
   private readonly botUserId: string;
   private readonly botId: string;
@@ -207,6 +225,7 @@ export class FakeSlack {
     this.users = options.users ?? {};
     this.channels = options.channels;
     this.tokens = options.tokens ? new Set(options.tokens) : undefined;
+    this.scopes = options.scopes ? new Set(options.scopes) : undefined;
     this.teamId = options.teamId ?? 'T0LIFEBOAT';
     this.botUserId = options.botUserId ?? 'U0LIFEBOAT';
     this.botId = options.botId ?? 'B0LIFEBOAT';
@@ -323,6 +342,12 @@ export class FakeSlack {
     try {
       if (!token) throw new SlackMethodError('not_authed');
       if (!this.tokenAccepted(token)) throw new SlackMethodError('invalid_auth');
+      const needed = METHOD_SCOPES[method];
+      if (this.scopes && needed && !this.scopes.has(needed))
+        throw new SlackMethodError('missing_scope', [], {
+          needed,
+          provided: [...this.scopes].join(','),
+        });
       const refused = this.refuse?.({ method, args });
       if (refused) throw new SlackMethodError(refused);
       const answer = this.dispatch(method, args, time);
@@ -337,6 +362,7 @@ export class FakeSlack {
       sendJson(res, 200, {
         ok: false,
         ...refusalBody({ error: error.code, messages: error.messages }),
+        ...error.extra,
       });
     }
   }
@@ -499,7 +525,7 @@ export class FakeSlack {
       real_name: realName,
       deleted: user.deleted ?? false,
       is_bot: user.isBot ?? false,
-      profile: { real_name: realName, display_name: user.name },
+      profile: { real_name: realName, display_name: user.displayName ?? '' },
     };
   }
 

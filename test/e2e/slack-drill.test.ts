@@ -86,7 +86,10 @@ describe('the bcbsaz drill, only through signed Slack requests', () => {
       120_000,
     );
     const card = sandbox.slack.messages(CHANNEL).find((m) => m.ts === requestCard.ts);
-    expect(textOf(card as FakeSlackMessage)).toMatch(/Approved by <@U02BOB> <!date\^\d+/);
+    // The name bob shows in Slack (users.info), not the handle the click carried.
+    expect(textOf(card as FakeSlackMessage)).toMatch(
+      /Approved by Bob Builder \(<@U02BOB>\) <!date\^\d+/,
+    );
     expect(buttonValue(card, 'gate_approve')).toBeUndefined();
     expect(textOf(signOffPrompt)).toContain('<@U03CAROL>');
   }, 150_000);
@@ -147,18 +150,21 @@ describe('the bcbsaz drill, only through signed Slack requests', () => {
     expect(JSON.stringify(sandbox.slack.calls)).not.toContain('<!channel>');
   });
 
-  it('names people in the report by the Slack name they acted under, beside their id', async () => {
+  it('names people in the report by their Slack display name, beside their id', async () => {
     // Act
     const report = await sandbox.runs.report(executionId);
     const markdown = renderMarkdown(report);
-    // Assess
-    expect(report).toMatchObject({ requestedBy: 'U01ALICE', requestedByName: 'alice' });
+    // Assess: looked up with users.info when they acted, not the handles the requests carried
+    expect(report).toMatchObject({ requestedBy: 'U01ALICE', requestedByName: 'Alice Archer' });
     expect(report.approvals[0]?.answers).toEqual([
-      expect.objectContaining({ user: 'U02BOB', name: 'bob', decision: 'approve' }),
+      expect.objectContaining({ user: 'U02BOB', name: 'Bob Builder', decision: 'approve' }),
     ]);
-    expect(markdown).toContain('alice (U01ALICE)');
-    expect(markdown).toMatch(/\| bob \(U02BOB\) \| approve \|/);
-    expect(markdown).toMatch(/\| carol \(U03CAROL\) \| approve \|/);
+    expect(markdown).toContain('Alice Archer (U01ALICE)');
+    expect(markdown).toMatch(/\| Bob Builder \(U02BOB\) \| approve \|/);
+    expect(markdown).toMatch(/\| Carol Chen \(U03CAROL\) \| approve \|/);
+    expect(
+      sandbox.slack.calls.filter((c) => c.method === 'users.info' && c.args.user === 'U02BOB'),
+    ).toHaveLength(1);
   });
 
   it('stayed within 40 Slack writes and never hit a rate limit', () => {

@@ -3,6 +3,7 @@ import { GateDecisionSchema } from '../../../orchestrator/domain/execution.ts';
 import { checkAccess } from '../../access.ts';
 import { GATE_ACTION } from '../../blocks/prompts.ts';
 import type { BotDeps } from '../../deps.ts';
+import { nameCaller } from '../../display-names.ts';
 import { escapeKeepingMentions } from '../../slack-text.ts';
 import { ButtonPayloadSchema, describeMismatch } from '../payloads.ts';
 import { type ButtonArgs, loadGateRun, privately } from './gate-run.ts';
@@ -24,10 +25,12 @@ export function gateButton(deps: BotDeps) {
     );
     if (!decision.success)
       return void (await say('This button is none of Lifeboat’s; nothing changed.'));
+    // Looked up beside the reads and checks below, not after them.
+    const named = nameCaller(deps, client, payload.data.body.user);
     const found = await loadGateRun(deps, payload.data.action.value);
     if (!found.ok) return void (await say(found.reason));
     const { execution, plan, gate } = found;
-    const { id: userId, name: userName } = payload.data.body.user;
+    const userId = payload.data.body.user.id;
     const approval = gate.kind === 'approval';
     // The requester may withdraw their own request; approving needs a second person.
     const withdrawing = approval && decision.data === 'reject' && userId === execution.requestedBy;
@@ -40,6 +43,7 @@ export function gateButton(deps: BotDeps) {
       executionId: execution.executionId,
     });
     if (!auth.ok) return void (await say(auth.reason));
+    const userName = await named;
     try {
       if (withdrawing) {
         if (!execution.abortRequested)

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { runDrCommand } from '../../commands/dr-actions.ts';
 import { parseDrCommand } from '../../commands/parse-command.ts';
 import type { BotDeps } from '../../deps.ts';
+import { nameCaller } from '../../display-names.ts';
 import { CommandPayloadSchema, describeMismatch } from '../payloads.ts';
 
 /**
@@ -23,11 +24,15 @@ export function drCommand(deps: BotDeps) {
       });
       return;
     }
+    const userName = await nameCaller(deps, client, {
+      id: payload.data.user_id,
+      name: payload.data.user_name,
+    });
     const reply = await runDrCommand(
       deps,
       {
         userId: payload.data.user_id,
-        ...(payload.data.user_name ? { userName: payload.data.user_name } : {}),
+        ...(userName ? { userName } : {}),
         channelId: payload.data.channel_id,
         responseUrl: payload.data.response_url,
         client,

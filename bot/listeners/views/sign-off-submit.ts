@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { LifeboatError } from '../../../orchestrator/domain/errors.ts';
 import { checkAccess } from '../../access.ts';
 import type { BotDeps } from '../../deps.ts';
+import { nameCaller } from '../../display-names.ts';
 import { loadGateRun } from '../actions/gate-run.ts';
 import { describeMismatch, SignOffSubmissionSchema } from '../payloads.ts';
 
@@ -19,10 +20,12 @@ export function signOffSubmit(deps: BotDeps) {
     const decision =
       values.decision?.value?.selected_option?.value === 'reject' ? 'reject' : 'approve';
     if (!contact) return void (await fail('Name the customer contact who gave the answer.'));
+    // Looked up beside the reads and checks below, not after them.
+    const named = nameCaller(deps, client, payload.data.body.user);
     const found = await loadGateRun(deps, payload.data.view.private_metadata);
     if (!found.ok) return void (await fail(found.reason));
     const { execution, plan, gate } = found;
-    const { id: userId, name: userName } = payload.data.body.user;
+    const userId = payload.data.body.user.id;
     const auth = await checkAccess(deps, client, {
       plan,
       userId,
@@ -32,6 +35,7 @@ export function signOffSubmit(deps: BotDeps) {
       executionId: execution.executionId,
     });
     if (!auth.ok) return void (await fail(auth.reason));
+    const userName = await named;
     try {
       await deps.runs.answer(execution.executionId, gate.gateId, {
         user: userId,

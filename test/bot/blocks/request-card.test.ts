@@ -82,6 +82,31 @@ describe('renderRequestCard', () => {
     expect(JSON.stringify(card)).not.toContain(TOKEN);
   });
 
+  it('shows the customer name in the plain_text header as it is, not escaped', () => {
+    // Act
+    const card = renderRequestCard(
+      input({ plan: { ...bcbsaz, customer: { ...bcbsaz.customer, name: 'A&B <Ltd>' } } }),
+    );
+    // Assess
+    expect(card.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Drill requested: A&B <Ltd>' },
+    });
+  });
+
+  it('names each decider by the name they acted under beside their mention', () => {
+    // Act
+    const card = renderRequestCard(
+      input({
+        decision: { outcome: 'approved', by: ['U02BOB', 'U03CAROL'], at: Date.UTC(2025, 2, 1) },
+        names: { U02BOB: 'Bob Builder', U04DAVE: 'Dave <Diaz>' },
+      }),
+    );
+    // Assess
+    const json = JSON.stringify(card.blocks);
+    expect(json).toContain('Approved by Bob Builder (<@U02BOB>), <@U03CAROL>');
+  });
+
   it('escapes a reason that would ping the channel', () => {
     const card = renderRequestCard(input({ reason: '<!channel> <@U123> primary & DB down' }));
     const json = JSON.stringify(card);

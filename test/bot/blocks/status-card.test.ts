@@ -72,6 +72,19 @@ describe('renderStatusCard', () => {
     expect(JSON.stringify(renderStatusCard(input({ waves })).blocks)).toContain('5/6, 1 failed');
   });
 
+  it('shows the customer name in the plain_text header as it is, not escaped', () => {
+    // Act
+    const card = renderStatusCard(
+      input({ customer: { id: 'ab', name: 'A&B <Ltd>', productLine: 'GC' } }),
+    );
+    // Assess
+    expect(card.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Drill: A&B <Ltd>' },
+    });
+    expect(JSON.stringify(card.blocks.slice(1))).not.toContain('A&B');
+  });
+
   it('escapes a summary and customer name, and shows the summary verbatim', () => {
     const card = renderStatusCard(
       input({
@@ -79,7 +92,8 @@ describe('renderStatusCard', () => {
         summary: '<!channel> see <https://evil.example|this> & https://x.example',
       }),
     );
-    const json = JSON.stringify(card);
+    // The header is plain_text, which Slack shows as it is (no mention, no link): not escaped.
+    const json = JSON.stringify(card.blocks.filter((b) => b.type !== 'header'));
     expect(json).not.toContain('<!');
     expect(json).not.toContain('<http');
     expect(json).toContain('&lt;!channel&gt; see &lt;https://evil.example|this&gt; &amp;');

@@ -308,6 +308,33 @@ describe('FakeSlack', () => {
     expect(noChannel.data?.error).toBe('channel_not_found');
   });
 
+  it("answers users.info with the profile's display name, and refuses it without users:read", async () => {
+    // Prepare
+    const users = {
+      U02BOB: { name: 'bob', realName: 'Robert Builder', displayName: 'Bob Builder' },
+      U03CAROL: { name: 'carol' },
+    };
+    const { client } = await startFake({ users });
+    const { client: scoped } = await startFake({ users, scopes: ['chat:write', 'commands'] });
+    // Act
+    const bob = await client.users.info({ user: 'U02BOB' });
+    const carol = await client.users.info({ user: 'U03CAROL' });
+    const unknown = await errorOf(client.users.info({ user: 'U0NOPE' }));
+    const unscoped = await errorOf(scoped.users.info({ user: 'U02BOB' }));
+    // Assess
+    expect(bob.user?.profile).toMatchObject({
+      display_name: 'Bob Builder',
+      real_name: 'Robert Builder',
+    });
+    expect(carol.user?.profile).toMatchObject({ display_name: '', real_name: 'carol' });
+    expect(unknown.data?.error).toBe('user_not_found');
+    expect(unscoped.data).toMatchObject({
+      error: 'missing_scope',
+      needed: 'users:read',
+      provided: 'chat:write,commands',
+    });
+  });
+
   it('posts an ephemeral message only to a known user', async () => {
     // Prepare
     const { client, fake } = await startFake();

@@ -55,6 +55,29 @@ describe('gateButton', () => {
     expect(calls.responses).toEqual([]);
   });
 
+  it.each([
+    ['the name Slack shows, looked up', async () => 'Bob Builder', 'Bob Builder'],
+    ['the payload name when the lookup fails', async () => undefined, 'bob'],
+    ['the payload name when the lookup throws', () => Promise.reject(new Error('boom')), 'bob'],
+  ])('records the approval under %s', async (_, displayNameOf, expected) => {
+    // Prepare
+    const { runs, calls: runCalls } = runsWith();
+    const { args, calls } = buttonArgs(gateAction('approve'), approval.gateId, BOB);
+    const { deps } = fakeBotDeps(runs);
+    // Act
+    await gateButton({ ...deps, displayNameOf })(args);
+    // Assess
+    expect(calls.acks).toEqual([undefined]);
+    expect(runCalls.filter(([method]) => method === 'answer')).toEqual([
+      [
+        'answer',
+        execution.executionId,
+        approval.gateId,
+        { user: 'U02BOB', userName: expected, groups: [], decision: 'approve' },
+      ],
+    ]);
+  });
+
   it('tells the approver how many approvals are still missing when theirs does not decide', async () => {
     // Prepare
     const gate = {
