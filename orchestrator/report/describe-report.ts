@@ -35,18 +35,54 @@ export function describeRun(report: Report): [string, string][] {
 
 export const GATE_COLUMNS = ['Step', 'Gate', 'Who', 'Decision', 'When', 'Note'];
 
-/** One row of GATE_COLUMNS per answer, or per gate nobody answered, as plain text. */
-export function describeGateAnswers(gates: GateSummary[]): string[][] {
-  return gates.flatMap((g) =>
-    g.answers.length > 0
-      ? g.answers.map((a) => [
-          g.title ?? g.kind,
-          g.kind,
-          describePerson(a.user, a.name),
-          a.decision,
-          formatReportTime(a.at),
-          a.note ?? '',
-        ])
-      : [[g.title ?? g.kind, g.kind, '-', g.decision ?? 'open', '-', '']],
-  );
+/** The names the report knows people by (the requester's, every answer's), by user id. */
+export function describeNames(
+  report: Pick<Report, 'requestedBy' | 'requestedByName'> & {
+    approvals: GateSummary[];
+    signOffs: GateSummary[];
+    decisions: GateSummary[];
+  },
+): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const g of [...report.approvals, ...report.signOffs, ...report.decisions])
+    for (const a of g.answers) if (a.name) names[a.user] = a.name;
+  if (report.requestedByName) names[report.requestedBy] = report.requestedByName;
+  return names;
+}
+
+/**
+ * One row of GATE_COLUMNS per answer, or per gate nobody answered, as plain text. A gate closed
+ * by an abort of the run is answered by whoever aborted: a row of theirs, `aborted`, at the close.
+ */
+export function describeGateAnswers(
+  gates: GateSummary[],
+  names: Readonly<Record<string, string>> = {},
+): string[][] {
+  return gates.flatMap((g) => {
+    const rows = g.answers.map((a) => [
+      g.title ?? g.kind,
+      g.kind,
+      describePerson(a.user, a.name),
+      a.decision,
+      formatReportTime(a.at),
+      a.note ?? '',
+    ]);
+    // An abort answered with a button is an answer already; one from /dr abort closes the gate.
+    const aborters =
+      g.decision === 'abort' && g.closedAt
+        ? g.users.filter((u) => !g.answers.some((a) => a.user === u && a.decision === 'abort'))
+        : [];
+    for (const user of aborters)
+      rows.push([
+        g.title ?? g.kind,
+        g.kind,
+        describePerson(user, names[user] ?? null),
+        'aborted',
+        formatReportTime(g.closedAt),
+        '',
+      ]);
+    return rows.length > 0
+      ? rows
+      : [[g.title ?? g.kind, g.kind, '-', g.decision ?? 'open', '-', '']];
+  });
 }

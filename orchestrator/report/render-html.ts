@@ -10,6 +10,7 @@ import {
 import {
   describeDirection,
   describeGateAnswers,
+  describeNames,
   describeRun,
   GATE_COLUMNS,
 } from './describe-report.ts';
@@ -48,9 +49,9 @@ ${renderTimelineSvg(report)}
 </section>
 <section>
 <h2>Approvals and sign-off</h2>
-${gateTable([...report.approvals, ...report.signOffs])}
+${gateTable([...report.approvals, ...report.signOffs], describeNames(report))}
 </section>
-${report.decisions.length > 0 ? `<section>\n<h2>Decisions during the run</h2>\n${gateTable(report.decisions)}\n</section>` : ''}
+${report.decisions.length > 0 ? `<section>\n<h2>Decisions during the run</h2>\n${gateTable(report.decisions, describeNames(report))}\n</section>` : ''}
 <section>
 <h2>Waves</h2>
 ${report.waves.map((w, i) => waveSection(report, w, i)).join('\n')}
@@ -311,8 +312,8 @@ function waveSection(report: Report, wave: Report['waves'][number], i: number): 
 
 const GATE_WHEN = GATE_COLUMNS.indexOf('When');
 
-function gateTable(gates: GateSummary[]): string {
-  const rows = describeGateAnswers(gates).map((row) =>
+function gateTable(gates: GateSummary[], names: Record<string, string>): string {
+  const rows = describeGateAnswers(gates, names).map((row) =>
     row.map((cell, i) => (i === GATE_WHEN ? nowrap(cell) : esc(cell))),
   );
   return rows.length > 0 ? table(GATE_COLUMNS, rows) : '<p>None recorded.</p>';

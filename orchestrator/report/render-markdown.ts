@@ -8,6 +8,7 @@ import {
 import {
   describeDirection,
   describeGateAnswers,
+  describeNames,
   describeRun,
   GATE_COLUMNS,
 } from './describe-report.ts';
@@ -42,9 +43,14 @@ export function renderMarkdown(report: Report): string {
     );
   }
   lines.push('', '## Approvals and sign-off', '');
-  lines.push(...gateTable([...report.approvals, ...report.signOffs]));
+  lines.push(...gateTable([...report.approvals, ...report.signOffs], describeNames(report)));
   if (report.decisions.length > 0) {
-    lines.push('', '## Decisions during the run', '', ...gateTable(report.decisions));
+    lines.push(
+      '',
+      '## Decisions during the run',
+      '',
+      ...gateTable(report.decisions, describeNames(report)),
+    );
   }
   lines.push('', '## Waves');
   report.waves.forEach((wave, i) => {
@@ -135,8 +141,8 @@ function summaryRows(report: Report): string[][] {
   return rows;
 }
 
-function gateTable(gates: GateSummary[]): string[] {
-  const rows = describeGateAnswers(gates).map((row) => row.map(md));
+function gateTable(gates: GateSummary[], names: Record<string, string>): string[] {
+  const rows = describeGateAnswers(gates, names).map((row) => row.map(md));
   return rows.length > 0 ? table(GATE_COLUMNS, rows) : ['None recorded.'];
 }
 

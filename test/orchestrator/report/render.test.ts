@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../../orchestrator/domain/build-report.ts';
-import type { Report } from '../../../orchestrator/domain/report.ts';
+import { formatReportTime, type Report } from '../../../orchestrator/domain/report.ts';
 import { renderHtml } from '../../../orchestrator/report/render-html.ts';
 import { renderMarkdown } from '../../../orchestrator/report/render-markdown.ts';
 import {
@@ -115,6 +115,41 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('| sign-off | U03CAROL | approve |');
     expect(html).toContain('Bob Smith (U02BOB)');
     expect(html).toContain('Alice &lt;Ops&gt; (U01ALICE)');
+  });
+
+  it("lists an abort that closed an open gate as that gate's answer: who, when, aborted", async () => {
+    // Prepare: the approval was still open when alice aborted the run (/dr abort)
+    const report = buildReport(await cleanDrill());
+    const closedAt = '2025-03-01T02:03:20.000Z';
+    const aborted: Report = {
+      ...report,
+      requestedByName: 'Alice Archer',
+      approvals: report.approvals.map((g) => ({
+        ...g,
+        answers: [],
+        decision: 'abort' as const,
+        users: ['U01ALICE'],
+        closedAt,
+      })),
+    };
+    // Act
+    const markdown = renderMarkdown(aborted);
+    const html = renderHtml(aborted);
+    // Assess
+    const row = markdown.split('\n').find((l) => l.includes('| approval |')) ?? '';
+    expect(row).toContain(
+      `| approval | Alice Archer (U01ALICE) | aborted | ${formatReportTime(closedAt)} |`,
+    );
+    expect(html).toMatch(/Alice Archer \(U01ALICE\)<\/td><td>aborted<\/td>/);
+  });
+
+  it('lists an abort answered with a button once, as the answer it was', async () => {
+    // Act
+    const markdown = renderMarkdown(buildReport(await failoverAborted()));
+    // Assess
+    const rows = markdown.split('\n').filter((l) => l.includes('| decision |'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('| U02BOB | abort |');
   });
 
   it('escapes text that Markdown would read as markup or as a table cell break', async () => {
