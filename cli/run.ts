@@ -196,6 +196,7 @@ async function summarize(
     rto: report.rto,
     rpo: report.rpo,
     waves: report.waves,
+    markers: report.timeline.markers,
     reportFiles,
   };
 }

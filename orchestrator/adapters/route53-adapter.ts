@@ -9,6 +9,9 @@ import { LifeboatError } from '../domain/errors.ts';
 import type { DnsChangeRequest, DnsPort } from '../ports/aws.ts';
 import { type AwsCaller, awsCaller, incompleteAnswer, isAwsCode } from './map-aws-error.ts';
 
+/** Where Route 53's control plane (every API call) runs. */
+export const ROUTE53_API_REGION = 'us-east-1';
+
 /** Route 53 (a global service) through one account's role. */
 export class Route53Adapter implements DnsPort {
   private readonly call: AwsCaller;
@@ -17,7 +20,8 @@ export class Route53Adapter implements DnsPort {
     private readonly client: Route53Client,
     readonly region: string,
   ) {
-    this.call = awsCaller({ service: 'route53', region });
+    // Whichever region calls it, Route 53's API is served from us-east-1: that is what is gone.
+    this.call = awsCaller({ service: 'route53', region: ROUTE53_API_REGION });
   }
 
   /** One batch: Route 53 applies all the changes or none. Answers the change id. */

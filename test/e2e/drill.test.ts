@@ -46,14 +46,31 @@ describe('lifeboat run drill bcbsaz', () => {
     expect(back.map((e) => e.instanceId).sort()).toEqual(
       plan.servers.map((s) => s.primary.instanceId).sort(),
     );
-    // DNS: on the recovery IPs during the drill, on the primary IPs at the end
-    const changes = of('dns-change');
-    const ora = (event: (typeof changes)[number]) =>
-      (event.changes as { name: string; values: string[] }[]).find((c) =>
-        c.name.startsWith('ora01.'),
-      )?.values[0];
-    expect(ora(changes[0] as never)).toBe('10.140.10.11');
-    expect(ora(changes.at(-1) as never)).toBe('10.40.10.11');
+    // DNS: through ARC both ways (no record rewritten); resolvers answer ora01's recovery IP from
+    // the report's first moment, its primary IP again from the second
+    expect(of('dns-change')).toEqual([]);
+    expect(
+      of('routing-control')
+        .filter((e) => e.customerId === 'bcbsaz')
+        .map((e) => [e.name, e.state]),
+    ).toEqual([
+      ['bcbsaz-us-east-2', 'On'],
+      ['bcbsaz-us-east-1', 'Off'],
+      ['bcbsaz-us-east-1', 'On'],
+      ['bcbsaz-us-east-2', 'Off'],
+    ]);
+    const answered = summary.markers.filter((m) => m.kind === 'dns-answered');
+    expect(answered.map((m) => m.label)).toEqual([
+      'DNS answers the recovery side',
+      'DNS answers the primary side',
+    ]);
+    const ora = of('dns-answer').filter(
+      (e) => e.zoneId === plan.dns?.zones.recovery && String(e.name).startsWith('ora01.'),
+    );
+    expect(ora.map((e) => e.values)).toEqual([['10.140.10.11'], ['10.40.10.11']]);
+    ora.forEach((answer, i) => {
+      expect(Math.abs(ms(answer.at) - ms(answered[i]?.at))).toBeLessThanOrEqual(1000);
+    });
     // validation ran in both regions; replication toward the recovery region restarted
     const smoke = of('ssm-command').filter((e) => e.document === 'Lifeboat-HrpSmokeTest');
     expect(new Set(smoke.map((e) => e.region))).toEqual(new Set(['us-east-2', 'us-east-1']));
