@@ -148,19 +148,19 @@ describe('the ingress, through signed requests', () => {
         gateId,
         decision: 'abort',
         users: ['U05ERIN'],
-        names: { U05ERIN: 'erin' },
+        names: { U05ERIN: 'Erin Evans' },
       }),
     ]);
     expect(JSON.stringify(closed)).not.toContain('U07GRACE');
     const shown = await waitFor('the card naming erin', () =>
       sandbox.slack
         .messages(GC)
-        .find((m) => m.ts === card.ts && JSON.stringify(m.blocks).includes('by <@U05ERIN>')),
+        .find((m) => m.ts === card.ts && JSON.stringify(m.blocks).includes('(<@U05ERIN>)')),
     );
-    expect(JSON.stringify(shown.blocks)).not.toMatch(/Rejected by <@U0[67]/);
-    expect(JSON.stringify(shown.blocks)).toContain('Withdrawn by <@U05ERIN>');
+    expect(JSON.stringify(shown.blocks)).not.toMatch(/Rejected by/);
+    expect(JSON.stringify(shown.blocks)).toContain('Withdrawn by Erin Evans (<@U05ERIN>)');
     expect((await sandbox.runs.report(executionId)).approvals[0]?.answers).toEqual([
-      expect.objectContaining({ user: 'U06FRANK', name: 'frank', decision: 'approve' }),
+      expect.objectContaining({ user: 'U06FRANK', name: 'Frank Fischer', decision: 'approve' }),
     ]);
   });
 
