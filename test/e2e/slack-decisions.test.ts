@@ -101,7 +101,9 @@ describe('decisions in Slack', () => {
       const now = sandbox.slack.messages(channel).find((m) => m.ts === card.ts);
       return JSON.stringify(now?.blocks).includes('Approved by') ? now : undefined;
     });
-    expect(JSON.stringify(decided.blocks)).toMatch(/Approved by <@U06FRANK>, <@U07GRACE>/);
+    expect(JSON.stringify(decided.blocks)).toMatch(
+      /Approved by Frank Fischer \(<@U06FRANK>\), Grace Garcia \(<@U07GRACE>\)/,
+    );
     expect(JSON.stringify(decided.blocks)).toMatch(/FAILOVER \(real incident\)/);
     expect(JSON.stringify(decided.blocks)).toMatch(/storage array lost/);
     await sandbox.command('U05ERIN', channel, `abort ${executionId}`);
