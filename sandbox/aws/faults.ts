@@ -11,6 +11,9 @@
  *   dns-slow:<duration>                  Route 53 changes stay PENDING this long (default 10s)
  *   validation-fail[:<document>]         SSM commands (of that document) end Failed
  *   route53-down                         Route 53's control plane (in us-east-1) refuses calls
+ *   capacity:<instance-type>[:<region>]  EC2 has no capacity of that type (in that region, or in
+ *                                        any): starting or launching into it answers
+ *                                        InsufficientInstanceCapacity
  */
 export type Fault =
   | { kind: 'region-down'; region: string; keepGlobal?: true }
@@ -20,10 +23,11 @@ export type Fault =
   | { kind: 'stall'; server: string }
   | { kind: 'dns-slow'; seconds: number }
   | { kind: 'validation-fail'; document?: string }
-  | { kind: 'route53-down' };
+  | { kind: 'route53-down' }
+  | { kind: 'capacity'; instanceType: string; region?: string };
 
 export const FAULT_SYNTAX =
-  'region-down:<region>[:keep-global], throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down';
+  'region-down:<region>[:keep-global], throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down, capacity:<instance-type>[:<region>]';
 
 export class FaultSyntaxError extends Error {
   constructor(text: string, why: string) {
@@ -38,6 +42,9 @@ function rate(text: string, value: string | undefined): number {
     throw new FaultSyntaxError(text, 'the rate must be a number from 0 to 1, like 0.3');
   return n;
 }
+
+/** EC2's instance type names: family (with generation and options), a dot, a size. */
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 
 function name(text: string, value: string | undefined, what: string): string {
   if (!value) throw new FaultSyntaxError(text, `it needs a ${what}`);
@@ -78,6 +85,15 @@ export function parseFault(text: string): Fault {
       return { kind, ...(args[0] ? { document: args[0] } : {}) };
     case 'route53-down':
       return { kind };
+    case 'capacity': {
+      const instanceType = args[0];
+      if (!instanceType || !INSTANCE_TYPE.test(instanceType) || args.length > 2)
+        throw new FaultSyntaxError(
+          text,
+          'it takes an instance type and optionally a region, like capacity:r6i.4xlarge:us-west-1',
+        );
+      return { kind, instanceType, ...(args[1] ? { region: args[1] } : {}) };
+    }
     default:
       throw new FaultSyntaxError(text, `"${kind}" is not a kind of fault`);
   }
@@ -102,6 +118,8 @@ export function formatFault(fault: Fault): string {
       return fault.document ? `validation-fail:${fault.document}` : 'validation-fail';
     case 'route53-down':
       return 'route53-down';
+    case 'capacity':
+      return ['capacity', fault.instanceType, fault.region].filter(Boolean).join(':');
   }
 }
 
@@ -195,6 +213,13 @@ export class FaultSet {
       ...this.of('5xx')
         .filter((f) => f.service === undefined || f.service === service)
         .map((f) => f.rate),
+    );
+  }
+
+  /** EC2 has no capacity of this instance type in this region. */
+  noCapacity(instanceType: string, region: string): boolean {
+    return this.of('capacity').some(
+      (f) => f.instanceType === instanceType && (f.region === undefined || f.region === region),
     );
   }
 

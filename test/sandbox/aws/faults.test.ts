@@ -28,6 +28,11 @@ describe('fault syntax', () => {
       { kind: 'validation-fail', document: 'Lifeboat-HrpSmokeTest' },
     ],
     ['route53-down', { kind: 'route53-down' }],
+    ['capacity:r6i.4xlarge', { kind: 'capacity', instanceType: 'r6i.4xlarge' }],
+    [
+      'capacity:r6i.4xlarge:us-west-1',
+      { kind: 'capacity', instanceType: 'r6i.4xlarge', region: 'us-west-1' },
+    ],
   ])('reads %s and writes it back the same', (text, fault) => {
     expect(parseFault(text)).toEqual(fault);
     expect(formatFault(parseFault(text))).toBe(text);
@@ -42,6 +47,9 @@ describe('fault syntax', () => {
     ['region-down:us-east-1:keep-global:x', 'the only option of region-down is keep-global'],
     ['launch-fail', 'it needs a server name'],
     ['dns-slow:soon', 'the delay must be seconds'],
+    ['capacity', 'it takes an instance type'],
+    ['capacity:large', 'it takes an instance type'],
+    ['capacity:r6i.large:us-west-1:x', 'it takes an instance type'],
   ])('refuses %j: %s', (text, why) => {
     expect(() => parseFault(text)).toThrow(FaultSyntaxError);
     expect(() => parseFault(text)).toThrow(why);
@@ -74,5 +82,13 @@ describe('FaultSet', () => {
     set.remove('region-down:us-east-1');
     expect(set.isGlobalDown('us-east-1')).toBe(false);
     expect(set.isGlobalDown('us-west-2')).toBe(true);
+  });
+
+  it('answers whether EC2 has capacity of a type in a region', () => {
+    const set = new FaultSet(['capacity:r6i.4xlarge:us-west-1', 'capacity:m5.xlarge']);
+    expect(set.noCapacity('r6i.4xlarge', 'us-west-1')).toBe(true);
+    expect(set.noCapacity('r6i.4xlarge', 'us-east-2')).toBe(false);
+    expect(set.noCapacity('r6i.8xlarge', 'us-west-1')).toBe(false);
+    expect(set.noCapacity('m5.xlarge', 'eu-west-1')).toBe(true);
   });
 });
