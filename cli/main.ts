@@ -99,3 +99,22 @@ export async function main(
     throw error;
   }
 }
+
+/**
+ * Exits with `code` once stdout and stderr have handed everything written to them to the OS.
+ * A pipe holds about 64 KB: an exit right after the last write would cut what the reader has not
+ * taken yet. The exit itself stays (a sandbox run left behind by `quit`, a socket closing, may
+ * still hold the event loop): the command has said everything it had to say.
+ */
+export async function exitWhenWritten(
+  code: number,
+  streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr],
+): Promise<never> {
+  process.exitCode = code;
+  // A write's callback runs once it and every write before it are flushed (or have failed: a
+  // reader that went away, like `| head`, wants no more).
+  await Promise.all(
+    streams.map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))),
+  );
+  process.exit(code);
+}
