@@ -33,12 +33,13 @@ export function mentionUser(userId: string): string {
 }
 
 /**
- * A person as the evidence names them: the name they acted under beside their mention
- * (`Bob Builder (<@U02BOB>)`), the mention alone when no name is known.
+ * A person as the evidence names them, as the report does: the name they acted under beside
+ * their id (`Bob Builder (U02BOB)`; a mention there would show the name twice), the mention
+ * alone when no name is known.
  */
 export function namePerson(userId: string, name: string | undefined): string {
   return name && name !== userId
-    ? `${escapeAndCut(name, 80)} (${mentionUser(userId)})`
+    ? `${escapeAndCut(name, 80)} (${escapeSlackText(userId)})`
     : mentionUser(userId);
 }
 

@@ -45,7 +45,7 @@ export interface RequestCardInput {
     by?: string | readonly string[];
     at: number;
   };
-  /** The names people acted under, by user id (from the journal), shown beside their mentions. */
+  /** The names people acted under, by user id (from the journal): `Bob Builder (U02BOB)`. */
   names?: Readonly<Record<string, string>>;
 }
 

@@ -155,10 +155,10 @@ describe('the ingress, through signed requests', () => {
     const shown = await waitFor('the card naming erin', () =>
       sandbox.slack
         .messages(GC)
-        .find((m) => m.ts === card.ts && JSON.stringify(m.blocks).includes('(<@U05ERIN>)')),
+        .find((m) => m.ts === card.ts && JSON.stringify(m.blocks).includes('(U05ERIN)')),
     );
     expect(JSON.stringify(shown.blocks)).not.toMatch(/Rejected by/);
-    expect(JSON.stringify(shown.blocks)).toContain('Withdrawn by Erin Evans (<@U05ERIN>)');
+    expect(JSON.stringify(shown.blocks)).toContain('Withdrawn by Erin Evans (U05ERIN)');
     expect((await sandbox.runs.report(executionId)).approvals[0]?.answers).toEqual([
       expect.objectContaining({ user: 'U06FRANK', name: 'Frank Fischer', decision: 'approve' }),
     ]);

@@ -69,7 +69,7 @@ describe('lifeboat sandbox --interactive, driven through stdin', () => {
     );
     expect(stdout).toContain('› Nobody is called “nobody” here; type users.');
     expect(stdout).toContain('› bob clicked [ Approve ] and confirmed “Approve the drill?”');
-    expect(stdout).toMatch(/✅ Approved by @bob/);
+    expect(stdout).toMatch(/✅ Approved by Bob Builder \(U02BOB\)/);
     // The request card came before anyone clicked; nothing after quit ran.
     expect(stdout.indexOf('  [ Approve ]  [ Reject ]')).toBeLessThan(
       stdout.indexOf('› mallory clicked'),

@@ -102,7 +102,7 @@ describe('decisions in Slack', () => {
       return JSON.stringify(now?.blocks).includes('Approved by') ? now : undefined;
     });
     expect(JSON.stringify(decided.blocks)).toMatch(
-      /Approved by Frank Fischer \(<@U06FRANK>\), Grace Garcia \(<@U07GRACE>\)/,
+      /Approved by Frank Fischer \(U06FRANK\), Grace Garcia \(U07GRACE\)/,
     );
     expect(JSON.stringify(decided.blocks)).toMatch(/FAILOVER \(real incident\)/);
     expect(JSON.stringify(decided.blocks)).toMatch(/storage array lost/);

@@ -88,7 +88,7 @@ describe('the bcbsaz drill, only through signed Slack requests', () => {
     const card = sandbox.slack.messages(CHANNEL).find((m) => m.ts === requestCard.ts);
     // The name bob shows in Slack (users.info), not the handle the click carried.
     expect(textOf(card as FakeSlackMessage)).toMatch(
-      /Approved by Bob Builder \(<@U02BOB>\) <!date\^\d+/,
+      /Approved by Bob Builder \(U02BOB\) <!date\^\d+/,
     );
     expect(buttonValue(card, 'gate_approve')).toBeUndefined();
     expect(textOf(signOffPrompt)).toContain('<@U03CAROL>');

@@ -104,7 +104,7 @@ describe('renderRequestCard', () => {
     );
     // Assess
     const json = JSON.stringify(card.blocks);
-    expect(json).toContain('Approved by Bob Builder (<@U02BOB>), <@U03CAROL>');
+    expect(json).toContain('Approved by Bob Builder (U02BOB), <@U03CAROL>');
   });
 
   it('escapes a reason that would ping the channel', () => {
