@@ -73,6 +73,7 @@ export async function runInteractive(options: SessionOptions, plan: Plan, io: Io
   );
   const session = await SandboxSession.open({
     ...options,
+    dnsPort: 0,
     ...(tty
       ? {
           aroundDraw: {
@@ -96,6 +97,12 @@ export async function runInteractive(options: SessionOptions, plan: Plan, io: Io
   say(
     `You are ${SANDBOX_USERS[user]?.name}, in #${channel} (${plan.customer.name}). Type help for the commands.`,
   );
+  const dns = session.sandbox.aws.dnsAddress;
+  const record = plan.dns?.records[0];
+  if (dns && record)
+    say(
+      `What a resolver answers, in another terminal: dig @${dns.host} -p ${dns.port} +short ${record.name}`,
+    );
 
   const press = async (actionId: string | undefined, label?: string) => {
     const accept = (b: FoundButton) =>

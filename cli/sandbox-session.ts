@@ -52,6 +52,8 @@ export interface SessionOptions {
   postEveryMs?: number;
   /** Redraws wrap around this (the interactive prompt hides and comes back). */
   aroundDraw?: { before(): void; after(): void };
+  /** Start the local DNS server on this port (0: any free one), to watch flips with `dig`. */
+  dnsPort?: number;
 }
 
 const POLL_MS = 100;
@@ -127,6 +129,7 @@ export class SandboxSession {
       faults: [...options.faults],
       reportDir: options.reportDir,
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
+      ...(options.dnsPort !== undefined ? { dnsPort: options.dnsPort } : {}),
     });
     const session = new SandboxSession(sandbox, options);
     session.timer = setInterval(() => session.refresh(), POLL_MS);

@@ -95,6 +95,8 @@ export interface SlackSandboxOptions {
   speed?: number;
   faults?: string[];
   reportDir?: string;
+  /** Start the local AWS's DNS server on this port (0: any free one). @default none */
+  dnsPort?: number;
   /** @default 1.1 s between two messages in a channel, as Slack asks */
   postEveryMs?: number;
   /** How much faster than real time Slack's clock (its rate limits, the notifier's pacing) runs. @default 1 */
@@ -133,6 +135,7 @@ export class SlackSandbox {
       speed: options.speed ?? 0,
       seed: 1,
       faults: options.faults ?? [],
+      ...(options.dnsPort !== undefined ? { dnsPort: options.dnsPort } : {}),
     });
     await aws.start();
     const reportDir = options.reportDir ?? (await mkdtemp(join(tmpdir(), 'lifeboat-reports-')));
