@@ -31,6 +31,8 @@ export interface Instance {
   /** Pre-created recovery instances have no disks until DRS launches into them. */
   hasDisks: boolean;
   platform: 'Linux' | 'Windows';
+  /** Set when changed or launched with a type; otherwise `instanceTypeOf` gives its default. */
+  instanceType?: string;
 }
 
 /** What really happened, for tests to hold Lifeboat's reports against. */

@@ -11,6 +11,7 @@ import {
   type Source,
 } from './drs-state.ts';
 import { listSnapshots, readLag } from './drs-timeline.ts';
+import { capacityError, instanceTypeOf } from './ec2.ts';
 
 export interface RecoveryRequest {
   sourceServers: { sourceServerID: string; recoverySnapshotID?: string | undefined }[];
@@ -153,7 +154,7 @@ export class DrsJobs {
     const failure =
       failures.has(source.name) || failures.has(source.id)
         ? 'Simulated launch failure (fault launch-fail).'
-        : this.launchIntoProblem(source, launchInto);
+        : (this.launchIntoProblem(source, launchInto) ?? this.capacityProblem(source, launchInto));
     return {
       sourceId: source.id,
       name: source.name,
@@ -183,6 +184,19 @@ export class DrsJobs {
     if (target.state !== 'stopped')
       return `Instance ${instanceId} must be stopped to launch into it; it is ${target.state}.`;
     return undefined;
+  }
+
+  /**
+   * EC2's refusal when it has no capacity of the type DRS launches: the launch-into instance's,
+   * or the origin's for a new instance. Decided when the job starts, by the faults then in force.
+   */
+  private capacityProblem(source: Source, instanceId: string | undefined): string | undefined {
+    const origin = this.estate.instance(source.originInstanceId);
+    const target = instanceId
+      ? this.estate.instance(instanceId)
+      : origin && { ...origin, region: source.region };
+    const refusal = target && capacityError(this.estate, target);
+    return refusal ? `${refusal.code}: ${refusal.message}` : undefined;
   }
 
   /** A server's launch lands at the end of its timeline: the instance starts, or the failure shows. */
@@ -273,6 +287,7 @@ export class DrsJobs {
       launchTime: job.createdAt,
       hasDisks: true,
       platform: origin?.platform ?? 'Linux',
+      ...(origin ? { instanceType: instanceTypeOf(origin) } : {}),
     };
     this.estate.instances.set(id, instance);
     return instance;

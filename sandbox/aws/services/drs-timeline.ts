@@ -130,7 +130,15 @@ export function readJobLog(job: Job, now: number): JobLogEvent[] {
       { at: t.launchStart, event: 'LAUNCH_START', data },
     );
     if (s.failure)
-      events.push({ at: t.end, event: 'LAUNCH_FAILED', data: { ...data, rawError: s.failure } });
+      events.push({
+        at: t.end,
+        event: 'LAUNCH_FAILED',
+        data: {
+          ...data,
+          ...(s.launchInto ? { targetInstanceID: s.launchInto } : {}),
+          rawError: s.failure,
+        },
+      });
   }
   events.push({ at: jobEnd(job), event: 'JOB_END' });
   return events.filter((e) => e.at <= now).sort((a, b) => a.at - b.at);

@@ -58,8 +58,35 @@ const CreateTagsInput = z.object({
     .array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256).optional() }))
     .min(1),
 });
+const InstanceTypeName = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9-]+$/);
+const ModifyInstanceAttributeInput = z.object({
+  InstanceId: InstanceId,
+  InstanceType: z.object({ Value: InstanceTypeName }).optional(),
+  Attribute: z.literal('instanceType').optional(),
+  Value: InstanceTypeName.optional(),
+});
 const DescribeSubnetsInput = z.object({ SubnetId: z.array(z.string().min(1)).optional() });
 const DescribeSecurityGroupsInput = z.object({ GroupId: z.array(z.string().min(1)).optional() });
+
+/**
+ * An instance's type: the one it was given or changed to, else a plausible default for the plan
+ * server it stands for (databases on memory-optimized instances).
+ */
+export function instanceTypeOf(instance: Instance): string {
+  if (instance.instanceType) return instance.instanceType;
+  return /^(database|mongodb)$/.test(instance.tags.role ?? '') ? 'r6i.4xlarge' : 'm5.xlarge';
+}
+
+/** What EC2 answers when it has no capacity of the instance's type in its region, if it has none. */
+export function capacityError(estate: Estate, instance: Instance): AwsError | undefined {
+  const type = instanceTypeOf(instance);
+  if (!estate.deps.faults.noCapacity(type, instance.region)) return undefined;
+  return new AwsError(
+    'InsufficientInstanceCapacity',
+    `We currently do not have sufficient ${type} capacity in the Availability Zone you requested (${instance.region}a). Our system will be working on provisioning additional capacity.`,
+    500,
+  );
+}
 
 /** EC2's own codes: a parameter missing, an instance id malformed, or a value invalid. */
 function invalid(problems: InputProblem[]): AwsError {
@@ -138,6 +165,11 @@ export class Ec2Service implements SimService {
       case 'StopInstances':
       case 'StartInstances':
         return this.changeState(req, parseInput(ChangeStateInput, input, invalid), operation);
+      case 'ModifyInstanceAttribute':
+        return this.modifyInstanceAttribute(
+          req,
+          parseInput(ModifyInstanceAttributeInput, input, invalid),
+        );
       case 'CreateTags':
         return this.createTags(req, parseInput(CreateTagsInput, input, invalid));
       case 'DescribeSubnets':
@@ -211,7 +243,7 @@ export class Ec2Service implements SimService {
       instanceState: { code: STATE_CODES[instance.state], name: instance.state },
       privateDnsName: `ip-${instance.privateIp.replaceAll('.', '-')}.${instance.region}.compute.internal`,
       privateIpAddress: instance.privateIp,
-      instanceType: 'm5.xlarge',
+      instanceType: instanceTypeOf(instance),
       launchTime: isoSeconds(instance.launchTime),
       placement: { availabilityZone: `${instance.region}a`, tenancy: 'default' },
       platform: instance.platform === 'Windows' ? 'windows' : undefined,
@@ -281,6 +313,10 @@ export class Ec2Service implements SimService {
           400,
         );
       }
+      if (action === 'StartInstances' && instance.state === 'stopped') {
+        const noCapacity = capacityError(this.estate, instance);
+        if (noCapacity) throw noCapacity;
+      }
     }
     const changes = instances.map((instance) => {
       const previous = instance.state;
@@ -340,6 +376,37 @@ export class Ec2Service implements SimService {
             ownerId: req.account,
           })),
         });
+  }
+
+  /** Only the instance type is modelled; EC2 changes it only on a stopped instance. */
+  private modifyInstanceAttribute(
+    req: SimRequest,
+    input: z.output<typeof ModifyInstanceAttributeInput>,
+  ): SimResponse {
+    const type = input.InstanceType?.Value ?? (input.Attribute ? input.Value : undefined);
+    if (!type)
+      throw new AwsError(
+        'InvalidParameterCombination',
+        'No attribute specified; this local EC2 changes only instanceType.',
+        400,
+      );
+    const [instance] = this.named(req, [input.InstanceId]);
+    if (!instance) throw new AwsError('InvalidInstanceID.NotFound', input.InstanceId, 400);
+    if (instance.state !== 'stopped')
+      throw new AwsError(
+        'IncorrectInstanceState',
+        `The instance '${instance.instanceId}' is not in the 'stopped' state.`,
+        400,
+      );
+    const from = instanceTypeOf(instance);
+    instance.instanceType = type;
+    this.estate.record('instance-type-changed', {
+      instanceId: instance.instanceId,
+      region: instance.region,
+      from,
+      to: type,
+    });
+    return this.xml('ModifyInstanceAttribute', { return: true });
   }
 
   private createTags(req: SimRequest, input: z.output<typeof CreateTagsInput>): SimResponse {
