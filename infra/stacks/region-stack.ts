@@ -168,7 +168,7 @@ export class RegionStack extends Stack {
       this.assumeCustomerRoles(task.role, props.customers);
     if (config.arc) {
       for (const task of [tasks.startStep, tasks.pollStep])
-        this.flipRoutingControls(task.role, config.arc);
+        this.routingControlAccess(task.role, config.arc, 'flip');
     } else {
       const flipped = props.customers.filter((c) =>
         c.dns?.records.some((r) => r.mode === 'failover'),
@@ -212,6 +212,8 @@ export class RegionStack extends Stack {
           // Report links through the bot's signed route, for as long as reports are kept.
           REPORT_LINK_URL: `https://${config.bot.domainName}`,
           REPORT_RETENTION_DAYS: String(config.reports.retentionDays),
+          // Readiness checks that the customer's routing controls read as expected.
+          ...(config.arc ? { LIFEBOAT_ARC_ENDPOINTS: JSON.stringify(config.arc.endpoints) } : {}),
         },
         region,
       ),
@@ -231,8 +233,10 @@ export class RegionStack extends Stack {
       "The final Slack message links each run's report with a presigned GET; the keys are named for each run, in the deployment's report buckets only.",
     );
     this.readSlackSecret(notifierRole, names.secretArn);
-    // Pre-flight readiness checks read the customers' accounts (`/dr readiness`, request cards).
+    // Pre-flight readiness checks read the customers' accounts (`/dr readiness`, request cards)
+    // and the routing controls' states, never changing them.
     this.assumeCustomerRoles(notifierRole, props.customers);
+    if (config.arc) this.routingControlAccess(notifierRole, config.arc, 'read');
 
     const side =
       config.bot.regions.primary === region
@@ -343,19 +347,23 @@ export class RegionStack extends Stack {
   }
 
   /**
-   * The routing controls' data plane, on the cluster's endpoints: read and flip the controls of
-   * the deployment's control panels only (IAM's resource type for these actions is the routing
-   * control, `<control panel ARN>/routingcontrol/<id>`). ListRoutingControls has no resource
-   * type, so it cannot be scoped.
+   * The routing controls' data plane, on the cluster's endpoints, for the deployment's control
+   * panels only (IAM's resource type for these actions is the routing control,
+   * `<control panel ARN>/routingcontrol/<id>`): `read` their states (readiness), or also `flip`
+   * them (the steps). ListRoutingControls has no resource type, so it cannot be scoped.
    */
-  private flipRoutingControls(role: IRole, arc: ArcConfig): void {
+  private routingControlAccess(role: IRole, arc: ArcConfig, access: 'read' | 'flip'): void {
     const controls = Object.values(arc.controlPanels).map((panel) => `${panel}/routingcontrol/*`);
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: [
           'route53-recovery-cluster:GetRoutingControlState',
-          'route53-recovery-cluster:UpdateRoutingControlState',
-          'route53-recovery-cluster:UpdateRoutingControlStates',
+          ...(access === 'flip'
+            ? [
+                'route53-recovery-cluster:UpdateRoutingControlState',
+                'route53-recovery-cluster:UpdateRoutingControlStates',
+              ]
+            : []),
         ],
         resources: controls,
       }),

@@ -330,7 +330,7 @@ describe('DNS on ARC routing controls: the orchestrator', () => {
     }
   });
 
-  it("lets only the steps flip routing controls, of the deployment's control panels only", () => {
+  it("lets only the steps flip routing controls, of the deployment's control panels only; the notifier reads them", () => {
     for (const stack of regionStacks()) {
       // Prepare
       const json = Template.fromStack(stack).toJSON();
@@ -358,6 +358,22 @@ describe('DNS on ARC routing controls: the orchestrator', () => {
         expect(
           grantsOf(json, task.role).filter(([a]) => a.startsWith('route53-recovery-cluster:')),
         ).toEqual([]);
+      // The notifier's readiness checks read the states, and may not flip them.
+      const notifier = statementsOf(json, stack.notifier.handler.role).filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('route53-recovery-cluster:')),
+      );
+      expect(notifier).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'route53-recovery-cluster:GetRoutingControlState',
+          Resource: PANELS.map((panel) => `${panel}/routingcontrol/*`),
+        },
+        {
+          Effect: 'Allow',
+          Action: 'route53-recovery-cluster:ListRoutingControls',
+          Resource: '*',
+        },
+      ]);
     }
   });
 
@@ -374,8 +390,8 @@ describe('DNS on ARC routing controls: the orchestrator', () => {
     const arcAcks = acks.filter((a) =>
       /routingcontrol|ListRoutingControls/.test(`${a.id} ${a.reason}`),
     );
-    // Per step role: a routing-control wildcard per panel, and ListRoutingControls' "*".
-    expect(arcAcks.length).toBe((PANELS.length + 1) * 2 * lifeboat.stacks.regions.size);
+    // Per step role and the notifier's: a routing-control wildcard per panel, and ListRoutingControls' "*".
+    expect(arcAcks.length).toBe((PANELS.length + 1) * 3 * lifeboat.stacks.regions.size);
     const inVain = acks.filter(
       (ack) =>
         ack.id.startsWith('AwsSolutions-') &&
