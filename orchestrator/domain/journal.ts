@@ -80,6 +80,26 @@ export const JOURNAL_DATA = {
     wave: z.string(),
     servers: z.array(z.string()),
   }),
+  /** A DRS job waits for room in its recovery account's budget, shared with other runs. */
+  'admission-waiting': z.strictObject({
+    account: z.string(),
+    region: z.string(),
+    wave: z.string(),
+    servers: z.array(z.string()),
+    reason: z.enum(['jobs', 'servers', 'queued']),
+    position: z.number().int().min(1),
+    /** The customer it waits behind, when it is queued. */
+    behind: z.string().optional(),
+  }),
+  /** A DRS job that waited got its lease: it starts now. */
+  'admission-granted': z.strictObject({
+    account: z.string(),
+    region: z.string(),
+    wave: z.string(),
+    servers: z.array(z.string()),
+    token: z.number().int(),
+    waitedSeconds: z.number(),
+  }),
   'server-launched': z.strictObject({
     ...ServerInWave,
     sourceServerId: z.string().optional(),

@@ -1,6 +1,8 @@
+import type { BudgetLimits } from '../domain/admission.ts';
 import type { Execution } from '../domain/execution.ts';
 import type { JournalData, JournalType } from '../domain/journal.ts';
 import type { Step } from '../domain/runbook.ts';
+import type { AdmissionStore } from '../ports/admission.ts';
 import type { RoutingPort, ServicesFor } from '../ports/aws.ts';
 
 /** What a step executor may use: the run, the AWS services per region, the clock, the journal. */
@@ -9,9 +11,20 @@ export interface StepContext {
   services: ServicesFor;
   /** ARC's routing controls (the deployment's cluster); absent where none is configured. */
   routing?: RoutingPort;
+  /** The DRS budget the run's jobs share with other runs; absent, jobs start without leases. */
+  admission?: StepAdmission;
   now(): number;
   /** Writes an entry of the run's journal for this step; its data is checked against its type's schema. */
   journal<T extends JournalType>(type: T, message: string, data: JournalData<T>): Promise<void>;
+}
+
+/** Where a run's DRS jobs take their leases: the recovery account's budget, at the plan's priority. */
+export interface StepAdmission {
+  store: AdmissionStore;
+  account: string;
+  /** 1 first ... 5 last. */
+  priority: number;
+  limits: BudgetLimits;
 }
 
 /** Where a step stands after a start or a poll. `state` is kept between polls. */

@@ -9,6 +9,7 @@ import {
   type StepExecutor,
 } from './context.ts';
 import { sourcesFor } from './resolve.ts';
+import { admitJob, type HeldLeases, keepLeases, releaseLeases } from './wave-admission.ts';
 
 type Step = StepOf<'recover-wave'>;
 
@@ -33,6 +34,8 @@ interface WaveState extends Record<string, unknown> {
   failed: Record<string, string>;
   healthy: Record<string, number>;
   commands: Record<string, string>;
+  /** Leases in the recovery account's DRS budget, shared with other runs. */
+  admission?: HeldLeases;
 }
 
 const LAUNCH_POLL = 30;
@@ -131,6 +134,7 @@ function serverRef(step: Step, name: string): ServerRef | undefined {
 }
 
 async function launchBatch(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  await releaseLeases(ctx, step, state);
   const group = step.bootGroups[state.group];
   if (!group) return finish(ctx, step, state);
   const batch = group.batches[state.batch];
@@ -165,6 +169,7 @@ async function launchBatch(ctx: StepContext, step: Step, state: WaveState): Prom
 async function launchPending(ctx: StepContext, step: Step, state: WaveState): Promise<void> {
   while (state.pendingJobs.length > 0) {
     const names = state.pendingJobs[0] ?? [];
+    if (!(await admitJob(ctx, step, state, names))) return;
     let jobId: string;
     try {
       jobId = await ctx.services(step.region).drs.startRecovery(
@@ -200,9 +205,11 @@ async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promi
   // servers launched: the next batch waits for that, or DRS would refuse it.
   let jobsActive = 0;
   const launches: Launch[] = [];
+  const completed: WaveState['jobs'] = [];
   for (const job of state.jobs) {
     const view = await drs.describeJob(job.jobId);
     if (view.status !== 'COMPLETED') jobsActive += 1;
+    else completed.push(job);
     const bySource = new Map(view.servers.map((s) => [s.sourceServerId, s]));
     let events: Awaited<ReturnType<typeof drs.jobEvents>> | undefined;
     for (const name of job.servers) {
@@ -229,6 +236,7 @@ async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promi
       }
     }
   }
+  await keepLeases(ctx, step, state, state.jobs, completed);
   if (launches.length > 0) await recordLaunches(ctx, step, state, launches);
   if (open > 0 || state.pendingJobs.length > 0) {
     if (groupTimedOut(ctx, step, state))
@@ -343,6 +351,7 @@ async function pollHealth(ctx: StepContext, step: Step, state: WaveState): Promi
 
 /** The next boot group starts only when no critical server of this one has failed. */
 async function nextGroup(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
+  await releaseLeases(ctx, step, state);
   if (criticalFailures(ctx, step, state).length > 0) return finish(ctx, step, state);
   state.group += 1;
   state.batch = 0;

@@ -1,0 +1,126 @@
+import { type BudgetKey, describeWait } from '../domain/admission.ts';
+import type { StepOf } from '../domain/runbook.ts';
+import type { StepContext } from './context.ts';
+
+type Step = StepOf<'recover-wave'>;
+
+/** The leases a wave holds, kept in its state between polls. */
+export interface HeldLeases {
+  /** Fencing token of each job's lease, by the job's first server. */
+  tokens: Record<string, number>;
+  /** Since when the job at the head of the batch waits for room (ms), once journaled. */
+  waitingSince?: number;
+  /** When the wait was last seen: waiting time is kept out of the group's timeout. */
+  lastWaitAt?: number;
+}
+
+/** What of the wave's state the lease handling reads and moves on. */
+interface WaveLeaseState {
+  groupStartedAt: number;
+  admission?: HeldLeases;
+}
+
+function budgetOf(ctx: StepContext, step: Step): BudgetKey | undefined {
+  return ctx.admission ? { account: ctx.admission.account, region: step.region } : undefined;
+}
+
+/**
+ * Before a job's `StartRecovery`: takes (or, asked again, keeps) a lease for its servers in the
+ * recovery account's DRS budget. False when it must wait: journaled once per wait, with its
+ * position. Time spent waiting does not count against the group's timeout: that is about DRS
+ * and the servers, not about other customers ahead in the queue.
+ */
+export async function admitJob(
+  ctx: StepContext,
+  step: Step,
+  state: WaveLeaseState,
+  servers: string[],
+): Promise<boolean> {
+  const key = budgetOf(ctx, step);
+  const job = servers[0];
+  if (!ctx.admission || !key || !job) return true;
+  state.admission ??= { tokens: {} };
+  const held = state.admission;
+  const now = ctx.now();
+  const decision = await ctx.admission.store.acquire(
+    {
+      ...key,
+      runId: ctx.execution.executionId,
+      customerId: ctx.execution.customerId,
+      priority: ctx.admission.priority,
+      servers: servers.length,
+      job,
+    },
+    ctx.admission.limits,
+    now,
+  );
+  if (held.lastWaitAt !== undefined) state.groupStartedAt += now - held.lastWaitAt;
+  if (decision.kind === 'wait') {
+    held.lastWaitAt = now;
+    if (held.waitingSince === undefined) {
+      held.waitingSince = now;
+      await ctx.journal('admission-waiting', describeWait(decision, key), {
+        ...key,
+        wave: step.wave,
+        servers,
+        reason: decision.reason,
+        position: decision.position,
+        ...(decision.behind ? { behind: decision.behind.customerId } : {}),
+      });
+    }
+    return false;
+  }
+  held.tokens[job] = decision.lease.token;
+  if (held.waitingSince !== undefined) {
+    const waitedSeconds = Math.round((now - held.waitingSince) / 1000);
+    await ctx.journal(
+      'admission-granted',
+      `DRS room in account ${key.account} (${key.region}) after ${waitedSeconds} s: ${servers.length} servers start`,
+      { ...key, wave: step.wave, servers, token: decision.lease.token, waitedSeconds },
+    );
+  }
+  delete held.waitingSince;
+  delete held.lastWaitAt;
+  return true;
+}
+
+/**
+ * On each poll of the launch: frees the leases of jobs DRS has completed (their servers
+ * launched or failed) and renews the others. A renewal refused (the lease expired while this
+ * run was away) is dropped: the job runs on, the run just no longer holds its room.
+ */
+export async function keepLeases(
+  ctx: StepContext,
+  step: Step,
+  state: WaveLeaseState,
+  jobs: { servers: string[] }[],
+  completed: { servers: string[] }[],
+): Promise<void> {
+  const key = budgetOf(ctx, step);
+  if (!ctx.admission || !key || !state.admission) return;
+  const ended = new Set(completed.map((j) => j.servers[0]));
+  for (const job of jobs.map((j) => j.servers[0] ?? '')) {
+    const token = state.admission.tokens[job];
+    if (token === undefined) continue;
+    if (ended.has(job)) {
+      await ctx.admission.store.release(key, token, ctx.now());
+      delete state.admission.tokens[job];
+    } else if ((await ctx.admission.store.renew(key, token, ctx.now())).kind === 'refused') {
+      delete state.admission.tokens[job];
+    }
+  }
+}
+
+/** When a batch is over (or the wave ends): gives back every lease it still holds. */
+export async function releaseLeases(
+  ctx: StepContext,
+  step: Step,
+  state: WaveLeaseState,
+): Promise<void> {
+  const key = budgetOf(ctx, step);
+  if (!ctx.admission || !key || !state.admission) return;
+  for (const [job, token] of Object.entries(state.admission.tokens)) {
+    await ctx.admission.store.release(key, token, ctx.now());
+    delete state.admission.tokens[job];
+  }
+}
