@@ -8,6 +8,16 @@ const SECRETS: Record<string, string> = {
   [`${ARN}-ok`]: JSON.stringify({ signingSecret: 'signing-secret', botToken: 'xoxb-1' }),
   [`${ARN}-text`]: 'xoxb-pasted-as-text',
   [`${ARN}-no-token`]: JSON.stringify({ signingSecret: 'signing-secret' }),
+  [`${ARN}-link-key`]: JSON.stringify({
+    signingSecret: 'signing-secret',
+    botToken: 'xoxb-1',
+    reportLinkKey: 'k'.repeat(32),
+  }),
+  [`${ARN}-short-key`]: JSON.stringify({
+    signingSecret: 'signing-secret',
+    botToken: 'xoxb-1',
+    reportLinkKey: 'short-key-value',
+  }),
 };
 
 /** Secrets Manager's GetSecretValue on loopback (JSON 1.1, as the SDK speaks it); counts reads. */
@@ -50,6 +60,27 @@ afterAll(() => {
 });
 
 describe("Slack's secrets", () => {
+  it('carry the report-link key when the secret holds one, and refuse a short one without quoting it', async () => {
+    // Act
+    const withKey = await loadSlackSecrets({ SLACK_SECRET_ARN: `${ARN}-link-key` });
+    const short = await loadSlackSecrets({ SLACK_SECRET_ARN: `${ARN}-short-key` }).catch(
+      (error: Error) => error,
+    );
+    const local = await loadSlackSecrets({
+      SLACK_SIGNING_SECRET: 's',
+      SLACK_BOT_TOKEN: 'xoxb-2',
+      REPORT_LINK_KEY: 'l'.repeat(40),
+    });
+    // Assess
+    expect(withKey.reportLinkKey).toBe('k'.repeat(32));
+    expect(short).toBeInstanceOf(SlackSecretsError);
+    expect((short as Error).message).toMatch(
+      /reportLinkKey \(32 characters or more\) missing or malformed/,
+    );
+    expect((short as Error).message).not.toContain('short-key-value');
+    expect(local.reportLinkKey).toBe('l'.repeat(40));
+  });
+
   it('come from the secret, read once for many requests', async () => {
     // Act
     const first = await loadSlackSecrets({ SLACK_SECRET_ARN: `${ARN}-ok` });

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cutPlainText,
   cutSlackText,
   escapeAndCut,
   escapeSlackText,
   formatSlackDate,
   mentionUser,
+  namePerson,
   splitSlackText,
 } from '../../bot/slack-text.ts';
 
@@ -85,5 +87,25 @@ describe('splitSlackText', () => {
   it('cuts through a token longer than a part instead of looping', () => {
     const parts = splitSlackText('x'.repeat(1200), 500);
     expect(parts.map((p) => p.length)).toEqual([500, 500, 200]);
+  });
+});
+
+describe('cutPlainText', () => {
+  it.each([
+    ['leaves plain text unescaped', 'A&B <Ltd>', 150, 'A&B <Ltd>'],
+    ['cuts with an ending', 'abcdefghij', 5, 'abcd…'],
+    ['never through a surrogate pair', `abc${'😀'}def`, 5, 'abc…'],
+  ])('%s', (_, text, max, expected) => {
+    expect(cutPlainText(text, max)).toBe(expected);
+  });
+});
+
+describe('namePerson', () => {
+  it.each([
+    ['a name beside the id, escaped', 'U02BOB', 'Bob <Builder>', 'Bob &lt;Builder&gt; (U02BOB)'],
+    ['the mention when no name is known', 'U02BOB', undefined, '<@U02BOB>'],
+    ['the mention when the name is the id', 'U02BOB', 'U02BOB', '<@U02BOB>'],
+  ])('%s', (_, id, name, expected) => {
+    expect(namePerson(id, name)).toBe(expected);
   });
 });
