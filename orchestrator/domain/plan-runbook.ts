@@ -111,6 +111,9 @@ class Context {
       drs: server.drs,
       launchInto: server[target].instanceId,
       ip: server[target].ip,
+      ...(target === 'recovery' && server.alternativeInstanceTypes
+        ? { alternativeInstanceTypes: server.alternativeInstanceTypes }
+        : {}),
     };
   }
 

@@ -37,6 +37,13 @@ const SourceServerIdSchema = z.string().regex(/^s-[0-9a-f]{17}$/, {
   error: (issue) =>
     `"${String(issue.input)}" is not a DRS source server id like s-1234567890abcdef0 (s- and 17 hex digits).`,
 });
+/** An EC2 instance type: family and generation (with options), a dot, a size. */
+export const InstanceTypeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$/, {
+    error: (issue) =>
+      `"${String(issue.input)}" is not an EC2 instance type like r6i.2xlarge (family, a dot, a size).`,
+  });
 const SubnetIdSchema = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, {
   error: (issue) => `"${String(issue.input)}" is not a subnet id like subnet-0abc1234.`,
 });
@@ -164,6 +171,17 @@ export const ServerSchema = z.strictObject({
   dependsOn: z.array(NameSchema).default([]),
   /** Overrides `network.keepLastOctet` for this server. */
   keepLastOctet: z.boolean().optional(),
+  /**
+   * Types the recovery instance may take, in order, when EC2 has no capacity of its own type in
+   * the recovery region (vertical scaling in DR).
+   */
+  alternativeInstanceTypes: z
+    .array(InstanceTypeSchema)
+    .min(1)
+    .refine((types) => new Set(types).size === types.length, {
+      error: 'alternativeInstanceTypes lists a type twice; list each alternative once.',
+    })
+    .optional(),
 });
 export type Server = z.infer<typeof ServerSchema>;
 

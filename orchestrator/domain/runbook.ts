@@ -40,6 +40,8 @@ export const ServerRefSchema = z.strictObject({
   /** The instance the server lands in: pre-created in recovery, or the original in failback. */
   launchInto: z.string().optional(),
   ip: z.string().optional(),
+  /** Types the pre-created recovery instance may take when EC2 has no capacity of its own. */
+  alternativeInstanceTypes: z.array(z.string()).optional(),
 });
 export type ServerRef = z.infer<typeof ServerRefSchema>;
 

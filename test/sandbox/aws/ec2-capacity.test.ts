@@ -39,8 +39,8 @@ async function world(faults: string[]) {
     );
     aws.clock.advance(30 * MINUTE);
     const jobID = job?.jobID ?? '';
-    const [done] = (await drs.send(new DescribeJobsCommand({ filters: { jobIDs: [jobID] } })))
-      .items ?? [{}];
+    const done = (await drs.send(new DescribeJobsCommand({ filters: { jobIDs: [jobID] } })))
+      .items?.[0];
     const log = (await drs.send(new DescribeJobLogItemsCommand({ jobID }))).items ?? [];
     return { status: done?.participatingServers?.[0]?.launchStatus, log };
   };
