@@ -1,5 +1,4 @@
-import type { KnownBlock } from '@slack/types';
-import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
+import type { WebAPIPlatformError, WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import type { Execution, Gate } from '../../orchestrator/domain/execution.ts';
@@ -7,7 +6,7 @@ import type { PlanLoader, RunReader } from '../../orchestrator/ports/run-control
 import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
 import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';
 import { renderStatusCard } from '../blocks/status-card.ts';
-import { cutSlackText } from '../slack-text.ts';
+import { fallbacks, isRefusal } from './fallbacks.ts';
 import type { NoticeStore } from './notice-store.ts';
 import { foldEntry, type NoticeEvent, RunViewSchema, startView, waveProgress } from './run-view.ts';
 
@@ -61,21 +60,6 @@ export interface NotifierDeps {
 }
 
 class Superseded extends Error {}
-
-/** Slack errors that say nothing about the message itself: the write is tried again as it was. */
-const TRANSIENT_ERRORS = new Set([
-  'ratelimited',
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
-]);
-
-/**
- * A shorter message's text: Slack takes 3,000 characters in a section (Block Kit reference),
- * and a notification shows far fewer.
- */
-const FALLBACK_TEXT_MAX = 2900;
 
 /**
  * Keeps a run's Slack messages up to date from its journal: the request card, one status card
@@ -461,32 +445,6 @@ export class Notifier {
       throw error;
     }
   }
-}
-
-function isRefusal(error: unknown): error is WebAPIPlatformError {
-  return error instanceof WebAPIPlatformError && !TRANSIENT_ERRORS.has(error.data.error);
-}
-
-/**
- * Shorter forms of a message Slack refused: its text in one section with its buttons and the
- * people it mentions (they must still be able to answer a prompt), then its text alone.
- */
-function fallbacks(message: SlackMessage): SlackMessage[] {
-  const mentions = new Set(
-    JSON.stringify(message.blocks).match(/<(?:@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)>/g) ?? [],
-  );
-  const who = cutSlackText([...mentions].join(' '), 500);
-  const text = cutSlackText(
-    `${message.text || 'Lifeboat could not show this message.'}${who ? `\n${who}` : ''}`,
-    FALLBACK_TEXT_MAX,
-  );
-  const actions = message.blocks.filter((block): block is KnownBlock => block.type === 'actions');
-  return [
-    ...(message.blocks.length > 0
-      ? [{ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...actions] }]
-      : []),
-    { text, blocks: [] },
-  ] as SlackMessage[];
 }
 
 function initialNotice(execution: Execution, channel: string): Notice {
