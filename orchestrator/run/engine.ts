@@ -5,6 +5,7 @@ import type { Operation } from '../domain/plan.ts';
 import type { Region } from '../domain/regions.ts';
 import type { PreflightResult } from '../domain/runbook.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
+import type { AdmissionStore } from '../ports/admission.ts';
 import type { RoutingPort, ServicesFor } from '../ports/aws.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 import type { RunNotifications } from '../ports/run-control.ts';
@@ -32,6 +33,8 @@ export interface EngineDeps {
   servicesFor(plan: LoadedPlan['plan']): ServicesFor;
   /** ARC's routing controls, when the deployment has a cluster. */
   routing?: RoutingPort;
+  /** DRS budgets shared across runs (leases per job). @default none: jobs start without leases */
+  admission?: AdmissionStore;
   now(): number;
   /** Writes the report of a finished run; returns where it went. */
   writeReport(execution: Execution): Promise<Record<string, string>>;

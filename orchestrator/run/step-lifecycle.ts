@@ -1,3 +1,4 @@
+import { budgetLimits } from '../domain/admission.ts';
 import { UnknownStepError } from '../domain/errors.ts';
 import {
   EXECUTION_SCHEMA_VERSION,
@@ -15,6 +16,7 @@ import {
   LOCK_STALE_MS,
   type RunbookSettings,
 } from '../domain/settings.ts';
+import type { AdmissionStore } from '../ports/admission.ts';
 import type { RoutingPort, ServicesFor } from '../ports/aws.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 import type { ExecutionStore, LockStore } from '../ports/state-store.ts';
@@ -38,6 +40,8 @@ export interface StepLifecycleDeps {
   servicesFor(plan: LoadedPlan['plan']): ServicesFor;
   /** ARC's routing controls, when the deployment has a cluster. */
   routing?: RoutingPort;
+  /** DRS budgets shared across runs; absent, waves start their jobs without leases. */
+  admission?: AdmissionStore;
   now(): number;
   newId(): string;
   /** Writes the report of a run; returns where it went. */
@@ -180,6 +184,17 @@ export class StepLifecycle {
       execution,
       services: this.deps.servicesFor(plan),
       ...(this.deps.routing ? { routing: this.deps.routing } : {}),
+      ...(this.deps.admission
+        ? {
+            admission: {
+              store: this.deps.admission,
+              account: plan.account.id,
+              // Plans without a priority (older schemas) go in the middle, as SRM's default.
+              priority: (plan as { priority?: number }).priority ?? 3,
+              limits: budgetLimits(this.deps.settings),
+            },
+          }
+        : {}),
       now: () => this.deps.now(),
       journal: this.deps.journal.forStep(execution.executionId, step.id),
     };
