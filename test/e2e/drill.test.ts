@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { readSample } from '../helpers.ts';
-import { ms, run, stoppedAt } from './run-helpers.ts';
+import { ms, run, stoppedAt, validatedIn } from './run-helpers.ts';
 
 describe('lifeboat run drill bcbsaz', () => {
   it('fails over wave by wave, flips DNS, validates, signs off, fails back into the originals and reports RTO and RPO equal to the truth', async () => {
@@ -80,11 +80,7 @@ describe('lifeboat run drill bcbsaz', () => {
       truth,
       plan.servers.map((s) => s.primary.instanceId),
     );
-    const validated = Math.max(
-      ...of('ssm-command')
-        .filter((e) => e.region === 'us-east-2' && /SmokeTest|RoundTrip/.test(String(e.document)))
-        .map((e) => ms(e.endsAt)),
-    );
+    const validated = validatedIn(truth, 'us-east-2');
     expect(
       Math.abs((summary.rto.seconds ?? 0) - (validated - disruption) / 1000),
     ).toBeLessThanOrEqual(1);

@@ -43,3 +43,17 @@ export function stoppedAt(truth: TruthEvent[], instanceIds: string[]): number {
   if (stops.length === 0) throw new Error('None of these instances was ever asked to stop');
   return Math.min(...stops);
 }
+
+/** When the last of bcbsaz's validation documents ended in a region: the end of its RTO, in the truth. */
+export function validatedIn(truth: TruthEvent[], region: string): number {
+  return Math.max(
+    ...truth
+      .filter(
+        (e) =>
+          e.type === 'ssm-command' &&
+          e.region === region &&
+          /SmokeTest|RoundTrip/.test(String(e.document)),
+      )
+      .map((e) => ms(e.endsAt)),
+  );
+}

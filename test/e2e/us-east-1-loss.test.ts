@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
 import type { TruthEvent } from '../../sandbox/aws/estate.ts';
 import { readSample, SAMPLE_PLANS } from '../helpers.ts';
-import { ms, run } from './run-helpers.ts';
+import { ms, run, validatedIn } from './run-helpers.ts';
 
 /** The sample plans, with bcbsaz's DNS records rewritten on Route 53's control plane (mode: change). */
 async function plansWithRecordChanges(): Promise<string> {
@@ -116,11 +116,7 @@ describe('the loss of us-east-1 (Route 53 control plane with it)', () => {
       }
     // RTO and RPO against the truth, within one simulated second
     const disruption = ms(summary.disruption?.at);
-    const validated = Math.max(
-      ...of('ssm-command')
-        .filter((e) => e.region === 'us-east-2' && /SmokeTest|RoundTrip/.test(String(e.document)))
-        .map((e) => ms(e.endsAt)),
-    );
+    const validated = validatedIn(truth, 'us-east-2');
     expect(
       Math.abs((summary.rto.seconds ?? 0) - (validated - disruption) / 1000),
     ).toBeLessThanOrEqual(1);
