@@ -87,6 +87,13 @@ export const PLAN_PROBLEM_CODES = [
   'isolated-network-missing',
   'customer-id-mismatch',
   'unreadable-file',
+  'missing-sign-off',
+  'duplicate-plan',
+  'unknown-plan',
+  'unknown-wave',
+  'after-itself',
+  'after-cycle',
+  'after-other-region-pair',
 ] as const;
 export type PlanProblemCode = (typeof PLAN_PROBLEM_CODES)[number];
 

@@ -37,13 +37,15 @@ export function planRunbook(
   const effective: Operation =
     operation === 'drill' && plan.drill.mode === 'isolated' ? 'bubble-drill' : operation;
   const ctx = new Context(plan, settings, effective);
+  // Shared services have no customer to test them: the customers' own sign-offs follow.
+  const signOff = plan.kind === 'shared-services' ? [] : [ctx.signOff()];
   let steps: Step[];
   switch (effective) {
     case 'drill':
       steps = [
         ...ctx.prepare('recovery', false),
         ...ctx.moveToRecovery(false),
-        ctx.signOff(),
+        ...signOff,
         ...ctx.moveToPrimary(),
       ];
       break;
@@ -59,7 +61,7 @@ export function planRunbook(
           `Customer "${plan.customer.id}" has no isolated drill network, so it cannot run a bubble drill; add drill.isolated to its plan or run an in-place drill.`,
         );
       }
-      steps = [...ctx.prepare('recovery', false), ...ctx.bubble(), ctx.signOff(), ctx.cleanup()];
+      steps = [...ctx.prepare('recovery', false), ...ctx.bubble(), ...signOff, ctx.cleanup()];
       break;
   }
   steps.push(ctx.report());

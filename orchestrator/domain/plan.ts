@@ -223,11 +223,30 @@ export type Operation = z.infer<typeof OperationSchema>;
 
 const ApprovalCountSchema = z.number().int();
 
-export const PlanSchema = z.strictObject({
+/**
+ * `customer`: one tenant's workloads. `shared-services`: what every customer of a region pair
+ * uses (SFTP, MOVEit, jump servers, file-share gateways); no customer signs it off.
+ */
+export const PlanKindSchema = z.enum(['customer', 'shared-services']);
+export type PlanKind = z.infer<typeof PlanKindSchema>;
+
+/** A plan that must be recovered (or reach `wave`) before this one starts; a bare id means the whole plan. */
+export const AfterSchema = z.union([
+  NameSchema.transform((plan): { plan: string; wave?: string } => ({ plan })),
+  z.strictObject({ plan: NameSchema, wave: NameSchema.optional() }),
+]);
+export type After = z.infer<typeof AfterSchema>;
+
+const PlanShapeSchema = z.strictObject({
   version: z.literal(PLAN_SCHEMA_VERSION, {
     error: (issue) =>
       `Plan schema version ${String(issue.input)} is not supported; this Lifeboat reads version ${PLAN_SCHEMA_VERSION}.`,
   }),
+  kind: PlanKindSchema.default('customer'),
+  /** In a region-wide incident: 1 starts first ... 5 last (SRM's priority groups). */
+  priority: z.number().int().min(1).max(5).default(3),
+  /** Plans of the same region pair to wait for in a region-wide incident; checked across plans by `checkPlanSet`. */
+  after: z.array(AfterSchema).default([]),
   customer: z.strictObject({
     id: NameSchema,
     name: z.string().min(1),
@@ -249,7 +268,11 @@ export const PlanSchema = z.strictObject({
   access: z.strictObject({
     requesters: z.array(PrincipalSchema).min(1),
     approvers: z.array(PrincipalSchema).min(1),
-    signOff: z.array(PrincipalSchema).min(1),
+    /**
+     * Who signs off that the customer has tested in the recovery region. Required (at least one)
+     * for a customer plan; a shared-services plan has no sign-off gate and may leave it out.
+     */
+    signOff: z.array(PrincipalSchema).default([]),
     viewers: z.array(PrincipalSchema).default([]),
     /** Approvals each operation needs, never from the requester. */
     approvals: z
@@ -292,6 +315,19 @@ export const PlanSchema = z.strictObject({
   validation: z.array(HookSchema).default([]),
   /** How long to wait for replication lag to reach zero after the sources stop. */
   replicationTimeout: DurationSchema.prefault('30m'),
+});
+
+/** The shape, and the rule that depends on the plan's kind: a customer plan names who signs off. */
+export const PlanSchema = PlanShapeSchema.superRefine((plan, ctx) => {
+  if (plan.kind === 'customer' && plan.access.signOff.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['access', 'signOff'],
+      params: { code: 'missing-sign-off' },
+      message:
+        'A customer plan needs at least one person or group in access.signOff; only a shared-services plan (kind: shared-services) runs without sign-off.',
+    });
+  }
 });
 export type Plan = z.infer<typeof PlanSchema>;
 export type PlanInput = z.input<typeof PlanSchema>;
