@@ -242,11 +242,6 @@ export function releaseLease(state: BudgetState, token: number, now: number): Le
   return { kind: 'applied', lease: held, state: { ...state, leases } };
 }
 
-/** Leaves the queue (a run that ends, or is aborted, while it waits). */
-export function withdrawRequest(state: BudgetState, runId: string): BudgetState {
-  return { ...state, waiting: state.waiting.filter((w) => w.runId !== runId) };
-}
-
 /** One line for people: why a request waits. */
 export function describeWait(
   decision: Extract<AdmissionDecision, { kind: 'wait' }>,

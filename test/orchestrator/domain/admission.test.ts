@@ -11,7 +11,6 @@ import {
   releaseLease,
   renewLease,
   type Waiting,
-  withdrawRequest,
 } from '../../../orchestrator/domain/admission.ts';
 import { DEFAULT_SETTINGS, RunbookSettingsSchema } from '../../../orchestrator/domain/settings.ts';
 
@@ -340,15 +339,5 @@ describe('renewLease and releaseLease', () => {
     // Assess
     expect(late.kind).toBe('refused');
     expect(late.state.leases).toEqual([granted.lease]);
-  });
-
-  it('withdraws a run from the queue', () => {
-    // Act
-    const after = withdrawRequest(
-      budget({ jobs: 1, servers: 1 }, [], [waiting('a', 1, 1, NOW)]),
-      'a',
-    );
-    // Assess
-    expect(after.waiting).toEqual([]);
   });
 });
