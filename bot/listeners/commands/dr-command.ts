@@ -5,6 +5,16 @@ import type { BotDeps } from '../../deps.ts';
 import { nameCaller } from '../../display-names.ts';
 import { CommandPayloadSchema, describeMismatch } from '../payloads.ts';
 
+/** The commands whose caller is journaled: a run started, paused, resumed or aborted. */
+const NAMED_COMMANDS: ReadonlySet<string> = new Set([
+  'drill',
+  'failover',
+  'failback',
+  'pause',
+  'resume',
+  'abort',
+]);
+
 /**
  * `/dr …`: parse, authorize, at most one conditional write and one hand-off, then the private
  * answer as the command's acknowledgement (on Lambda, Bolt answers Slack when this returns).
@@ -24,10 +34,11 @@ export function drCommand(deps: BotDeps) {
       });
       return;
     }
-    const userName = await nameCaller(deps, client, {
-      id: payload.data.user_id,
-      name: payload.data.user_name,
-    });
+    const user = { id: payload.data.user_id, name: payload.data.user_name };
+    // Only the commands that journal who asked wait for the name Slack shows.
+    const userName = NAMED_COMMANDS.has(parsed.name)
+      ? await nameCaller(deps, client, user)
+      : user.name;
     const reply = await runDrCommand(
       deps,
       {

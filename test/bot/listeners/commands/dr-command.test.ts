@@ -65,6 +65,31 @@ describe('drCommand', () => {
     expect(runCalls).toEqual([]);
   });
 
+  it('journals the requester under the name Slack shows, and looks up no name for a command that journals none', async () => {
+    // Prepare
+    const { runs, calls: runCalls } = fakeRuns({
+      ...reads(),
+      start: async () => ({ executionId: 'bcbsaz-drill-1', region: 'us-east-2' }),
+    });
+    const looked: string[] = [];
+    const deps = {
+      ...fakeBotDeps(runs).deps,
+      displayNameOf: async (_client: unknown, userId: string) => {
+        looked.push(userId);
+        return 'Alice Archer';
+      },
+    };
+    // Act
+    await drCommand(deps)(commandArgs('help', ALICE).args);
+    await drCommand(deps)(commandArgs('drill bcbsaz', ALICE).args);
+    // Assess
+    expect(looked).toEqual(['U01ALICE']);
+    expect(runCalls.find(([method]) => method === 'start')?.[1]).toMatchObject({
+      requestedBy: 'U01ALICE',
+      requestedByName: 'Alice Archer',
+    });
+  });
+
   it('starts the drill a requester asks for in the customer’s channel, and names the run', async () => {
     // Prepare
     const { runs, calls: runCalls } = fakeRuns({
