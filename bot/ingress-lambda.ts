@@ -1,16 +1,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
-import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
+import { BundledPlanSource, bundledPlans } from '../orchestrator/adapters/bundled-plans.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
+import { LifeboatError } from '../orchestrator/domain/errors.ts';
+import {
+  type PlanConfig,
+  wireBotRunControl,
+  wireCore,
+} from '../orchestrator/handlers/control-wiring.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
-import { wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
 import { createDisplayNameResolver } from './display-names.ts';
 import type { IngressEnv } from './env.ts';
 import { type AwsHandler, checkSlackEvent, createBoltHandler } from './ingress.ts';
-import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
 import {
   answerReportVisit,
   parseReportBuckets,
@@ -23,34 +27,70 @@ import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
 export type IngressLambdaEnv = IngressEnv & HandlerEnv;
 
 /**
+ * The plans the bundle carries (validated when it was built); from source (tests, local use),
+ * the YAML files the environment names, read by a module loaded only then.
+ */
+function planConfig(env: Pick<HandlerEnv, 'PLANS_DIR' | 'SETTINGS_FILE'>): PlanConfig {
+  const bundle = bundledPlans();
+  if (bundle)
+    return { plans: new BundledPlanSource(bundle), settings: async () => bundle.settings };
+  let files: Promise<PlanConfig> | undefined;
+  const fromFiles = () =>
+    (files ??= import('../orchestrator/adapters/config-files.ts').then((m) =>
+      m.filePlanConfig(env),
+    ));
+  return {
+    plans: {
+      listCustomers: async () => (await fromFiles()).plans.listCustomers(),
+      loadPlan: async (id) => (await fromFiles()).plans.loadPlan(id),
+    },
+    settings: async () => (await fromFiles()).settings(),
+  };
+}
+
+/**
  * The ingress Lambda (behind the bot's HTTPS endpoint) of one environment: Slack's slash
- * commands and clicks. Clients and the run control are built at the first request; Slack's
- * secrets are read per request from the cache (Secrets Manager is asked again once they are
- * old), and a rotated secret builds the Bolt app anew.
+ * commands and clicks. It loads only what they need: the state table, the bundled plans, Step
+ * Functions' start and task tokens, the notifier's queue and Slack; not the customers' AWS, not
+ * the report writer (readiness checks go to the notifier through the queue). The cold start
+ * (the run control) goes on beside the first read of Slack's secrets, once: a request that
+ * comes while it is going waits for the same one. Slack's secrets are read per request from the
+ * cache (Secrets Manager is asked again once they are old), and a rotated secret builds the Bolt
+ * app anew.
  */
 export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
   const logger = new Logger({
     serviceName: 'lifeboat-ingress',
     logLevel: env.POWERTOOLS_LOG_LEVEL,
   });
-  const orchestrator = wireOrchestrator(env);
+  const core = wireCore(env, planConfig(env));
   const sqs = env.NOTIFY_QUEUE_URL
     ? new SQSClient({ region: env.AWS_REGION, maxAttempts: 2 })
     : undefined;
   const groupsOf = createGroupResolver();
   const displayNameOf = createDisplayNameResolver();
   const reportBuckets = parseReportBuckets(env.REPORT_BUCKETS);
-  const presignIn = reportLinksByRegion(REPORT_REDIRECT_SECONDS);
+  // Report links are a browser's visit, not Slack's: S3's presigner is loaded on the first one.
+  let signer: Promise<
+    (region: string) => { presign(bucket: string, key: string): Promise<string> }
+  >;
+  const presign = async (region: string, bucket: string, key: string) => {
+    signer ??= import('../orchestrator/adapters/s3-report-links.ts').then((m) =>
+      m.reportLinksByRegion(REPORT_REDIRECT_SECONDS),
+    );
+    return (await signer)(region).presign(bucket, key);
+  };
   let runs: Promise<RunControl> | undefined;
   let app: { secrets: SlackSecrets; handler: AwsHandler } | undefined;
 
   const runControl = () => {
-    runs ??= orchestrator
-      .runControl({ executions: new SfnExecutionStarter(env.STATE_MACHINE_ARN_PATTERN), logger })
-      .catch((error: unknown) => {
-        runs = undefined; // a failed cold start is tried again by the next request
-        throw error;
-      });
+    runs ??= wireBotRunControl(core, {
+      executions: new SfnExecutionStarter(env.STATE_MACHINE_ARN_PATTERN),
+      logger,
+    }).catch((error: unknown) => {
+      runs = undefined; // a failed cold start is tried again by the next request
+      throw error;
+    });
     return runs;
   };
 
@@ -70,7 +110,10 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
         displayNameOf,
         now: Date.now,
         defer: async (job) => {
-          if (!sqs || !env.NOTIFY_QUEUE_URL) return answerReadiness(runs, job, postToResponseUrl);
+          if (!sqs || !env.NOTIFY_QUEUE_URL)
+            throw new LifeboatError(
+              'Readiness checks are answered by the notifier: set NOTIFY_QUEUE_URL to its queue.',
+            );
           await sqs.send(
             new SendMessageCommand({
               QueueUrl: env.NOTIFY_QUEUE_URL,
@@ -96,7 +139,7 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
         const answer = await answerReportVisit(visit, {
           secret: secrets.reportLinkKey,
           buckets: reportBuckets,
-          presign: (region, bucket, key) => presignIn(region).presign(bucket, key),
+          presign,
           nowSeconds: () => Math.floor(Date.now() / 1000),
         });
         if (answer.statusCode !== 302)

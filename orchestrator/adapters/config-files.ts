@@ -6,6 +6,7 @@ import { type PlanProblem, PlanValidationError, UnknownCustomerError } from '../
 import type { Plan } from '../domain/plan.ts';
 import { formatPath, type PathSegment, validatePlan } from '../domain/plan-rules.ts';
 import { type RunbookSettings, RunbookSettingsSchema } from '../domain/settings.ts';
+import type { PlanConfig } from '../handlers/control-wiring.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 
 export type PlanFileResult =
@@ -136,7 +137,11 @@ export class FilePlanSource implements PlanSource {
 
 /** Runbook defaults from `config/defaults.yaml`; a missing file means the built-in defaults. */
 export async function readSettingsFile(file: string): Promise<RunbookSettings> {
-  const text = await readFile(file, 'utf8').catch(() => '');
+  return parseSettingsText(await readFile(file, 'utf8').catch(() => ''), file);
+}
+
+/** The runbook defaults' text (empty: the built-in defaults); `file` names it in problems. */
+export function parseSettingsText(text: string, file: string): RunbookSettings {
   const parsed = RunbookSettingsSchema.safeParse(parseDocument(text).toJS() ?? {});
   if (!parsed.success) {
     throw new PlanValidationError(
@@ -149,4 +154,13 @@ export async function readSettingsFile(file: string): Promise<RunbookSettings> {
     );
   }
   return parsed.data;
+}
+
+/** The plans and runbook defaults as YAML files (`PLANS_DIR`, `SETTINGS_FILE`), each read once. */
+export function filePlanConfig(env: { PLANS_DIR: string; SETTINGS_FILE: string }): PlanConfig {
+  let settingsRead: Promise<RunbookSettings> | undefined;
+  return {
+    plans: new FilePlanSource(env.PLANS_DIR),
+    settings: () => (settingsRead ??= readSettingsFile(env.SETTINGS_FILE)),
+  };
 }

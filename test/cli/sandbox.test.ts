@@ -1,17 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.ts';
 import { ioTerminal } from '../../cli/terminal.ts';
 import { ROOT } from '../helpers.ts';
-
-const run = promisify(execFile);
-const BIN = join(ROOT, 'bin', 'lifeboat.mjs');
+import { lifeboatThroughSlowPipe } from '../support/pipe.ts';
 
 async function inProcess(...args: string[]) {
   const out: string[] = [];
@@ -25,14 +21,12 @@ describe('npm start (lifeboat sandbox)', () => {
   it('plays the bcbsaz drill in the fake Slack as a person reads the channel, writes the report and exits 0', async () => {
     // Prepare
     const reportDir = await mkdtemp(join(tmpdir(), 'lifeboat-start-'));
-    // Act: the command `npm start` runs, its output piped (not a TTY: a plain log)
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [BIN, 'sandbox', '--report-dir', reportDir],
+    // Act: the command `npm start` runs, its output through a real pipe read late (not a TTY:
+    // a plain log, which must arrive whole to its last line)
+    const { stdout, stderr } = await lifeboatThroughSlowPipe(
+      ['sandbox', '--report-dir', reportDir],
       {
-        cwd: ROOT,
         timeout: 170_000,
-        maxBuffer: 16 * 1024 * 1024,
       },
     );
     // Assess: the exit code is 0, or execFile would have thrown

@@ -1,0 +1,38 @@
+import { UnknownCustomerError } from '../domain/errors.ts';
+import type { RunbookSettings } from '../domain/settings.ts';
+import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
+
+/**
+ * Every customer's plan and the runbook defaults, validated when the Lambdas were bundled
+ * (`bundlePlans`) and carried inside the bundle as data: a cold start parses no YAML.
+ */
+export interface PlanBundle {
+  plans: Record<string, LoadedPlan>;
+  settings: RunbookSettings;
+}
+
+/** The global esbuild replaces with the bundle (its `define`); absent outside a bundle. */
+export const PLAN_BUNDLE_GLOBAL = 'LIFEBOAT_PLAN_BUNDLE';
+declare const LIFEBOAT_PLAN_BUNDLE: PlanBundle | undefined;
+
+/** The plans this bundle was built with, or undefined when running from source (tests, the CLI). */
+export function bundledPlans(): PlanBundle | undefined {
+  return typeof LIFEBOAT_PLAN_BUNDLE === 'undefined' ? undefined : LIFEBOAT_PLAN_BUNDLE;
+}
+
+/** Plans from a {@link PlanBundle}: the deployed Lambdas' source, as `FilePlanSource` is the local one. */
+export class BundledPlanSource implements PlanSource {
+  constructor(private readonly bundle: PlanBundle) {}
+
+  async listCustomers(): Promise<string[]> {
+    return Object.keys(this.bundle.plans).sort();
+  }
+
+  async loadPlan(customerId: string): Promise<LoadedPlan> {
+    const loaded = Object.hasOwn(this.bundle.plans, customerId)
+      ? this.bundle.plans[customerId]
+      : undefined;
+    if (!loaded) throw new UnknownCustomerError(customerId, await this.listCustomers());
+    return loaded;
+  }
+}

@@ -1,0 +1,131 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
+import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
+import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
+import { LifeboatError } from '../domain/errors.ts';
+import type { RunbookSettings } from '../domain/settings.ts';
+import type { PlanSource } from '../ports/plan-source.ts';
+import type { ExecutionStarter, RunControl } from '../ports/run-control.ts';
+import type { TaskTokens } from '../ports/state-store.ts';
+import { Engine, type EngineDeps } from '../run/engine.ts';
+import { LifeboatRunControl } from '../run/run-control.ts';
+import type { HandlerEnv } from './env.ts';
+
+/** The plans and runbook defaults: bundled data in AWS, YAML files locally. */
+export interface PlanConfig {
+  plans: PlanSource;
+  settings(): Promise<RunbookSettings>;
+}
+
+/** What only the task Lambdas reach: the customers' AWS, ARC, and the report writer. */
+export type WorkloadParts = Pick<EngineDeps, 'servicesFor' | 'routing' | 'writeReport'>;
+
+export interface RunControlParts {
+  executions: ExecutionStarter;
+  /** @default Step Functions' SendTaskSuccess */
+  tokens?: TaskTokens;
+  logger?: Logger;
+}
+
+/** The state table, the plans, the notifier's queue and the clock: what every Lambda runs on. */
+export interface ControlCore {
+  readonly store: DynamoDbStateStore;
+  readonly config: PlanConfig;
+  readonly taskTokens: TaskTokens;
+  /** An engine on this invocation's clock, with the workload parts built on that clock. */
+  engine(workload: (now: () => number) => WorkloadParts, logger?: Logger): Promise<Engine>;
+  runControl(engine: Engine, parts: RunControlParts): Promise<RunControl>;
+}
+
+/** The environment variables the core reads. */
+export type CoreEnv = Pick<
+  HandlerEnv,
+  'AWS_REGION' | 'STATE_TABLE' | 'NOTIFY_QUEUE_URL' | 'LIFEBOAT_CLOCK_URL'
+>;
+
+/** Builds the core's clients once (per cold start in AWS); the clock is read per invocation. */
+export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
+  const store = new DynamoDbStateStore(
+    new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
+    env.STATE_TABLE,
+  );
+  const notify = env.NOTIFY_QUEUE_URL
+    ? new SqsRunNotifications(
+        new SQSClient({ region: env.AWS_REGION, maxAttempts: 3 }),
+        env.NOTIFY_QUEUE_URL,
+      )
+    : undefined;
+  const taskTokens = new SfnTaskTokens();
+
+  const engine: ControlCore['engine'] = async (workload, logger) => {
+    // Independent: the clock (a request in the sandbox) and the settings (read once).
+    const [now, settings] = await Promise.all([clock(env), config.settings()]);
+    return new Engine({
+      ...workload(now),
+      store,
+      plans: config.plans,
+      settings,
+      now,
+      newId: () => randomUUID(),
+      ...(notify ? { notify } : {}),
+      ...(logger ? { warn: (message: string) => logger.warn(message) } : {}),
+    });
+  };
+
+  return {
+    store,
+    config,
+    taskTokens,
+    engine,
+    runControl: async (built, parts) => {
+      const [now, settings] = await Promise.all([clock(env), config.settings()]);
+      return new LifeboatRunControl({
+        engine: built,
+        store,
+        plans: config.plans,
+        settings,
+        executions: parts.executions,
+        tokens: parts.tokens ?? taskTokens,
+        now,
+        nonce: () => randomBytes(2).toString('hex'),
+      });
+    },
+  };
+}
+
+/**
+ * The bot's run control without the customers' AWS (start, answer, pause, abort, read): what a
+ * slash command or a click needs, and no more is loaded. `readiness` needs the workload
+ * adapters: the notifier answers it, from the queue.
+ */
+export function wireBotRunControl(core: ControlCore, parts: RunControlParts): Promise<RunControl> {
+  const unreachable = (what: string) => () => {
+    throw new LifeboatError(
+      `The ingress does not reach ${what}: readiness checks are answered by the notifier; set NOTIFY_QUEUE_URL.`,
+    );
+  };
+  return core
+    .engine(
+      () => ({
+        servicesFor: unreachable("the customers' AWS"),
+        writeReport: unreachable('the report store'),
+      }),
+      parts.logger,
+    )
+    .then((engine) => core.runControl(engine, parts));
+}
+
+/** Virtual time in the sandbox (the simulators' clock), real time in AWS. */
+async function clock(env: CoreEnv): Promise<() => number> {
+  if (!env.LIFEBOAT_CLOCK_URL) return Date.now;
+  const { now, speed } = (await (await fetch(env.LIFEBOAT_CLOCK_URL)).json()) as {
+    now: string;
+    speed: number;
+  };
+  const base = Date.parse(now);
+  const realBase = Date.now();
+  return () => Math.floor(base + (Date.now() - realBase) * speed);
+}
