@@ -3,6 +3,7 @@ import {
   DescribeSubnetsCommand,
   type EC2Client,
   type Instance,
+  ModifyInstanceAttributeCommand,
   paginateDescribeInstanceStatus,
   paginateDescribeInstances,
   StopInstancesCommand,
@@ -37,6 +38,17 @@ export class Ec2Adapter implements Ec2Port {
     if (instanceIds.length === 0) return;
     await this.call('StopInstances', () =>
       this.client.send(new StopInstancesCommand({ InstanceIds: instanceIds })),
+    );
+  }
+
+  async setInstanceType(instanceId: string, instanceType: string): Promise<void> {
+    await this.call('ModifyInstanceAttribute', () =>
+      this.client.send(
+        new ModifyInstanceAttributeCommand({
+          InstanceId: instanceId,
+          InstanceType: { Value: instanceType },
+        }),
+      ),
     );
   }
 
@@ -100,5 +112,6 @@ function toInstanceView(instance: Instance, healthy: Set<string>): InstanceView 
     tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
     ...(instance.PrivateIpAddress ? { privateIp: instance.PrivateIpAddress } : {}),
     ...(instance.LaunchTime ? { launchedAt: instance.LaunchTime.getTime() } : {}),
+    ...(instance.InstanceType ? { instanceType: instance.InstanceType } : {}),
   };
 }

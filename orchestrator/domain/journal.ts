@@ -110,6 +110,17 @@ export const JOURNAL_DATA = {
     snapshotId: z.string().optional(),
     usedPreviousSnapshot: z.boolean().optional(),
     isDrill: z.boolean().optional(),
+    /** The EC2 instance type it launched on, when EC2 said. */
+    instanceType: z.string().optional(),
+  }),
+  /** EC2 had no capacity of the server's type: its recovery instance takes the plan's next alternative. */
+  'instance-type-changed': z.strictObject({
+    ...ServerInWave,
+    instanceId: z.string(),
+    from: z.string(),
+    to: z.string(),
+    /** The launch failure that made the change, as DRS reported it. */
+    reason: z.string(),
   }),
   'server-healthy': z.strictObject({ ...ServerInWave, healthyAt: z.number() }),
   'server-failed': z.strictObject({

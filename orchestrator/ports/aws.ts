@@ -83,11 +83,15 @@ export interface InstanceView {
   tags: Record<string, string>;
   /** When it last started (EC2 LaunchTime), ms. */
   launchedAt?: number;
+  /** The EC2 instance type (`r6i.4xlarge`). */
+  instanceType?: string;
 }
 
 export interface Ec2Port {
   describe(instanceIds: string[]): Promise<InstanceView[]>;
   stop(instanceIds: string[]): Promise<void>;
+  /** Changes a stopped instance's type (EC2 refuses it on a running one: IncorrectInstanceState). */
+  setInstanceType(instanceId: string, instanceType: string): Promise<void>;
   /** Which of a subnet and security groups do not exist (the bubble network of an isolated drill). */
   missingNetwork(subnetId: string, securityGroupIds: string[]): Promise<string[]>;
 }

@@ -10,6 +10,13 @@ import {
 } from './context.ts';
 import { sourcesFor } from './resolve.ts';
 import { admitJob, type HeldLeases, keepLeases, releaseLeases } from './wave-admission.ts';
+import {
+  type CapacityState,
+  describeFailedServers,
+  failureEventOf,
+  meetLaunchFailure,
+  relaunchedFrom,
+} from './wave-capacity.ts';
 
 type Step = StepOf<'recover-wave'>;
 
@@ -18,7 +25,7 @@ interface Launched {
   jobId: string;
 }
 
-interface WaveState extends Record<string, unknown> {
+interface WaveState extends Record<string, unknown>, CapacityState {
   startedAt: number;
   group: number;
   batch: number;
@@ -213,16 +220,22 @@ async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promi
     const bySource = new Map(view.servers.map((s) => [s.sourceServerId, s]));
     let events: Awaited<ReturnType<typeof drs.jobEvents>> | undefined;
     for (const name of job.servers) {
-      if (state.launched[name] || state.failed[name]) continue;
+      if (state.launched[name] || state.failed[name] || relaunchedFrom(state, name, job.jobId))
+        continue;
       const server = bySource.get(state.sources[name] ?? '');
       if (server?.status === 'LAUNCHED' && server.recoveryInstanceId) {
         launches.push({ name, jobId: job.jobId, recoveryInstanceId: server.recoveryInstanceId });
       } else if (server?.status === 'FAILED') {
         events ??= await drs.jobEvents(job.jobId);
-        const reason =
-          events.find(
-            (e) => e.event === 'LAUNCH_FAILED' && e.sourceServerId === server.sourceServerId,
-          )?.detail ?? 'DRS reported the launch as failed';
+        const failure = failureEventOf(events, server.sourceServerId);
+        const ref = serverRef(step, name) ?? { name };
+        const outcome = await meetLaunchFailure(ctx, step, state, ref, job.jobId, failure);
+        if (outcome.relaunch) {
+          // Another instance type instead: that server alone launches again.
+          state.pendingJobs.push([name]);
+          continue;
+        }
+        const { reason } = outcome;
         await ctx.journal('server-failed', `${name} failed to launch: ${reason}`, {
           server: name,
           wave: step.wave,
@@ -294,6 +307,9 @@ async function recordLaunches(
       dataAt: instance?.pointInTime,
       usedPreviousSnapshot: previous.has(state.sources[name] ?? ''),
       isDrill: instance?.isDrill ?? step.isDrill,
+      ...(ec2Views.get(recoveryInstanceId)?.instanceType
+        ? { instanceType: ec2Views.get(recoveryInstanceId)?.instanceType }
+        : {}),
     });
     state.launched[name] = { recoveryInstanceId, jobId };
   }
@@ -439,7 +455,7 @@ function finish(ctx: StepContext, step: Step, state: WaveState): Progress {
   if (critical.length > 0)
     return failed(
       state,
-      `${critical.length} critical server${critical.length === 1 ? '' : 's'} of wave ${step.wave} failed: ${critical.join(', ')}`,
+      `${critical.length} critical server${critical.length === 1 ? '' : 's'} of wave ${step.wave} failed: ${describeFailedServers(critical, state.failed)}`,
       critical,
     );
   const optional = Object.keys(state.failed).filter((n) => !excluded.has(n));

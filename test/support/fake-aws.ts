@@ -157,6 +157,8 @@ interface FakeJob {
   launchedAt: number;
   /** When the job completes: DRS counts it against its quotas until then. */
   endsAt: number;
+  /** Source server id -> why its launch in this job fails (EC2 capacity when it started). */
+  failures?: Record<string, string>;
 }
 
 /**
@@ -171,6 +173,10 @@ export class FakeDrs implements DrsPort {
   readonly failing = new Map<string, string>();
   readonly prepared: string[] = [];
   readonly reversed: string[] = [];
+  /** Source server id -> the instance its launch goes into (prepareLaunch's launchIntoInstanceId). */
+  readonly launchInto = new Map<string, string>();
+  /** Instance types EC2 has no capacity of: a launch into one fails with InsufficientInstanceCapacity. */
+  readonly shortOf = new Set<string>();
   /** The most jobs and servers ever in active jobs at once. */
   readonly peak = { jobs: 0, servers: 0, serversPerJob: 0 };
   launchSeconds = 120;
@@ -238,9 +244,38 @@ export class FakeDrs implements DrsPort {
     return { snapshotId: `snap-${sourceServerId}`, dataAt: this.region.clock.now() };
   }
 
-  async prepareLaunch(sourceServerId: string): Promise<void> {
+  async prepareLaunch(
+    sourceServerId: string,
+    options?: { launchIntoInstanceId?: string },
+  ): Promise<void> {
     this.region.call('drs.UpdateLaunchConfiguration');
     this.prepared.push(sourceServerId);
+    if (options?.launchIntoInstanceId)
+      this.launchInto.set(sourceServerId, options.launchIntoInstanceId);
+  }
+
+  /** EC2 has no capacity of these types: launches into instances of them fail, as DRS reports it. */
+  noCapacityOf(...instanceTypes: string[]): this {
+    for (const type of instanceTypes) this.shortOf.add(type);
+    return this;
+  }
+
+  /** Why a server's launch in a job fails: the server's standing failure, or the job's. */
+  private failureOf(job: FakeJob, sourceServerId: string): string | undefined {
+    return this.failing.get(sourceServerId) ?? job.failures?.[sourceServerId];
+  }
+
+  /** EC2's refusal, decided when the job starts, by the launch-into instance's type then. */
+  private capacityFailures(sourceServerIds: string[]): Record<string, string> {
+    const failures: Record<string, string> = {};
+    for (const id of sourceServerIds) {
+      const target = this.launchInto.get(id);
+      const type = target ? this.region.ec2.instances.get(target)?.instanceType : undefined;
+      if (type && this.shortOf.has(type))
+        failures[id] =
+          `InsufficientInstanceCapacity: We currently do not have sufficient ${type} capacity in the Availability Zone you requested (${this.region.name}a).`;
+    }
+    return failures;
   }
 
   async startRecovery(
@@ -277,6 +312,7 @@ export class FakeDrs implements DrsPort {
       startedAt: now,
       launchedAt: now + this.launchSeconds * 1000,
       endsAt: now + (this.launchSeconds + this.completeAfterLaunchSeconds) * 1000,
+      failures: this.capacityFailures(sourceServerIds),
     };
     this.jobs.push(job);
     this.peak.jobs = Math.max(this.peak.jobs, active.length + 1);
@@ -304,7 +340,7 @@ export class FakeDrs implements DrsPort {
     const ended = now >= job.endsAt;
     const servers = job.sourceServerIds.map((sourceServerId) => {
       if (now < job.launchedAt) return { sourceServerId, status: 'IN_PROGRESS' as const };
-      if (this.failing.has(sourceServerId)) return { sourceServerId, status: 'FAILED' as const };
+      if (this.failureOf(job, sourceServerId)) return { sourceServerId, status: 'FAILED' as const };
       const recoveryInstanceId = this.instanceOf(job, sourceServerId);
       this.region.ec2.launch(recoveryInstanceId, job.launchedAt);
       return { sourceServerId, status: 'LAUNCHED' as const, recoveryInstanceId };
@@ -322,7 +358,7 @@ export class FakeDrs implements DrsPort {
     const job = this.job(jobId);
     if (this.region.clock.now() < job.launchedAt) return [];
     return job.sourceServerIds.flatMap((sourceServerId) => {
-      const reason = this.failing.get(sourceServerId);
+      const reason = this.failureOf(job, sourceServerId);
       return reason
         ? [{ at: job.launchedAt, event: 'LAUNCH_FAILED', sourceServerId, detail: reason }]
         : [];
@@ -336,7 +372,8 @@ export class FakeDrs implements DrsPort {
     for (const job of this.jobs) {
       if (job.launchedAt > now) continue;
       for (const sourceServerId of job.sourceServerIds) {
-        if (!sourceServerIds.includes(sourceServerId) || this.failing.has(sourceServerId)) continue;
+        if (!sourceServerIds.includes(sourceServerId) || this.failureOf(job, sourceServerId))
+          continue;
         latest.set(sourceServerId, {
           recoveryInstanceId: this.instanceOf(job, sourceServerId),
           sourceServerId,
@@ -425,6 +462,33 @@ export class FakeEc2 implements Ec2Port {
       const view = this.instances.get(id);
       if (view) this.instances.set(id, { ...view, state: 'stopped', statusOk: false });
     }
+  }
+
+  /** Gives instances a type (as EC2 would show it). */
+  typeInstances(instanceType: string, ...instanceIds: string[]): this {
+    for (const id of instanceIds) {
+      const view = this.instances.get(id);
+      if (view) this.instances.set(id, { ...view, instanceType });
+    }
+    return this;
+  }
+
+  /** Every type change, in order. */
+  readonly typeChanges: { instanceId: string; instanceType: string }[] = [];
+
+  async setInstanceType(instanceId: string, instanceType: string): Promise<void> {
+    this.region.call('ec2.ModifyInstanceAttribute');
+    const view = this.instances.get(instanceId);
+    if (view && view.state !== 'stopped')
+      throw new AwsCallError({
+        service: 'ec2',
+        operation: 'ModifyInstanceAttribute',
+        code: 'IncorrectInstanceState',
+        retryable: false,
+        detail: `The instance '${instanceId}' is not in the 'stopped' state.`,
+      });
+    this.typeChanges.push({ instanceId, instanceType });
+    if (view) this.instances.set(instanceId, { ...view, instanceType });
   }
 
   async missingNetwork(subnetId: string, securityGroupIds: string[]): Promise<string[]> {

@@ -198,7 +198,11 @@ describe('recoverWave: failed servers', () => {
       // Assess
       expect(progress.status).toBe(status);
       expect(journaled('server-failed').map((e) => e.data)).toEqual([
-        expect.objectContaining({ server, critical, reason: 'InsufficientInstanceCapacity' }),
+        expect.objectContaining({
+          server,
+          critical,
+          reason: `EC2 has no capacity of its type in ${RECOVERY} (InsufficientInstanceCapacity); DRS: LAUNCH_FAILED: InsufficientInstanceCapacity`,
+        }),
       ]);
       if (critical) {
         expect(progress.failedServers).toEqual([server]);
