@@ -36,7 +36,7 @@ describe('lifeboat plan validate', () => {
     const { code, stdout } = await lifeboat('plan', 'validate');
     expect(code).toBe(0);
     expect(stdout).toMatch(/ok +config\/customers\/bcbsaz\.yaml: bcbsaz, 44 servers in 5 waves/);
-    expect(stdout).toContain('3 plans valid');
+    expect(stdout).toContain('5 plans valid');
   });
 
   it('exits 1 and prints file, line, path and value for every problem', async () => {

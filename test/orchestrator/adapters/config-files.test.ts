@@ -15,7 +15,13 @@ const source = new FilePlanSource(SAMPLE_PLANS);
 
 describe('FilePlanSource', () => {
   it('lists the sample customers and loads one with a revision of its text', async () => {
-    expect(await source.listCustomers()).toEqual(['bcbsaz', 'dmnt', 'nwhealth']);
+    expect(await source.listCustomers()).toEqual([
+      'bcbsaz',
+      'dmnt',
+      'nwhealth',
+      'shared-east',
+      'shared-west',
+    ]);
     const loaded = await source.loadPlan('bcbsaz');
     expect(loaded.plan.servers).toHaveLength(44);
     expect(loaded.revision).toMatch(/^[0-9a-f]{12}$/);
