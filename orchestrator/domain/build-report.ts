@@ -279,6 +279,15 @@ function notesOf(
       `Recovered from the last snapshot taken before the primary became unreachable: ${which}.`,
     );
   }
+  const substituted = waves
+    .flatMap((w) => w.servers)
+    .filter((s) => s.substitutedFrom && s.launch)
+    .map((s) => `${s.ref.name} on ${s.instanceType} instead of ${s.substitutedFrom}`);
+  if (substituted.length > 0) {
+    notes.push(
+      `EC2 had no capacity of some planned instance types; servers ran on their plan's alternatives: ${substituted.join(', ')}.`,
+    );
+  }
   const byEntry = new Map<string, string[]>();
   for (const x of exclusions.list) {
     const key = x.by === null ? '' : `${x.by} at ${time(x.at ?? 0)}`;

@@ -83,6 +83,9 @@ export interface ServerResult {
   healthyAt?: number;
   reason?: string;
   rpoSeconds: number | null;
+  /** The instance type it ran on, and the one it was meant to run on when they differ. */
+  instanceType?: string;
+  substitutedFrom?: string;
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -243,6 +246,8 @@ export function waveOf(
         snapshotId: s.launch?.snapshotId ?? null,
         usedPreviousSnapshot: s.launch?.usedPreviousSnapshot ?? false,
         reason: s.reason ?? null,
+        ...(s.instanceType ? { instanceType: s.instanceType } : {}),
+        ...(s.substitutedFrom ? { substitutedFrom: s.substitutedFrom } : {}),
       })),
     },
   };
@@ -263,6 +268,9 @@ function serverOf(
   const healthy = ctx.journal.all('server-healthy').filter(mine).at(-1);
   const failed = ctx.journal.all('server-failed').filter(mine).at(-1);
   const recovered = healthy !== undefined && (!failed || failed.seq < healthy.seq);
+  const changes = ctx.journal.all('instance-type-changed').filter(mine);
+  const instanceType = launch?.data.instanceType ?? changes.at(-1)?.data.to;
+  const original = changes[0]?.data.from;
   const status: ServerStatus = recovered
     ? 'recovered'
     : exclusions.has(ref.name, direction)
@@ -281,6 +289,8 @@ function serverOf(
     ...(launch ? { launch: launch.data } : {}),
     ...(healthy ? { healthyAt: healthy.data.healthyAt } : {}),
     ...(failed && !recovered ? { reason: failed.data.reason } : {}),
+    ...(instanceType ? { instanceType } : {}),
+    ...(original && original !== instanceType ? { substitutedFrom: original } : {}),
   };
 }
 

@@ -46,6 +46,10 @@ export const ReportServerSchema = z.object({
   snapshotId: z.string().nullable(),
   usedPreviousSnapshot: z.boolean(),
   reason: z.string().nullable(),
+  /** The EC2 instance type it ran on, where known. */
+  instanceType: z.string().optional(),
+  /** The type it was meant to run on, when EC2 had no capacity of it and it ran on another. */
+  substitutedFrom: z.string().optional(),
 });
 export type ReportServer = z.infer<typeof ReportServerSchema>;
 

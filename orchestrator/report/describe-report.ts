@@ -3,6 +3,17 @@ import { formatReportTime, type GateSummary, type Report } from '../domain/repor
 
 /** The report's facts and gate answers as plain text, for the renderers (which escape them). */
 
+/** The instance type a server ran on, and the planned one EC2 had no capacity of: `r6i.8xlarge instead of r6i.4xlarge`. */
+export function describeInstanceType(server: {
+  instanceType?: string | undefined;
+  substitutedFrom?: string | undefined;
+}): string {
+  if (!server.instanceType) return '';
+  return server.substitutedFrom
+    ? `${server.instanceType} instead of ${server.substitutedFrom}`
+    : server.instanceType;
+}
+
 /** Where a direction moves the workload: `us-east-1 to us-east-2`. */
 export function describeDirection(report: Pick<Report, 'regions'>, direction: Direction): string {
   const { primary, recovery } = report.regions;

@@ -10,6 +10,7 @@ import {
 import {
   describeDirection,
   describeGateAnswers,
+  describeInstanceType,
   describeNames,
   describeRun,
   GATE_COLUMNS,
@@ -299,7 +300,7 @@ function waveSection(report: Report, wave: Report['waves'][number], i: number): 
   return `<h3>${esc(heading)}</h3>\n${table(
     ['Server', 'Critical', 'Status', 'Launched', 'Healthy', 'Data from', 'RPO'],
     wave.servers.map((s) => [
-      esc(s.name),
+      `${esc(s.name)}${s.instanceType ? `<br><small>${esc(describeInstanceType(s))}</small>` : ''}`,
       s.critical ? 'yes' : 'no',
       `<span class="status ${esc(s.status)}">${esc(s.status)}</span>${s.reason ? `<br><small>${esc(s.reason)}</small>` : ''}`,
       time(s.launchedAt),

@@ -8,6 +8,7 @@ import {
 import {
   describeDirection,
   describeGateAnswers,
+  describeInstanceType,
   describeNames,
   describeRun,
   GATE_COLUMNS,
@@ -63,7 +64,7 @@ export function renderMarkdown(report: Report): string {
       ...table(
         ['Server', 'Critical', 'Status', 'Launched', 'Healthy', 'Data from', 'RPO'],
         wave.servers.map((s) => [
-          md(s.name),
+          s.instanceType ? `${md(s.name)} (${md(describeInstanceType(s))})` : md(s.name),
           s.critical ? 'yes' : 'no',
           `${s.status}${s.reason ? `: ${md(s.reason)}` : ''}`,
           formatReportTime(s.launchedAt),

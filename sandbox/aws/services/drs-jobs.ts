@@ -254,6 +254,7 @@ export class DrsJobs {
         sourceServerId: source.id,
         region: job.region,
         instanceId: instance.instanceId,
+        instanceType: instanceTypeOf(instance),
         isDrill: job.isDrill,
         snapshotId: server.snapshot?.id,
         usedPreviousSnapshot: server.usedPrevious,
