@@ -20,8 +20,11 @@ export interface PlanConfig {
   settings(): Promise<RunbookSettings>;
 }
 
-/** What only the task Lambdas reach: the customers' AWS, ARC, and the report writer. */
-export type WorkloadParts = Pick<EngineDeps, 'servicesFor' | 'routing' | 'writeReport'>;
+/** What only the task Lambdas reach: the customers' AWS, ARC, the DRS budgets, and the report writer. */
+export type WorkloadParts = Pick<
+  EngineDeps,
+  'servicesFor' | 'routing' | 'admission' | 'writeReport'
+>;
 
 export interface RunControlParts {
   executions: ExecutionStarter;

@@ -1,8 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArcRoutingAdapter } from '../adapters/arc-routing-adapter.ts';
 import { servicesForAccount } from '../adapters/aws-services.ts';
 import { filePlanConfig } from '../adapters/config-files.ts';
+import { DynamoDbAdmissionStore } from '../adapters/dynamodb-admission-store.ts';
 import type { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import { FileReportStore } from '../adapters/file-report-store.ts';
 import { S3ReportStore } from '../adapters/s3-report-store.ts';
@@ -43,6 +45,11 @@ export function wireOrchestrator(
     ? new S3Client({ region: env.AWS_REGION, maxAttempts: 3 })
     : undefined;
   const services = new Map<string, ServicesFor>();
+  // DRS budgets shared by every run's waves: leases in the state table, under their own keys.
+  const admission = new DynamoDbAdmissionStore(
+    new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
+    env.STATE_TABLE,
+  );
   // The cluster is the tooling account's (shared with the workload accounts): Lifeboat's own role.
   const routing = env.LIFEBOAT_ARC_ENDPOINTS
     ? new ArcRoutingAdapter({ endpoints: env.LIFEBOAT_ARC_ENDPOINTS })
@@ -78,6 +85,7 @@ export function wireOrchestrator(
       (now) => ({
         servicesFor,
         ...(routing ? { routing } : {}),
+        admission,
         writeReport: async (execution) => {
           const { plan } = await planConfig.plans.loadPlan(execution.customerId);
           return writeRunReport({
