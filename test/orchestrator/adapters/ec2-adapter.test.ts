@@ -68,6 +68,21 @@ describe('Ec2Adapter', () => {
     expect(await ec2.describe([id])).toMatchObject([{ state: 'stopped', statusOk: false }]);
   });
 
+  it('changes a stopped instance’s type and describes it; refuses a running one with EC2’s code', async () => {
+    // Prepare
+    const { ec2 } = await connect(PRIMARY);
+    const id = account.server('bcbsaz-ora-01').primary.instanceId;
+    const running = await ec2.setInstanceType(id, 'r6i.8xlarge').catch((e: unknown) => e);
+    await ec2.stop([id]);
+    account.aws.clock.advance(2 * MINUTE);
+    // Act
+    await ec2.setInstanceType(id, 'r6i.8xlarge');
+    // Assess
+    expect(running).toBeInstanceOf(AwsCallError);
+    expect((running as AwsCallError).code).toBe('IncorrectInstanceState');
+    expect(await ec2.describe([id])).toMatchObject([{ instanceType: 'r6i.8xlarge' }]);
+  });
+
   it('describes nothing for no ids, rather than every instance of the region', async () => {
     const { ec2 } = await connect(PRIMARY);
     expect(await ec2.describe([])).toEqual([]);
