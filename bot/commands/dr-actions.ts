@@ -22,8 +22,11 @@ import { type DrCommand, renderHelp } from './parse-command.ts';
 /** Who typed the command, and where. */
 export interface CommandCaller {
   userId: string;
-  /** The name Slack sent with the command, journaled beside the id. */
-  userName?: string;
+  /**
+   * The caller's name, journaled beside the id: a promise while Slack is asked for it (in
+   * parallel with the command's checks), never rejected.
+   */
+  userName?: string | Promise<string | undefined>;
   channelId: string;
   responseUrl: string;
   client: WebClient;
@@ -122,11 +125,12 @@ async function requestOperation(
   const operation =
     command.name === 'drill' ? (command.bubble ? 'bubble-drill' : 'drill') : command.name;
   const { plan } = await allowed(deps, caller, command.customer, 'request');
+  const userName = await caller.userName;
   const started = await deps.runs.start({
     customerId: plan.customer.id,
     operation,
     requestedBy: caller.userId,
-    ...(caller.userName ? { requestedByName: caller.userName } : {}),
+    ...(userName ? { requestedByName: userName } : {}),
     channel: caller.channelId,
     ...(command.name === 'failover' && command.reason ? { reason: command.reason } : {}),
     ...(command.name === 'failover' && command.since ? { disruptionAt: command.since } : {}),
@@ -189,21 +193,22 @@ async function controlRun(
     };
   if (action === 'pause') {
     if (execution.pauseRequested) return { text: `Run \`${executionId}\` is already pausing.` };
-    await deps.runs.requestPause(executionId, caller.userId, caller.userName);
+    await deps.runs.requestPause(executionId, caller.userId, await caller.userName);
     return {
       text: `Run \`${executionId}\` of ${name(plan)} pauses before its next step; \`/dr resume ${executionId}\` resumes it.`,
     };
   }
   if (action === 'abort') {
     if (execution.abortRequested) return { text: `Run \`${executionId}\` is already aborting.` };
-    await deps.runs.requestAbort(executionId, caller.userId, caller.userName);
+    await deps.runs.requestAbort(executionId, caller.userId, await caller.userName);
     return {
       text: `Run \`${executionId}\` of ${name(plan)} aborts at its next step boundary and writes its report; servers stay where they are.`,
     };
   }
+  const userName = await caller.userName;
   const how = await deps.runs.resume(executionId, {
     user: caller.userId,
-    ...(caller.userName ? { userName: caller.userName } : {}),
+    ...(userName ? { userName } : {}),
     groups,
   });
   return {

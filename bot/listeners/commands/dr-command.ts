@@ -35,10 +35,8 @@ export function drCommand(deps: BotDeps) {
       return;
     }
     const user = { id: payload.data.user_id, name: payload.data.user_name };
-    // Only the commands that journal who asked wait for the name Slack shows.
-    const userName = NAMED_COMMANDS.has(parsed.name)
-      ? await nameCaller(deps, client, user)
-      : user.name;
+    // Asked for beside the command's checks, and only by the commands that journal who asked.
+    const userName = NAMED_COMMANDS.has(parsed.name) ? nameCaller(deps, client, user) : user.name;
     const reply = await runDrCommand(
       deps,
       {
