@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
-import { BundledPlanSource, bundledPlans } from '../orchestrator/adapters/bundled-plans.ts';
+import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import {
@@ -31,9 +31,8 @@ export type IngressLambdaEnv = IngressEnv & HandlerEnv;
  * the YAML files the environment names, read by a module loaded only then.
  */
 function planConfig(env: Pick<HandlerEnv, 'PLANS_DIR' | 'SETTINGS_FILE'>): PlanConfig {
-  const bundle = bundledPlans();
-  if (bundle)
-    return { plans: new BundledPlanSource(bundle), settings: async () => bundle.settings };
+  const bundled = bundledPlanConfig();
+  if (bundled) return bundled;
   let files: Promise<PlanConfig> | undefined;
   const fromFiles = () =>
     (files ??= import('../orchestrator/adapters/config-files.ts').then((m) =>

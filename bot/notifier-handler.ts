@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { WebClient } from '@slack/web-api';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
 import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import { NotifierMessageSchema } from '../orchestrator/domain/messages.ts';
@@ -41,7 +42,8 @@ export function createNotifierLambda(
     serviceName: 'lifeboat-notifier',
     logLevel: env.POWERTOOLS_LOG_LEVEL,
   });
-  const orchestrator = wireOrchestrator(env);
+  // Bundled, the plans came in as data (validated at synth); from source, from their files.
+  const orchestrator = wireOrchestrator(env, bundledPlanConfig());
   let runs: Promise<RunControl> | undefined;
   let current: { secrets: SlackSecrets; notifier: Notifier } | undefined;
 

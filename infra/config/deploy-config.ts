@@ -124,6 +124,17 @@ export const DeployConfigSchema = z.strictObject({
         burst: z.number().int().min(1).default(100),
       })
       .default({ rate: 50, burst: 100 }),
+    /**
+     * Ingress instances kept initialized in each bot region (Lambda provisioned concurrency, on
+     * an alias): the first slash command after a quiet week meets no cold start. 0 turns it off.
+     * Each instance is billed all month (README, "Cold starts").
+     */
+    provisionedConcurrency: z
+      .number({ error: 'bot.provisionedConcurrency must be a whole number from 0 to 10.' })
+      .int({ error: 'bot.provisionedConcurrency must be a whole number from 0 to 10.' })
+      .min(0, { error: 'bot.provisionedConcurrency must be a whole number from 0 to 10.' })
+      .max(10, { error: 'bot.provisionedConcurrency must be a whole number from 0 to 10.' })
+      .default(1),
   }),
   slack: z.strictObject({
     /** The Secrets Manager secret (`{"signingSecret","botToken"}`), replicated to every region. */

@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
+import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   type AliasRecordTargetConfig,
@@ -52,6 +53,12 @@ export interface BotEndpointProps {
   throttle?: { rate: number; burst: number };
   /** @default one month */
   logRetention?: RetentionDays;
+  /**
+   * Ingress instances Lambda keeps initialized (provisioned concurrency on the `live` alias,
+   * which the API calls); 0: none, the API calls the function's latest version.
+   * @default 1
+   */
+  provisionedConcurrency?: number;
 }
 
 /**
@@ -67,6 +74,8 @@ export interface BotEndpointProps {
 export class BotEndpoint extends Construct {
   readonly ingress: LifeboatFunction;
   readonly health: LifeboatFunction;
+  /** The alias the API calls, with its provisioned instances; absent when there are none. */
+  readonly ingressAlias?: Alias;
   readonly api: HttpApi;
   readonly domain: DomainName;
   readonly healthCheck: HealthCheck;
@@ -96,6 +105,12 @@ export class BotEndpoint extends Construct {
         'BotEndpoint',
         `throttle ${JSON.stringify(throttle)} needs a rate of at least 1 and a burst no lower than the rate.`,
       );
+    const provisioned = props.provisionedConcurrency ?? 1;
+    if (!Number.isInteger(provisioned) || provisioned < 0)
+      throw new InvalidPropsError(
+        'BotEndpoint',
+        `provisionedConcurrency ${provisioned} must be a whole number, 0 or more.`,
+      );
     const region = Stack.of(this).region;
     const logs = props.logRetention ? { logRetention: props.logRetention } : {};
 
@@ -121,7 +136,19 @@ export class BotEndpoint extends Construct {
       description: 'Lifeboat: Slack requests to the bot',
       createDefaultStage: false,
     });
-    const ingress = new HttpLambdaIntegration('Ingress', this.ingress.function);
+    // The API calls the alias whose instances are kept initialized; the health check keeps its own function.
+    this.ingressAlias =
+      provisioned > 0
+        ? new Alias(this, 'IngressLive', {
+            aliasName: 'live',
+            version: this.ingress.function.currentVersion,
+            provisionedConcurrentExecutions: provisioned,
+          })
+        : undefined;
+    const ingress = new HttpLambdaIntegration(
+      'Ingress',
+      this.ingressAlias ?? this.ingress.function,
+    );
     const [events] = this.api.addRoutes({
       path: eventsPath,
       methods: [HttpMethod.POST],

@@ -6,6 +6,8 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { PLAN_BUNDLE_GLOBAL, type PlanBundle } from '../../orchestrator/adapters/bundled-plans.ts';
+import { bundlePlans } from '../../orchestrator/adapters/plan-bundle.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { acknowledge } from '../nag/acknowledge.ts';
 
@@ -17,6 +19,52 @@ export const BUNDLED_CONFIG = {
   plansDir: '/var/task/config/customers',
   settingsFile: '/var/task/config/defaults.yaml',
 } as const;
+
+/**
+ * How every Lifeboat Lambda is bundled, in esbuild's own terms: `LifeboatFunction` hands these to
+ * NodejsFunction, and the benchmark to esbuild's API, so the bench measures what deploys. ESM
+ * for Node 22, minified, the AWS SDK inside (the deployed code is the tested code, not the
+ * runtime's SDK), only what the entry reaches. The source map is written beside the bundle and
+ * not loaded at start: Node reads it only with `--enable-source-maps`, which no function sets;
+ * a stack trace's minified positions are mapped back with it when an error is looked into.
+ */
+export const LAMBDA_BUNDLING = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  // CommonJS dependencies inside an ES module still call require().
+  banner:
+    "import { createRequire as __lifeboatRequire } from 'node:module'; const require = __lifeboatRequire(import.meta.url);",
+  external: [] as string[],
+  keepNames: true,
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+} as const;
+
+/**
+ * esbuild's `define` that puts the plans and runbook defaults into a bundle as data
+ * (`bundledPlans()` returns them), so no Lambda parses YAML at a cold start.
+ */
+export function planDefine(bundle: PlanBundle): Record<string, string> {
+  return { [PLAN_BUNDLE_GLOBAL]: JSON.stringify(bundle) };
+}
+
+/** The repository's plans and defaults, validated once per synth: a bad plan stops it. */
+const validatedPlans = new Map<string, PlanBundle>();
+export function repositoryPlans(root: string = REPO_ROOT): PlanBundle {
+  const known = validatedPlans.get(root);
+  if (known) return known;
+  const bundle = bundlePlans({
+    plansDir: join(root, 'config', 'customers'),
+    settingsFile: join(root, 'config', 'defaults.yaml'),
+    root,
+  });
+  validatedPlans.set(root, bundle);
+  return bundle;
+}
 
 /** IAM path of every role Lifeboat's functions run as: the customers' roles trust this path only. */
 export const FUNCTION_ROLE_PATH = '/lifeboat/';
@@ -41,9 +89,9 @@ export interface LifeboatFunctionProps {
 }
 
 /**
- * One Lifeboat Lambda: Node 22 on arm64, bundled by esbuild locally (never in Docker) as ESM
- * with the AWS SDK inside (the deployed code is the tested code, not the runtime's SDK), the
- * plans and runbook defaults from `config/` copied beside it, its own role under
+ * One Lifeboat Lambda: Node 22 on arm64, bundled by esbuild locally (never in Docker) with
+ * {@link LAMBDA_BUNDLING}, the plans and runbook defaults inside as data (validated at synth;
+ * `config/` is still copied beside it, for the environment's paths), its own role under
  * {@link FUNCTION_ROLE_PATH} that may write only to its own log group.
  */
 export class LifeboatFunction extends Construct {
@@ -85,16 +133,15 @@ export class LifeboatFunction extends Construct {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies inside an ES module still call require().
-        banner:
-          "import { createRequire as __lifeboatRequire } from 'node:module'; const require = __lifeboatRequire(import.meta.url);",
-        externalModules: [],
-        keepNames: true,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
+        target: LAMBDA_BUNDLING.target,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        banner: LAMBDA_BUNDLING.banner,
+        externalModules: LAMBDA_BUNDLING.external,
+        keepNames: LAMBDA_BUNDLING.keepNames,
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourcemap,
+        sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+        define: planDefine(repositoryPlans()),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

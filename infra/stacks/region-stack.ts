@@ -253,6 +253,7 @@ export class RegionStack extends Stack {
         }),
         failover: side,
         throttle: config.bot.throttle,
+        provisionedConcurrency: config.bot.provisionedConcurrency,
         logRetention: retention,
         ingressEnvironment: checkEnvironment(
           `${id}/Bot/Ingress`,

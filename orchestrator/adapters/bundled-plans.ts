@@ -1,5 +1,6 @@
 import { UnknownCustomerError } from '../domain/errors.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
+import type { PlanConfig } from '../handlers/control-wiring.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 
 /**
@@ -35,4 +36,12 @@ export class BundledPlanSource implements PlanSource {
     if (!loaded) throw new UnknownCustomerError(customerId, await this.listCustomers());
     return loaded;
   }
+}
+
+/** The bundle's plans and defaults as the wiring takes them; undefined outside a bundle. */
+export function bundledPlanConfig(): PlanConfig | undefined {
+  const bundle = bundledPlans();
+  return bundle
+    ? { plans: new BundledPlanSource(bundle), settings: async () => bundle.settings }
+    : undefined;
 }

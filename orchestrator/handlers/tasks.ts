@@ -1,9 +1,14 @@
+import { bundledPlanConfig } from '../adapters/bundled-plans.ts';
 import { HandlerEnvSchema } from './env.ts';
 import { createTaskHandlers } from './task-handlers.ts';
+import { wireOrchestrator } from './wiring.ts';
+
+const env = HandlerEnvSchema.parse(process.env);
 
 /**
  * The task Lambdas' entry: the handlers, built once per cold start from this function's
- * environment. Infra names one exported handler per function (`tasks.prepare`, ...).
+ * environment, on the plans the bundle carries (validated at synth; from source, their files).
+ * Infra names one exported handler per function (`tasks.prepare`, ...).
  */
 export const {
   prepare,
@@ -15,4 +20,4 @@ export const {
   applyDecision,
   finish,
   expireGates,
-} = createTaskHandlers(HandlerEnvSchema.parse(process.env));
+} = createTaskHandlers(env, wireOrchestrator(env, bundledPlanConfig()));
