@@ -157,7 +157,9 @@ describe('the Lambda entry points', () => {
     // Prepare
     const variables = { ...sandbox.orchestrator.environment, ...botVariables };
     for (const [name, value] of Object.entries(variables))
-      if (value !== undefined) vi.stubEnv(name, String(value));
+      // As infra writes them: the parsed cluster endpoints back as their JSON.
+      if (value !== undefined)
+        vi.stubEnv(name, typeof value === 'string' ? value : JSON.stringify(value));
     // Act
     const ingressEntry = await import('../../bot/lambda.ts');
     const notifierEntry = await import('../../bot/notifier-lambda.ts');
