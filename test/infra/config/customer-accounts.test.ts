@@ -44,6 +44,20 @@ describe('the customers a deployment serves', () => {
         roleArn: 'arn:aws:iam::420000000303:role/LifeboatExecution',
         regions: { primary: 'us-east-1', recovery: 'us-east-2' },
       },
+      {
+        customerId: 'shared-east',
+        accountId: '430000000901',
+        roleName: 'LifeboatExecution',
+        roleArn: 'arn:aws:iam::430000000901:role/LifeboatExecution',
+        regions: { primary: 'us-east-1', recovery: 'us-east-2' },
+      },
+      {
+        customerId: 'shared-west',
+        accountId: '430000000902',
+        roleName: 'LifeboatExecution',
+        roleArn: 'arn:aws:iam::430000000902:role/LifeboatExecution',
+        regions: { primary: 'us-west-2', recovery: 'us-west-1' },
+      },
     ]);
   });
 
