@@ -45,7 +45,8 @@ export function castOf(plan: Plan): Cast {
   return {
     requester,
     approver: person('approver', plan.access.approvers, requester),
-    signer: person('signer', plan.access.signOff),
+    // A shared-services plan has no sign-off gate, so nobody signs.
+    signer: plan.kind === 'shared-services' ? requester : person('signer', plan.access.signOff),
   };
 }
 
