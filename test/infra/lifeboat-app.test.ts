@@ -183,6 +183,8 @@ describe('the Lifeboat app', () => {
       'arn:aws:iam::410000000101:role/LifeboatExecution',
       'arn:aws:iam::410000000202:role/LifeboatExecution',
       'arn:aws:iam::420000000303:role/LifeboatExecution',
+      'arn:aws:iam::430000000901:role/LifeboatExecution',
+      'arn:aws:iam::430000000902:role/LifeboatExecution',
     ]);
   });
 
