@@ -73,6 +73,9 @@ export const ArcConfigSchema = z.strictObject({
 });
 export type ArcConfig = z.infer<typeof ArcConfigSchema>;
 
+const warmIngressError = (issue: { input?: unknown }) =>
+  `bot.provisionedConcurrency ${JSON.stringify(issue.input)} must be a whole number from 0 to 10 (0: no warm ingress).`;
+
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
@@ -130,10 +133,10 @@ export const DeployConfigSchema = z.strictObject({
      * Each instance is billed all month (README, "Cold starts").
      */
     provisionedConcurrency: z
-      .number({ error: 'bot.provisionedConcurrency must be a whole number from 0 to 10.' })
-      .int({ error: 'bot.provisionedConcurrency must be a whole number from 0 to 10.' })
-      .min(0, { error: 'bot.provisionedConcurrency must be a whole number from 0 to 10.' })
-      .max(10, { error: 'bot.provisionedConcurrency must be a whole number from 0 to 10.' })
+      .number({ error: warmIngressError })
+      .int({ error: warmIngressError })
+      .min(0, { error: warmIngressError })
+      .max(10, { error: warmIngressError })
       .default(1),
   }),
   slack: z.strictObject({

@@ -46,6 +46,7 @@ describe('the deploy configuration', () => {
   it('fills in defaults for what a team may leave out', () => {
     // Prepare
     const minimal = changed(['bot', 'throttle'], undefined);
+    delete (minimal.bot as Raw).provisionedConcurrency;
     for (const key of ['state', 'alarms', 'logRetentionDays', 'reports']) delete minimal[key];
     // Act
     const config = parseDeployConfig(minimal, 'minimal.yaml');
@@ -54,6 +55,7 @@ describe('the deploy configuration', () => {
     expect(stateRegion(config)).toBe('us-east-1');
     expect(config.logRetentionDays).toBe(365);
     expect(config.bot.throttle).toEqual({ rate: 50, burst: 100 });
+    expect(config.bot.provisionedConcurrency).toBe(1);
     expect(config.alarms.emails).toEqual([]);
   });
 
@@ -68,6 +70,12 @@ describe('the deploy configuration', () => {
       '"eu-west-1" is not in any pair',
     ],
     ['one bot region twice', ['bot', 'regions', 'secondary'], 'us-east-1', 'both "us-east-1"'],
+    [
+      'a fraction of a warm ingress',
+      ['bot', 'provisionedConcurrency'],
+      0.5,
+      'bot.provisionedConcurrency 0.5 must be a whole number',
+    ],
     [
       'a name outside the zone',
       ['bot', 'domainName'],

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -182,5 +183,37 @@ describe('the constructs refuse props they cannot build from, naming the value',
     // Assess
     expect(act).toThrow(InvalidPropsError);
     expect(act).toThrow(expected);
+  });
+});
+
+describe('the bot endpoint keeps its ingress warm', () => {
+  it('calls the ingress through a live alias with the provisioned instances; the health check keeps its own function', () => {
+    // Prepare
+    const s = stack();
+    // Act
+    bot(s, { provisionedConcurrency: 2 });
+    // Assess
+    const template = Template.fromStack(s);
+    template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+    });
+    template.resourceCountIs('AWS::Lambda::Alias', 1);
+    const integrations = Object.values(
+      template.findResources('AWS::ApiGatewayV2::Integration'),
+    ).map((r) => JSON.stringify(r.Properties.IntegrationUri));
+    expect(integrations.filter((uri) => uri.includes('IngressLive'))).toHaveLength(1);
+    expect(integrations.filter((uri) => uri.includes('Health'))).toHaveLength(1);
+    // A process's first synth is slow on a busy machine.
+  }, 90_000);
+
+  it('calls the function itself when the setting is 0, and refuses a negative count', () => {
+    // Prepare
+    const s = stack();
+    // Act
+    bot(s, { provisionedConcurrency: 0 });
+    // Assess
+    Template.fromStack(s).resourceCountIs('AWS::Lambda::Alias', 0);
+    expect(() => bot(stack(), { provisionedConcurrency: -1 })).toThrow('provisionedConcurrency -1');
   });
 });
