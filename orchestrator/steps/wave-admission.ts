@@ -1,4 +1,4 @@
-import { type BudgetKey, describeWait } from '../domain/admission.ts';
+import { ADMISSION_LEASE_MS, type BudgetKey, describeWait } from '../domain/admission.ts';
 import type { StepOf } from '../domain/runbook.ts';
 import type { StepContext } from './context.ts';
 
@@ -6,8 +6,8 @@ type Step = StepOf<'recover-wave'>;
 
 /** The leases a wave holds, kept in its state between polls. */
 export interface HeldLeases {
-  /** Fencing token of each job's lease, by the job's first server. */
-  tokens: Record<string, number>;
+  /** Each job's lease (its fencing token and expiry), by the job's first server. */
+  leases: Record<string, { token: number; expiresAt: number }>;
   /** Since when the job at the head of the batch waits for room (ms), once journaled. */
   waitingSince?: number;
   /** When the wait was last seen: waiting time is kept out of the group's timeout. */
@@ -39,7 +39,7 @@ export async function admitJob(
   const key = budgetOf(ctx, step);
   const job = servers[0];
   if (!ctx.admission || !key || !job) return true;
-  state.admission ??= { tokens: {} };
+  state.admission ??= { leases: {} };
   const held = state.admission;
   const now = ctx.now();
   const decision = await ctx.admission.store.acquire(
@@ -70,7 +70,7 @@ export async function admitJob(
     }
     return false;
   }
-  held.tokens[job] = decision.lease.token;
+  held.leases[job] = { token: decision.lease.token, expiresAt: decision.lease.expiresAt };
   if (held.waitingSince !== undefined) {
     const waitedSeconds = Math.round((now - held.waitingSince) / 1000);
     await ctx.journal(
@@ -86,8 +86,9 @@ export async function admitJob(
 
 /**
  * On each poll of the launch: frees the leases of jobs DRS has completed (their servers
- * launched or failed) and renews the others. A renewal refused (the lease expired while this
- * run was away) is dropped: the job runs on, the run just no longer holds its room.
+ * launched or failed) and renews the others once half their time is gone (a write a poll
+ * would cost each run's jobs two table calls every 30 s). A renewal refused (the lease expired
+ * while this run was away) is dropped: the job runs on, the run just no longer holds its room.
  */
 export async function keepLeases(
   ctx: StepContext,
@@ -99,14 +100,17 @@ export async function keepLeases(
   const key = budgetOf(ctx, step);
   if (!ctx.admission || !key || !state.admission) return;
   const ended = new Set(completed.map((j) => j.servers[0]));
+  const now = ctx.now();
   for (const job of jobs.map((j) => j.servers[0] ?? '')) {
-    const token = state.admission.tokens[job];
-    if (token === undefined) continue;
+    const held = state.admission.leases[job];
+    if (!held) continue;
     if (ended.has(job)) {
-      await ctx.admission.store.release(key, token, ctx.now());
-      delete state.admission.tokens[job];
-    } else if ((await ctx.admission.store.renew(key, token, ctx.now())).kind === 'refused') {
-      delete state.admission.tokens[job];
+      await ctx.admission.store.release(key, held.token, now);
+      delete state.admission.leases[job];
+    } else if (held.expiresAt - now < ADMISSION_LEASE_MS / 2) {
+      const renewed = await ctx.admission.store.renew(key, held.token, now);
+      if (renewed.kind === 'applied') held.expiresAt = renewed.lease.expiresAt;
+      else delete state.admission.leases[job];
     }
   }
 }
@@ -119,8 +123,8 @@ export async function releaseLeases(
 ): Promise<void> {
   const key = budgetOf(ctx, step);
   if (!ctx.admission || !key || !state.admission) return;
-  for (const [job, token] of Object.entries(state.admission.tokens)) {
-    await ctx.admission.store.release(key, token, ctx.now());
-    delete state.admission.tokens[job];
+  for (const [job, held] of Object.entries(state.admission.leases)) {
+    await ctx.admission.store.release(key, held.token, ctx.now());
+    delete state.admission.leases[job];
   }
 }
