@@ -9,7 +9,13 @@ import {
   type StepExecutor,
 } from './context.ts';
 import { sourcesFor } from './resolve.ts';
-import { admitJob, type HeldLeases, keepLeases, releaseLeases } from './wave-admission.ts';
+import {
+  admitJob,
+  bindLease,
+  type HeldLeases,
+  keepLeases,
+  releaseLeases,
+} from './wave-admission.ts';
 import {
   type CapacityState,
   describeFailedServers,
@@ -190,6 +196,7 @@ async function launchPending(ctx: StepContext, step: Step, state: WaveState): Pr
     }
     state.pendingJobs.shift();
     state.jobs.push({ jobId, servers: names });
+    bindLease(state, jobId);
     await ctx.journal(
       'drs-job-started',
       `DRS job ${jobId}: ${names.length} servers of wave ${step.wave}`,

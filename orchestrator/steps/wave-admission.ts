@@ -6,12 +6,21 @@ type Step = StepOf<'recover-wave'>;
 
 /** The leases a wave holds, kept in its state between polls. */
 export interface HeldLeases {
-  /** Each job's lease (its fencing token and expiry), by the job's first server. */
-  leases: Record<string, { token: number; expiresAt: number }>;
+  /** The lease of the job at the head of the batch, taken and not yet started in DRS. */
+  pending?: HeldLease;
+  /** The leases of started jobs, by DRS job id. */
+  leases: Record<string, HeldLease>;
+  /** Jobs started under a lease in this wave: names the next one, so a relaunch gets its own. */
+  started: number;
   /** Since when the job at the head of the batch waits for room (ms), once journaled. */
   waitingSince?: number;
   /** When the wait was last seen: waiting time is kept out of the group's timeout. */
   lastWaitAt?: number;
+}
+
+interface HeldLease {
+  token: number;
+  expiresAt: number;
 }
 
 /** What of the wave's state the lease handling reads and moves on. */
@@ -37,11 +46,12 @@ export async function admitJob(
   servers: string[],
 ): Promise<boolean> {
   const key = budgetOf(ctx, step);
-  const job = servers[0];
-  if (!ctx.admission || !key || !job) return true;
-  state.admission ??= { leases: {} };
+  if (!ctx.admission || !key) return true;
+  state.admission ??= { leases: {}, started: 0 };
   const held = state.admission;
   const now = ctx.now();
+  // Asked again (a throttled start), the same job gets the same lease, renewed.
+  const job = `${step.wave}#${held.started}`;
   const decision = await ctx.admission.store.acquire(
     {
       ...key,
@@ -70,7 +80,7 @@ export async function admitJob(
     }
     return false;
   }
-  held.leases[job] = { token: decision.lease.token, expiresAt: decision.lease.expiresAt };
+  held.pending = { token: decision.lease.token, expiresAt: decision.lease.expiresAt };
   if (held.waitingSince !== undefined) {
     const waitedSeconds = Math.round((now - held.waitingSince) / 1000);
     await ctx.journal(
@@ -84,6 +94,15 @@ export async function admitJob(
   return true;
 }
 
+/** After its `StartRecovery`: the job's lease is the DRS job's now. */
+export function bindLease(state: WaveLeaseState, jobId: string): void {
+  const held = state.admission;
+  if (!held?.pending) return;
+  held.leases[jobId] = held.pending;
+  delete held.pending;
+  held.started += 1;
+}
+
 /**
  * On each poll of the launch: frees the leases of jobs DRS has completed (their servers
  * launched or failed) and renews the others once half their time is gone (a write a poll
@@ -94,14 +113,14 @@ export async function keepLeases(
   ctx: StepContext,
   step: Step,
   state: WaveLeaseState,
-  jobs: { servers: string[] }[],
-  completed: { servers: string[] }[],
+  jobs: { jobId: string }[],
+  completed: { jobId: string }[],
 ): Promise<void> {
   const key = budgetOf(ctx, step);
   if (!ctx.admission || !key || !state.admission) return;
-  const ended = new Set(completed.map((j) => j.servers[0]));
+  const ended = new Set(completed.map((j) => j.jobId));
   const now = ctx.now();
-  for (const job of jobs.map((j) => j.servers[0] ?? '')) {
+  for (const job of jobs.map((j) => j.jobId)) {
     const held = state.admission.leases[job];
     if (!held) continue;
     if (ended.has(job)) {
@@ -126,5 +145,9 @@ export async function releaseLeases(
   for (const [job, held] of Object.entries(state.admission.leases)) {
     await ctx.admission.store.release(key, held.token, ctx.now());
     delete state.admission.leases[job];
+  }
+  if (state.admission.pending) {
+    await ctx.admission.store.release(key, state.admission.pending.token, ctx.now());
+    delete state.admission.pending;
   }
 }
