@@ -7,9 +7,10 @@ import { DEFAULT_SETTINGS } from '../../../orchestrator/domain/settings.ts';
 import type { Progress, StepContext } from '../../../orchestrator/steps/context.ts';
 import { advanceStep } from '../../../orchestrator/steps/run-step.ts';
 import { syntheticPlanDocument } from '../../../sandbox/aws/synthetic-plan.ts';
+import { tinyRunbook } from '../../fixtures/report-runs.ts';
 import { FakeAdmissionStore } from '../../support/fake-admission.ts';
 import { FakeAws } from '../../support/fake-aws.ts';
-import { type FakeStepContext, fakeStepContext } from '../../support/step-context.ts';
+import { driveStep, type FakeStepContext, fakeStepContext } from '../../support/step-context.ts';
 
 const RECOVERY = 'us-east-2';
 const ACCOUNT = '499999999999';
@@ -221,5 +222,46 @@ describe('recoverWave with an admission store', () => {
     expect(drs.peak.servers).toBeLessThanOrEqual(8);
     expect([...drs.launchCounts().values()].every((n) => n === 1)).toBe(true);
     expect(drs.launchCounts().size).toBe(17);
+  });
+
+  it('gives a server relaunched on another instance type a lease of its own: DRS refuses nothing', async () => {
+    // Prepare: one job at a time; no capacity for the job's first server's type; jobs complete late
+    const runbook = await tinyRunbook('failover', (raw) => {
+      const servers = raw.servers as Record<string, unknown>[];
+      const app1 = servers.find((s) => s.name === 'tiny-app-01');
+      if (app1) app1.alternativeInstanceTypes = ['m6i.xlarge'];
+    });
+    const wave = runbook.steps.find(
+      (s): s is StepOf<'recover-wave'> => s.kind === 'recover-wave' && s.wave === 'application',
+    );
+    if (!wave) throw new Error('no application wave');
+    const aws = new FakeAws({
+      quotas: { serversPerJob: 100, concurrentJobs: 1, serversInActiveJobs: 10 },
+    });
+    const { drs, ec2 } = aws.region(RECOVERY);
+    drs.addServers(['tiny-app-01', 'tiny-app-02']);
+    drs.completeAfterLaunchSeconds = 300;
+    ec2
+      .addInstances(['i-0b000000000000002', 'i-0b000000000000003'], 'stopped')
+      .typeInstances('m5.xlarge', 'i-0b000000000000002')
+      .typeInstances('r6i.4xlarge', 'i-0b000000000000003');
+    drs.noCapacityOf('m5.xlarge');
+    const store = new FakeAdmissionStore();
+    const fake = fakeStepContext(aws, runbook);
+    const ctx: StepContext = {
+      ...fake.ctx,
+      admission: { store, account: ACCOUNT, priority: 3, limits: { jobs: 1, servers: 10 } },
+    };
+    // Act: a quota refusal would throw out of the step
+    const { progress } = await driveStep(aws, ctx, wave);
+    // Assess
+    expect(progress.status, progress.message).toBe('done');
+    expect(drs.jobs.map((j) => j.sourceServerIds)).toEqual([
+      ['s-tiny-app-01', 's-tiny-app-02'],
+      ['s-tiny-app-01'],
+    ]);
+    expect(drs.peak.jobs).toBe(1);
+    expect(fake.journaled('admission-waiting')).toHaveLength(1);
+    expect((await store.budget(KEY))?.leases).toEqual([]);
   });
 });
