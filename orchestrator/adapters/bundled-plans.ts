@@ -1,6 +1,5 @@
 import { UnknownCustomerError } from '../domain/errors.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
-import type { PlanConfig } from '../handlers/control-wiring.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 
 /**
@@ -10,6 +9,12 @@ import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 export interface PlanBundle {
   plans: Record<string, LoadedPlan>;
   settings: RunbookSettings;
+}
+
+/** The plans and runbook defaults as the wiring takes them: bundled data in AWS, YAML files locally. */
+export interface PlanConfig {
+  plans: PlanSource;
+  settings(): Promise<RunbookSettings>;
 }
 
 /** The global esbuild replaces with the bundle (its `define`); absent outside a bundle. */

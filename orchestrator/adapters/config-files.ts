@@ -6,8 +6,8 @@ import { type PlanProblem, PlanValidationError, UnknownCustomerError } from '../
 import type { Plan } from '../domain/plan.ts';
 import { formatPath, type PathSegment, validatePlan } from '../domain/plan-rules.ts';
 import { type RunbookSettings, RunbookSettingsSchema } from '../domain/settings.ts';
-import type { PlanConfig } from '../handlers/control-wiring.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
+import type { PlanConfig } from './bundled-plans.ts';
 
 export type PlanFileResult =
   | { ok: true; file: string; plan: Plan; revision: string }

@@ -2,23 +2,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { PlanConfig } from '../adapters/bundled-plans.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
 import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
 import { LifeboatError } from '../domain/errors.ts';
-import type { RunbookSettings } from '../domain/settings.ts';
-import type { PlanSource } from '../ports/plan-source.ts';
 import type { ExecutionStarter, RunControl } from '../ports/run-control.ts';
 import type { TaskTokens } from '../ports/state-store.ts';
 import { Engine, type EngineDeps } from '../run/engine.ts';
 import { LifeboatRunControl } from '../run/run-control.ts';
 import type { HandlerEnv } from './env.ts';
 
-/** The plans and runbook defaults: bundled data in AWS, YAML files locally. */
-export interface PlanConfig {
-  plans: PlanSource;
-  settings(): Promise<RunbookSettings>;
-}
+export type { PlanConfig } from '../adapters/bundled-plans.ts';
 
 /** What only the task Lambdas reach: the customers' AWS, ARC, the DRS budgets, and the report writer. */
 export type WorkloadParts = Pick<
