@@ -43,7 +43,7 @@ describe('npm start (lifeboat sandbox)', () => {
     // bob's click, and the card saying who approved
     expect(stdout).toContain('› bob clicked [ Approve ] and confirmed “Approve the drill?”');
     expect(stdout).toMatch(
-      /✎ .*“Drill requested: BCBS of Arizona”\n.*\n {2}✅ Approved by @bob \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+      /✎ .*“Drill requested: BCBS of Arizona”\n.*\n {2}✅ Approved by Bob Builder \(U02BOB\) \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
     );
     // the thread, wave by wave, the failover then the failback
     const waves = [
