@@ -1,9 +1,9 @@
 import { PlanValidationError, UnsupportedOperationError } from './errors.ts';
 import { hookStep } from './hook-steps.ts';
 import type { Hook, HookPhase, Operation, Plan, Side } from './plan.ts';
+import { dnsReadiness, dnsSteps } from './plan-dns-steps.ts';
 import { sideOfPhase } from './plan-rules.ts';
 import type { Region } from './regions.ts';
-import { routingControlName } from './routing.ts';
 import {
   type DnsChange,
   type Phase,
@@ -139,31 +139,8 @@ class Context {
               'drs-quota',
             ]
           : ['no-active-operation', 'reverse-replication', 'original-instances', 'drs-quota'];
-    const dns = this.op === 'bubble-drill' ? undefined : this.plan.dns;
-    const zones = dns ? [dns.zones.primary, dns.zones.recovery] : [];
-    const failoverRecords = (dns?.records ?? []).filter((r) => r.mode === 'failover');
-    const changeRecords = (dns?.records ?? []).filter((r) => r.mode === 'change');
-    // Before the run, traffic is on the side this run moves away from.
-    const before: Side = active === 'recovery' ? 'primary' : 'recovery';
-    const after: Side = active === 'recovery' ? 'recovery' : 'primary';
-    const routing =
-      failoverRecords.length > 0
-        ? [
-            {
-              name: routingControlName(this.plan.customer.id, this.region(before)),
-              state: 'On' as const,
-            },
-            {
-              name: routingControlName(this.plan.customer.id, this.region(after)),
-              state: 'Off' as const,
-            },
-          ]
-        : [];
-    if (dns) checks.push('dns-zones');
-    if (routing.length > 0) checks.push('routing-controls', 'failover-records');
-    // Record changes need Route 53's control plane, which lives in us-east-1 alone.
-    const controlPlaneRisk = changeRecords.length > 0 && this.plan.regions.primary === 'us-east-1';
-    if (controlPlaneRisk) checks.push('dns-control-plane');
+    const dns = dnsReadiness(this.plan, active, this.op === 'bubble-drill');
+    checks.push(...dns.checks);
     return [
       {
         kind: 'preflight',
@@ -184,7 +161,7 @@ class Context {
           ...(incident
             ? (['primary-reachable', 'replication-healthy', 'replication-lag'] as const)
             : []),
-          ...(controlPlaneRisk ? (['dns-control-plane'] as const) : []),
+          ...dns.advisory,
         ],
         servers: this.allServers(active),
         peerInstances: this.allServers(active === 'recovery' ? 'primary' : 'recovery').map(
@@ -194,10 +171,7 @@ class Context {
           ? { isolated: this.plan.drill.isolated }
           : {}),
         rpoSeconds: this.plan.targets.rpo,
-        zones,
-        routing,
-        failoverRecords: failoverRecords.map((r) => r.name),
-        changeRecords: changeRecords.map((r) => r.name),
+        ...dns.fields,
       },
       {
         kind: 'gate',
@@ -448,45 +422,7 @@ class Context {
   }
 
   private dns(hookPhase: 'failover' | 'failback', target: Side): Step[] {
-    const dns = this.plan.dns;
-    if (!dns || dns.records.length === 0) return [];
-    const changes: DnsChange[] = [];
-    for (const zoneId of [dns.zones.primary, dns.zones.recovery]) {
-      for (const record of dns.records.filter((r) => r.mode === 'change')) {
-        const value = record.server ? this.servers.get(record.server)?.[target].ip : record[target];
-        changes.push({
-          zoneId,
-          name: record.name,
-          type: record.type,
-          ttl: record.ttl,
-          value: value ?? '',
-        });
-      }
-    }
-    const other: Side = target === 'primary' ? 'recovery' : 'primary';
-    const customer = this.plan.customer.id;
-    const routing = dns.records.some((r) => r.mode === 'failover')
-      ? [
-          { name: routingControlName(customer, this.region(target)), state: 'On' as const },
-          { name: routingControlName(customer, this.region(other)), state: 'Off' as const },
-        ]
-      : [];
-    const count = dns.records.length;
-    return [
-      {
-        kind: 'dns',
-        id: `${hookPhase}.dns`,
-        title: `Point ${count} DNS record${count === 1 ? '' : 's'} at ${this.region(target)}`,
-        phase: hookPhase,
-        region: this.region(target === 'recovery' ? 'recovery' : 'primary'),
-        bestEffort: false,
-        timeoutSeconds: this.settings.dnsTimeout,
-        target,
-        changes,
-        routing,
-        records: count,
-      },
-    ];
+    return dnsSteps(this.plan, this.servers, this.settings, hookPhase, target);
   }
 
   private validation(hookPhase: HookPhase, phase: Phase): Step[] {
