@@ -5,7 +5,6 @@ import { dnsReadiness, dnsSteps } from './plan-dns-steps.ts';
 import { sideOfPhase } from './plan-rules.ts';
 import type { Region } from './regions.ts';
 import {
-  type DnsChange,
   type Phase,
   RUNBOOK_SCHEMA_VERSION,
   type Runbook,

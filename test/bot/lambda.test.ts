@@ -156,8 +156,8 @@ describe('the Lambda entry points', () => {
   it('each entry module builds its handlers from process.env when Lambda loads it', async () => {
     // Prepare
     const variables = { ...sandbox.orchestrator.environment, ...botVariables };
+    // As infra writes them: the parsed cluster endpoints back as their JSON.
     for (const [name, value] of Object.entries(variables))
-      // As infra writes them: the parsed cluster endpoints back as their JSON.
       if (value !== undefined)
         vi.stubEnv(name, typeof value === 'string' ? value : JSON.stringify(value));
     // Act

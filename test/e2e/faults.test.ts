@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticPlan, writeSyntheticPlan } from '../../sandbox/aws/synthetic-plan.ts';
-import { readSample } from '../helpers.ts';
-import { ms, run, stoppedAt } from './run-helpers.ts';
+import { run, stoppedAt } from './run-helpers.ts';
 
 describe('lifeboat run under faults', () => {
   it('opens a decision gate when three critical servers fail to launch; continue without them completes and the report names them', async () => {

@@ -31,7 +31,7 @@ function answerAt(truth: TruthEvent[], zoneId: string, name: string, at: number)
 }
 
 /** Each plan record's value on one side. */
-function valueOf(
+function recordValue(
   plan: Plan,
   record: NonNullable<Plan['dns']>['records'][number],
   side: 'primary' | 'recovery',
@@ -108,10 +108,10 @@ describe('the loss of us-east-1 (Route 53 control plane with it)', () => {
     for (const zoneId of [dns.zones.primary, dns.zones.recovery])
       for (const record of dns.records) {
         expect(answerAt(truth, zoneId, record.name, answeredAt), record.name).toEqual([
-          valueOf(plan, record, 'recovery'),
+          recordValue(plan, record, 'recovery'),
         ]);
         expect(answerAt(truth, zoneId, record.name, answeredAt - 1001)).not.toEqual([
-          valueOf(plan, record, 'recovery'),
+          recordValue(plan, record, 'recovery'),
         ]);
       }
     // RTO and RPO against the truth, within one simulated second
