@@ -108,6 +108,12 @@ export function requestId(): string {
   return crypto.randomUUID();
 }
 
+/** The operation an AWS JSON request names in `X-Amz-Target: <prefix><Operation>`. */
+export function targetOperation(req: SimRequest, prefix: string): string {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  return target.startsWith(prefix) ? target.slice(prefix.length) : target;
+}
+
 /** The `Action` of an AWS query-protocol request (EC2, STS): a form-encoded body. */
 export function queryAction(req: SimRequest): string {
   return new URLSearchParams(req.body).get('Action') ?? '';

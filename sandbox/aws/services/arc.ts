@@ -6,7 +6,13 @@ import {
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
 import { describeProblems, type InputProblem, parseInput } from '../input.ts';
-import { json, type SimRequest, type SimResponse, type SimService } from '../protocol.ts';
+import {
+  json,
+  type SimRequest,
+  type SimResponse,
+  type SimService,
+  targetOperation,
+} from '../protocol.ts';
 import { ArcState, type RoutingControl } from './arc-state.ts';
 
 const TARGET_PREFIX = 'ToggleCustomerAPI.';
@@ -56,8 +62,7 @@ export class ArcService implements SimService {
   }
 
   operationOf(req: SimRequest): string {
-    const target = String(req.headers['x-amz-target'] ?? '');
-    return target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+    return targetOperation(req, TARGET_PREFIX);
   }
 
   handle(req: SimRequest, operation: string): SimResponse {

@@ -8,6 +8,7 @@ import {
   type SimRequest,
   type SimResponse,
   type SimService,
+  targetOperation,
 } from '../protocol.ts';
 import {
   choosePlugin,
@@ -92,8 +93,7 @@ export class SsmService implements SimService {
   }
 
   operationOf(req: SimRequest): string {
-    const target = String(req.headers['x-amz-target'] ?? '');
-    return target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+    return targetOperation(req, TARGET_PREFIX);
   }
 
   handle(req: SimRequest, operation: string): SimResponse {
