@@ -17,7 +17,6 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { createGroupResolver } from '../bot/access.ts';
@@ -25,12 +24,12 @@ import { GATE_ACTION } from '../bot/blocks/prompts.ts';
 import type { BotDeps } from '../bot/deps.ts';
 import { type AwsEvent, type AwsHandler, createIngressHandler } from '../bot/ingress.ts';
 import { CUSTOMERS_DIR, DEFAULTS_FILE } from '../cli/io.ts';
-import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
+import type { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
 import { SfnTaskTokens } from '../orchestrator/adapters/sfn-task-tokens.ts';
 import type { Region } from '../orchestrator/domain/regions.ts';
 import type { RunControl, StartRunRequest } from '../orchestrator/ports/run-control.ts';
-import { LOCAL_TABLE } from '../sandbox/orchestrator.ts';
+import { LOCAL_TABLE, localStateStore } from '../sandbox/orchestrator.ts';
 import type { FakeSlack } from '../sandbox/slack/fake-slack.ts';
 import {
   apiGatewayEvent,
@@ -233,10 +232,7 @@ async function setUp(sandbox: SlackSandbox, sfn: Setup['sfn']): Promise<Setup> {
   return {
     sandbox,
     sfn,
-    store: new DynamoDbStateStore(
-      new DynamoDBClient({ region: 'us-east-2', endpoint: sandbox.aws.endpoints.dynamodb }),
-      LOCAL_TABLE,
-    ),
+    store: localStateStore(sandbox.aws),
     cached: lifeboat(createGroupResolver()),
     uncached: lifeboat((...args) => createGroupResolver()(...args)),
     bare: createBareHandler(),

@@ -1,15 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
-import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
+import type { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import type { JournalEntry } from '../orchestrator/domain/journal.ts';
 import { type Operation, OperationSchema, type Plan } from '../orchestrator/domain/plan.ts';
 import { planRunbook } from '../orchestrator/domain/plan-runbook.ts';
 import type { Report } from '../orchestrator/domain/report.ts';
 import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
 import { LocalAws } from '../sandbox/aws/local-aws.ts';
-import { type GateAnswers, LOCAL_TABLE, LocalOrchestrator } from '../sandbox/orchestrator.ts';
+import { type GateAnswers, LocalOrchestrator, localStateStore } from '../sandbox/orchestrator.ts';
 import { ReportMissingError, UsageError } from './errors.ts';
 import { CUSTOMERS_DIR, DEFAULTS_FILE, type Io, number, ROOT } from './io.ts';
 
@@ -127,14 +126,7 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
     onEvent: run.onLine,
   });
   const executionId = `${run.operation}-${run.customerId}-${aws.clock.now()}`;
-  const store = new DynamoDbStateStore(
-    new DynamoDBClient({
-      region: 'us-east-2',
-      endpoint: aws.endpoints.dynamodb,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    LOCAL_TABLE,
-  );
+  const store = localStateStore(aws);
   let seen = 0;
   const follow = async () => {
     const entries = await store.journal(executionId).catch(() => []);

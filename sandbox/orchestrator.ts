@@ -14,6 +14,18 @@ import { type GateOpened, LocalStepFunctions } from './stepfunctions/local-runne
 import { synthesizeRunbook } from './stepfunctions/synth.ts';
 
 export const LOCAL_TABLE = 'lifeboat-local';
+
+/** The local world's state table (dynalite), as the orchestrator and the bot read it. */
+export function localStateStore(aws: LocalAws): DynamoDbStateStore {
+  return new DynamoDbStateStore(
+    new DynamoDBClient({
+      region: LOCAL_REGION,
+      endpoint: aws.endpoints.dynamodb,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    LOCAL_TABLE,
+  );
+}
 /** The region the local runs execute in (the sample plans' recovery region). */
 const LOCAL_REGION = 'us-east-2';
 
@@ -106,12 +118,7 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
     });
     delete process.env.AWS_SESSION_TOKEN;
     await mkdir(reportDir, { recursive: true });
-    const client = new DynamoDBClient({
-      region: LOCAL_REGION,
-      endpoint: aws.endpoints.dynamodb,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await new DynamoDbStateStore(client, LOCAL_TABLE).ensureTable();
+    await localStateStore(aws).ensureTable();
   }
 
   async run(input: LocalRunInput): Promise<unknown> {

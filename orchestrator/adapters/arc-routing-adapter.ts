@@ -104,8 +104,7 @@ export class ArcRoutingAdapter implements RoutingPort {
       throw new RangeError(
         `A routing update takes 1 to ${ARC_MAX_STATES_PER_UPDATE} states, not ${states.length}.`,
       );
-    let endpoint = '';
-    await this.onAnyEndpoint('UpdateRoutingControlStates', async (client, region) => {
+    return this.onAnyEndpoint('UpdateRoutingControlStates', async (client, endpoint) => {
       await client.send(
         new UpdateRoutingControlStatesCommand({
           UpdateRoutingControlStateEntries: states.map((s) => ({
@@ -114,9 +113,8 @@ export class ArcRoutingAdapter implements RoutingPort {
           })),
         }),
       );
-      endpoint = region;
+      return { endpoint };
     });
-    return { endpoint };
   }
 
   async probeEndpoints(): Promise<EndpointProbe[]> {

@@ -1,15 +1,13 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { defaultAnswers } from '../../cli/run.ts';
 import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
-import { DynamoDbStateStore } from '../../orchestrator/adapters/dynamodb-state-store.ts';
 import { entriesOf } from '../../orchestrator/domain/journal.ts';
 import { LocalAws } from '../../sandbox/aws/local-aws.ts';
-import { LOCAL_TABLE, LocalOrchestrator } from '../../sandbox/orchestrator.ts';
+import { LocalOrchestrator, localStateStore } from '../../sandbox/orchestrator.ts';
 import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
 import { ms } from './run-helpers.ts';
 
@@ -106,14 +104,7 @@ describe('two customers failing over at once into one recovery account', () => {
         ),
       );
       // Assess
-      const store = new DynamoDbStateStore(
-        new DynamoDBClient({
-          region: 'us-east-2',
-          endpoint: aws.endpoints.dynamodb,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }),
-        LOCAL_TABLE,
-      );
+      const store = localStateStore(aws);
       for (const r of runs) {
         const journal = await store.journal(r.executionName);
         const finished = entriesOf(journal, 'execution-finished')[0];

@@ -1,4 +1,5 @@
 import { AwsCallError } from '../../orchestrator/domain/errors.ts';
+import { ARC_ENDPOINT_REGIONS } from '../../orchestrator/domain/routing.ts';
 import type {
   ControlState,
   EndpointProbe,
@@ -13,7 +14,7 @@ import type {
 export class FakeRouting implements RoutingPort {
   readonly controls = new Map<string, RoutingControlView>();
   readonly updates: { arn: string; state: ControlState }[][] = [];
-  readonly endpoints = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'ap-northeast-1'];
+  readonly endpoints: readonly string[] = ARC_ENDPOINT_REGIONS;
   readonly down = new Set<string>();
   /** When set, every update is refused with this as ARC's reason. */
   refuse?: string;
