@@ -69,6 +69,8 @@ export const PreflightResultSchema = z.object({
   detail: z.string(),
   /** Reported but not blocking (the primary's checks in a real incident). */
   advisory: z.boolean(),
+  /** The figure the check measured, in seconds (the worst replication lag). */
+  seconds: z.number().optional(),
 });
 export type PreflightResult = z.infer<typeof PreflightResultSchema>;
 

@@ -27,6 +27,7 @@ export const preflight: StepExecutor<Step> = {
           ok: result.ok,
           detail: result.detail,
           advisory: advisory || result.advisory === true,
+          ...(result.seconds === undefined ? {} : { seconds: result.seconds }),
         });
       } catch (error) {
         // Throttling is no finding: try that check again shortly.
@@ -79,6 +80,7 @@ async function runCheck(ctx: StepContext, step: Step, check: PreflightCheck): Pr
       return {
         ok: worst <= step.rpoSeconds,
         detail: `worst lag ${worst}s against an RPO of ${step.rpoSeconds}s`,
+        seconds: worst,
       };
     }
     case 'recovery-instances':
@@ -180,6 +182,8 @@ interface CheckResult {
   detail: string;
   /** Reported but not blocking, whatever the step says: a check that could not be made. */
   advisory?: boolean;
+  /** The figure measured, in seconds. */
+  seconds?: number;
 }
 
 /**
