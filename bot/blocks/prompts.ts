@@ -6,6 +6,7 @@ import {
 } from '../../orchestrator/domain/plan-text-fit.ts';
 import type { Report } from '../../orchestrator/domain/report.ts';
 import { describeOutcome, isSuccessful } from '../../orchestrator/domain/report.ts';
+import { formatFailure, redactForSlack } from '../sanitize.ts';
 import {
   cutSlackText,
   escapeAndCut,
@@ -112,7 +113,8 @@ function promptHead(input: GatePromptInput): string {
     servers.length && !servers.every((s) => input.prompt.includes(s))
       ? `\n*Failed:* ${escapeAndCut(servers.join(', '), SERVERS_SHOWN_MAX)}`
       : '';
-  return `:warning: *A step failed.* ${escapeAndCut(input.prompt, ERROR_SHOWN_MAX)}${failed}`;
+  // The step's error as a code and a sanitized text; the full text is in the run's journal.
+  return `:warning: *A step failed.* ${escapeAndCut(formatFailure(input.prompt), ERROR_SHOWN_MAX)}${failed}`;
 }
 
 function buttons(input: GatePromptInput): Button[] {
@@ -260,7 +262,10 @@ export function renderFinalReport(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: escapeAndCut(report.outcomeReason, 1500),
+        text: escapeAndCut(
+          ok ? redactForSlack(report.outcomeReason) : formatFailure(report.outcomeReason),
+          1500,
+        ),
         verbatim: true,
       },
     });

@@ -4,6 +4,7 @@ import type { ExecutionStatus } from '../../orchestrator/domain/execution.ts';
 import type { Operation, Plan } from '../../orchestrator/domain/plan.ts';
 import { CUSTOMER_NAME_SHOWN_MAX } from '../../orchestrator/domain/plan-text-fit.ts';
 import type { Phase } from '../../orchestrator/domain/runbook.ts';
+import { redactForSlack } from '../sanitize.ts';
 import { cutPlainText, escapeAndCut, escapeSlackText, mentionUser } from '../slack-text.ts';
 import { operationTitle } from './labels.ts';
 import type { SlackMessage } from './request-card.ts';
@@ -101,7 +102,7 @@ export function renderStatusCard(input: StatusCardInput): SlackMessage {
       // verbatim: Slack turns no URL, channel or user name in the summary into a link.
       text: {
         type: 'mrkdwn',
-        text: escapeAndCut(input.summary, 2000),
+        text: escapeAndCut(redactForSlack(input.summary), 2000),
         verbatim: true,
       },
     });

@@ -5,6 +5,8 @@ import type { JournalEntry } from '../../orchestrator/domain/journal.ts';
 import type { Runbook, Step } from '../../orchestrator/domain/runbook.ts';
 import { PhaseSchema, type PreflightResult } from '../../orchestrator/domain/runbook.ts';
 import type { WaveProgress } from '../blocks/status-card.ts';
+import { formatFailure } from '../sanitize.ts';
+import { escapeSlackText } from '../slack-text.ts';
 
 /**
  * What the notifier knows of a run, folded from its journal one entry at a time, so that each
@@ -39,8 +41,11 @@ export type NoticeEvent =
       at: number;
     }
   | { type: 'gate-expired'; gateId: string; kind: GateKind; at: number }
-  /** A line for the thread; a milestone (a wave done, a failure) is posted at once. */
-  | { type: 'line'; text: string; milestone: boolean }
+  /**
+   * A line for the thread; a milestone (a wave done, a failure) is posted at once, a failure
+   * ahead of other runs' lines and cards.
+   */
+  | { type: 'line'; text: string; milestone: boolean; failure?: boolean }
   | { type: 'finished'; outcome: string; at: number; reportFiles: Record<string, string> };
 
 export function startView(startedAt: number, firstPhase: RunView['phase']): RunView {
@@ -179,7 +184,8 @@ function stepLine(view: RunView, step: Step, status: string, entry: JournalEntry
   if (status === 'failed')
     return {
       type: 'line',
-      text: `:x: ${step.title}: failed${took}. ${entry.message}`,
+      // A code and the sanitized error, escaped: the full text stays in the journal.
+      text: `:x: ${step.title}: failed${took}. ${escapeSlackText(formatFailure(entry.message))}`,
       milestone: true,
     };
   if (status === 'skipped')
@@ -192,6 +198,7 @@ function stepLine(view: RunView, step: Step, status: string, entry: JournalEntry
       type: 'line',
       text: `:white_check_mark: ${step.title}: ${wave.healthy}/${total} healthy${failed}${took}`,
       milestone: true,
+      ...(wave.failed ? { failure: true } : {}),
     };
   }
   if (step.kind === 'gate' || step.kind === 'preflight')

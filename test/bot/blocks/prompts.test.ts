@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   GATE_ACTION,
+  renderFinalReport,
   renderGatePrompt,
   SIGN_OFF_OPEN_ACTION,
 } from '../../../bot/blocks/prompts.ts';
 import { GATE_APPROVE_ACTION, GATE_REJECT_ACTION } from '../../../bot/blocks/request-card.ts';
+import type { Report } from '../../../orchestrator/domain/report.ts';
 
 const actions = (blocks: unknown[]) =>
   (blocks as { elements?: { action_id?: string; value?: string }[] }[]).flatMap((b) =>
@@ -64,5 +66,52 @@ describe('renderGatePrompt', () => {
     expect(GATE_ACTION.test(GATE_APPROVE_ACTION)).toBe(true);
     expect(GATE_ACTION.test(GATE_REJECT_ACTION)).toBe(true);
     expect(GATE_ACTION.test(SIGN_OFF_OPEN_ACTION)).toBe(false);
+  });
+});
+
+/** An AWS error as a failed step's prompt and a failed run's reason carry it. */
+const AWS_ERROR =
+  'EC2 StopInstances failed with UnauthorizedOperation: User: arn:aws:sts::444455556666:assumed-role/LifeboatWorkload/run-1 is not authorized; ' +
+  'Lifeboat-Check failed: i-0abc12345678: Failed (password=hunter2)';
+
+describe('failure texts in Slack', () => {
+  it('shows a failed step as a code and a sanitized message, in the prompt and its notification', () => {
+    // Act
+    const message = renderGatePrompt({
+      gateId: 'g',
+      kind: 'decision',
+      prompt: AWS_ERROR,
+      principals: ['U02BOB'],
+    });
+
+    // Assess
+    const shown = JSON.stringify(message);
+    expect(shown).toContain('*A step failed.* `UnauthorizedOperation` EC2 StopInstances failed');
+    expect(shown).toContain('User: [sts ARN] is not authorized');
+    expect(shown).toContain('i-0abc12345678: Failed (output withheld)');
+    expect(shown).not.toMatch(/444455556666|arn:aws|hunter2/);
+  });
+
+  it.each([
+    ['failed', '`UnauthorizedOperation` EC2 StopInstances'],
+    ['succeeded', 'EC2 StopInstances'],
+  ] as const)("sanitizes a %s run's reason in the final report", (outcome, shown) => {
+    // Prepare
+    const report = {
+      operation: 'drill',
+      customerName: 'Acme',
+      outcome,
+      outcomeReason: AWS_ERROR,
+      rto: { text: '1h', targetText: '4h', met: true },
+      rpo: { text: '5m', targetText: '15m', met: true },
+    } as unknown as Report;
+
+    // Act
+    const message = renderFinalReport(report, {});
+
+    // Assess
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain(shown);
+    expect(text).not.toMatch(/444455556666|arn:aws|hunter2/);
   });
 });

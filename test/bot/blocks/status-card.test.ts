@@ -103,6 +103,20 @@ describe('renderStatusCard', () => {
     expect(summary).toMatchObject({ text: { verbatim: true } });
   });
 
+  it('withholds ARNs and account ids from the summary', () => {
+    // Act
+    const card = renderStatusCard(
+      input({
+        summary: 'Assumed arn:aws:iam::444455556666:role/LifeboatWorkload in 444455556666',
+      }),
+    );
+
+    // Assess
+    const json = JSON.stringify(card.blocks);
+    expect(json).toContain('Assumed [iam ARN] in [account]');
+    expect(json).not.toContain('444455556666');
+  });
+
   it('summarises 200 servers in 40 waves within 50 blocks, listing no server', () => {
     const waves: WaveProgress[] = Array.from({ length: 40 }, (_, i) => ({
       name: `wave-${i + 1}`,

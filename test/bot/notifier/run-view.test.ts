@@ -132,6 +132,28 @@ describe('foldEntry', () => {
   });
 });
 
+describe('a failed step in the thread', () => {
+  it('shows a code and the sanitized, escaped error; the journal keeps the full text', () => {
+    // Prepare
+    const failed = {
+      ...entry('step-finished', wave1.id, { status: 'failed' }),
+      message:
+        'Recover: failed (DRS StartRecovery failed with AccessDeniedException: arn:aws:iam::444455556666:role/X <!channel>)',
+    };
+
+    // Act
+    const { events } = fold([failed]);
+
+    // Assess
+    const [line] = events;
+    expect(line).toMatchObject({ type: 'line', milestone: true });
+    const text = line?.type === 'line' ? line.text : '';
+    expect(text).toContain('`AccessDeniedException` Recover: failed (DRS StartRecovery');
+    expect(text).toContain('[iam ARN] &lt;!channel&gt;');
+    expect(text).not.toMatch(/444455556666|<!channel>/);
+  });
+});
+
 describe('waveProgress', () => {
   it('shows the waves of the direction the run is moving in', () => {
     // Act
