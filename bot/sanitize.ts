@@ -21,7 +21,7 @@ const NEXT_INVOCATION = /^\);\s*m?i-[0-9a-f]{8,17}: [A-Za-z]+\b/;
 /** The simple-steps executor cuts each instance's output to this many characters. */
 const OUTPUT_MAX = 200;
 /** Step Functions' Cause of a Lambda error: `{"errorType":…,"errorMessage":…,"trace":[…]}`. */
-const LAMBDA_CAUSE = /\{"errorType":"(\w+)","errorMessage":"((?:[^"\\]|\\.)*)"[^]*$/;
+const LAMBDA_CAUSE = /\{"errorType":"(\w+)","errorMessage":"((?:[^"\\]|\\.)*)"[\s\S]*$/;
 
 const CODE_PATTERNS: readonly RegExp[] = [
   // AwsCallError's message: `EC2 StopInstances failed with UnauthorizedOperation: …`.
