@@ -187,6 +187,7 @@ function stepLine(view: RunView, step: Step, status: string, entry: JournalEntry
       // A code and the sanitized error, escaped: the full text stays in the journal.
       text: `:x: ${step.title}: failed${took}. ${escapeSlackText(formatFailure(entry.message))}`,
       milestone: true,
+      failure: true,
     };
   if (status === 'skipped')
     return { type: 'line', text: `:fast_forward: ${step.title}: skipped`, milestone: false };

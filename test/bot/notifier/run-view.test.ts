@@ -95,6 +95,7 @@ describe('foldEntry', () => {
         type: 'line',
         text: `:white_check_mark: ${wave1.title}: 2/6 healthy, 1 failed in 12m30s`,
         milestone: true,
+        failure: true,
       },
     ]);
   });
@@ -146,7 +147,7 @@ describe('a failed step in the thread', () => {
 
     // Assess
     const [line] = events;
-    expect(line).toMatchObject({ type: 'line', milestone: true });
+    expect(line).toMatchObject({ type: 'line', milestone: true, failure: true });
     const text = line?.type === 'line' ? line.text : '';
     expect(text).toContain('`AccessDeniedException` Recover: failed (DRS StartRecovery');
     expect(text).toContain('[iam ARN] &lt;!channel&gt;');
