@@ -22,3 +22,16 @@ export class ResponseUrlError extends LifeboatError {
     this.status = status;
   }
 }
+
+/** A reply addressed to a URL that is not one of Slack's `response_url`s: never sent. */
+export class ForeignResponseUrlError extends LifeboatError {
+  readonly host: string;
+
+  constructor(host: string, allowed: readonly string[]) {
+    super(
+      `A reply was addressed to ${host}, which is not one of Slack's response_url hosts (${allowed.join(', ')}), so it was not sent: the notifier posts only to Slack. A response_url comes from a signed Slack request; look for what changed the message on its way (the notifier queue's producers).`,
+    );
+    this.name = 'ForeignResponseUrlError';
+    this.host = host;
+  }
+}

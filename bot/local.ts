@@ -10,7 +10,7 @@ import { createDisplayNameResolver } from './display-names.ts';
 import { type AwsHandler, createIngressHandler } from './ingress.ts';
 import type { NoticeStore } from './notifier/notice-store.ts';
 import { Notifier } from './notifier/notifier.ts';
-import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+import { answerReadiness, responseUrlPoster } from './notifier/readiness-reply.ts';
 import { lastingReportLinks } from './report-links.ts';
 import {
   answerReportVisit,
@@ -103,6 +103,10 @@ export class LocalBot {
           }
         : {}),
     });
+    // Readiness replies go to Slack's response_url hosts only (and the fake Slack's).
+    const respond = responseUrlPoster(
+      options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {},
+    );
     this.deps = {
       runs: options.runs,
       admins: options.admins ?? [],
@@ -110,7 +114,7 @@ export class LocalBot {
       displayNameOf: createDisplayNameResolver(),
       now: Date.now,
       defer: async (job) => {
-        void answerReadiness(options.runs, job, postToResponseUrl).catch((error: Error) =>
+        void answerReadiness(options.runs, job, respond).catch((error: Error) =>
           options.onError?.(error),
         );
       },

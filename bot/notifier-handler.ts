@@ -12,7 +12,7 @@ import { type Orchestrator, wireOrchestrator } from '../orchestrator/handlers/wi
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import type { NotifierEnv } from './env.ts';
 import { Notifier } from './notifier/notifier.ts';
-import { answerReadiness, postToResponseUrl } from './notifier/readiness-reply.ts';
+import { answerReadiness, responseUrlPoster } from './notifier/readiness-reply.ts';
 import { lastingReportLinks } from './report-links.ts';
 import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
 
@@ -46,6 +46,8 @@ export function createNotifierLambda(
   const orchestrator = wireOrchestrator(env, bundledPlanConfig());
   let runs: Promise<RunControl> | undefined;
   let current: { secrets: SlackSecrets; notifier: Notifier } | undefined;
+  // Readiness replies go to Slack's response_url hosts only (and the configured Slack's).
+  const respond = responseUrlPoster(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {});
 
   const runControl = () => {
     runs ??= orchestrator
@@ -80,7 +82,7 @@ export function createNotifierLambda(
         const message = NotifierMessageSchema.parse(JSON.parse(record.body));
         if ('kind' in message) {
           about = { ...about, customerId: message.customerId };
-          await answerReadiness(ready, message, postToResponseUrl);
+          await answerReadiness(ready, message, respond);
         } else if (!synced.has(message.executionId)) {
           about = { ...about, executionId: message.executionId };
           synced.add(message.executionId);

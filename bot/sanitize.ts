@@ -7,7 +7,7 @@
 
 /** A failure as Slack shows it: what went wrong in one word, and the sanitized text. */
 export interface SlackFailure {
-  /** The service's error code, else Lifeboat's or Step Functions' error name, else `Failed`. */
+  /** The service's error code, else Lifeboat's or Step Functions' error name, else the fallback (`Failed`). */
   code: string;
   message: string;
 }
@@ -32,14 +32,15 @@ const CODE_PATTERNS: readonly RegExp[] = [
 ];
 
 /** The failure's code and its text with ARNs, account ids, keys, traces and script output withheld. */
-export function describeFailure(text: string): SlackFailure {
-  const code = CODE_PATTERNS.map((pattern) => pattern.exec(text)?.[1]).find(Boolean) ?? 'Failed';
+export function describeFailure(text: string, fallbackCode = 'Failed'): SlackFailure {
+  const code =
+    CODE_PATTERNS.map((pattern) => pattern.exec(text)?.[1]).find(Boolean) ?? fallbackCode;
   return { code, message: redactForSlack(text) };
 }
 
 /** `` `Code` message ``: a failure as a line of Slack mrkdwn (escape it as any text). */
-export function formatFailure(text: string): string {
-  const { code, message } = describeFailure(text);
+export function formatFailure(text: string, fallbackCode?: string): string {
+  const { code, message } = describeFailure(text, fallbackCode);
   return `\`${code}\` ${message}`;
 }
 
