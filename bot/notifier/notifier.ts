@@ -1,14 +1,17 @@
-import type { WebAPIPlatformError, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import type { Execution, Gate } from '../../orchestrator/domain/execution.ts';
 import type { PlanLoader, RunReader } from '../../orchestrator/ports/run-control.ts';
 import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
-import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';
+import { renderRequestCard } from '../blocks/request-card.ts';
 import { renderStatusCard } from '../blocks/status-card.ts';
-import { fallbacks, isRefusal } from './fallbacks.ts';
 import type { NoticeStore } from './notice-store.ts';
 import { foldEntry, type NoticeEvent, RunViewSchema, startView, waveProgress } from './run-view.ts';
+import { SharedSlackBudget, type SlackBudget } from './shared-slack-budget.ts';
+import { SLACK_LIMITS, type WritePriority } from './slack-budget.ts';
+import { MemorySlackBudgetStore } from './slack-budget-store.ts';
+import { type SlackWriteCounts, type SlackWriteEvent, SlackWriter } from './slack-writer.ts';
 
 /** What the bot has shown in Slack for one run; stored with the run, versioned. */
 export const NoticeSchema = z.object({
@@ -28,7 +31,8 @@ export const NoticeSchema = z.object({
   prompts: z.record(z.string(), z.string()),
   /** Thread lines waiting for the next milestone. */
   pending: z.array(z.string()),
-  lastPostAt: z.number(),
+  /** A line waiting is a failure: the reply goes at a prompt's priority. */
+  pendingFailure: z.boolean().default(false),
   done: z.boolean(),
 });
 export type Notice = z.infer<typeof NoticeSchema>;
@@ -38,6 +42,18 @@ export interface NotifierDeps {
   /** Where each run's notice is kept between wake-ups. */
   notices: NoticeStore;
   client: WebClient;
+  /**
+   * The Slack write budget shared with every other notifier (on Lambda, the state table's).
+   * @default one in this process's memory, paced by `postEveryMs`
+   */
+  budget?: SlackBudget;
+  /**
+   * The writer to share with other cards (an incident card) in this process, so its counts hold
+   * them all; it must write with `client`. @default one of the notifier's own, on `budget`
+   */
+  writer?: SlackWriter;
+  /** Each write as it went (a benchmark's counter). Only with the notifier's own writer. */
+  onWrite?(event: SlackWriteEvent): void;
   /** Real time (ms), for pacing and coalescing; runs may be on a virtual clock. */
   wallNow(): number;
   sleep(ms: number): Promise<void>;
@@ -46,14 +62,20 @@ export interface NotifierDeps {
     execution: Execution,
     files: Record<string, string>,
   ): Record<string, string> | Promise<Record<string, string>>;
-  /** Least time between two status card updates (Slack's chat.update is Tier 3). @default 3 s */
+  /** Least time between two updates of one run's status card. @default 3 s */
   cardEveryMs?: number;
   /**
-   * What a wake-up does with a card update held back: `wait` for it (the Lambda, woken only by
-   * the queue), or leave it to the next wake-up (`later`, a local notifier that polls).
+   * What a wake-up does with a card update held back: `wait` for it, reading the journal again
+   * meanwhile (up to `settleWithinMs`), or leave it to the next wake-up or to `settleCards`
+   * (`later`: a local notifier that polls, a Lambda that settles a batch's cards at its end).
    */
   settle: 'wait' | 'later';
-  /** Least time between two messages the notifier posts in a channel (Slack: about 1/s). @default 1.1 s */
+  /** How long a `wait`ing wake-up waits for a held card at most. @default 60 s */
+  settleWithinMs?: number;
+  /**
+   * Least time between two messages in a channel (Slack: about 1/s), for the default budget;
+   * 0 leaves posts unpaced. @default 1.1 s
+   */
   postEveryMs?: number;
   /** Where a message Slack refused is reported (Powertools' Logger fits). @default console */
   log?: { warn(message: string, ...details: Record<string, unknown>[]): void };
@@ -61,51 +83,123 @@ export interface NotifierDeps {
 
 class Superseded extends Error {}
 
+/** A wake-up waiting for a held card reads the journal again this often (prompts come first). */
+const SETTLE_SLICE_MS = 1_000;
+
+type State = { version: number; notice: Notice };
+
 /**
  * Keeps a run's Slack messages up to date from its journal: the request card, one status card
  * (updated at most every `cardEveryMs`), thread replies per
  * wave and step, prompts for the gates people answer, and the final report broadcast. Each
  * wake-up reads only the entries after its cursor; the notice is saved after every Slack write,
- * so a crash repeats at most one message. A message Slack refuses for what it is (not for a rate
- * limit) is reported and replaced by a shorter one, its buttons kept; failing that it is left
- * out, so one bad message never holds back the run's later ones.
+ * so a crash repeats at most one message. Every write goes through the Slack write budget all
+ * notifiers share (`SlackWriter`): prompts and failures first, thread lines next, card updates
+ * last; a card update with no token is skipped and the card kept due, so the next one carries
+ * the latest state, and a run's last card state always goes out. A message Slack refuses for
+ * what it is (not for a rate limit) is reported and replaced by a shorter one, its buttons kept;
+ * failing that it is left out, so one bad message never holds back the run's later ones.
  */
 export class Notifier {
-  constructor(private readonly deps: NotifierDeps) {}
+  /** Every Slack write of this notifier (and of any card sharing its writer). */
+  readonly writer: SlackWriter;
+
+  constructor(private readonly deps: NotifierDeps) {
+    this.writer =
+      deps.writer ??
+      new SlackWriter({
+        client: deps.client,
+        budget:
+          deps.budget ??
+          new SharedSlackBudget(new MemorySlackBudgetStore(), {
+            ...SLACK_LIMITS,
+            'chat.postMessage': {
+              ...SLACK_LIMITS['chat.postMessage'],
+              everyMs: deps.postEveryMs ?? SLACK_LIMITS['chat.postMessage'].everyMs,
+            },
+          }),
+        wallNow: deps.wallNow,
+        sleep: deps.sleep,
+        ...(deps.log ? { log: deps.log } : {}),
+        ...(deps.onWrite ? { onWrite: deps.onWrite } : {}),
+      });
+  }
+
+  /** Slack writes so far, per run and per channel, and the 429s Slack answered (a benchmark's). */
+  writeCounts(): SlackWriteCounts {
+    return this.writer.counts();
+  }
 
   /**
    * Brings the run's messages up to date. Returns `done` once the run's end is shown (or it has
    * no channel), `waiting` while the run has not recorded its start yet.
    */
   async sync(executionId: string): Promise<'more' | 'waiting' | 'done'> {
+    const started = this.deps.wallNow();
+    for (;;) {
+      const { state, heldMs } = await this.syncOnce(executionId);
+      const left = started + (this.deps.settleWithinMs ?? 60_000) - this.deps.wallNow();
+      if (state !== 'more' || heldMs === 0 || this.deps.settle !== 'wait' || left <= 0)
+        return state;
+      await this.deps.sleep(Math.min(heldMs, left, SETTLE_SLICE_MS));
+    }
+  }
+
+  /**
+   * Sends the status cards these runs hold back, each once the budget has a token for it,
+   * reading their journals again meanwhile; gives up at `until` (wall ms), leaving the rest due.
+   * A Lambda calls it once its batch is shown, so no run's prompt waits behind another's card.
+   */
+  async settleCards(executionIds: readonly string[], until: number): Promise<void> {
+    let held = [...new Set(executionIds)];
+    while (held.length > 0) {
+      const still: string[] = [];
+      let soonest = Number.POSITIVE_INFINITY;
+      for (const executionId of held) {
+        const { state, heldMs } = await this.syncOnce(executionId);
+        if (state !== 'more' || heldMs === 0) continue;
+        still.push(executionId);
+        soonest = Math.min(soonest, heldMs);
+      }
+      held = still;
+      const left = until - this.deps.wallNow();
+      if (held.length === 0 || left <= 0) return;
+      await this.deps.sleep(Math.min(soonest, left, SETTLE_SLICE_MS));
+    }
+  }
+
+  /** One catch-up; `heldMs`: how long until the card held back may go (0: none is). */
+  private async syncOnce(
+    executionId: string,
+  ): Promise<{ state: 'more' | 'waiting' | 'done'; heldMs: number }> {
     const { runs } = this.deps;
     let execution: Execution;
     try {
       execution = await runs.getExecution(executionId);
     } catch (error) {
-      if (error instanceof NotFoundError) return 'waiting';
+      if (error instanceof NotFoundError) return { state: 'waiting', heldMs: 0 };
       throw error;
     }
-    if (!execution.channel) return 'done';
+    if (!execution.channel) return { state: 'done', heldMs: 0 };
     const stored = await this.deps.notices.getNotice(executionId);
     const state = {
       version: stored?.version ?? 0,
       notice: stored ? NoticeSchema.parse(stored.doc) : initialNotice(execution, execution.channel),
     };
-    if (state.notice.done) return 'done';
+    if (state.notice.done) return { state: 'done', heldMs: 0 };
+    let heldMs: number;
     try {
-      await this.catchUp(execution, state);
+      heldMs = await this.catchUp(execution, state);
     } catch (error) {
-      if (error instanceof Superseded) return 'more';
+      // Another wake-up of the same run got ahead: it shows what this one would have.
+      if (error instanceof Superseded) return { state: 'more', heldMs: 0 };
       throw error;
     }
-    return state.notice.done ? 'done' : 'more';
+    return { state: state.notice.done ? 'done' : 'more', heldMs };
   }
 
-  private async catchUp(
-    execution: Execution,
-    state: { version: number; notice: Notice },
-  ): Promise<void> {
+  /** Shows the entries after the cursor; returns how long the card held back must wait, or 0. */
+  private async catchUp(execution: Execution, state: State): Promise<number> {
     const entries = await this.deps.runs.journal(execution.executionId, state.notice.cursor);
     for (const entry of entries) {
       const folded = foldEntry(state.notice.view, entry, execution.runbook);
@@ -116,25 +210,14 @@ export class Notifier {
     // The card follows milestones only (a wave done, a gate, a failure, the end), at most one
     // update per wake-up and one every `cardEveryMs`: servers coming up inside a wave are told
     // by the wave's thread reply, so a drill's writes do not grow with its servers or its hours.
-    // A card held back is sent once due, by this wake-up (waiting) or the next (polling).
-    if (!state.notice.cardDue) {
-      if (entries.length > 0) await this.save(execution.executionId, state);
-      return;
-    }
-    const wait = await this.refreshStatusCard(execution, state, false);
-    if (wait > 0 && this.deps.settle === 'wait') {
-      await this.deps.sleep(wait);
-      await this.refreshStatusCard(execution, state, true);
-    }
+    // A card held back (by `cardEveryMs` or the budget) stays due: this wake-up or the next sends it.
+    const heldMs = state.notice.cardDue ? await this.refreshStatusCard(execution, state, 'due') : 0;
     if (entries.length > 0) await this.save(execution.executionId, state);
+    return heldMs;
   }
 
   /** Shows one event: a card, a prompt, a thread reply at a milestone, the report. */
-  private async apply(
-    execution: Execution,
-    state: { version: number; notice: Notice },
-    event: NoticeEvent,
-  ): Promise<void> {
+  private async apply(execution: Execution, state: State, event: NoticeEvent): Promise<void> {
     const { notice } = state;
     switch (event.type) {
       case 'gate-opened':
@@ -153,7 +236,7 @@ export class Notifier {
         if (event.kind === 'approval') {
           if (event.gateId) await this.showRequestCard(execution, state, event.gateId);
           if (event.type === 'gate-closed' && event.decision === 'approve' && !notice.statusTs) {
-            await this.refreshStatusCard(execution, state, true);
+            await this.refreshStatusCard(execution, state, 'now');
           }
           return;
         }
@@ -163,6 +246,7 @@ export class Notifier {
         return;
       case 'line':
         if (event.text) notice.pending.push(event.text);
+        if (event.failure) notice.pendingFailure = true;
         if (event.milestone) {
           await this.flush(execution, state);
           notice.cardDue = true;
@@ -170,19 +254,15 @@ export class Notifier {
         return;
       case 'finished':
         await this.flush(execution, state);
-        // The card's last state goes out before the report that ends the thread.
-        await this.refreshStatusCard(execution, state, true);
+        // The card's last state goes out (never skipped) before the report that ends the thread.
+        await this.refreshStatusCard(execution, state, 'now');
         await this.postReport(execution, state, event.reportFiles);
         notice.done = true;
         return;
     }
   }
 
-  private async showRequestCard(
-    execution: Execution,
-    state: { version: number; notice: Notice },
-    gateId: string,
-  ): Promise<void> {
+  private async showRequestCard(execution: Execution, state: State, gateId: string): Promise<void> {
     const { notice } = state;
     const [{ plan, revision }, gate] = await Promise.all([
       this.deps.runs.loadPlan(execution.customerId),
@@ -214,19 +294,18 @@ export class Notifier {
             }
           : {}),
     });
-    if (notice.requestTs) await this.update(execution, notice.channel, notice.requestTs, message);
+    // The approval's question: a prompt.
+    const options = { priority: 'prompt' as const, source: execution.executionId };
+    if (notice.requestTs)
+      await this.writer.update(notice.channel, notice.requestTs, message, options);
     else {
-      const ts = await this.post(execution, state, message);
+      const ts = await this.writer.post(notice.channel, message, options);
       if (ts) notice.requestTs = ts;
     }
     await this.save(execution.executionId, state);
   }
 
-  private async showPrompt(
-    execution: Execution,
-    state: { version: number; notice: Notice },
-    gateId: string,
-  ): Promise<void> {
+  private async showPrompt(execution: Execution, state: State, gateId: string): Promise<void> {
     const { notice } = state;
     const gate = await this.deps.runs.getGate(execution.executionId, gateId);
     if (gate.kind === 'approval') return;
@@ -250,67 +329,74 @@ export class Notifier {
           : {}),
     });
     const shown = notice.prompts[gateId];
-    if (shown) await this.update(execution, notice.channel, shown, message);
+    const options = { priority: 'prompt' as const, source: execution.executionId };
+    if (shown) await this.writer.update(notice.channel, shown, message, options);
     else {
-      const ts = await this.post(execution, state, message, await this.parent(execution, state));
+      const threadTs = await this.parent(execution, state);
+      const ts = await this.writer.post(notice.channel, message, {
+        ...options,
+        ...(threadTs ? { threadTs } : {}),
+      });
       if (ts) notice.prompts[gateId] = ts;
     }
     await this.save(execution.executionId, state);
   }
 
   /** Posts the thread lines gathered since the last milestone as one reply. */
-  private async flush(
-    execution: Execution,
-    state: { version: number; notice: Notice },
-  ): Promise<void> {
+  private async flush(execution: Execution, state: State): Promise<void> {
     const { notice } = state;
     if (notice.pending.length === 0) return;
     const text = notice.pending.join('\n');
+    const priority: WritePriority = notice.pendingFailure ? 'prompt' : 'line';
     notice.pending = [];
-    await this.post(execution, state, { text, blocks: [] }, await this.parent(execution, state));
+    notice.pendingFailure = false;
+    const threadTs = await this.parent(execution, state);
+    await this.writer.post(
+      notice.channel,
+      { text, blocks: [] },
+      { priority, source: execution.executionId, ...(threadTs ? { threadTs } : {}) },
+    );
     await this.save(execution.executionId, state);
   }
 
   private async postReport(
     execution: Execution,
-    state: { version: number; notice: Notice },
+    state: State,
     files: Record<string, string>,
   ): Promise<void> {
     const { notice } = state;
     const report = await this.deps.runs.report(execution.executionId);
     const links = (await this.deps.reportLinks?.(execution, files)) ?? files;
     const parent = notice.statusTs ?? notice.requestTs;
-    await this.post(
-      execution,
-      state,
-      renderFinalReport(report, links),
-      parent,
-      Boolean(notice.statusTs),
-    );
+    await this.writer.post(notice.channel, renderFinalReport(report, links), {
+      priority: 'line',
+      source: execution.executionId,
+      ...(parent ? { threadTs: parent } : {}),
+      broadcast: Boolean(notice.statusTs),
+    });
     await this.save(execution.executionId, state);
   }
 
   /** The message the thread hangs from: the status card, posted first if need be. */
-  private async parent(
-    execution: Execution,
-    state: { version: number; notice: Notice },
-  ): Promise<string | undefined> {
-    if (!state.notice.statusTs) await this.refreshStatusCard(execution, state, true);
+  private async parent(execution: Execution, state: State): Promise<string | undefined> {
+    if (!state.notice.statusTs) await this.refreshStatusCard(execution, state, 'now');
     return state.notice.statusTs;
   }
 
   /**
-   * Sends the status card if it changed: at once when `force`d, else only when the last update
-   * is `cardEveryMs` old. Returns how long a held-back update must still wait (ms), or 0.
+   * Sends the status card if it changed. `now`: its first post or its last state, waiting for a
+   * token at a thread line's priority. `due`: an update at a card's priority, only when the last
+   * is `cardEveryMs` old and the budget has a token; else it stays due. Returns how long a
+   * held-back update must still wait (ms), or 0.
    */
   private async refreshStatusCard(
     execution: Execution,
-    state: { version: number; notice: Notice },
-    force: boolean,
+    state: State,
+    when: 'now' | 'due',
   ): Promise<number> {
     const { notice } = state;
     // Before approval, the request card is the run's only message.
-    if (!notice.statusTs && !force) return 0;
+    if (!notice.statusTs && when === 'due') return 0;
     const { plan } = await this.deps.runs.loadPlan(execution.customerId);
     const { view } = notice;
     const index = execution.runbook.steps.findIndex((s) => s.id === view.currentStepId);
@@ -335,112 +421,36 @@ export class Notifier {
       notice.cardDue = false;
       return 0;
     }
-    const wall = this.deps.wallNow();
-    const wait = (notice.statusAt ?? 0) + (this.deps.cardEveryMs ?? 3000) - wall;
-    if (notice.statusTs && !force && wait > 0) return wait;
-    if (notice.statusTs) await this.update(execution, notice.channel, notice.statusTs, message);
-    else {
-      const ts = await this.post(execution, state, message);
+    const source = execution.executionId;
+    if (when === 'due') {
+      const wait = (notice.statusAt ?? 0) + (this.deps.cardEveryMs ?? 3000) - this.deps.wallNow();
+      if (wait > 0) return wait;
+      const sent = await this.writer.tryUpdate(notice.channel, notice.statusTs as string, message, {
+        priority: 'card',
+        source,
+      });
+      if (!sent.sent) return sent.waitMs;
+    } else if (notice.statusTs) {
+      await this.writer.update(notice.channel, notice.statusTs, message, {
+        priority: 'line',
+        source,
+      });
+    } else {
+      const ts = await this.writer.post(notice.channel, message, { priority: 'line', source });
       if (ts) notice.statusTs = ts;
     }
     notice.statusText = rendered;
-    notice.statusAt = wall;
+    notice.statusAt = this.deps.wallNow();
     notice.cardDue = false;
     await this.save(execution.executionId, state);
     return 0;
   }
 
-  /** Posts a message; its ts, or undefined when Slack refused it and every shorter one. */
-  private async post(
-    execution: Execution,
-    state: { notice: Notice },
-    message: SlackMessage,
-    threadTs?: string,
-    broadcast = false,
-  ): Promise<string | undefined> {
-    const { notice } = state;
-    const result = await this.write(execution, 'chat.postMessage', message, async (shown) => {
-      const wait = notice.lastPostAt + (this.deps.postEveryMs ?? 1100) - this.deps.wallNow();
-      if (wait > 0) await this.deps.sleep(wait);
-      const args = {
-        channel: notice.channel,
-        text: shown.text,
-        ...(shown.blocks.length ? { blocks: shown.blocks } : {}),
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-        ...(broadcast ? { reply_broadcast: true } : {}),
-        unfurl_links: false,
-        unfurl_media: false,
-      };
-      try {
-        return await this.deps.client.chat.postMessage(
-          args as Parameters<WebClient['chat']['postMessage']>[0],
-        );
-      } finally {
-        // A refused post counts against the channel's rate as much as one Slack took.
-        notice.lastPostAt = this.deps.wallNow();
-      }
-    });
-    return result?.ts ? String(result.ts) : undefined;
-  }
-
-  private async update(
-    execution: Execution,
-    channel: string,
-    ts: string,
-    message: SlackMessage,
-  ): Promise<void> {
-    await this.write(execution, 'chat.update', message, (shown) =>
-      this.deps.client.chat.update({ channel, ts, text: shown.text, blocks: shown.blocks }),
-    );
-  }
-
-  /**
-   * Sends a message; when Slack refuses it for what it is, reports that once and sends the
-   * shorter forms of it in turn (`fallbacks`). Errors that may pass (a rate limit, Slack's own
-   * failures, the network) are thrown, and the wake-up is tried again.
-   */
-  private async write<T>(
-    execution: Execution,
-    method: string,
-    message: SlackMessage,
-    send: (shown: SlackMessage) => Promise<T>,
-  ): Promise<T | undefined> {
-    let refused: WebAPIPlatformError;
-    try {
-      return await send(message);
-    } catch (error) {
-      if (!isRefusal(error)) throw error;
-      refused = error;
-    }
-    const log = this.deps.log ?? console;
-    log.warn('Slack refused a message; a shorter one is sent instead', {
-      executionId: execution.executionId,
-      method,
-      error: refused.data.error,
-      detail: refused.data.response_metadata?.messages?.slice(0, 5) ?? [],
-      text: message.text.slice(0, 200),
-    });
-    for (const shorter of fallbacks(message)) {
-      try {
-        return await send(shorter);
-      } catch (error) {
-        if (!isRefusal(error)) throw error;
-      }
-    }
-    log.warn('Slack refused the shorter messages too; the run goes on without this one', {
-      executionId: execution.executionId,
-      method,
-      error: refused.data.error,
-    });
-    return undefined;
-  }
-
-  private async save(executionId: string, state: { version: number; notice: Notice }) {
+  private async save(executionId: string, state: State) {
     try {
       await this.deps.notices.putNotice(executionId, state.notice, state.version);
       state.version += 1;
     } catch (error) {
-      // Another wake-up of the same run got ahead: it shows what this one would have.
       if (error instanceof ConcurrentUpdateError) throw new Superseded();
       throw error;
     }
@@ -456,7 +466,7 @@ function initialNotice(execution: Execution, channel: string): Notice {
     cardDue: false,
     prompts: {},
     pending: [],
-    lastPostAt: 0,
+    pendingFailure: false,
     done: false,
   };
 }
