@@ -19,13 +19,56 @@ export interface AccountServicesOptions {
   /** The role Lifeboat assumes in it. */
   roleName: string;
   externalId: string;
-  sessionName: string;
+  /**
+   * Who acts, as the customer's CloudTrail shows it: the session's name (a run's own, see
+   * `runSession`), and the person who asked for the run as the session's source identity
+   * (which the role's trust policy must allow with `sts:SetSourceIdentity`). A function is
+   * asked at each AssumeRole, so the requester can be read when the credentials are needed.
+   */
+  session: RoleSession | (() => Promise<RoleSession>);
   /** Lifeboat's own credentials. @default the Node provider chain (the Lambda's role) */
   toolingCredentials?: AwsCredentialIdentityProvider;
   /** One endpoint for every service. @default the SDK's, or `AWS_ENDPOINT_URL_<SERVICE>` */
   endpoint?: string;
   /** Attempts per call, standard retry mode. @default `AWS_MAX_ATTEMPTS`, else the SDK's 3 */
   maxAttempts?: number;
+}
+
+export interface RoleSession {
+  /** `RoleSessionName`: 2 to 64 of `[\w+=,.@-]`. */
+  name: string;
+  /** `SourceIdentity`: 2 to 64 of `[\w+=,.@-]`, kept through role chaining, unchangeable. */
+  sourceIdentity?: string;
+}
+
+/** What STS accepts in a session name or a source identity. */
+const STS_NAME_MAX = 64;
+const STS_NAME_CHARACTERS = /[^\w+=,.@-]/g;
+
+/**
+ * The session of a run: named `lifeboat-<execution id>` (cut to STS's 64 characters with a
+ * hash of the whole id, so two long ids stay apart), the requester as its source identity.
+ */
+export function runSession(executionId: string, requestedBy?: string): RoleSession {
+  const name = stsName(`lifeboat-${executionId}`);
+  const sourceIdentity = requestedBy ? stsName(requestedBy) : '';
+  return { name, ...(sourceIdentity.length >= 2 ? { sourceIdentity } : {}) };
+}
+
+function stsName(text: string): string {
+  const clean = text.replace(STS_NAME_CHARACTERS, '-');
+  if (clean.length <= STS_NAME_MAX) return clean;
+  const hash = fnv1a(text).toString(16).padStart(8, '0');
+  return `${clean.slice(0, STS_NAME_MAX - hash.length - 1)}-${hash}`;
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 /** Renew credentials this long before they expire, as the SDK does. */
@@ -88,17 +131,20 @@ function assumeRole(
   region: string,
   stsConfig: ReturnType<typeof clientConfig>,
 ): AwsCredentialIdentityProvider {
-  return shareCredentials(
-    fromTemporaryCredentials({
+  return shareCredentials(async () => {
+    const session =
+      typeof options.session === 'function' ? await options.session() : options.session;
+    return fromTemporaryCredentials({
       params: {
         RoleArn: `arn:aws:iam::${options.account}:role/${options.roleName}`,
-        RoleSessionName: options.sessionName,
+        RoleSessionName: session.name,
+        ...(session.sourceIdentity ? { SourceIdentity: session.sourceIdentity } : {}),
         ExternalId: options.externalId,
       },
       ...(options.toolingCredentials ? { masterCredentials: options.toolingCredentials } : {}),
       clientConfig: { ...stsConfig, region },
-    }),
-  );
+    })();
+  });
 }
 
 /** One AssumeRole for all the region's clients (each would otherwise assume the role itself). */

@@ -65,7 +65,8 @@ export function createTaskHandlers(env: HandlerEnv, orchestrator = wireOrchestra
       const log = logger.createChild({ persistentKeys: { executionId: input.executionId } });
       const step = input.stepId ? { stepId: input.stepId } : {};
       try {
-        const result = await work(await orchestrator.engine(log), input, log);
+        const run = { executionId: input.executionId };
+        const result = await work(await orchestrator.engine(log, run), input, log);
         log.info(`${name} done`, { task: name, ...step });
         return result;
       } catch (error) {

@@ -2,12 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArcRoutingAdapter } from '../adapters/arc-routing-adapter.ts';
-import { servicesForAccount } from '../adapters/aws-services.ts';
+import { type RoleSession, runSession, servicesForAccount } from '../adapters/aws-services.ts';
 import { filePlanConfig } from '../adapters/config-files.ts';
 import { DynamoDbAdmissionStore } from '../adapters/dynamodb-admission-store.ts';
 import type { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import { FileReportStore } from '../adapters/file-report-store.ts';
 import { S3ReportStore } from '../adapters/s3-report-store.ts';
+import { NotFoundError } from '../domain/errors.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { ServicesFor } from '../ports/aws.ts';
 import type { ReportStore } from '../ports/report-store.ts';
@@ -18,10 +19,19 @@ import type { Engine } from '../run/engine.ts';
 import { type PlanConfig, type RunControlParts, wireCore } from './control-wiring.ts';
 import type { HandlerEnv } from './env.ts';
 
+/** The session of calls outside any run (`/dr readiness`). */
+const READINESS_SESSION: RoleSession = { name: 'lifeboat-readiness' };
+/** Customers' clients kept per warm Lambda (or sandbox), one set per customer and run. */
+const SERVICES_KEPT = 32;
+
 /** The orchestrator of one environment: what the task Lambdas and the bot's Lambdas run on. */
 export interface Orchestrator {
-  /** The engine for one invocation, on this invocation's clock; its warnings go to `logger`. */
-  engine(logger?: Logger): Promise<Engine>;
+  /**
+   * The engine for one invocation, on this invocation's clock; its warnings go to `logger`.
+   * `run`: the run the invocation is about, whose session (named for it, with its requester
+   * as source identity) acts in the customer's account. @default a `lifeboat-readiness` session
+   */
+  engine(logger?: Logger, run?: { executionId: string }): Promise<Engine>;
   /** The bot's view of runs, on the same table, plans and clock as the task Lambdas. */
   runControl(parts: RunControlParts): Promise<RunControl>;
   /** Resumes waiting state machines (the gate sweeper). */
@@ -67,23 +77,45 @@ export function wireOrchestrator(
     });
   };
 
-  const servicesFor = (plan: Plan): ServicesFor => {
-    const cached = services.get(plan.customer.id);
-    if (cached) return cached;
-    const built = servicesForAccount({
-      account: plan.account.id,
-      roleName: plan.account.roleName,
-      externalId: plan.account.externalId,
-      sessionName: 'lifeboat',
-    });
-    services.set(plan.customer.id, built);
-    return built;
+  /** A run's session, its requester read from the run when the role is assumed. */
+  const sessionOf = (executionId: string) => async (): Promise<RoleSession> => {
+    const requestedBy = await store.getExecution(executionId).then(
+      (execution) => execution.requestedBy,
+      (error: unknown) => {
+        // Prepare runs before the run's record exists: named for the run, no source identity.
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      },
+    );
+    return runSession(executionId, requestedBy);
   };
 
-  const engine = (logger?: Logger): Promise<Engine> =>
+  // Per customer and run: each run's calls carry its own session in the customer's CloudTrail.
+  const servicesFor =
+    (run?: { executionId: string }) =>
+    (plan: Plan): ServicesFor => {
+      const key = `${plan.customer.id}/${run?.executionId ?? ''}`;
+      const cached = services.get(key);
+      if (cached) return cached;
+      const built = servicesForAccount({
+        account: plan.account.id,
+        roleName: plan.account.roleName,
+        externalId: plan.account.externalId,
+        session: run ? sessionOf(run.executionId) : READINESS_SESSION,
+      });
+      // A warm Lambda serves many runs: keep the latest few runs' clients, not every run's.
+      if (services.size >= SERVICES_KEPT) {
+        const oldest = services.keys().next().value;
+        if (oldest !== undefined) services.delete(oldest);
+      }
+      services.set(key, built);
+      return built;
+    };
+
+  const engine = (logger?: Logger, run?: { executionId: string }): Promise<Engine> =>
     core.engine(
       (now) => ({
-        servicesFor,
+        servicesFor: servicesFor(run),
         ...(routing ? { routing } : {}),
         admission,
         writeReport: async (execution) => {

@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AccountServicesOptions,
+  runSession,
   servicesForAccount,
 } from '../../../orchestrator/adapters/aws-services.ts';
 import {
@@ -27,7 +30,7 @@ async function services(overrides: Partial<AccountServicesOptions> = {}) {
     account: id,
     roleName,
     externalId,
-    sessionName: 'lifeboat-test',
+    session: { name: 'lifeboat-test' },
     toolingCredentials: async () => TOOLING_CREDENTIALS,
     endpoint: account.aws.endpoints.drs,
     maxAttempts: 2,
@@ -108,7 +111,7 @@ describe('servicesForAccount', () => {
       account: id,
       roleName,
       externalId,
-      sessionName: 'lifeboat-env',
+      session: { name: 'lifeboat-env' },
       toolingCredentials: async () => TOOLING_CREDENTIALS,
     })(RECOVERY);
     // Act
@@ -128,6 +131,91 @@ describe('servicesForAccount', () => {
       new Set(),
       expect.objectContaining({ ok: true }),
       expect.objectContaining({ done: true, ok: true }),
+    ]);
+  });
+});
+
+describe('runSession', () => {
+  it.each([
+    ['dmnt-drill-20250301T0900', 'U01ALICE', 'lifeboat-dmnt-drill-20250301T0900', 'U01ALICE'],
+    ['run:1/2', 'cli:alice@example.com', 'lifeboat-run-1-2', 'cli-alice@example.com'],
+    ['r', 'X', 'lifeboat-r', undefined],
+    ['r', undefined, 'lifeboat-r', undefined],
+  ])('names the run %j asked by %j for STS', (executionId, requestedBy, name, sourceIdentity) => {
+    // Act
+    const session = runSession(executionId, requestedBy);
+    // Assess
+    expect(session).toEqual({ name, ...(sourceIdentity ? { sourceIdentity } : {}) });
+  });
+
+  it('keeps two long execution ids apart within 64 characters', () => {
+    // Prepare
+    const long = `bcbsaz-failover-${'x'.repeat(60)}`;
+    // Act
+    const [a, b] = [runSession(`${long}-1`).name, runSession(`${long}-2`).name];
+    // Assess
+    expect(a).toHaveLength(64);
+    expect(b).toHaveLength(64);
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^[\w+=,.@-]+$/);
+  });
+});
+
+describe('the customer role session', () => {
+  it("asks STS for the run's session name and the requester as source identity, read when assuming", async () => {
+    // Prepare: an STS that records AssumeRole; every other call is refused
+    const assumed: URLSearchParams[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        const form = new URLSearchParams(body);
+        if (form.get('Action') !== 'AssumeRole') {
+          response.writeHead(400, { 'x-amzn-errortype': 'ValidationException' }).end('{}');
+          return;
+        }
+        assumed.push(form);
+        response
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end(
+            `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIA0000</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>${new Date(Date.now() + 3_600_000).toISOString()}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA0:x</AssumedRoleId><Arn>arn:aws:sts::444455556666:assumed-role/r/x</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`,
+          );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    let asked = 0;
+    const servicesFor = servicesForAccount({
+      account: '444455556666',
+      roleName: 'LifeboatWorkload',
+      externalId: 'lifeboat-ext-1',
+      session: async () => {
+        asked += 1;
+        return runSession('dmnt-drill-1', 'U01ALICE');
+      },
+      toolingCredentials: async () => TOOLING_CREDENTIALS,
+      endpoint: `http://127.0.0.1:${port}`,
+      maxAttempts: 1,
+    });
+    try {
+      // Act: the DRS call fails at the fake; the credentials it needed were issued first
+      await servicesFor(RECOVERY)
+        .drs.listSourceServers()
+        .catch(() => undefined);
+    } finally {
+      server.close();
+    }
+    // Assess
+    expect(asked).toBe(1);
+    expect(assumed.map((form) => Object.fromEntries(form))).toEqual([
+      expect.objectContaining({
+        RoleArn: 'arn:aws:iam::444455556666:role/LifeboatWorkload',
+        RoleSessionName: 'lifeboat-dmnt-drill-1',
+        SourceIdentity: 'U01ALICE',
+        ExternalId: 'lifeboat-ext-1',
+      }),
     ]);
   });
 });

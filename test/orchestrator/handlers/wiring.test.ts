@@ -178,3 +178,28 @@ describe('the task handlers’ log lines', () => {
     expect(lines.every((line) => line.service === 'lifeboat-tasks')).toBe(true);
   });
 });
+
+describe("the customer's role session", () => {
+  it('is named for the run, one session per run, so the customer’s CloudTrail tells runs apart', async () => {
+    // Prepare
+    const { table } = await ownState('sessions');
+    const tasks = taskHandlers(table);
+    const runs = ['dmnt-drill-wiring-session-1', 'dmnt-drill-wiring-session-2'];
+    const before = aws.estate.truth.length;
+    // Act: each run's pre-flight reads the customer's account
+    for (const executionId of runs) {
+      await tasks.prepare({
+        request: { customerId: 'dmnt', operation: 'drill', requestedBy: 'U01ALICE' },
+        executionName: executionId,
+      });
+      await tasks.startStep({ executionId, stepId: 'preflight' });
+      await tasks.finish({ executionId, outcome: 'aborted' });
+    }
+    // Assess
+    const sessions = aws.estate.truth
+      .slice(before)
+      .filter((e) => e.type === 'assume-role')
+      .map((e) => (e as { session?: string }).session);
+    expect(new Set(sessions)).toEqual(new Set(runs.map((id) => `lifeboat-${id}`)));
+  });
+});
