@@ -1,91 +1,13 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NoticeStore } from '../../../bot/notifier/notice-store.ts';
 import { Notifier, type NotifierDeps } from '../../../bot/notifier/notifier.ts';
 import { checkReportLink, lastingReportLinks } from '../../../bot/report-links.ts';
-import { type BuildReportInput, buildReport } from '../../../orchestrator/domain/build-report.ts';
-import { ConcurrentUpdateError } from '../../../orchestrator/domain/errors.ts';
-import type { Execution, Gate } from '../../../orchestrator/domain/execution.ts';
-import { type JournalEntry, JournalEntrySchema } from '../../../orchestrator/domain/journal.ts';
-import { parsePlan } from '../../../orchestrator/domain/plan-rules.ts';
-import type { PlanLoader, RunReader } from '../../../orchestrator/ports/run-control.ts';
+import type { JournalEntry } from '../../../orchestrator/domain/journal.ts';
 import { FakeSlack, type FakeSlackMessage } from '../../../sandbox/slack/fake-slack.ts';
-import { at, cleanDrill } from '../../fixtures/report-runs.ts';
-import { readTiny } from '../../helpers.ts';
+import { at } from '../../fixtures/report-runs.ts';
+import { FakeRuns, MemoryNotices, tinyDrill } from './fake-runs.ts';
 
 const CHANNEL = 'C0TINY';
-
-/** The run's journal as far as `shownTo` (a seq), its gates folded from it; the rest unused. */
-class FakeRun implements Pick<RunReader, 'getExecution' | 'getGate' | 'journal' | 'report'> {
-  shownTo = 0;
-
-  constructor(
-    private readonly input: BuildReportInput,
-    private readonly entries: JournalEntry[],
-    private readonly plan: Awaited<ReturnType<PlanLoader['loadPlan']>>,
-  ) {}
-
-  get execution(): Execution {
-    return this.input.execution;
-  }
-
-  async getExecution(): Promise<Execution> {
-    return this.execution;
-  }
-
-  async loadPlan() {
-    return this.plan;
-  }
-
-  async journal(_: string, afterSeq = 0): Promise<JournalEntry[]> {
-    return this.entries.filter((e) => e.seq > afterSeq && e.seq <= this.shownTo);
-  }
-
-  async getGate(_: string, gateId: string): Promise<Gate> {
-    const shown = this.entries.filter((e) => e.seq <= this.shownTo);
-    const opened = shown.find((e) => e.type === 'gate-opened' && e.data.gateId === gateId);
-    if (opened?.type !== 'gate-opened') throw new Error(`no gate ${gateId}`);
-    const answers = shown.flatMap((e) =>
-      e.type === 'gate-answered' && e.data.gateId === gateId
-        ? [{ user: e.data.user, decision: e.data.decision, at: e.at }]
-        : [],
-    );
-    const closed = shown.some((e) => e.type === 'gate-closed' && e.data.gateId === gateId);
-    return {
-      gateId,
-      executionId: this.execution.executionId,
-      stepId: opened.stepId ?? '',
-      kind: opened.data.kind,
-      prompt: 'Confirm the drill environment works.',
-      principals: opened.data.principals,
-      required: opened.data.required,
-      excludeRequester: true,
-      requestedBy: 'U01ALICE',
-      taskToken: 'token',
-      openedAt: opened.at,
-      expiresAt: opened.at + 3_600_000,
-      answers,
-      status: closed ? 'closed' : 'open',
-    } as Gate;
-  }
-
-  async report() {
-    return buildReport({ ...this.input, journal: this.entries, now: at(10_900) });
-  }
-}
-
-class MemoryNotices implements NoticeStore {
-  private readonly docs = new Map<string, { doc: unknown; version: number }>();
-
-  async getNotice(id: string) {
-    return this.docs.get(id);
-  }
-
-  async putNotice(id: string, doc: unknown, expectedVersion: number) {
-    if ((this.docs.get(id)?.version ?? 0) !== expectedVersion) throw new ConcurrentUpdateError(id);
-    this.docs.set(id, { doc: structuredClone(doc), version: expectedVersion + 1 });
-  }
-}
 
 const running: FakeSlack[] = [];
 afterEach(async () => {
@@ -95,30 +17,19 @@ afterEach(async () => {
 async function setUp(
   options: Pick<NotifierDeps, 'reportLinks'> & { reportFiles?: Record<string, string> } = {},
 ) {
-  const input = await cleanDrill();
-  input.execution = { ...input.execution, channel: CHANNEL };
-  const last = input.journal.at(-1) as JournalEntry;
-  const entries = [
-    ...input.journal,
-    JournalEntrySchema.parse({
-      seq: last.seq + 1,
-      at: at(10_850),
-      type: 'execution-finished',
-      message: 'execution-finished',
-      data: {
-        outcome: 'succeeded',
-        reportFiles: options.reportFiles ?? { md: '/reports/tiny/report.md' },
-      },
-    }),
-  ];
-  const plan = parsePlan(await readTiny(), 'tiny.yaml');
-  const run = new FakeRun(input, entries, { plan, source: 'tiny.yaml', revision: 'r1' });
+  const run = await tinyDrill(
+    CHANNEL,
+    options.reportFiles ? { reportFiles: options.reportFiles } : {},
+  );
+  const { entries } = run;
+  const runs = new FakeRuns();
+  runs.add(run);
   const clock = { wall: at(0) };
   const fake = await new FakeSlack({ now: () => clock.wall }).start();
   running.push(fake);
   const warnings: { message: string; details: Record<string, unknown> }[] = [];
   const notifier = new Notifier({
-    runs: run as unknown as RunReader & PlanLoader,
+    runs: runs.reader(),
     notices: new MemoryNotices(),
     client: new WebClient('xoxb-fake', {
       slackApiUrl: fake.apiUrl,
@@ -135,7 +46,7 @@ async function setUp(
   });
   const syncAll = async () => {
     for (let i = 0; i < 20; i += 1) {
-      const state = await notifier.sync(input.execution.executionId);
+      const state = await notifier.sync(run.execution.executionId);
       clock.wall += 5_000;
       if (state === 'done') return state;
     }
