@@ -187,7 +187,8 @@ export class DynamoDbStateStore implements StateStore {
       names[`#f${i}`] = field;
       if (value === undefined) remove.push(`doc.#f${i}`);
       else {
-        values[`:f${i}`] = value;
+        // The runbook is kept as one JSON string (see createExecution).
+        values[`:f${i}`] = field === 'runbook' ? JSON.stringify(value) : value;
         set.push(`doc.#f${i} = :f${i}`);
       }
     }

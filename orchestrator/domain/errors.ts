@@ -159,9 +159,11 @@ export class GateAnswerError extends LifeboatError {
 }
 
 export class OperationInProgressError extends LifeboatError {
-  constructor(customerId: string, holder: string) {
+  /** `message`: a fuller one, for what is not a customer (a region's open incident). */
+  constructor(customerId: string, holder: string, message?: string) {
     super(
-      `Customer "${customerId}" already has an operation running (${holder}); there is only one active environment at a time. Wait for it to end, or abort it.`,
+      message ??
+        `Customer "${customerId}" already has an operation running (${holder}); there is only one active environment at a time. Wait for it to end, or abort it.`,
     );
     this.name = ERROR_NAMES.OperationInProgressError;
   }

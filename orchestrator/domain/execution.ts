@@ -40,6 +40,10 @@ export const ExecutionSchema = z.object({
   endedAt: z.number().optional(),
   /** Servers the operators chose to continue without. */
   excluded: z.array(z.string()),
+  /** The region-wide incident this run belongs to (started by it, or converted into its failover). */
+  incidentId: z.string().optional(),
+  /** A drill the incident turned into a failover: its sign-off and failback were cancelled. */
+  convertedToFailover: z.strictObject({ incidentId: z.string(), at: z.number() }).optional(),
   pauseRequested: z.boolean(),
   abortRequested: z.boolean(),
   runbook: RunbookSchema,

@@ -3,7 +3,7 @@ import { type ExecutionStatusSchema, hasEnded } from './execution.ts';
 import { OperationSchema, type Plan, PlanKindSchema } from './plan.ts';
 import { planRecoveryOrder, type RecoveryStart } from './recovery-order.ts';
 import { type Region, RegionSchema } from './regions.ts';
-import { PreflightResultSchema } from './runbook.ts';
+import { PreflightResultSchema, type Runbook, type StepOf } from './runbook.ts';
 
 /**
  * A region-wide incident: one request and one approval for every plan whose primary is the lost
@@ -112,6 +112,14 @@ export const IncidentPlanSchema = z.strictObject({
   executionId: z.string().optional(),
   startedAt: z.number().optional(),
   endedAt: z.number().optional(),
+  /** The child run's progress, as the incident card shows it. */
+  progress: z
+    .strictObject({
+      wavesDone: z.number().int(),
+      waveCount: z.number().int(),
+      serversRecovered: z.number().int(),
+    })
+    .optional(),
   /** For `held`, and for a start that was refused: why, and what a person can do. */
   note: z.string().optional(),
 });
@@ -436,4 +444,50 @@ export function accountLoads(
     loads.set(key, load);
   }
   return [...loads.values()].sort((a, b) => a.account.localeCompare(b.account));
+}
+
+/**
+ * A child run's runbook: the customer's own, without its approval gate (the incident's M-of-N
+ * approval covers every plan; a second card per customer would ask the same people again).
+ */
+export function incidentChildRunbook(runbook: Runbook): Runbook {
+  return {
+    ...runbook,
+    steps: runbook.steps.filter((s) => !(s.kind === 'gate' && s.gate === 'approval')),
+  };
+}
+
+/**
+ * A drill turned into a failover: the steps from its sign-off on (sign-off, failback and their
+ * hooks) are cancelled (the report stays). Undefined once the failback has begun: the drill is
+ * then moving the customer back into the lost region, and a person must look.
+ */
+export function cancelForFailover(
+  runbook: Runbook,
+  records: ReadonlyMap<string, { status: string }>,
+): string[] | undefined {
+  const cut = runbook.steps.findIndex((s) => s.phase === 'sign-off' || s.phase === 'failback');
+  if (cut < 0) return [];
+  const tail = runbook.steps.slice(cut).filter((s) => s.kind !== 'report');
+  if (tail.some((s) => s.phase === 'failback' && records.has(s.id))) return undefined;
+  return tail.map((s) => s.id);
+}
+
+/** The waves of a run's recovery (to the recovery region) that are done, and the servers in them. */
+export function childProgress(
+  runbook: Runbook,
+  records: ReadonlyMap<string, { status: string }>,
+): { wavesDone: string[]; waveCount: number; serversRecovered: number } {
+  const waves = runbook.steps.filter(
+    (s): s is StepOf<'recover-wave'> => s.kind === 'recover-wave' && s.phase === 'failover',
+  );
+  const done = waves.filter((w) => records.get(w.id)?.status === 'done');
+  return {
+    wavesDone: done.map((w) => w.wave),
+    waveCount: waves.length,
+    serversRecovered: done.reduce(
+      (n, w) => n + w.bootGroups.reduce((m, g) => m + g.servers.length, 0),
+      0,
+    ),
+  };
 }

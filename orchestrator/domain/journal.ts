@@ -158,6 +158,35 @@ export const JOURNAL_DATA = {
     direction: z.string(),
     servers: z.number().int(),
   }),
+  /** A region-wide incident was requested: the plans whose primary is `region`. */
+  'incident-requested': z.strictObject({
+    region: z.string(),
+    plans: z.array(z.string()),
+    requestedBy: z.string(),
+    requestedByName: z.string().optional(),
+  }),
+  /** One plan of an incident changed state, or its child run reached a milestone. */
+  'incident-plan': z.strictObject({
+    customerId: z.string(),
+    state: z.enum(['waiting', 'running', 'succeeded', 'failed', 'aborted', 'held']),
+    executionId: z.string().optional(),
+    wavesDone: z.number().int().optional(),
+    note: z.string().optional(),
+  }),
+  'incident-finished': z.strictObject({
+    status: z.enum(['succeeded', 'failed', 'aborted', 'rejected', 'expired']),
+    reportFiles: z.record(z.string(), z.string()),
+  }),
+  /** A run of the customer joined a region-wide incident: a drill is converted into a failover. */
+  'joined-incident': z.strictObject({
+    incidentId: z.string(),
+    /** What the incident did with this run. */
+    as: z.enum(['child', 'converted-to-failover']),
+    /** The approvers of the incident, when it started this run (its own approval is theirs). */
+    approvedBy: z.array(z.string()).optional(),
+    /** Steps the conversion cancelled (the drill's sign-off and failback). */
+    cancelledSteps: z.array(z.string()).optional(),
+  }),
 } as const;
 
 export type JournalType = keyof typeof JOURNAL_DATA;

@@ -18,6 +18,13 @@ export const StartRequestSchema = z.object({
   reason: z.string().optional(),
   /** When the disruption began, for a real incident declared after the fact (ms). */
   disruptionAt: z.number().optional(),
+  /**
+   * The region-wide incident starting this run: its approval is the incident's (two people
+   * approved every plan at once), so the run opens no approval gate of its own.
+   */
+  incident: z
+    .strictObject({ incidentId: z.string().min(1), approvedBy: z.array(z.string()).min(1) })
+    .optional(),
 });
 export type StartRequest = z.infer<typeof StartRequestSchema>;
 

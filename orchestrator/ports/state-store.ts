@@ -41,7 +41,17 @@ export interface ExecutionStore {
   updateExecution(
     executionId: string,
     patch: Partial<
-      Pick<Execution, 'status' | 'endedAt' | 'excluded' | 'pauseRequested' | 'abortRequested'>
+      Pick<
+        Execution,
+        | 'status'
+        | 'endedAt'
+        | 'excluded'
+        | 'pauseRequested'
+        | 'abortRequested'
+        | 'runbook'
+        | 'convertedToFailover'
+        | 'incidentId'
+      >
     >,
   ): Promise<void>;
   getSteps(executionId: string): Promise<Map<string, StepRecord>>;

@@ -10,6 +10,7 @@ import {
   type RunChanges,
   recordAnswer,
 } from '../domain/gates.ts';
+import { isIncidentId } from '../domain/incident.ts';
 import type { Region } from '../domain/regions.ts';
 import type { PlanSource } from '../ports/plan-source.ts';
 import type { ExecutionStore, GateStore } from '../ports/state-store.ts';
@@ -138,6 +139,8 @@ export class GateKeeper {
     for (const due of await this.deps.store.dueGates(now)) {
       const gate = await this.deps.store.getGate(due.executionId, due.gateId);
       if (!isDue(gate, now)) continue;
+      // An incident's approval expires by its own state machine's timeout (it has no run record).
+      if (isIncidentId(gate.executionId)) continue;
       // A global table's conditional writes hold within one region: two regions' sweepers must
       // not race for one gate, and a token is only known where its execution runs.
       const { runbook } = await this.deps.store.getExecution(gate.executionId);

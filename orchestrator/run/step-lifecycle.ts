@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { budgetLimits } from '../domain/admission.ts';
 import { UnknownStepError } from '../domain/errors.ts';
 import {
@@ -7,6 +8,7 @@ import {
   type StepRecord,
 } from '../domain/execution.ts';
 import { stepStarted } from '../domain/gates.ts';
+import { incidentChildRunbook } from '../domain/incident.ts';
 import type { StartRequest } from '../domain/messages.ts';
 import type { Operation } from '../domain/plan.ts';
 import { planRunbook } from '../domain/plan-runbook.ts';
@@ -20,7 +22,7 @@ import type { AdmissionStore } from '../ports/admission.ts';
 import type { RoutingPort, ServicesFor } from '../ports/aws.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 import type { ExecutionStore, LockStore } from '../ports/state-store.ts';
-import type { Progress, StepContext } from '../steps/context.ts';
+import { CHECKPOINTED, isCheckpoint, type Progress, type StepContext } from '../steps/context.ts';
 import { preflight } from '../steps/preflight.ts';
 import { advanceStep } from '../steps/run-step.ts';
 import type { JournalWriter } from './journal-writer.ts';
@@ -56,7 +58,8 @@ export class StepLifecycle {
     request: StartRequest & { executionId?: string },
   ): Promise<{ executionId: string }> {
     const { plan, revision } = await this.deps.plans.loadPlan(request.customerId);
-    const runbook = planRunbook(plan, request.operation, this.deps.settings);
+    const planned = planRunbook(plan, request.operation, this.deps.settings);
+    const runbook = request.incident ? incidentChildRunbook(planned) : planned;
     const executionId = request.executionId ?? this.deps.newId();
     const now = this.deps.now();
     await this.deps.store.acquireLock(plan.customer.id, executionId, now, LOCK_STALE_MS);
@@ -72,6 +75,16 @@ export class StepLifecycle {
         ...(request.requestedByName ? { requestedByName: request.requestedByName } : {}),
       },
     });
+    if (request.incident)
+      await this.deps.journal.write(executionId, {
+        type: 'joined-incident',
+        message: `Part of the region-wide incident ${request.incident.incidentId}, approved by ${request.incident.approvedBy.join(', ')}`,
+        data: {
+          incidentId: request.incident.incidentId,
+          as: 'child',
+          approvedBy: request.incident.approvedBy,
+        },
+      });
     return { executionId };
   }
 
@@ -93,23 +106,29 @@ export class StepLifecycle {
   async startStep(executionId: string, stepId: string): Promise<Progress> {
     const { execution, step, record } = await this.load(executionId, stepId);
     if (step.kind === 'report') return this.report(execution, step);
-    const ctx = await this.context(execution, step);
+    let started = record;
     if (record?.status !== 'running') {
       // Recorded before the executor runs, so a start the state machine retries is one start.
-      await this.deps.store.putStep(executionId, {
+      started = {
         ...(record ?? { stepId, attempt: 1, progress: {} }),
         status: 'running',
         startedAt: this.deps.now(),
-      });
+      };
+      await this.deps.store.putStep(executionId, started);
       await this.deps.journal.write(executionId, stepStarted(step));
     }
-    const progress = await advanceStep(ctx, step, undefined, record?.progress);
-    return this.save(execution, step, progress, record);
+    const ctx = await this.context(execution, step, started);
+    // A start that died after saving its intent goes on from there, not from the beginning.
+    const progress =
+      record?.status === 'running' && isCheckpoint(record.progress)
+        ? await advanceStep(ctx, step, record.progress)
+        : await advanceStep(ctx, step, undefined, record?.progress);
+    return this.save(execution, step, progress, started);
   }
 
   async pollStep(executionId: string, stepId: string): Promise<Progress> {
     const { execution, step, record } = await this.load(executionId, stepId);
-    const ctx = await this.context(execution, step);
+    const ctx = await this.context(execution, step, record);
     return this.save(execution, step, await advanceStep(ctx, step, record?.progress ?? {}), record);
   }
 
@@ -143,6 +162,8 @@ export class StepLifecycle {
       ...(this.deps.routing ? { routing: this.deps.routing } : {}),
       now: () => this.deps.now(),
       journal: async () => {},
+      checkpoint: async () => {},
+      attemptKey: `readiness-${customerId}-${now}`,
     };
     let progress = await preflight.start(ctx, step);
     for (let tries = 0; progress.status === 'running' && tries < 3; tries += 1)
@@ -178,8 +199,13 @@ export class StepLifecycle {
     return this.save(execution, step, { status: 'done', waitSeconds: 0, state: { files } });
   }
 
-  private async context(execution: Execution, step: Step): Promise<StepContext> {
+  private async context(
+    execution: Execution,
+    step: Step,
+    record: StepRecord | undefined,
+  ): Promise<StepContext> {
     const { plan } = await this.deps.plans.loadPlan(execution.customerId);
+    const startedAt = record?.startedAt ?? this.deps.now();
     return {
       execution,
       services: this.deps.servicesFor(plan),
@@ -197,6 +223,15 @@ export class StepLifecycle {
         : {}),
       now: () => this.deps.now(),
       journal: this.deps.journal.forStep(execution.executionId, step.id),
+      checkpoint: (state) =>
+        this.deps.store.putStep(execution.executionId, {
+          stepId: step.id,
+          status: 'running',
+          startedAt,
+          attempt: record?.attempt ?? 1,
+          progress: { ...state, [CHECKPOINTED]: true },
+        }),
+      attemptKey: attemptKey(execution.executionId, step.id, startedAt),
     };
   }
 
@@ -229,13 +264,23 @@ export class StepLifecycle {
   }
 }
 
+/**
+ * A client token for one attempt of one step (a task run again keeps it; people's retry is a new
+ * attempt): `lb` and 40 hex digits, within every token's limits (SSM's comment, CloudFormation's
+ * ClientRequestToken).
+ */
+export function attemptKey(executionId: string, stepId: string, startedAt: number): string {
+  const digest = createHash('sha256').update(`${executionId}/${stepId}/${startedAt}`);
+  return `lb${digest.digest('hex').slice(0, 40)}`;
+}
+
 /** A run's record as it starts. */
 export function newExecution(
   executionId: string,
   runbook: Runbook,
   planRevision: string,
   now: number,
-  request: Pick<StartRequest, 'requestedBy' | 'channel' | 'reason' | 'disruptionAt'>,
+  request: Pick<StartRequest, 'requestedBy' | 'channel' | 'reason' | 'disruptionAt' | 'incident'>,
 ): Execution {
   return {
     schemaVersion: EXECUTION_SCHEMA_VERSION,
@@ -247,6 +292,7 @@ export function newExecution(
     ...(request.channel ? { channel: request.channel } : {}),
     ...(request.reason ? { reason: request.reason } : {}),
     ...(request.disruptionAt ? { disruptionAt: request.disruptionAt } : {}),
+    ...(request.incident ? { incidentId: request.incident.incidentId } : {}),
     status: 'running',
     startedAt: now,
     excluded: [],
