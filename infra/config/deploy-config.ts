@@ -127,6 +127,26 @@ export const DeployConfigSchema = z.strictObject({
         burst: z.number().int().min(1).default(100),
       })
       .default({ rate: 50, burst: 100 }),
+    /** The health check route's own throttle (Route 53's checkers need under one a second). */
+    healthThrottle: z
+      .strictObject({
+        rate: z.number().int().min(1).default(10),
+        burst: z.number().int().min(1).default(20),
+      })
+      .default({ rate: 10, burst: 20 }),
+    /**
+     * Requests one client address may send to Slack's route in a minute (AWS WAF rate-based
+     * rule); beyond it the address is refused until its rate falls.
+     */
+    perClientLimit: z
+      .number()
+      .int()
+      .min(10, {
+        error: (issue) =>
+          `bot.perClientLimit ${String(issue.input)} is below 10, AWS WAF's least rate limit.`,
+      })
+      .max(2_000_000_000)
+      .default(300),
     /**
      * Ingress instances kept initialized in each bot region (Lambda provisioned concurrency, on
      * an alias): the first slash command after a quiet week meets no cold start. 0 turns it off.

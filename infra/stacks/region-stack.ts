@@ -253,6 +253,8 @@ export class RegionStack extends Stack {
         }),
         failover: side,
         throttle: config.bot.throttle,
+        healthThrottle: config.bot.healthThrottle,
+        perClientLimit: config.bot.perClientLimit,
         provisionedConcurrency: config.bot.provisionedConcurrency,
         logRetention: retention,
         ingressEnvironment: checkEnvironment(

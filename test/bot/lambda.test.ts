@@ -98,6 +98,37 @@ describe('the Lambda entry points', () => {
     expect(sandbox.slack.calls.filter((c) => c.method === 'auth.test')).toEqual([]);
   });
 
+  it("answers the REST API's event Slack's route sends (behind AWS WAF), headers in Slack's own case", async () => {
+    // Prepare: API Gateway REST (payload 1.0), mapped at /slack on the bot's name
+    const body = command('help');
+    const signed = signSlackRequest({ signingSecret: SANDBOX_SIGNING_SECRET, body });
+    const headers = Object.fromEntries(
+      Object.entries(signed).map(([name, value]) => [
+        name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()),
+        value,
+      ]),
+    );
+    const restEvent = {
+      resource: '/events',
+      path: '/slack/events',
+      httpMethod: 'POST',
+      headers,
+      multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+      queryStringParameters: null,
+      body,
+      isBase64Encoded: false,
+      requestContext: { httpMethod: 'POST', resourcePath: '/events', stage: 'live' },
+    };
+    // Act
+    const help = await ingress(restEvent as never, {});
+    const forged = await ingress({ ...restEvent, body: `${body}x` } as never, {});
+    // Assess
+    expect(Object.keys(headers)).toContain('X-Slack-Signature');
+    expect(help.statusCode).toBe(200);
+    expect(JSON.parse(help.body).text).toMatch(/`\/dr drill &lt;customer&gt; \[--bubble\]`/);
+    expect(forged.statusCode).toBe(401);
+  });
+
   it('the notifier answers a readiness job and reports a malformed message back to the queue', async () => {
     // Prepare
     const job = {

@@ -379,26 +379,35 @@ describe('the Lifeboat app', () => {
           Match.objectLike({ EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }),
         ],
       });
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-        RouteKey: 'POST /slack/events',
-      });
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /health' });
       // Report links, to the ingress, which checks their own signature (no Slack signature there).
       const routes = template.findResources('AWS::ApiGatewayV2::Route');
       const reports = Object.values(routes).filter(
         (r) => r.Properties.RouteKey === 'GET /reports/{proxy+}',
       );
-      const events = Object.values(routes).find(
-        (r) => r.Properties.RouteKey === 'POST /slack/events',
-      );
       expect(reports).toHaveLength(1);
-      expect(reports[0]?.Properties.Target).toEqual(events?.Properties.Target);
-      expect(Object.keys(routes)).toHaveLength(3);
+      expect(Object.keys(routes)).toHaveLength(2);
       template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
         AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
         DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+        RouteSettings: { 'GET /health': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } },
       });
+      // Slack's route: POST /slack/events on a REST stage behind AWS WAF, to the same ingress.
+      template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', { ApiMappingKey: 'slack' });
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'events' });
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+        ]),
+      });
+      template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+      const [method] = Object.values(template.findResources('AWS::ApiGateway::Method'));
+      const alias = region(name).stack.bot?.ingressAlias;
+      expect(alias).toBeDefined();
+      expect(JSON.stringify(method?.Properties.Integration)).toContain(
+        region(name).stack.getLogicalId(alias?.node.defaultChild as never),
+      );
     }
     for (const name of ['us-east-2', 'us-west-1'] as const) {
       region(name).template.resourceCountIs('AWS::Route53::RecordSet', 0);

@@ -55,6 +55,9 @@ describe('the deploy configuration', () => {
     expect(stateRegion(config)).toBe('us-east-1');
     expect(config.logRetentionDays).toBe(365);
     expect(config.bot.throttle).toEqual({ rate: 50, burst: 100 });
+    expect(config.bot.healthThrottle).toEqual({ rate: 10, burst: 20 });
+    expect(config.bot.perClientLimit).toBe(300);
+    expect(config.reports.lockMode).toBe('governance');
     expect(config.bot.provisionedConcurrency).toBe(1);
     expect(config.alarms.emails).toEqual([]);
   });
@@ -87,6 +90,13 @@ describe('the deploy configuration', () => {
     ['a team id that is a name', ['slack', 'teamId'], 'acme', '"acme"'],
     ['a state region outside the pairs', ['state', 'region'], 'eu-west-1', 'state.region'],
     ['a lock mode S3 does not have', ['reports', 'lockMode'], 'legal-hold', 'lockMode'],
+    [
+      'a per-client limit AWS WAF refuses',
+      ['bot', 'perClientLimit'],
+      5,
+      'bot.perClientLimit 5 is below 10',
+    ],
+    ['a health throttle of nothing', ['bot', 'healthThrottle', 'rate'], 0, 'healthThrottle.rate'],
   ] as const)('refuses %s, naming the offending value', (_what, path, value, expected) => {
     // Prepare
     const config = changed([...path], value);
