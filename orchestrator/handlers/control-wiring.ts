@@ -3,13 +3,16 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { PlanConfig } from '../adapters/bundled-plans.ts';
+import { DynamoDbIncidentStore } from '../adapters/dynamodb-incident-store.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
 import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
 import { LifeboatError } from '../domain/errors.ts';
+import type { IncidentStarter } from '../ports/incident.ts';
 import type { ExecutionStarter, RunControl } from '../ports/run-control.ts';
 import type { TaskTokens } from '../ports/state-store.ts';
 import { Engine, type EngineDeps } from '../run/engine.ts';
+import { IncidentCoordinator, type IncidentCoordinatorDeps } from '../run/incident-coordinator.ts';
 import { LifeboatRunControl } from '../run/run-control.ts';
 import type { HandlerEnv } from './env.ts';
 
@@ -36,6 +39,21 @@ export interface ControlCore {
   /** An engine on this invocation's clock, with the workload parts built on that clock. */
   engine(workload: (now: () => number) => WorkloadParts, logger?: Logger): Promise<Engine>;
   runControl(engine: Engine, parts: RunControlParts): Promise<RunControl>;
+  /** Region-wide incidents on the same table, plans and clock. */
+  incidents(parts: IncidentParts): Promise<IncidentCoordinator>;
+}
+
+/** What an incident coordinator reaches beyond the core: each side gives what it has. */
+export interface IncidentParts {
+  /** Starts incidents (the bot). */
+  starter?: IncidentStarter;
+  /** Starts and aborts child runs (the incident's state machine; the bot to abort). */
+  runs?: Pick<RunControl, 'start' | 'requestAbort'>;
+  /** Pre-flight now, per customer (the incident's state machine, with the workload adapters). */
+  readiness?: IncidentCoordinatorDeps['readiness'];
+  /** @default Step Functions' SendTaskSuccess */
+  tokens?: TaskTokens;
+  logger?: Logger;
 }
 
 /** The environment variables the core reads. */
@@ -73,11 +91,41 @@ export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
     });
   };
 
+  const incidentStore = new DynamoDbIncidentStore(
+    new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
+    env.STATE_TABLE,
+  );
+  const incidents: ControlCore['incidents'] = async (parts) => {
+    const [now, settings] = await Promise.all([clock(env), config.settings()]);
+    const missing = (what: string) => () => {
+      throw new LifeboatError(`This incident coordinator does not reach ${what}.`);
+    };
+    return new IncidentCoordinator({
+      incidents: incidentStore,
+      store,
+      plans: config.plans,
+      settings,
+      readiness: parts.readiness ?? missing("the customers' AWS (readiness)"),
+      runs: parts.runs ?? {
+        start: missing('the runbook state machine'),
+        requestAbort: missing('the runs'),
+      },
+      tokens: parts.tokens ?? taskTokens,
+      ...(parts.starter ? { starter: parts.starter } : {}),
+      now,
+      newId: () => randomUUID(),
+      nonce: () => randomBytes(2).toString('hex'),
+      ...(notify ? { notify } : {}),
+      ...(parts.logger ? { warn: (message: string) => parts.logger?.warn(message) } : {}),
+    });
+  };
+
   return {
     store,
     config,
     taskTokens,
     engine,
+    incidents,
     runControl: async (built, parts) => {
       const [now, settings] = await Promise.all([clock(env), config.settings()]);
       return new LifeboatRunControl({

@@ -68,6 +68,8 @@ export interface IncidentCoordinatorDeps {
   nonce(): string;
   notify?: RunNotifications;
   warn?(message: string): void;
+  /** Writes the incident's report once it has ended; returns where it went (kind -> location). */
+  writeReport?(incident: Incident): Promise<Record<string, string>>;
 }
 
 /** How many customers' readiness is asked at once while an incident prepares. */
@@ -478,10 +480,15 @@ export class IncidentCoordinator implements IncidentControl {
         : { ...i, status, endedAt: i.endedAt ?? this.deps.now() },
     );
     await this.deps.store.releaseLock(regionLockKey(incident.region), incidentId);
+    // A report of an incident that never started would say nothing its card does not.
+    const reportFiles =
+      incident.approvedAt !== undefined && this.deps.writeReport
+        ? await this.deps.writeReport(incident)
+        : {};
     await this.journal.write(incidentId, {
       type: 'incident-finished',
       message: `The incident ended: ${status}`,
-      data: { status, reportFiles: {} },
+      data: { status, reportFiles },
     });
   }
 
