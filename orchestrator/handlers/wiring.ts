@@ -16,7 +16,13 @@ import type { RunControl } from '../ports/run-control.ts';
 import type { TaskTokens } from '../ports/state-store.ts';
 import { writeRunReport } from '../report/run-report.ts';
 import type { Engine } from '../run/engine.ts';
-import { type PlanConfig, type RunControlParts, wireCore } from './control-wiring.ts';
+import type { IncidentCoordinator } from '../run/incident-coordinator.ts';
+import {
+  type IncidentParts,
+  type PlanConfig,
+  type RunControlParts,
+  wireCore,
+} from './control-wiring.ts';
 import type { HandlerEnv } from './env.ts';
 
 /** The session of calls outside any run (`/dr readiness`). */
@@ -34,6 +40,11 @@ export interface Orchestrator {
   engine(logger?: Logger, run?: { executionId: string }): Promise<Engine>;
   /** The bot's view of runs, on the same table, plans and clock as the task Lambdas. */
   runControl(parts: RunControlParts): Promise<RunControl>;
+  /**
+   * Region-wide incidents, with the customers' readiness from this environment's engine unless
+   * `parts` gives one.
+   */
+  incidents(parts: IncidentParts): Promise<IncidentCoordinator>;
   /** Resumes waiting state machines (the gate sweeper). */
   readonly taskTokens: TaskTokens;
   /** The bot's notices (what it showed in Slack for each run), kept in the state table. */
@@ -137,5 +148,11 @@ export function wireOrchestrator(
     taskTokens: core.taskTokens,
     notices: store,
     runControl: async (parts) => core.runControl(await engine(parts.logger), parts),
+    incidents: async (parts) =>
+      core.incidents({
+        readiness: async (customerId, operation) =>
+          (await engine(parts.logger)).readiness(customerId, operation),
+        ...parts,
+      }),
   };
 }
