@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import type { Execution, Gate } from '../../orchestrator/domain/execution.ts';
 import type { PlanLoader, RunReader } from '../../orchestrator/ports/run-control.ts';
 import { renderFinalReport, renderGatePrompt } from '../blocks/prompts.ts';
-import { renderRequestCard } from '../blocks/request-card.ts';
+import { renderRequestCard, type SlackMessage } from '../blocks/request-card.ts';
 import { renderStatusCard } from '../blocks/status-card.ts';
 import type { NoticeStore } from './notice-store.ts';
 import { foldEntry, type NoticeEvent, RunViewSchema, startView, waveProgress } from './run-view.ts';
@@ -29,6 +30,11 @@ export const NoticeSchema = z.object({
   cardDue: z.boolean().default(false),
   /** Thread messages that ask people something, by gate id. */
   prompts: z.record(z.string(), z.string()),
+  /**
+   * A digest of what the request card and each prompt last showed, by ts: the entries that
+   * answer and close a gate come together, and one update shows both.
+   */
+  shown: z.record(z.string(), z.string()).default({}),
   /** Thread lines waiting for the next milestone. */
   pending: z.array(z.string()),
   /** A line waiting is a failure: the reply goes at a prompt's priority. */
@@ -296,12 +302,14 @@ export class Notifier {
     });
     // The approval's question: a prompt.
     const options = { priority: 'prompt' as const, source: execution.executionId };
-    if (notice.requestTs)
+    if (notice.requestTs) {
+      if (notice.shown[notice.requestTs] === digestOf(message)) return;
       await this.writer.update(notice.channel, notice.requestTs, message, options);
-    else {
+    } else {
       const ts = await this.writer.post(notice.channel, message, options);
       if (ts) notice.requestTs = ts;
     }
+    if (notice.requestTs) notice.shown[notice.requestTs] = digestOf(message);
     await this.save(execution.executionId, state);
   }
 
@@ -330,14 +338,20 @@ export class Notifier {
     });
     const shown = notice.prompts[gateId];
     const options = { priority: 'prompt' as const, source: execution.executionId };
-    if (shown) await this.writer.update(notice.channel, shown, message, options);
-    else {
+    if (shown) {
+      if (notice.shown[shown] === digestOf(message)) return;
+      await this.writer.update(notice.channel, shown, message, options);
+      notice.shown[shown] = digestOf(message);
+    } else {
       const threadTs = await this.parent(execution, state);
       const ts = await this.writer.post(notice.channel, message, {
         ...options,
         ...(threadTs ? { threadTs } : {}),
       });
-      if (ts) notice.prompts[gateId] = ts;
+      if (ts) {
+        notice.prompts[gateId] = ts;
+        notice.shown[ts] = digestOf(message);
+      }
     }
     await this.save(execution.executionId, state);
   }
@@ -465,10 +479,16 @@ function initialNotice(execution: Execution, channel: string): Notice {
     view: startView(execution.startedAt, execution.runbook.steps[0]?.phase ?? 'prepare'),
     cardDue: false,
     prompts: {},
+    shown: {},
     pending: [],
     pendingFailure: false,
     done: false,
   };
+}
+
+/** A short digest of a message, to know an update would change nothing. */
+function digestOf(message: SlackMessage): string {
+  return createHash('sha256').update(JSON.stringify(message)).digest('base64url').slice(0, 16);
 }
 
 /** How a closed approval ended: the requester's own abort is a withdrawal, not a rejection. */

@@ -1,0 +1,172 @@
+import { LogLevel, WebClient } from '@slack/web-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NoticeSchema, Notifier } from '../../../bot/notifier/notifier.ts';
+import { SharedSlackBudget } from '../../../bot/notifier/shared-slack-budget.ts';
+import { MemorySlackBudgetStore } from '../../../bot/notifier/slack-budget-store.ts';
+import { FakeSlack, type FakeSlackCall } from '../../../sandbox/slack/fake-slack.ts';
+import { FakeRuns, MemoryNotices, tinyDrill } from './fake-runs.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+const RUNS = 30;
+/** Notifier Lambdas running at once (the notifier's default maxConcurrency). */
+const LAMBDAS = 5;
+/** How often a run's notifier looks at its journal, and how often the journal grows (virtual). */
+const POLL_MS = 1_000;
+const STEP_MS = 1_000;
+const START = Date.parse('2026-12-06T12:00:00Z');
+
+const running: FakeSlack[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((fake) => fake.close()));
+});
+
+const seqOf = (
+  run: { entries: { seq: number; type: string; data?: unknown }[] },
+  type: string,
+  gateId: string,
+) =>
+  run.entries.find((e) => e.type === type && (e.data as { gateId?: string }).gateId === gateId)
+    ?.seq as number;
+
+/**
+ * Thirty drills in one workspace, their journals growing together, shown by five notifiers that
+ * share one Slack write budget, against the fake Slack (which answers 429 past Slack's limits).
+ */
+async function incident() {
+  const clock = new VirtualClock(START);
+  const fake = await new FakeSlack({ now: clock.now }).start();
+  running.push(fake);
+  const runs = new FakeRuns();
+  for (let i = 0; i < RUNS; i += 1)
+    runs.add(
+      await tinyDrill(`C0RUN${String(i).padStart(2, '0')}`, { executionId: `tiny-drill-${i}` }),
+    );
+  const notices = new MemoryNotices();
+  const budget = new SharedSlackBudget(new MemorySlackBudgetStore());
+  const notifiers = Array.from(
+    { length: LAMBDAS },
+    () =>
+      new Notifier({
+        runs: runs.reader(),
+        notices,
+        client: new WebClient('xoxb-fake', {
+          slackApiUrl: fake.apiUrl,
+          retryConfig: { retries: 0 },
+          rejectRateLimitedCalls: true,
+          logLevel: LogLevel.ERROR,
+        }),
+        budget,
+        wallNow: clock.now,
+        sleep: clock.sleep,
+        settle: 'wait',
+      }),
+  );
+  return { clock, fake, runs: [...runs.byId.values()], notices, notifiers };
+}
+
+describe('thirty runs in one workspace', () => {
+  it('shows every run to its end with no 429, prompts ahead of cards when the budget is tight', async () => {
+    // Prepare
+    const { clock, fake, runs, notices, notifiers } = await incident();
+    const signOffOpened = seqOf(runs[0] as never, 'gate-opened', 'g-sign-off');
+    const signOffClosed = seqOf(runs[0] as never, 'gate-closed', 'g-sign-off');
+    const last = runs[0]?.entries.length as number;
+    const promptsShown = () =>
+      runs.every((run) =>
+        fake
+          .messages(run.execution.channel as string)
+          .some((m) => m.threadTs && (m.text ?? '').includes('sign-off')),
+      );
+    let tight: { at: number; cardsDue: number } | undefined;
+    const follow = (executionId: string, notifier: Notifier) => async () => {
+      for (;;) {
+        if ((await notifier.sync(executionId)) === 'done') return;
+        await clock.sleep(POLL_MS);
+      }
+    };
+    // The journals grow an entry a second (each run a little after the one before) up to their
+    // sign-off prompts; once every prompt is shown, every sign-off is answered at once.
+    const drive = async () => {
+      for (let seq = 1; seq <= signOffOpened; seq += 1) {
+        for (const run of runs) run.shownTo = seq;
+        await clock.sleep(STEP_MS);
+      }
+      while (!promptsShown()) await clock.sleep(100);
+      const due = await Promise.all(
+        runs.map(
+          async (run) =>
+            NoticeSchema.parse((await notices.getNotice(run.execution.executionId))?.doc).cardDue,
+        ),
+      );
+      tight = { at: clock.now(), cardsDue: due.filter(Boolean).length };
+      for (const run of runs) run.shownTo = signOffClosed;
+      for (let seq = signOffClosed + 1; seq <= last; seq += 1) {
+        await clock.sleep(STEP_MS);
+        for (const run of runs) run.shownTo = seq;
+      }
+    };
+    const started = performance.now();
+    // Act
+    await Promise.all([
+      clock.run(drive),
+      ...runs.map((run, i) =>
+        clock.run(follow(run.execution.executionId, notifiers[i % LAMBDAS] as Notifier)),
+      ),
+    ]);
+    const realMs = performance.now() - started;
+    // Assess: no 429
+    expect(fake.rateLimited).toEqual([]);
+    // Every run's report ends its thread, and its card shows how it ended.
+    for (const run of runs) {
+      const channel = run.execution.channel as string;
+      const notice = NoticeSchema.parse((await notices.getNotice(run.execution.executionId))?.doc);
+      const card = fake.messages(channel).find((m) => m.ts === notice.statusTs);
+      expect(fake.messages(channel).at(-1)?.text).toMatch(/^Drill of Tiny Health succeeded/);
+      expect(JSON.stringify(card?.blocks)).toContain('✅ Succeeded');
+      expect(notice.done).toBe(true);
+    }
+    // When every sign-off closed, most cards were waiting for the budget: it was tight.
+    expect(tight?.cardsDue).toBeGreaterThanOrEqual(RUNS / 2);
+    // Then every prompt's update (its buttons taken away) went before any card's update.
+    const promptTs = new Set(
+      await Promise.all(
+        runs.map(
+          async (run) =>
+            NoticeSchema.parse((await notices.getNotice(run.execution.executionId))?.doc).prompts[
+              'g-sign-off'
+            ],
+        ),
+      ),
+    );
+    const afterTight = fake.calls.filter(
+      (c) => c.method === 'chat.update' && c.ok && c.time >= (tight?.at ?? 0),
+    );
+    const isPrompt = (c: FakeSlackCall) => promptTs.has(String(c.args.ts));
+    const firstPrompt = afterTight.findIndex(isPrompt);
+    const lastPrompt = afterTight.findLastIndex(isPrompt);
+    expect(afterTight.filter(isPrompt)).toHaveLength(RUNS);
+    expect(afterTight.slice(firstPrompt, lastPrompt + 1).every(isPrompt)).toBe(true);
+    // The notifiers' counts are Slack's: per run, what landed in its channel.
+    const bySource = new Map<string, { posts: number; updates: number }>();
+    for (const notifier of notifiers)
+      for (const [source, count] of Object.entries(notifier.writeCounts().bySource)) {
+        const sum = bySource.get(source) ?? { posts: 0, updates: 0 };
+        bySource.set(source, {
+          posts: sum.posts + count.posts,
+          updates: sum.updates + count.updates,
+        });
+      }
+    for (const run of runs) {
+      const calls = fake.calls.filter((c) => c.args.channel === run.execution.channel);
+      expect(bySource.get(run.execution.executionId)).toEqual({
+        posts: calls.filter((c) => c.method === 'chat.postMessage').length,
+        updates: calls.filter((c) => c.method === 'chat.update').length,
+      });
+    }
+    expect(notifiers.map((n) => n.writeCounts().rateLimited)).toEqual(Array(LAMBDAS).fill(0));
+    const writes = [...bySource.values()].map((c) => c.posts + c.updates);
+    console.info(
+      `${RUNS} runs: ${Math.min(...writes)}-${Math.max(...writes)} Slack writes each, ${fake.calls.length} in all over ${Math.round((clock.now() - START) / 1000)} s of Slack time, ${Math.round(realMs)} ms real`,
+    );
+  }, 120_000);
+});
