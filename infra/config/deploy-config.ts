@@ -193,8 +193,20 @@ export const DeployConfigSchema = z.strictObject({
        * `compliance`: nobody can, not even the root user, until the retention ends.
        */
       lockMode: z.enum(['governance', 'compliance']).default('governance'),
+      /**
+       * Roles of auditors who may read the reports (the key's policy and the bucket's name
+       * them); nobody else of the tooling account can decrypt them.
+       */
+      auditorRoles: z
+        .array(
+          z.string().regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+            error: (issue) =>
+              `"${String(issue.input)}" is not an IAM role ARN like arn:aws:iam::111122223333:role/Auditor.`,
+          }),
+        )
+        .default([]),
     })
-    .default({ retentionDays: 2557, lockMode: 'governance' }),
+    .default({ retentionDays: 2557, lockMode: 'governance', auditorRoles: [] }),
   /**
    * The ARC cluster, once the routing stack is deployed (a one-time setup). Absent: DNS records
    * in `failover` mode cannot be flipped, and the synth says so.

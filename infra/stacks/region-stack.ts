@@ -16,7 +16,7 @@ import { BUNDLED_CONFIG } from '../constructs/lifeboat-function.ts';
 import { Notifier } from '../constructs/notifier.ts';
 import { NotifierQueue } from '../constructs/notifier-queue.ts';
 import { RegionAlarms } from '../constructs/region-alarms.ts';
-import { ReportBucket } from '../constructs/report-bucket.ts';
+import { grantReadReportKeys, ReportBucket } from '../constructs/report-bucket.ts';
 import { RunbookTaskFunctions } from '../constructs/runbook-functions.ts';
 import { RunbookStateMachine } from '../constructs/runbook-state-machine.ts';
 import { acceptsVariable, checkEnvironment } from '../environment.ts';
@@ -115,6 +115,7 @@ export class RegionStack extends Stack {
       accessLogsBucketName: names.accessLogsBucket,
       retention: Duration.days(config.reports.retentionDays),
       lockMode: config.reports.lockMode,
+      auditorRoleArns: config.reports.auditorRoles,
       accessLogsRetention: Duration.days(config.logRetentionDays),
     });
     this.notifierQueue = new NotifierQueue(this, 'NotifyQueue', {
@@ -165,7 +166,7 @@ export class RegionStack extends Stack {
     }
     // Only the steps act in the customers' accounts, and flip their routing controls.
     for (const task of [tasks.startStep, tasks.pollStep])
-      this.assumeCustomerRoles(task.role, props.customers);
+      this.assumeCustomerRoles(task.role, props.customers, { sourceIdentity: true });
     if (config.arc) {
       for (const task of [tasks.startStep, tasks.pollStep])
         this.routingControlAccess(task.role, config.arc, 'flip');
@@ -197,6 +198,7 @@ export class RegionStack extends Stack {
         [reportObjects],
         "Report files are written under keys named for each run; the bucket is this region's report bucket only.",
       );
+      this.reports.grantWriteKey(task.role);
     }
 
     this.notifier = new Notifier(this, 'Notifier', {
@@ -232,6 +234,7 @@ export class RegionStack extends Stack {
       reportsEverywhere,
       "The final Slack message links each run's report with a presigned GET; the keys are named for each run, in the deployment's report buckets only.",
     );
+    grantReadReportKeys(notifierRole, names.reportBuckets);
     this.readSlackSecret(notifierRole, names.secretArn);
     // Pre-flight readiness checks read the customers' accounts (`/dr readiness`, request cards)
     // and the routing controls' states, never changing them.
@@ -287,6 +290,7 @@ export class RegionStack extends Stack {
       ingressRole.addToPrincipalPolicy(
         new PolicyStatement({ actions: ['s3:GetObject'], resources: reportsEverywhere }),
       );
+      grantReadReportKeys(ingressRole, names.reportBuckets);
       acknowledgeWildcards(
         ingressRole,
         reportsEverywhere,
@@ -389,11 +393,22 @@ export class RegionStack extends Stack {
     );
   }
 
-  private assumeCustomerRoles(role: IRole, customers: readonly CustomerAccount[]): void {
+  /**
+   * `sourceIdentity`: the sessions carry the run's requester (orchestrator/adapters/aws-services.ts),
+   * which the caller's policy must allow as well as the role's trust policy.
+   */
+  private assumeCustomerRoles(
+    role: IRole,
+    customers: readonly CustomerAccount[],
+    options: { sourceIdentity?: boolean } = {},
+  ): void {
     const arns = [...new Set(customers.map((c) => c.roleArn))];
     if (arns.length === 0) return;
     role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['sts:AssumeRole'], resources: arns }),
+      new PolicyStatement({
+        actions: ['sts:AssumeRole', ...(options.sourceIdentity ? ['sts:SetSourceIdentity'] : [])],
+        resources: arns,
+      }),
     );
   }
 }

@@ -55,7 +55,8 @@ export class S3ReportStore implements ReportStore {
               Key: `${prefix}/${file.name}`,
               Body: file.body,
               ContentType: file.contentType,
-              ServerSideEncryption: 'AES256',
+              // No encryption header: the bucket's default, its customer managed KMS key, applies
+              // (a header would choose S3's own key, which the bucket policy refuses).
               // Object lock refuses a write without Content-MD5 or a checksum, whatever the SDK's default.
               ChecksumAlgorithm: 'CRC32',
               ...lock,

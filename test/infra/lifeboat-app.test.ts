@@ -150,13 +150,23 @@ describe('the Lifeboat app', () => {
         [...LOGS, ...STATE, ...notifies].sort(),
       );
     expect(actionsOf(template.toJSON(), tasks.finish.role)).toEqual(
-      [...LOGS, ...STATE, ...notifies, 's3:PutObject'].sort(),
+      [...LOGS, ...STATE, ...notifies, 'kms:Decrypt', 'kms:GenerateDataKey', 's3:PutObject'].sort(),
     );
+    // The steps' sessions carry the run's requester as source identity.
+    const assumes = ['sts:AssumeRole', 'sts:SetSourceIdentity'];
     expect(actionsOf(template.toJSON(), tasks.startStep.role)).toEqual(
-      [...LOGS, ...STATE, ...notifies, 's3:PutObject', 'sts:AssumeRole'].sort(),
+      [
+        ...LOGS,
+        ...STATE,
+        ...notifies,
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        's3:PutObject',
+        ...assumes,
+      ].sort(),
     );
     expect(actionsOf(template.toJSON(), tasks.pollStep.role)).toEqual(
-      [...LOGS, ...STATE, ...notifies, 'sts:AssumeRole'].sort(),
+      [...LOGS, ...STATE, ...notifies, ...assumes].sort(),
     );
     // The report step and an aborted run's end write reports: under reports/, in this region's bucket.
     for (const writer of [tasks.startStep, tasks.finish])
@@ -230,6 +240,7 @@ describe('the Lifeboat app', () => {
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
         's3:GetObject',
+        'kms:Decrypt',
         'sts:AssumeRole',
       ].sort(),
     );
@@ -245,6 +256,7 @@ describe('the Lifeboat app', () => {
         ...LOGS,
         ...STATE,
         's3:GetObject',
+        'kms:Decrypt',
         'secretsmanager:GetSecretValue',
         'sqs:SendMessage',
         'states:SendTaskFailure',
@@ -433,7 +445,13 @@ describe('the Lifeboat app', () => {
           },
           BucketEncryption: {
             ServerSideEncryptionConfiguration: [
-              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+              {
+                ServerSideEncryptionByDefault: {
+                  SSEAlgorithm: 'aws:kms',
+                  KMSMasterKeyID: Match.anyValue(),
+                },
+                BucketKeyEnabled: true,
+              },
             ],
           },
           PublicAccessBlockConfiguration: {

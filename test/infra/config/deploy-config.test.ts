@@ -40,7 +40,11 @@ describe('the deploy configuration', () => {
     expect(deployedRegions(config)).toEqual(['us-east-1', 'us-east-2', 'us-west-2', 'us-west-1']);
     expect(stateRegion(config)).toBe('us-east-1');
     expect(config.bot.regions).toEqual({ primary: 'us-east-1', secondary: 'us-west-2' });
-    expect(config.reports).toEqual({ retentionDays: 2557, lockMode: 'governance' });
+    expect(config.reports).toEqual({
+      retentionDays: 2557,
+      lockMode: 'governance',
+      auditorRoles: [],
+    });
   });
 
   it('fills in defaults for what a team may leave out', () => {
@@ -97,6 +101,12 @@ describe('the deploy configuration', () => {
       'bot.perClientLimit 5 is below 10',
     ],
     ['a health throttle of nothing', ['bot', 'healthThrottle', 'rate'], 0, 'healthThrottle.rate'],
+    [
+      'an auditor named by its role name only',
+      ['reports', 'auditorRoles'],
+      ['LifeboatAuditor'],
+      '"LifeboatAuditor" is not an IAM role ARN',
+    ],
   ] as const)('refuses %s, naming the offending value', (_what, path, value, expected) => {
     // Prepare
     const config = changed([...path], value);

@@ -57,11 +57,32 @@ describe('S3ReportStore', () => {
     expect(ReportSchema.parse(JSON.parse(json?.text ?? ''))).toEqual(report);
     expect(markdown?.text).toBe(renderMarkdown(report));
     expect(html?.text).toBe(renderHtml(report));
-    expect([json, markdown, html].map((o) => [o?.ContentType, o?.ServerSideEncryption])).toEqual([
-      ['application/json; charset=utf-8', 'AES256'],
-      ['text/markdown; charset=utf-8', 'AES256'],
-      ['text/html; charset=utf-8', 'AES256'],
+    expect([json, markdown, html].map((o) => o?.ContentType)).toEqual([
+      'application/json; charset=utf-8',
+      'text/markdown; charset=utf-8',
+      'text/html; charset=utf-8',
     ]);
+  });
+
+  it("leaves encryption to the bucket's default (its KMS key): no write names another", async () => {
+    // Prepare: what each PutObject asks of S3
+    const sent: Record<string, unknown>[] = [];
+    s3.middlewareStack.add(
+      (next) => async (args) => {
+        sent.push(args.input as Record<string, unknown>);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordPutObject' },
+    );
+    const store = new S3ReportStore(s3, REGION, { bucket: BUCKET });
+    // Act
+    await store.save(report);
+    // Assess
+    expect(sent).toHaveLength(3);
+    for (const input of sent) {
+      expect(input).not.toHaveProperty('ServerSideEncryption');
+      expect(input).not.toHaveProperty('SSEKMSKeyId');
+    }
   });
 
   it("lets the bucket's default retention lock each version, or locks it as configured", async () => {
