@@ -90,6 +90,7 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
     this.runner = new LocalStepFunctions(
       synthesizeRunbook(),
       createTaskHandlers(this.environment, this.wiring),
+      aws,
     );
   }
 

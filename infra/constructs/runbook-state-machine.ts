@@ -61,7 +61,7 @@ export interface RunbookStateMachineProps {
 }
 
 /** Errors worth retrying with backoff and jitter: throttling, a region that did not answer, Lambda's own. */
-const TRANSIENT = [
+export const TRANSIENT = [
   ERROR_NAMES.ThrottledError,
   ERROR_NAMES.RegionUnreachableError,
   'Lambda.TooManyRequestsException',
@@ -69,6 +69,13 @@ const TRANSIENT = [
   'Lambda.SdkClientException',
   'Lambda.AWSLambdaException',
 ];
+
+/**
+ * A task Lambda that died rather than threw (timed out, out of memory, a deploy replaced it):
+ * Step Functions reports `Lambda.Unknown` (`Sandbox.Timedout` for a timeout on newer runtimes).
+ * Every task is safe to run again (README, Crash safety), so the machine runs it again.
+ */
+export const CRASHED = ['Lambda.Unknown', 'Sandbox.Timedout'];
 
 /**
  * The runbook interpreter: a Standard workflow that runs the steps Lifeboat's domain planned.
@@ -117,6 +124,13 @@ export class RunbookStateMachine extends Construct {
         backoffRate: 2,
         maxAttempts: 10,
         maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      task.addRetry({
+        errors: CRASHED,
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 3,
         jitterStrategy: sfn.JitterType.FULL,
       });
       return task;

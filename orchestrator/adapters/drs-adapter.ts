@@ -121,6 +121,19 @@ export class DrsAdapter implements DrsPort {
     return toJobView(job);
   }
 
+  async jobsSince(since: number): Promise<JobView[]> {
+    const jobs = await this.call('DescribeJobs', () =>
+      collectPages(
+        paginateDescribeJobs(
+          { client: this.client },
+          { filters: { fromDate: new Date(since).toISOString() } },
+        ),
+        (page) => page.items,
+      ),
+    );
+    return jobs.map(toJobView);
+  }
+
   async jobEvents(jobId: string): Promise<JobEvent[]> {
     const logs = await this.call('DescribeJobLogItems', () =>
       collectPages(
@@ -239,6 +252,7 @@ function toJobView(job: Job): JobView {
       ...(server.recoveryInstanceID ? { recoveryInstanceId: server.recoveryInstanceID } : {}),
     })),
     ...(endedAt === undefined ? {} : { endedAt }),
+    ...(job.tags ? { tags: job.tags } : {}),
   };
 }
 
@@ -262,6 +276,9 @@ function toRecoveryInstanceView(instance: RecoveryInstance): RecoveryInstanceVie
     ec2State: instance.ec2InstanceState ?? 'UNKNOWN',
     isDrill: instance.isDrill ?? false,
     ...(pointInTime === undefined ? {} : { pointInTime }),
+    ...(instance.failback?.state && instance.failback.state !== 'FAILBACK_NOT_STARTED'
+      ? { reversed: true }
+      : {}),
   };
 }
 

@@ -47,22 +47,33 @@ export class HooksAdapter implements HookPort {
     return { ok: !out.FunctionError, detail: text.slice(0, DETAIL_LIMIT) };
   }
 
-  /** Creates the stack, or updates it when it exists; an update with no changes is done. */
+  /**
+   * Creates the stack, or updates it when it exists; an update with no changes is done. With a
+   * request token, the same create or update sent again is taken as the first (CloudFormation's
+   * ClientRequestToken), not refused because the stack is now in progress.
+   */
   async deployStack(
     stackName: string,
     templateUrl: string | undefined,
     parameters: Record<string, string>,
+    requestToken?: string,
   ): Promise<void> {
     const Parameters = toParameters(parameters);
+    const token = requestToken ? { ClientRequestToken: requestToken } : {};
     try {
       await this.callStacks('CreateStack', () =>
         this.cloudformation.send(
-          new CreateStackCommand({ StackName: stackName, TemplateURL: templateUrl, Parameters }),
+          new CreateStackCommand({
+            StackName: stackName,
+            TemplateURL: templateUrl,
+            Parameters,
+            ...token,
+          }),
         ),
       );
     } catch (error) {
       if (!isAwsCode(error, 'AlreadyExistsException')) throw error;
-      await this.updateStack(stackName, templateUrl, Parameters);
+      await this.updateStack(stackName, templateUrl, Parameters, token);
     }
   }
 
@@ -93,12 +104,18 @@ export class HooksAdapter implements HookPort {
     stackName: string,
     templateUrl: string | undefined,
     parameters: Parameter[],
+    token: { ClientRequestToken?: string },
   ): Promise<void> {
     const template = templateUrl ? { TemplateURL: templateUrl } : { UsePreviousTemplate: true };
     try {
       await this.callStacks('UpdateStack', () =>
         this.cloudformation.send(
-          new UpdateStackCommand({ StackName: stackName, ...template, Parameters: parameters }),
+          new UpdateStackCommand({
+            StackName: stackName,
+            ...template,
+            Parameters: parameters,
+            ...token,
+          }),
         ),
       );
     } catch (error) {

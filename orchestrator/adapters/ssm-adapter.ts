@@ -2,6 +2,7 @@ import {
   GetCommandInvocationCommand,
   type GetCommandInvocationCommandOutput,
   paginateDescribeInstanceInformation,
+  paginateListCommands,
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -57,6 +58,7 @@ export class SsmAdapter implements SsmPort {
     instanceIds: string[],
     parameters: Record<string, string[]>,
     timeoutSeconds: number,
+    comment?: string,
   ): Promise<string> {
     const { Command } = await this.call('SendCommand', () =>
       this.client.send(
@@ -65,11 +67,31 @@ export class SsmAdapter implements SsmPort {
           InstanceIds: instanceIds,
           Parameters: { executionTimeout: [String(timeoutSeconds)], ...parameters },
           TimeoutSeconds: Math.max(MIN_DELIVERY_TIMEOUT, Math.ceil(timeoutSeconds)),
+          ...(comment ? { Comment: comment } : {}),
         }),
       ),
     );
     if (!Command?.CommandId) throw incompleteAnswer('ssm', 'SendCommand', 'Command.CommandId');
     return Command.CommandId;
+  }
+
+  /** SendCommand takes no client token: the comment it was sent with finds it again. */
+  async findCommand(document: string, comment: string, since: number): Promise<string | undefined> {
+    const commands = await this.call('ListCommands', () =>
+      collectPages(
+        paginateListCommands(
+          { client: this.client },
+          {
+            Filters: [
+              { key: 'DocumentName', value: document },
+              { key: 'InvokedAfter', value: new Date(since).toISOString() },
+            ],
+          },
+        ),
+        (page) => page.Commands,
+      ),
+    );
+    return commands.find((c) => c.Comment === comment)?.CommandId;
   }
 
   async commandResults(commandId: string, instanceIds: string[]): Promise<CommandResult[]> {

@@ -34,6 +34,8 @@ export interface JobView {
   status: 'PENDING' | 'STARTED' | 'COMPLETED';
   servers: JobServerView[];
   endedAt?: number;
+  /** The tags it was started with (`StartRecovery`'s). */
+  tags?: Record<string, string>;
 }
 
 export interface JobEvent {
@@ -50,6 +52,8 @@ export interface RecoveryInstanceView {
   /** The moment of the data it was launched from (ms). */
   pointInTime?: number;
   isDrill: boolean;
+  /** Replication from it back to its origin has been started (`ReverseReplication`). */
+  reversed?: boolean;
 }
 
 export interface DrsPort {
@@ -68,6 +72,8 @@ export interface DrsPort {
     tags: Record<string, string>,
   ): Promise<string>;
   describeJob(jobId: string): Promise<JobView>;
+  /** The jobs created at or after `since` (ms): what a task run again asks before starting one. */
+  jobsSince(since: number): Promise<JobView[]>;
   jobEvents(jobId: string): Promise<JobEvent[]>;
   recoveryInstances(sourceServerIds: string[]): Promise<RecoveryInstanceView[]>;
   reverseReplication(recoveryInstanceId: string): Promise<string>;
@@ -162,7 +168,11 @@ export interface SsmPort {
     instanceIds: string[],
     parameters: Record<string, string[]>,
     timeoutSeconds: number,
+    /** Written on the command (at most 100 characters), to find it again with `findCommand`. */
+    comment?: string,
   ): Promise<string>;
+  /** The id of the command of this document and comment sent at or after `since` (ms), if any. */
+  findCommand(document: string, comment: string, since: number): Promise<string | undefined>;
   commandResults(commandId: string, instanceIds: string[]): Promise<CommandResult[]>;
 }
 
@@ -175,6 +185,8 @@ export interface HookPort {
     stackName: string,
     templateUrl: string | undefined,
     parameters: Record<string, string>,
+    /** CloudFormation's ClientRequestToken: the same token again is the same request, not a second. */
+    requestToken?: string,
   ): Promise<void>;
   deleteStack(stackName: string): Promise<void>;
   stackStatus(stackName: string): Promise<{ done: boolean; ok: boolean; detail: string }>;

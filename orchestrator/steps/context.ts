@@ -16,6 +16,23 @@ export interface StepContext {
   now(): number;
   /** Writes an entry of the run's journal for this step; its data is checked against its type's schema. */
   journal<T extends JournalType>(type: T, message: string, data: JournalData<T>): Promise<void>;
+  /**
+   * Saves the step's state before a call a retry must not repeat blindly (its intent): a task
+   * that dies during the call is run again from this state, and asks AWS what the call did.
+   */
+  checkpoint(state: Record<string, unknown>): Promise<void>;
+  /**
+   * The same for every run of this attempt of the step (a task run again after a crash), another
+   * for the next attempt people ask for: what calls that take a client token send.
+   */
+  attemptKey: string;
+}
+
+/** Marks a state saved by {@link StepContext.checkpoint}: a start run again resumes from it. */
+export const CHECKPOINTED = 'checkpointed';
+
+export function isCheckpoint(state: Record<string, unknown> | undefined): boolean {
+  return state?.[CHECKPOINTED] === true;
 }
 
 /** Where a run's DRS jobs take their leases: the recovery account's budget, at the plan's priority. */

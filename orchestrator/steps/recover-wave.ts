@@ -49,7 +49,14 @@ interface WaveState extends Record<string, unknown>, CapacityState {
   commands: Record<string, string>;
   /** Leases in the recovery account's DRS budget, shared with other runs. */
   admission?: HeldLeases;
+  /** When the job at the head of the batch was about to start (its intent, saved first). */
+  starting?: number;
 }
+
+/** How far before its intent a job may seem to have been created (clocks differ a little). */
+const CLOCK_SKEW_MS = 60_000;
+/** A health document is sent once: until its id is known, its key holds this and the intent's time. */
+const SENDING = 'sending:';
 
 const LAUNCH_POLL = 30;
 const THROTTLED_POLL = 5;
@@ -185,15 +192,12 @@ async function launchPending(ctx: StepContext, step: Step, state: WaveState): Pr
     if (!(await admitJob(ctx, step, state, names))) return;
     let jobId: string;
     try {
-      jobId = await ctx.services(step.region).drs.startRecovery(
-        names.map((n) => state.sources[n] ?? ''),
-        step.isDrill,
-        { 'lifeboat:execution': ctx.execution.executionId, 'lifeboat:wave': step.wave },
-      );
+      jobId = await startJob(ctx, step, state, names);
     } catch (error) {
       if (error instanceof AwsCallError && error.retryable) return;
       throw error;
     }
+    delete state.starting;
     state.pendingJobs.shift();
     state.jobs.push({ jobId, servers: names });
     bindLease(state, jobId);
@@ -203,6 +207,43 @@ async function launchPending(ctx: StepContext, step: Step, state: WaveState): Pr
       { jobId, wave: step.wave, servers: names },
     );
   }
+}
+
+/**
+ * StartRecovery once per job. DRS takes no client token, so the intent is saved first; a task run
+ * again after dying mid-call asks DRS for a job of this run and wave with exactly these servers,
+ * created since, and takes it as its own rather than launching the servers a second time.
+ */
+async function startJob(
+  ctx: StepContext,
+  step: Step,
+  state: WaveState,
+  names: string[],
+): Promise<string> {
+  const { drs } = ctx.services(step.region);
+  const sourceIds = names.map((n) => state.sources[n] ?? '');
+  const tags = { 'lifeboat:execution': ctx.execution.executionId, 'lifeboat:wave': step.wave };
+  if (state.starting !== undefined) {
+    const known = new Set(state.jobs.map((j) => j.jobId));
+    const earlier = (await drs.jobsSince(state.starting - CLOCK_SKEW_MS)).find(
+      (job) =>
+        !known.has(job.jobId) &&
+        job.tags?.['lifeboat:execution'] === tags['lifeboat:execution'] &&
+        job.tags?.['lifeboat:wave'] === tags['lifeboat:wave'] &&
+        sameMembers(
+          job.servers.map((s) => s.sourceServerId),
+          sourceIds,
+        ),
+    );
+    if (earlier) return earlier.jobId;
+  }
+  state.starting = ctx.now();
+  await ctx.checkpoint(state);
+  return drs.startRecovery(sourceIds, step.isDrill, tags);
+}
+
+function sameMembers(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 async function nextBatch(ctx: StepContext, step: Step, state: WaveState): Promise<Progress> {
@@ -400,8 +441,9 @@ async function runHealthDocuments(
     for (const { c, i } of checks) {
       if (c.servers && !c.servers.includes(name)) continue;
       const key = `${i}:${name}`;
-      if (!state.commands[key]) {
-        state.commands[key] = await ssm.sendCommand(c.document, [id], c.parameters, 600);
+      const sent = state.commands[key];
+      if (!sent || sent.startsWith(SENDING)) {
+        state.commands[key] = await sendHealthDocument(ctx, step, state, key, c, id);
         allOk = false;
         continue;
       }
@@ -415,6 +457,35 @@ async function runHealthDocuments(
     if (allOk) passed.push(name);
   }
   return passed;
+}
+
+/**
+ * Sends a health document once: the intent is saved first, and the command carries the attempt's
+ * key and the check's as its comment, so a task run again after a crash finds the command it
+ * sent (SendCommand takes no client token) rather than running the document again.
+ */
+async function sendHealthDocument(
+  ctx: StepContext,
+  step: Step,
+  state: WaveState,
+  key: string,
+  check: { document: string; parameters: Record<string, string[]> },
+  instanceId: string,
+): Promise<string> {
+  const { ssm } = ctx.services(step.ssmAgentRegion);
+  const comment = `${ctx.attemptKey}-${step.wave.slice(0, 16)}-${key}`.slice(0, 100);
+  const intent = state.commands[key];
+  if (intent?.startsWith(SENDING)) {
+    const found = await ssm.findCommand(
+      check.document,
+      comment,
+      Number(intent.slice(SENDING.length)),
+    );
+    if (found) return found;
+  }
+  state.commands[key] = `${SENDING}${ctx.now()}`;
+  await ctx.checkpoint(state);
+  return ssm.sendCommand(check.document, [instanceId], check.parameters, 600, comment);
 }
 
 function groupTimedOut(ctx: StepContext, step: Step, state: WaveState): boolean {

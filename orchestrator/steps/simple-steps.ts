@@ -34,14 +34,14 @@ export const stopInstances: StepExecutor<StepOf<'stop-instances'>> = {
         side: step.side,
       },
     );
-    await ctx.services(step.region).ec2.stop(ids);
-    await ctx.journal('instances-stopped', `Asked ${step.region} to stop ${ids.length} instances`, {
-      instances: instances.map((i) => ({ server: i.server, instanceId: i.instanceId })),
-      unreachable: false,
-    });
-    return running({ startedAt: at, ids }, 30);
+    // The intent first: run again after a crash, the step asks again (stopping a stopping or
+    // stopped instance changes nothing) and keeps this disruption, journaled once.
+    const state = { startedAt: at, ids, asked: false };
+    await ctx.checkpoint(state);
+    return askToStop(ctx, step, state);
   },
   async poll(ctx, step, state) {
+    if (state.asked === false) return askToStop(ctx, step, state);
     const ids = state.ids as string[];
     const views = await ctx.services(step.region).ec2.describe(ids);
     const pending = views.filter((v) => v.state !== 'stopped').map((v) => v.instanceId);
@@ -54,6 +54,24 @@ export const stopInstances: StepExecutor<StepOf<'stop-instances'>> = {
     return running(state, 20, `${ids.length - pending.length}/${ids.length} stopped`);
   },
 };
+
+async function askToStop(
+  ctx: StepContext,
+  step: StepOf<'stop-instances'>,
+  state: Record<string, unknown>,
+): Promise<Progress> {
+  const ids = state.ids as string[];
+  await ctx.services(step.region).ec2.stop(ids);
+  const byId = new Map(step.instances.map((i) => [i.instanceId, i.server]));
+  await ctx.journal('instances-stopped', `Asked ${step.region} to stop ${ids.length} instances`, {
+    instances: ids.map((instanceId) => ({
+      server: byId.get(instanceId) ?? instanceId,
+      instanceId,
+    })),
+    unreachable: false,
+  });
+  return running({ ...state, asked: true }, 30);
+}
 
 /** Waits until every server's replication has caught up: CONTINUOUS with no lag. */
 export const waitReplication: StepExecutor<StepOf<'wait-replication'>> = {
@@ -247,12 +265,12 @@ export const ssmCommand: StepExecutor<StepOf<'ssm-command'>> = {
     );
     const ids = await targetInstances(ctx, step, targets);
     if (ids.length === 0) return done({}, 'No targets left (all excluded)');
-    const commandId = await ctx
-      .services(step.region)
-      .ssm.sendCommand(step.document, ids, step.parameters, step.timeoutSeconds);
-    return running({ startedAt: ctx.now(), commandId, ids }, 10);
+    const state = { startedAt: ctx.now(), ids };
+    await ctx.checkpoint(state);
+    return sendHookCommand(ctx, step, state);
   },
   async poll(ctx, step, state) {
+    if (state.commandId === undefined) return sendHookCommand(ctx, step, state);
     const results = await ctx
       .services(step.region)
       .ssm.commandResults(String(state.commandId), state.ids as string[]);
@@ -273,12 +291,39 @@ export const ssmCommand: StepExecutor<StepOf<'ssm-command'>> = {
   },
 };
 
+/**
+ * Sends the hook's document once per attempt: SendCommand takes no client token, so the command
+ * carries the attempt's key as its comment, and a task run again after a crash finds the command
+ * it sent (ListCommands) rather than running the document a second time.
+ */
+async function sendHookCommand(
+  ctx: StepContext,
+  step: StepOf<'ssm-command'>,
+  state: Record<string, unknown>,
+): Promise<Progress> {
+  const { ssm } = ctx.services(step.region);
+  const ids = state.ids as string[];
+  const sentAt = Number(state.startedAt);
+  const commandId =
+    (await ssm.findCommand(step.document, ctx.attemptKey, sentAt)) ??
+    (await ssm.sendCommand(
+      step.document,
+      ids,
+      step.parameters,
+      step.timeoutSeconds,
+      ctx.attemptKey,
+    ));
+  return running({ ...state, commandId }, 10);
+}
+
 export const lambdaHook: StepExecutor<StepOf<'lambda-hook'>> = {
   async start(ctx, step) {
+    // Lambda's Invoke takes no client token: the function gets one, to run once per key.
     const result = await ctx.services(step.region).hooks.invokeLambda(step.function, {
       ...step.payload,
       customerId: ctx.execution.customerId,
       executionId: ctx.execution.executionId,
+      idempotencyKey: ctx.attemptKey,
     });
     await hookDone(ctx, { ...step, kind: 'lambda' }, result.ok, result.detail);
     return result.ok ? done({}) : failed({}, `${step.function} failed: ${result.detail}`);
@@ -291,8 +336,10 @@ export const lambdaHook: StepExecutor<StepOf<'lambda-hook'>> = {
 export const stack: StepExecutor<StepOf<'stack'>> = {
   async start(ctx, step) {
     const { hooks } = ctx.services(step.region);
+    // Deleting a stack being deleted (or gone) changes nothing; a deploy sent again is the same
+    // request by its token.
     if (step.action === 'deploy')
-      await hooks.deployStack(step.stackName, step.templateUrl, step.parameters);
+      await hooks.deployStack(step.stackName, step.templateUrl, step.parameters, ctx.attemptKey);
     else await hooks.deleteStack(step.stackName);
     return running({ startedAt: ctx.now() }, 30);
   },
@@ -332,7 +379,8 @@ export const reverseReplication: StepExecutor<StepOf<'reverse-replication'>> = {
           problems.push(server.name);
           continue;
         }
-        await drs.reverseReplication(instance.recoveryInstanceId);
+        // Reversed already by a task that died before saving it: DRS says so, nothing to do.
+        if (!instance.reversed) await drs.reverseReplication(instance.recoveryInstanceId);
         reversed.push(server.name);
       }
     } catch (error) {
@@ -364,10 +412,12 @@ export const terminateDrillInstances: StepExecutor<StepOf<'terminate-drill-insta
       await drs.recoveryInstances([...sources.values()].map((s) => s.sourceServerId))
     ).filter((i) => i.isDrill);
     if (instances.length === 0) return done({}, 'No drill instances to terminate');
-    const jobId = await drs.terminateRecoveryInstances(instances.map((i) => i.recoveryInstanceId));
-    return running({ startedAt: ctx.now(), jobId }, 30);
+    const state = { startedAt: ctx.now(), ids: instances.map((i) => i.recoveryInstanceId) };
+    await ctx.checkpoint(state);
+    return terminate(ctx, step, state);
   },
   async poll(ctx, step, state): Promise<Progress> {
+    if (state.jobId === undefined) return terminate(ctx, step, state);
     const job = await ctx.services(step.region).drs.describeJob(String(state.jobId));
     if (job.status === 'COMPLETED')
       return done(state, `${job.servers.length} drill instances terminated`);
@@ -376,3 +426,21 @@ export const terminateDrillInstances: StepExecutor<StepOf<'terminate-drill-insta
     return running(state, 30);
   },
 };
+
+/**
+ * Terminates the drill instances once: a task run again after a crash finds the termination job
+ * it started (DescribeJobs since its intent) rather than starting a second one.
+ */
+async function terminate(
+  ctx: StepContext,
+  step: StepOf<'terminate-drill-instances'>,
+  state: Record<string, unknown>,
+): Promise<Progress> {
+  const { drs } = ctx.services(step.region);
+  const ids = state.ids as string[];
+  const started = (await drs.jobsSince(Number(state.startedAt))).find((job) =>
+    ids.every((id) => job.servers.some((s) => s.recoveryInstanceId === id)),
+  );
+  const jobId = started?.jobId ?? (await drs.terminateRecoveryInstances(ids));
+  return running({ ...state, jobId }, 30);
+}

@@ -14,6 +14,13 @@
  *   capacity:<instance-type>[:<region>]  EC2 has no capacity of that type (in that region, or in
  *                                        any): starting or launching into it answers
  *                                        InsufficientInstanceCapacity
+ *   crash-before:<service>:<op>[:<n>]    the task Lambda making the n-th such call (default the 1st)
+ *                                        dies before the call leaves it: the simulator never sees it
+ *   crash-after:<service>:<op>[:<n>]     the call takes effect, then its caller dies before the answer
+ *                                        reaches it; both fire once, and the dead task fails as Lambda
+ *                                        reports a crash (Lambda.Unknown), for the state machine to retry
+ *                                        (service is the signing name: drs, ec2, ssm, route53, lambda,
+ *                                        cloudformation, s3, route53-recovery-cluster)
  */
 export type Fault =
   | { kind: 'region-down'; region: string; keepGlobal?: true }
@@ -24,10 +31,21 @@ export type Fault =
   | { kind: 'dns-slow'; seconds: number }
   | { kind: 'validation-fail'; document?: string }
   | { kind: 'route53-down' }
-  | { kind: 'capacity'; instanceType: string; region?: string };
+  | { kind: 'capacity'; instanceType: string; region?: string }
+  | CrashFault<'crash-before'>
+  | CrashFault<'crash-after'>;
+
+export type CrashKind = 'crash-before' | 'crash-after';
+/** A crash fault: the n-th call of the operation (counted from 1) is where its task dies. */
+export interface CrashFault<K extends CrashKind = CrashKind> {
+  kind: K;
+  service: string;
+  operation: string;
+  nth: number;
+}
 
 export const FAULT_SYNTAX =
-  'region-down:<region>[:keep-global], throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down, capacity:<instance-type>[:<region>]';
+  'region-down:<region>[:keep-global], throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down, capacity:<instance-type>[:<region>], crash-before:<service>:<operation>[:<n>], crash-after:<service>:<operation>[:<n>]';
 
 export class FaultSyntaxError extends Error {
   constructor(text: string, why: string) {
@@ -94,6 +112,16 @@ export function parseFault(text: string): Fault {
         );
       return { kind, instanceType, ...(args[1] ? { region: args[1] } : {}) };
     }
+    case 'crash-before':
+    case 'crash-after': {
+      const [service, operation, nth = '1', ...rest] = args;
+      if (!service || !operation || !/^[1-9]\d*$/.test(nth) || rest.length > 0)
+        throw new FaultSyntaxError(
+          text,
+          `it takes a service, an operation and optionally which call (from 1), like ${kind}:drs:StartRecovery:2`,
+        );
+      return { kind, service, operation, nth: Number(nth) };
+    }
     default:
       throw new FaultSyntaxError(text, `"${kind}" is not a kind of fault`);
   }
@@ -120,6 +148,9 @@ export function formatFault(fault: Fault): string {
       return 'route53-down';
     case 'capacity':
       return ['capacity', fault.instanceType, fault.region].filter(Boolean).join(':');
+    case 'crash-before':
+    case 'crash-after':
+      return `${fault.kind}:${fault.service}:${fault.operation}${fault.nth === 1 ? '' : `:${fault.nth}`}`;
   }
 }
 
@@ -128,6 +159,8 @@ export class FaultSet {
   private faults: Fault[] = [];
   /** When each fault in force was added, by its text: what a stall's or an outage's lag grows from. */
   private readonly added = new Map<string, number>();
+  /** Calls seen so far by each crash fault in force, by its text. */
+  private readonly crashCalls = new Map<string, number>();
 
   /** @param now the simulators' clock. @default real time */
   constructor(
@@ -152,12 +185,14 @@ export class FaultSet {
     const before = this.faults.length;
     this.faults = this.faults.filter((f) => formatFault(f) !== key);
     this.added.delete(key);
+    this.crashCalls.delete(key);
     return this.faults.length < before;
   }
 
   clear(): void {
     this.faults = [];
     this.added.clear();
+    this.crashCalls.clear();
   }
 
   /** Since when the region has been down, if it is. */
@@ -221,6 +256,23 @@ export class FaultSet {
     return this.of('capacity').some(
       (f) => f.instanceType === instanceType && (f.region === undefined || f.region === region),
     );
+  }
+
+  /**
+   * Counts this call against the crash faults that name it; the one whose call it is (its n-th)
+   * comes out of force and is returned: a crash happens once, and the retried task goes on.
+   */
+  crashOn(service: string, operation: string): CrashFault | undefined {
+    for (const fault of [...this.of('crash-before'), ...this.of('crash-after')]) {
+      if (fault.service !== service || fault.operation !== operation) continue;
+      const key = formatFault(fault);
+      const seen = (this.crashCalls.get(key) ?? 0) + 1;
+      this.crashCalls.set(key, seen);
+      if (seen < fault.nth) continue;
+      this.remove(fault);
+      return fault;
+    }
+    return undefined;
   }
 
   names(kind: 'launch-fail' | 'stall'): Set<string> {

@@ -8,7 +8,14 @@ import { VirtualClock } from './clock.ts';
 import { type DnsAddress, DnsServer } from './dns-server.ts';
 import { AwsError } from './errors.ts';
 import { Estate } from './estate.ts';
-import { type Fault, FaultSet, FaultSyntaxError, formatFault, parseFault } from './faults.ts';
+import {
+  type CrashKind,
+  type Fault,
+  FaultSet,
+  FaultSyntaxError,
+  formatFault,
+  parseFault,
+} from './faults.ts';
 import { json, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
 import { SeededRandom } from './random.ts';
 import { ArcService } from './services/arc.ts';
@@ -57,6 +64,14 @@ const GLOBAL_HOMES: Readonly<Record<string, string>> = { route53: 'us-east-1', i
 /** The same scope in a presigned URL's `X-Amz-Credential` (S3's shareable links). */
 const PRESIGNED_SCOPE = /^([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request$/;
 
+/** A task that died at a crash fault: where, and which call. */
+export interface TaskCrash {
+  kind: CrashKind;
+  service: string;
+  operation: string;
+  region: string;
+}
+
 /**
  * The local AWS: one loopback HTTP server that answers every simulated service, told apart by
  * the SigV4 credential scope of each request (which also gives the region), plus dynalite.
@@ -77,6 +92,8 @@ export class LocalAws {
   private dynamoUrl = '';
   /** Draws for throttling and 5xx: their own stream, so they do not shift the estate's draws. */
   private readonly chaos: SeededRandom;
+  /** Who kills the calling task at a crash fault (the local Step Functions runner). */
+  private readonly crashListeners = new Set<(crash: TaskCrash) => void>();
 
   constructor(private readonly options: LocalAwsOptions) {
     this.clock = new VirtualClock({
@@ -122,6 +139,16 @@ export class LocalAws {
       );
     }
     return this.faults.add(parsed);
+  }
+
+  /**
+   * Subscribes to crash faults: the listener kills the task that made the call. The crashed call
+   * is never answered (a dead Lambda reads no answer) until the local AWS stops. Without a
+   * listener the connection is dropped instead. Returns the unsubscribe.
+   */
+  onCrash(listener: (crash: TaskCrash) => void): () => void {
+    this.crashListeners.add(listener);
+    return () => this.crashListeners.delete(listener);
   }
 
   async start(): Promise<this> {
@@ -239,6 +266,9 @@ export class LocalAws {
       account: /(\d{12})/.exec(accessKeyId)?.[1] ?? TOOLING_ACCOUNT,
     };
     const operation = service.operationOf(request);
+    const crash = this.faults.crashOn(signingName, operation);
+    if (crash?.kind === 'crash-before') return this.crash(req, res, { ...crash, region });
+    let response: SimResponse;
     try {
       // The world moves with the clock: whatever came due since the last call happens first.
       this.estate.settleAll();
@@ -247,17 +277,28 @@ export class LocalAws {
       if (this.chaos.next() < this.faults.serverErrorRate(signingName)) {
         throw new AwsError('InternalServerError', 'Simulated internal error; retry.', 500);
       }
-      send(res, await service.handle(request, operation));
+      response = await service.handle(request, operation);
     } catch (error) {
-      if (error instanceof AwsError) return send(res, service.renderError(error, request));
-      send(
-        res,
-        service.renderError(
-          new AwsError('InternalServerError', `Simulator bug: ${String(error)}`, 500),
-          request,
-        ),
+      response = service.renderError(
+        error instanceof AwsError
+          ? error
+          : new AwsError('InternalServerError', `Simulator bug: ${String(error)}`, 500),
+        request,
       );
     }
+    if (crash) return this.crash(req, res, { ...crash, region });
+    send(res, response);
+  }
+
+  /** A crash fault fired: the truth records it, the caller dies, the call stays unanswered. */
+  private crash(req: IncomingMessage, _res: ServerResponse, crash: TaskCrash): void {
+    const { kind, service, operation, region } = crash;
+    this.estate.record('task-crash', { kind, service, operation, region });
+    if (this.crashListeners.size === 0) {
+      req.socket.destroy();
+      return;
+    }
+    for (const listener of this.crashListeners) listener({ kind, service, operation, region });
   }
 
   /** What a resolver in the zone's VPC gets now (Route 53's data plane, up whatever is down). */

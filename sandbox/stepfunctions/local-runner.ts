@@ -21,6 +21,19 @@ const TOKEN_SENTINEL = 'LOCAL-TASK-TOKEN';
 
 export type TaskHandler = (event: unknown) => Promise<unknown>;
 
+/** Where task crashes come from: the local AWS's crash faults. */
+export interface CrashSource {
+  onCrash(
+    listener: (crash: { kind: string; service: string; operation: string }) => void,
+  ): () => void;
+}
+
+/**
+ * What Step Functions reports for a Lambda that died (timed out, ran out of memory, its runtime
+ * exited) rather than threw: AWS documents these as `Lambda.Unknown`.
+ */
+export const LAMBDA_CRASH_ERROR = 'Lambda.Unknown';
+
 export interface GateOpened {
   taskToken: string;
   /** What the gate handler returned (its gate id). */
@@ -52,12 +65,27 @@ export class LocalStepFunctions {
     { resolve: (v: unknown) => void; reject: (e: Error) => void }
   >();
   private tokens = 0;
+  /** Task invocations running now, each with the way to kill it. */
+  private readonly inFlight = new Set<(error: Error) => void>();
   readonly events: { type: string; state?: { name: string } }[] = [];
 
+  /** @param crashes kills the running tasks when a crash fault fires. @default none */
   constructor(
     private readonly runbook: SynthesizedRunbook,
     private readonly handlers: Record<string, TaskHandler>,
-  ) {}
+    crashes?: CrashSource,
+  ) {
+    crashes?.onCrash(({ kind, service, operation }) => {
+      const when = kind === 'crash-before' ? 'before' : 'after';
+      for (const kill of this.inFlight) {
+        const death = new Error(
+          `The task died ${when} ${service}:${operation} (${kind} fault): no answer, no result.`,
+        );
+        death.name = LAMBDA_CRASH_ERROR;
+        kill(death);
+      }
+    });
+  }
 
   /**
    * The history events AWS Step Functions would have recorded for the states this run went
@@ -153,7 +181,7 @@ export class LocalStepFunctions {
           {}),
       };
       if (typeof event.waitSeconds === 'number') await this.pass(options, event.waitSeconds);
-      if (!waitsForToken) return handler(event);
+      if (!waitsForToken) return this.mortal(handler(event));
       this.tokens += 1;
       const taskToken = `local-token-${this.tokens}-${Math.random().toString(36).slice(2)}`;
       if (event.taskToken === TOKEN_SENTINEL) event.taskToken = taskToken;
@@ -164,6 +192,20 @@ export class LocalStepFunctions {
       options.onGate({ taskToken, result, payload: event });
       return resumed;
     };
+  }
+
+  /**
+   * One invocation, which a crash fault kills: the task then fails as a dead Lambda does, and
+   * whatever the abandoned handler does next is never seen (its pending call stays unanswered).
+   */
+  private mortal(invocation: Promise<unknown>): Promise<unknown> {
+    let kill!: (error: Error) => void;
+    const death = new Promise<never>((_, reject) => {
+      kill = reject;
+    });
+    this.inFlight.add(kill);
+    invocation.catch(() => {});
+    return Promise.race([invocation, death]).finally(() => this.inFlight.delete(kill));
   }
 
   /** A Wait state's time: jump the virtual clock, or sleep the scaled real time. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StepSchema } from '../../orchestrator/domain/runbook.ts';
+import { LAMBDA_CRASH_ERROR } from '../../sandbox/stepfunctions/local-runner.ts';
 import { synthesizeRunbook } from '../../sandbox/stepfunctions/synth.ts';
 
 const { definition, handlers } = synthesizeRunbook();
@@ -55,6 +56,20 @@ describe('RunbookStateMachine', () => {
       });
     }
     expect(states['Record failure']?.Next).toBe('Decide');
+  });
+
+  it('runs a task that died (Lambda.Unknown, Sandbox.Timedout) again, on every task that is not a gate', () => {
+    const tasks = Object.entries(states).filter(
+      ([, state]) => state.Type === 'Task' && !String(state.Resource).endsWith('.waitForTaskToken'),
+    );
+    expect(tasks.length).toBeGreaterThan(20);
+    for (const [name, state] of tasks) {
+      const retry = (state.Retry as { ErrorEquals: string[]; MaxAttempts: number }[]).find((r) =>
+        r.ErrorEquals.includes(LAMBDA_CRASH_ERROR),
+      );
+      expect(retry?.ErrorEquals, name).toEqual(['Lambda.Unknown', 'Sandbox.Timedout']);
+      expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it('waits for people with task tokens, and sends every task to its own handler', () => {

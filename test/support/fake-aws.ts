@@ -254,7 +254,8 @@ export class FakeDns implements DnsPort {
 
 /** SSM of one region: every agent online, every command a success at once. */
 export class FakeSsm implements SsmPort {
-  readonly commands: { document: string; instanceIds: string[] }[] = [];
+  readonly commands: { document: string; instanceIds: string[]; comment?: string; at: number }[] =
+    [];
 
   constructor(private readonly region: FakeRegion) {}
 
@@ -263,10 +264,25 @@ export class FakeSsm implements SsmPort {
     return new Set(instanceIds);
   }
 
-  async sendCommand(document: string, instanceIds: string[]): Promise<string> {
+  async sendCommand(
+    document: string,
+    instanceIds: string[],
+    _parameters?: Record<string, string[]>,
+    _timeoutSeconds?: number,
+    comment?: string,
+  ): Promise<string> {
     this.region.call('ssm.SendCommand');
-    this.commands.push({ document, instanceIds });
+    const at = this.region.clock.now();
+    this.commands.push({ document, instanceIds, at, ...(comment ? { comment } : {}) });
     return `cmd-${this.commands.length}`;
+  }
+
+  async findCommand(document: string, comment: string, since: number): Promise<string | undefined> {
+    this.region.call('ssm.ListCommands');
+    const i = this.commands.findIndex(
+      (c) => c.document === document && c.comment === comment && c.at >= since,
+    );
+    return i < 0 ? undefined : `cmd-${i + 1}`;
   }
 
   async commandResults(_commandId: string, instanceIds: string[]): Promise<CommandResult[]> {

@@ -216,6 +216,26 @@ export class FakeDrs implements DrsPort {
     };
   }
 
+  async jobsSince(since: number): Promise<JobView[]> {
+    const views: JobView[] = [];
+    for (const job of this.jobs.filter((j) => j.startedAt >= since)) {
+      const terminated = job.tags.terminates?.split(',');
+      const view = terminated
+        ? {
+            jobId: job.jobId,
+            status: 'STARTED' as const,
+            servers: terminated.map((recoveryInstanceId) => ({
+              sourceServerId: '',
+              status: 'IN_PROGRESS' as const,
+              recoveryInstanceId,
+            })),
+          }
+        : await this.describeJob(job.jobId);
+      views.push({ ...view, tags: job.tags });
+    }
+    return views;
+  }
+
   async jobEvents(jobId: string): Promise<JobEvent[]> {
     this.region.call('drs.DescribeJobLogItems');
     const job = this.job(jobId);
@@ -243,6 +263,9 @@ export class FakeDrs implements DrsPort {
           ec2State: 'running',
           pointInTime: job.startedAt,
           isDrill: job.isDrill,
+          ...(this.reversed.includes(this.instanceOf(job, sourceServerId))
+            ? { reversed: true }
+            : {}),
         });
       }
     }

@@ -15,6 +15,8 @@ export interface Journaled {
 export interface FakeStepContext {
   ctx: StepContext;
   journal: Journaled[];
+  /** Each state the step saved as its intent, in order. */
+  checkpoints: Record<string, unknown>[];
   /** The entries of one type, in order. */
   journaled(type: string): Journaled[];
 }
@@ -30,6 +32,7 @@ export function fakeStepContext(
 ): FakeStepContext {
   const execution = fakeExecution(runbook, { startedAt: aws.now(), ...overrides });
   const journal: Journaled[] = [];
+  const checkpoints: Record<string, unknown>[] = [];
   const ctx: StepContext = {
     execution,
     services: aws.servicesFor,
@@ -38,8 +41,17 @@ export function fakeStepContext(
     journal: async (type: string, message: string, data: object) => {
       journal.push({ type, message, data: { ...data } });
     },
+    checkpoint: async (state) => {
+      checkpoints.push(structuredClone({ ...state, checkpointed: true }));
+    },
+    attemptKey: 'lbtestattempt',
   };
-  return { ctx, journal, journaled: (type) => journal.filter((e) => e.type === type) };
+  return {
+    ctx,
+    journal,
+    checkpoints,
+    journaled: (type) => journal.filter((e) => e.type === type),
+  };
 }
 
 /**

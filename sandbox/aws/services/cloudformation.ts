@@ -36,11 +36,18 @@ const Template = {
   TemplateBody: z.string().min(1).optional(),
   Parameters: Parameters.optional(),
 };
-const CreateStackInput = z.object({ StackName, ...Template });
+const ClientRequestToken = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[a-zA-Z0-9][-a-zA-Z0-9]*$/)
+  .optional();
+const CreateStackInput = z.object({ StackName, ...Template, ClientRequestToken });
 const UpdateStackInput = z.object({
   StackName,
   ...Template,
   UsePreviousTemplate: Flag.optional(),
+  ClientRequestToken,
 });
 const DeleteStackInput = z.object({ StackName: StackNameOrId });
 const DescribeStacksInput = z.object({
@@ -80,6 +87,8 @@ interface Stack {
   status: StackStatus;
   /** The operation under way: `status` becomes `to` at virtual time `at`. */
   transition?: { to: StackStatus; at: number };
+  /** The ClientRequestToken of its last create or update: the same request again is not a second. */
+  requestToken?: string;
 }
 
 /**
@@ -136,7 +145,10 @@ export class CloudFormationService implements SimService {
 
   private createStack(req: SimRequest, input: z.output<typeof CreateStackInput>): SimResponse {
     const name = input.StackName;
-    if (this.stacks.has(keyOf(req, name)))
+    const existing = this.stacks.get(keyOf(req, name));
+    if (existing && input.ClientRequestToken && existing.requestToken === input.ClientRequestToken)
+      return xmlResponse('CreateStack', { StackId: existing.id });
+    if (existing)
       throw new AwsError('AlreadyExistsException', `Stack [${name}] already exists`, 400);
     const now = this.estate.now();
     const id = `arn:aws:cloudformation:${req.region}:${req.account}:stack/${name}/${this.uuid(`${req.account}:${name}:${now}`)}`;
@@ -149,6 +161,7 @@ export class CloudFormationService implements SimService {
       parameters: parametersOf(input, {}),
       createdAt: now,
       status: 'CREATE_IN_PROGRESS',
+      ...(input.ClientRequestToken ? { requestToken: input.ClientRequestToken } : {}),
     };
     this.stacks.set(keyOf(req, name), stack);
     this.transition(stack, 'CREATE_COMPLETE', now + this.seconds(`stack-create:${id}`));
@@ -158,6 +171,8 @@ export class CloudFormationService implements SimService {
 
   private updateStack(req: SimRequest, input: TemplateInput): SimResponse {
     const stack = this.liveStack(req, input.StackName);
+    if (input.ClientRequestToken && stack.requestToken === input.ClientRequestToken)
+      return xmlResponse('UpdateStack', { StackId: stack.id });
     if (stack.transition)
       throw new AwsError(
         'ValidationError',
@@ -169,7 +184,13 @@ export class CloudFormationService implements SimService {
     if (sameTemplate(template, stack.template) && sameParameters(parameters, stack.parameters))
       throw new AwsError('ValidationError', 'No updates are to be performed.', 400);
     const now = this.estate.now();
-    Object.assign(stack, { template, parameters, updatedAt: now, status: 'UPDATE_IN_PROGRESS' });
+    Object.assign(stack, {
+      template,
+      parameters,
+      updatedAt: now,
+      status: 'UPDATE_IN_PROGRESS',
+      requestToken: input.ClientRequestToken,
+    });
     this.transition(
       stack,
       'UPDATE_COMPLETE',

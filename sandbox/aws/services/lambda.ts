@@ -40,6 +40,12 @@ function invalid(problems: InputProblem[]): AwsError {
 export class LambdaService implements SimService {
   readonly signingName = 'lambda';
   private readonly functions: Set<string>;
+  /**
+   * The idempotency keys each function has run for, and what it answered: the hook functions
+   * here de-duplicate on Lifeboat's `idempotencyKey`, as one built with Powertools' idempotency
+   * utility does (README, Crash safety: what a Lambda hook must do).
+   */
+  private readonly ran = new Map<string, SimResponse>();
 
   constructor(private readonly estate: Estate) {
     this.functions = new Set(estate.plans.flatMap(lambdaFunctionsOf));
@@ -80,13 +86,24 @@ export class LambdaService implements SimService {
         { Type: 'User' },
       );
     if (input.InvocationType === 'DryRun') return { status: 204, body: '' };
+    const key = (input.Payload as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
+    const runKey = typeof key === 'string' ? `${req.account}/${req.region}/${name}/${key}` : '';
+    const earlier = runKey ? this.ran.get(runKey) : undefined;
     this.estate.record('lambda-invoke', {
       account: req.account,
       region: req.region,
       function: name,
       payload: input.Payload,
+      ...(earlier ? { replayed: true } : {}),
     });
+    if (earlier) return earlier;
     if (input.InvocationType === 'Event') return { status: 202, body: '' };
+    const answer = this.answer(req, name);
+    if (runKey) this.ran.set(runKey, answer);
+    return answer;
+  }
+
+  private answer(req: SimRequest, name: string): SimResponse {
     return this.fails(name)
       ? json(
           200,

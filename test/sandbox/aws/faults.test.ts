@@ -33,6 +33,14 @@ describe('fault syntax', () => {
       'capacity:r6i.4xlarge:us-west-1',
       { kind: 'capacity', instanceType: 'r6i.4xlarge', region: 'us-west-1' },
     ],
+    [
+      'crash-after:drs:StartRecovery',
+      { kind: 'crash-after', service: 'drs', operation: 'StartRecovery', nth: 1 },
+    ],
+    [
+      'crash-before:ssm:SendCommand:3',
+      { kind: 'crash-before', service: 'ssm', operation: 'SendCommand', nth: 3 },
+    ],
   ])('reads %s and writes it back the same', (text, fault) => {
     expect(parseFault(text)).toEqual(fault);
     expect(formatFault(parseFault(text))).toBe(text);
@@ -50,6 +58,11 @@ describe('fault syntax', () => {
     ['capacity', 'it takes an instance type'],
     ['capacity:large', 'it takes an instance type'],
     ['capacity:r6i.large:us-west-1:x', 'it takes an instance type'],
+    ['crash-after', 'it takes a service, an operation'],
+    ['crash-after:drs', 'it takes a service, an operation'],
+    ['crash-before:drs:StartRecovery:0', 'optionally which call (from 1)'],
+    ['crash-before:drs:StartRecovery:x', 'optionally which call (from 1)'],
+    ['crash-before:drs:StartRecovery:1:2', 'optionally which call (from 1)'],
   ])('refuses %j: %s', (text, why) => {
     expect(() => parseFault(text)).toThrow(FaultSyntaxError);
     expect(() => parseFault(text)).toThrow(why);
@@ -57,6 +70,29 @@ describe('fault syntax', () => {
 });
 
 describe('FaultSet', () => {
+  it.each([
+    // [fault, calls made (service:operation), the call (1-based) that crashes, or 0 for none]
+    ['crash-after:drs:StartRecovery', ['drs:StartRecovery', 'drs:StartRecovery'], 1],
+    ['crash-before:drs:StartRecovery:2', ['drs:StartRecovery', 'drs:StartRecovery'], 2],
+    [
+      'crash-after:drs:StartRecovery:2',
+      ['drs:DescribeJobs', 'drs:StartRecovery', 'ec2:StartRecovery', 'drs:StartRecovery'],
+      4,
+    ],
+    ['crash-after:ssm:SendCommand:3', ['ssm:SendCommand', 'ssm:SendCommand'], 0],
+  ])('%s crashes the right call once, then leaves force', (fault, calls, crashing) => {
+    // Prepare
+    const faults = new FaultSet([fault]);
+    // Act
+    const crashed = calls.map((call) => {
+      const [service = '', operation = ''] = call.split(':');
+      return faults.crashOn(service, operation) !== undefined;
+    });
+    // Assess
+    expect(crashed).toEqual(calls.map((_, i) => i + 1 === crashing));
+    expect(faults.list()).toEqual(crashing === 0 ? [fault] : []);
+  });
+
   it('adds, replaces, removes and answers what applies to a call', () => {
     const set = new FaultSet([
       'throttle:0.2',
