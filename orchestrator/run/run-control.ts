@@ -1,5 +1,10 @@
 import { buildReport } from '../domain/build-report.ts';
-import { NotPausedError } from '../domain/errors.ts';
+import {
+  GateAnswerError,
+  NotFoundError,
+  NotPausedError,
+  OperationInProgressError,
+} from '../domain/errors.ts';
 import type { AuditEntry, RunIndexEntry } from '../domain/execution.ts';
 import type { Operation } from '../domain/plan.ts';
 import { planRunbook } from '../domain/plan-runbook.ts';
@@ -60,12 +65,25 @@ export class LifeboatRunControl implements RunControl {
       this.deps.nonce(),
     );
     // The lock is the one conditional write: a second request while a run holds it is refused here.
-    await this.deps.store.acquireLock(
-      plan.customer.id,
-      executionId,
-      this.deps.now(),
-      LOCK_STALE_MS,
-    );
+    try {
+      await this.deps.store.acquireLock(
+        plan.customer.id,
+        executionId,
+        this.deps.now(),
+        LOCK_STALE_MS,
+      );
+    } catch (error) {
+      if (!(error instanceof OperationInProgressError)) throw error;
+      const holder = await this.unstarted(plan.customer.id);
+      if (!holder) throw error;
+      // A start that died between the lock and StartExecution: this request starts the run that
+      // holds the lock. A name already started is no second run (the name is the idempotency key).
+      await this.deps.executions.start(runbook.executionRegion, holder, {
+        ...request,
+        customerId: plan.customer.id,
+      });
+      return { executionId: holder, region: runbook.executionRegion };
+    }
     try {
       await this.deps.executions.start(runbook.executionRegion, executionId, {
         ...request,
@@ -78,12 +96,33 @@ export class LifeboatRunControl implements RunControl {
     return { executionId, region: runbook.executionRegion };
   }
 
+  /** The run holding the customer's lock when it has no record yet: its start may have died. */
+  private async unstarted(customerId: string): Promise<string | undefined> {
+    const holder = await this.deps.store.activeRun(customerId);
+    if (!holder) return undefined;
+    try {
+      await this.deps.store.getExecution(holder);
+      return undefined;
+    } catch (error) {
+      if (error instanceof NotFoundError) return holder;
+      throw error;
+    }
+  }
+
   async answer(
     executionId: string,
     gateId: string,
     answer: GateAnswerInput,
   ): Promise<GateAnswered> {
-    const result = await this.deps.engine.answer(executionId, gateId, answer);
+    let result: Awaited<ReturnType<RunControlDeps['engine']['answer']>>;
+    try {
+      result = await this.deps.engine.answer(executionId, gateId, answer);
+    } catch (error) {
+      // The answer that closed the gate may have died before resuming the run: any later click
+      // resumes it again (a token already used is no error), then hears the gate was decided.
+      if (error instanceof GateAnswerError) await this.resumeClosed(executionId, gateId);
+      throw error;
+    }
     if (result.decided && result.taskToken) {
       const { runbook } = await this.deps.store.getExecution(executionId);
       await this.deps.tokens.succeed(runbook.executionRegion, result.taskToken, {
@@ -92,6 +131,17 @@ export class LifeboatRunControl implements RunControl {
       });
     }
     return { gate: result.gate, ...(result.decided ? { decided: result.decided } : {}) };
+  }
+
+  private async resumeClosed(executionId: string, gateId: string): Promise<void> {
+    const gate = await this.deps.store.getGate(executionId, gateId);
+    const closing = gate.answers.at(-1);
+    if (gate.status !== 'closed' || !closing) return;
+    const { runbook } = await this.deps.store.getExecution(executionId);
+    await this.deps.tokens.succeed(runbook.executionRegion, gate.taskToken, {
+      kind: gate.kind,
+      decision: closing.decision,
+    });
   }
 
   async resume(

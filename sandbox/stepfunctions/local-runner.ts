@@ -65,6 +65,8 @@ export class LocalStepFunctions {
     { resolve: (v: unknown) => void; reject: (e: Error) => void }
   >();
   private tokens = 0;
+  /** Tokens whose task has been resumed. */
+  private readonly used = new Set<string>();
   /** Task invocations running now, each with the way to kill it. */
   private readonly inFlight = new Set<(error: Error) => void>();
   readonly events: { type: string; state?: { name: string } }[] = [];
@@ -105,10 +107,17 @@ export class LocalStepFunctions {
     return count;
   }
 
+  /**
+   * Resumes the task waiting on the token. A token already used is no error, as SendTaskSuccess
+   * answers TaskTimedOut for it and the adapter takes that as done: an answer sent again after a
+   * crash resumes nothing twice.
+   */
   sendTaskSuccess(taskToken: string, output: unknown): void {
+    if (this.used.has(taskToken)) return;
     const waiter = this.waiting.get(taskToken);
     if (!waiter) throw new Error(`No task is waiting for token ${taskToken.slice(0, 12)}…`);
     this.waiting.delete(taskToken);
+    this.used.add(taskToken);
     waiter.resolve(output);
   }
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FilePlanSource } from '../../../orchestrator/adapters/config-files.ts';
-import { NotPausedError, OperationInProgressError } from '../../../orchestrator/domain/errors.ts';
+import {
+  GateAnswerError,
+  NotFoundError,
+  NotPausedError,
+  OperationInProgressError,
+} from '../../../orchestrator/domain/errors.ts';
 import type { Execution, Gate } from '../../../orchestrator/domain/execution.ts';
 import { DEFAULT_SETTINGS } from '../../../orchestrator/domain/settings.ts';
 import type { StartRunRequest } from '../../../orchestrator/ports/run-control.ts';
@@ -10,7 +15,16 @@ import { SAMPLE_PLANS } from '../../helpers.ts';
 const NOW = Date.parse('2026-11-22T03:15:00Z');
 
 /** A run control over fakes of just what it uses: the lock, one run, the engine's answers. */
-function fakes(options: { startFails?: boolean; lockHeldBy?: string } = {}) {
+function fakes(
+  options: {
+    startFails?: boolean;
+    lockHeldBy?: string;
+    /** The lock's holder has no record: its start died before StartExecution, or before Prepare. */
+    holderUnrecorded?: boolean;
+    /** The gate answered is closed already, by this answer. */
+    closedBy?: { user: string; decision: string };
+  } = {},
+) {
   const calls: string[] = [];
   const started: { region: string; name: string; input: StartRunRequest }[] = [];
   const resumed: { region: string; token: string; output: Record<string, unknown> }[] = [];
@@ -26,6 +40,7 @@ function fakes(options: { startFails?: boolean; lockHeldBy?: string } = {}) {
     engine: {
       answer: async (_id: string, gateId: string, answer: { decision: string }) => {
         calls.push(`answer ${gateId} ${answer.decision}`);
+        if (options.closedBy) throw new GateAnswerError('This approval was already decided.');
         const kind = gateId.includes('#pause#') ? 'pause' : 'approval';
         return {
           decided: answer.decision,
@@ -48,7 +63,19 @@ function fakes(options: { startFails?: boolean; lockHeldBy?: string } = {}) {
         if (lock === executionId) lock = undefined;
       },
       activeRun: async () => lock,
-      getExecution: async () => execution as unknown as Execution,
+      getExecution: async (id: string) => {
+        if (options.holderUnrecorded && id === options.lockHeldBy)
+          throw new NotFoundError(`Run ${id}`);
+        return execution as unknown as Execution;
+      },
+      getGate: async (_id: string, gateId: string) =>
+        ({
+          gateId,
+          kind: 'approval',
+          taskToken: 'token-1',
+          status: options.closedBy ? 'closed' : 'open',
+          answers: options.closedBy ? [{ ...options.closedBy, at: NOW }] : [],
+        }) as unknown as Gate,
       updateExecution: async (_id: string, patch: Partial<Execution>) => {
         Object.assign(execution, patch);
       },
@@ -106,6 +133,51 @@ describe('LifeboatRunControl', () => {
     const f = fakes({ lockHeldBy: 'drill-bcbsaz-20261122-020000-aaaa' });
     await expect(f.control.start(request)).rejects.toThrow(OperationInProgressError);
     expect(f.started).toHaveLength(0);
+  });
+
+  it.each([
+    // [the lock's holder has a record, what a new request gets, the executions started]
+    [true, 'refused', []],
+    [false, 'the holder', ['drill-bcbsaz-20261122-020000-dead']],
+  ] as const)(
+    'a request while a run holds the lock (recorded: %s) gets %s, starting %j',
+    async (recorded, gets, names) => {
+      // Prepare: a start that took the lock and died before StartExecution leaves no record
+      const holder = 'drill-bcbsaz-20261122-020000-dead';
+      const f = fakes({ lockHeldBy: holder, holderUnrecorded: !recorded });
+      // Act
+      const started = f.control.start(request);
+      // Assess
+      if (gets === 'refused') await expect(started).rejects.toThrow(OperationInProgressError);
+      else expect(await started).toEqual({ executionId: holder, region: 'us-east-2' });
+      expect(f.started.map((s) => s.name)).toEqual(names);
+      expect(f.lock()).toBe(holder);
+    },
+  );
+
+  it.each([
+    // [the gate, what the click gets, the runs resumed]
+    ['open', 'decided', [{ kind: 'approval', decision: 'approve' }]],
+    [
+      'closed by an answer that died before resuming',
+      'refused',
+      [{ kind: 'approval', decision: 'reject' }],
+    ],
+  ] as const)('a click on a gate %s is %s, and resumes %j', async (gate, gets, outputs) => {
+    // Prepare
+    const f = fakes(gate === 'open' ? {} : { closedBy: { user: 'U02BOB', decision: 'reject' } });
+    // Act
+    const answered = f.control.answer('run-1', 'run-1/failover.approval#1', {
+      user: 'U07GRACE',
+      groups: [],
+      decision: 'approve',
+    });
+    // Assess
+    if (gets === 'refused') await expect(answered).rejects.toThrow(GateAnswerError);
+    else expect((await answered).decided).toBe('approve');
+    expect(f.resumed).toEqual(
+      outputs.map((output) => ({ region: 'us-east-2', token: 'token-1', output })),
+    );
   });
 
   it('resumes the waiting run in its region when an answer decides the gate', async () => {
