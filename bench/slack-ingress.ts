@@ -227,7 +227,14 @@ async function setUp(sandbox: SlackSandbox, sfn: Setup['sfn']): Promise<Setup> {
       signingSecret: SIGNING_SECRET,
       teamId: SANDBOX_TEAM,
       slackApiUrl: sandbox.slack.apiUrl,
-      deps: { runs, admins: [], groupsOf, now: Date.now, defer: async () => {} },
+      deps: {
+        runs,
+        incidents: sandbox.bot.deps.incidents,
+        admins: [],
+        groupsOf,
+        now: Date.now,
+        defer: async () => {},
+      },
     });
   return {
     sandbox,

@@ -1,6 +1,13 @@
 import type { WebClient } from '@slack/web-api';
+import { regionLockKey } from '../orchestrator/domain/incident.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
-import { type Action, type Authorization, authorize } from './authorize.ts';
+import {
+  type Action,
+  type Authorization,
+  authorize,
+  authorizeRegionWide,
+  type RegionAction,
+} from './authorize.ts';
 import type { BotDeps } from './deps.ts';
 import { SlackUnavailableError } from './errors.ts';
 import { escapeSlackText } from './slack-text.ts';
@@ -60,6 +67,72 @@ export async function checkAccess(
     });
   }
   return { ...auth, groups };
+}
+
+export interface RegionAccessRequest {
+  /** The region the incident is about: its refusals are audited under the region's lock key. */
+  region: string;
+  userId: string;
+  channelId: string;
+  action: RegionAction;
+  /** For approvals: who requested the incident, under the two-person rule. */
+  requester?: string;
+  incidentId?: string;
+}
+
+/**
+ * Authorizes one region-wide request against `regionWide` (its roles, its channel). Every
+ * denial, and every allowed action but a look, goes to the audit log under the region's key.
+ */
+export async function checkRegionAccess(
+  deps: BotDeps,
+  client: WebClient,
+  request: RegionAccessRequest,
+): Promise<Authorization & { groups: string[] }> {
+  const { userId, channelId, action } = request;
+  const access = deps.regionWide;
+  const candidates = access
+    ? [...access.requesters, ...access.approvers, ...access.viewers, ...deps.admins].filter((p) =>
+        p.startsWith('S'),
+      )
+    : [];
+  let groups: string[] = [];
+  try {
+    if (candidates.length > 0)
+      groups = await deps.groupsOf(client, userId, [...new Set(candidates)]);
+  } catch (error) {
+    if (!(error instanceof SlackUnavailableError)) throw error;
+    return { ok: false, reason: escapeSlackText(error.message), groups: [] };
+  }
+  const auth = authorizeRegionWide({
+    access,
+    user: { id: userId, groups },
+    channelId,
+    admins: deps.admins,
+    action,
+    ...(request.requester ? { requester: request.requester } : {}),
+  });
+  if (!auth.ok || action !== 'view')
+    await auditRegion(deps, request, auth.ok, auth.ok ? `${action} allowed` : auth.reason);
+  return { ...auth, groups };
+}
+
+/** One region-wide request in the audit log, under the region's lock key (no customer has it). */
+export function auditRegion(
+  deps: BotDeps,
+  request: Omit<RegionAccessRequest, 'requester'>,
+  allowed: boolean,
+  detail: string,
+): Promise<void> {
+  return deps.runs.audit(regionLockKey(request.region), {
+    at: deps.now(),
+    user: request.userId,
+    action: `region-${request.action}`,
+    allowed,
+    channel: request.channelId,
+    ...(request.incidentId ? { executionId: request.incidentId } : {}),
+    detail,
+  });
 }
 
 /**

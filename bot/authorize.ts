@@ -135,3 +135,94 @@ export function authorize(input: AuthorizeInput): Authorization {
 function article(role: Role): string {
   return /^[aeiou]/.test(role) ? 'an' : 'a';
 }
+
+/** What people do with region-wide incidents. */
+export const REGION_ACTIONS = ['view', 'request', 'approve', 'abort'] as const;
+export type RegionAction = (typeof REGION_ACTIONS)[number];
+
+const REGION_NEEDS: Readonly<Record<RegionAction, Role>> = {
+  view: 'viewer',
+  request: 'operator',
+  approve: 'approver',
+  abort: 'operator',
+};
+
+const REGION_DOING: Readonly<Record<RegionAction, string>> = {
+  view: 'see region-wide incidents',
+  request: 'request a region-wide failover',
+  approve: 'approve a region-wide failover',
+  abort: 'abort a region-wide incident',
+};
+
+/** Where each region-wide role is listed in config/defaults.yaml. */
+const REGION_LIST: Readonly<Record<Exclude<Role, 'admin'>, string>> = {
+  viewer: 'regionWide.viewers',
+  operator: 'regionWide.requesters',
+  approver: 'regionWide.approvers',
+};
+
+/** The principals of region-wide operations, as `RegionWideSettings` lists them. */
+export interface RegionWideAccess {
+  channel: string;
+  requesters: readonly string[];
+  approvers: readonly string[];
+  viewers: readonly string[];
+}
+
+/**
+ * The user's highest role on region-wide operations, as on a plan: `requesters` are operators,
+ * `approvers` approvers, `viewers` viewers, Lifeboat's admins admins.
+ */
+export function regionRoleOf(
+  access: RegionWideAccess,
+  user: SlackUser,
+  admins: readonly string[],
+): Role | undefined {
+  if (listed(admins, user)) return 'admin';
+  if (listed(access.approvers, user)) return 'approver';
+  if (listed(access.requesters, user)) return 'operator';
+  if (listed(access.viewers, user)) return 'viewer';
+  return undefined;
+}
+
+export interface RegionAuthorizeInput {
+  /** Undefined when region-wide operations are not configured. */
+  access: RegionWideAccess | undefined;
+  user: SlackUser;
+  channelId: string;
+  admins: readonly string[];
+  action: RegionAction;
+  /** For approvals: who requested the incident, under the two-person rule. */
+  requester?: string;
+}
+
+/** Whether the user may take the region-wide action from this channel (the operations channel only). */
+export function authorizeRegionWide(input: RegionAuthorizeInput): Authorization {
+  const { access, user, channelId, admins, action } = input;
+  if (!access)
+    return {
+      ok: false,
+      reason:
+        'Region-wide operations are not configured: add `regionWide` (channel, requesters, approvers) to config/defaults.yaml.',
+    };
+  if (channelId !== access.channel)
+    return {
+      ok: false,
+      reason: `Region-wide operations run only in the operations channel <#${access.channel}>; try again there.`,
+    };
+  const role = regionRoleOf(access, user, admins);
+  const needed = REGION_NEEDS[action];
+  if (!role || rankOf(role) < rankOf(needed)) {
+    const have = role ? `you are ${article(role)} ${role}` : 'you have no region-wide role';
+    return {
+      ok: false,
+      reason: `To ${REGION_DOING[action]} you need the region-wide ${needed} role (${REGION_LIST[needed as Exclude<Role, 'admin'>]}), and ${have}. Ask for it to be added there.`,
+    };
+  }
+  if (action === 'approve' && input.requester === user.id)
+    return {
+      ok: false,
+      reason: 'You requested this incident, so you cannot approve it: a second person must.',
+    };
+  return { ok: true, role };
+}

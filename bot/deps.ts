@@ -1,5 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { ReadinessJob } from '../orchestrator/domain/messages.ts';
+import type { RegionWideSettings } from '../orchestrator/domain/settings.ts';
+import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type {
   AuditLog,
   RunCommands,
@@ -14,6 +16,13 @@ export interface BotDeps {
    * listeners hand it to `defer`.
    */
   runs: RunStarter & RunCommands & RunReader & AuditLog;
+  /** Region-wide incidents: request, approve, abort, read. */
+  incidents: IncidentControl;
+  /**
+   * Who may request, approve and see region-wide incidents, and the operations channel they run
+   * in. @default none: region-wide commands say what to configure
+   */
+  regionWide?: RegionWideSettings;
   /** Lifeboat admins: user ids or user groups. */
   admins: readonly string[];
   /** The user groups (`S…`) among `candidates` that the user belongs to. */
@@ -29,4 +38,6 @@ export interface BotDeps {
   now(): number;
   /** Told when a run starts, so a local notifier follows it. */
   onRunStarted?(executionId: string): void;
+  /** Told when an incident starts, so a local notifier follows it (and the runs it starts). */
+  onIncidentStarted?(incidentId: string): void;
 }

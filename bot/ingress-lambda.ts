@@ -4,12 +4,14 @@ import { type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt
 import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
+import type { RegionWideSettings } from '../orchestrator/domain/settings.ts';
 import {
   type PlanConfig,
   wireBotRunControl,
   wireCore,
 } from '../orchestrator/handlers/control-wiring.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
+import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
 import { createDisplayNameResolver } from './display-names.ts';
@@ -79,21 +81,30 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
     );
     return (await signer)(region).presign(bucket, key);
   };
-  let runs: Promise<RunControl> | undefined;
+  let runs: Promise<Wired> | undefined;
   let app: { secrets: SlackSecrets; handler: AwsHandler } | undefined;
 
+  // One starter for both state machines: the runbook's and the incident's.
+  const executions = new SfnExecutionStarter(env.STATE_MACHINE_ARN_PATTERN);
   const runControl = () => {
-    runs ??= wireBotRunControl(core, {
-      executions: new SfnExecutionStarter(env.STATE_MACHINE_ARN_PATTERN),
-      logger,
-    }).catch((error: unknown) => {
-      runs = undefined; // a failed cold start is tried again by the next request
-      throw error;
-    });
+    runs ??= Promise.all([
+      wireBotRunControl(core, { executions, logger }),
+      core.incidents({ starter: executions, logger }),
+      core.config.settings(),
+    ])
+      .then(([runs, incidents, settings]) => ({
+        runs,
+        incidents,
+        regionWide: settings.regionWide,
+      }))
+      .catch((error: unknown) => {
+        runs = undefined; // a failed cold start is tried again by the next request
+        throw error;
+      });
     return runs;
   };
 
-  const build = (secrets: SlackSecrets, runs: RunControl): AwsHandler =>
+  const build = (secrets: SlackSecrets, wired: Wired): AwsHandler =>
     createBoltHandler({
       signingSecret: secrets.signingSecret,
       logger: asBoltLogger(logger),
@@ -103,7 +114,9 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
       ...(env.SLACK_BOT_USER_ID ? { botUserId: env.SLACK_BOT_USER_ID } : {}),
       ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
       deps: {
-        runs,
+        runs: wired.runs,
+        incidents: wired.incidents,
+        ...(wired.regionWide ? { regionWide: wired.regionWide } : {}),
         admins: env.LIFEBOAT_ADMINS,
         groupsOf,
         displayNameOf,
@@ -167,6 +180,13 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
       throw error;
     }
   };
+}
+
+/** What a cold start wires: runs, incidents and the region-wide roles. */
+interface Wired {
+  runs: RunControl;
+  incidents: IncidentControl;
+  regionWide: RegionWideSettings | undefined;
 }
 
 /**

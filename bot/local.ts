@@ -2,12 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
+import { UnsupportedOperationError } from '../orchestrator/domain/errors.ts';
+import { isIncidentId } from '../orchestrator/domain/incident.ts';
+import type { RegionWideSettings } from '../orchestrator/domain/settings.ts';
+import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
 import { createLifeboatApp } from './app.ts';
 import type { BotDeps } from './deps.ts';
 import { createDisplayNameResolver } from './display-names.ts';
 import { type AwsHandler, createIngressHandler } from './ingress.ts';
+import { IncidentNotifier } from './notifier/incident-notifier.ts';
 import type { NoticeStore } from './notifier/notice-store.ts';
 import { Notifier } from './notifier/notifier.ts';
 import { answerReadiness, responseUrlPoster } from './notifier/readiness-reply.ts';
@@ -28,6 +33,15 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface LocalBotOptions {
   runs: RunControl;
+  /**
+   * Region-wide incidents (the core's coordinator, with the incident state machine's starter).
+   * @default none: region-wide commands say they are not wired here
+   */
+  incidents?: IncidentControl;
+  /** Region-wide roles and channel (settings' `regionWide`). */
+  regionWide?: RegionWideSettings;
+  /** The DRS budget per recovery account the incident's request card shows. @default DRS's quotas */
+  drsLimits?: { jobs: number; servers: number };
   /** Where the notifier keeps what it showed for each run. */
   notices: NoticeStore;
   signingSecret: string;
@@ -75,6 +89,7 @@ export interface LocalReportLinks {
 export class LocalBot {
   readonly deps: BotDeps;
   readonly notifier: Notifier;
+  readonly incidentNotifier: IncidentNotifier;
   private readonly followed = new Map<string, Promise<void>>();
   private stopped = false;
 
@@ -83,6 +98,13 @@ export class LocalBot {
       ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
       retryConfig: { retries: 5 },
     });
+    const links = options.reportLinks
+      ? lastingReportLinks({
+          baseUrl: options.reportLinks.baseUrl,
+          secret: options.reportLinks.key,
+          retentionDays: options.reportLinks.retentionDays ?? 2557,
+        })
+      : undefined;
     this.notifier = new Notifier({
       runs: options.runs,
       notices: options.notices,
@@ -93,15 +115,21 @@ export class LocalBot {
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
       ...(options.cardEveryMs !== undefined ? { cardEveryMs: options.cardEveryMs } : {}),
       settle: 'later',
-      ...(options.reportLinks
-        ? {
-            reportLinks: lastingReportLinks({
-              baseUrl: options.reportLinks.baseUrl,
-              secret: options.reportLinks.key,
-              retentionDays: options.reportLinks.retentionDays ?? 2557,
-            }),
-          }
-        : {}),
+      ...(links ? { reportLinks: links } : {}),
+    });
+    const incidents = options.incidents ?? notWiredIncidents();
+    // One writer for runs and incidents: the incident card shares the runs' Slack budget.
+    this.incidentNotifier = new IncidentNotifier({
+      incidents,
+      journal: options.runs,
+      notices: options.notices,
+      writer: this.notifier.writer,
+      wallNow: options.slackClock?.now ?? Date.now,
+      ...(options.cardEveryMs !== undefined ? { cardEveryMs: options.cardEveryMs } : {}),
+      ...(options.drsLimits ? { limits: options.drsLimits } : {}),
+      ...(links ? { reportLinks: (incident, files) => links({ runbook: incident }, files) } : {}),
+      // The incident's state machine starts its runs: their messages follow here too.
+      onChildRun: (executionId) => this.follow(executionId),
     });
     // Readiness replies go to Slack's response_url hosts only (and the fake Slack's).
     const respond = responseUrlPoster(
@@ -109,6 +137,8 @@ export class LocalBot {
     );
     this.deps = {
       runs: options.runs,
+      incidents,
+      ...(options.regionWide ? { regionWide: options.regionWide } : {}),
       admins: options.admins ?? [],
       groupsOf: createGroupResolver(),
       displayNameOf: createDisplayNameResolver(),
@@ -119,6 +149,7 @@ export class LocalBot {
         );
       },
       onRunStarted: (executionId) => this.follow(executionId),
+      onIncidentStarted: (incidentId) => this.follow(incidentId),
     };
   }
 
@@ -145,14 +176,20 @@ export class LocalBot {
     return createLifeboatApp({ ...this.appOptions(), receiver });
   }
 
-  /** Keeps the run's messages up to date until it has ended and its report is shown. */
+  /**
+   * Keeps the run's (or the incident's) messages up to date until it has ended and its report
+   * is shown; an incident's runs are followed as it starts them.
+   */
   follow(executionId: string): void {
     if (this.followed.has(executionId)) return;
+    const sync = isIncidentId(executionId)
+      ? async () => (await this.incidentNotifier.sync(executionId)).state
+      : () => this.notifier.sync(executionId);
     const loop = async () => {
       // A run that never records its start (its state machine failed at once) is let go.
       for (let waiting = 0; !this.stopped && waiting < MAX_WAITING; ) {
         try {
-          const state = await this.notifier.sync(executionId);
+          const state = await sync();
           if (state === 'done') return;
           waiting = state === 'waiting' ? waiting + 1 : 0;
         } catch (error) {
@@ -197,6 +234,23 @@ export class LocalBot {
       deps: this.deps,
     };
   }
+}
+
+/** Region-wide incidents where none are wired: every request says so. */
+function notWiredIncidents(): IncidentControl {
+  const refuse = async (): Promise<never> => {
+    throw new UnsupportedOperationError(
+      'Region-wide incidents are not wired in this bot: start it with the incident coordinator (LocalBot `incidents`).',
+    );
+  };
+  return {
+    requestRegionFailover: refuse,
+    getIncident: refuse,
+    openIncident: refuse,
+    listIncidents: refuse,
+    answerIncident: refuse,
+    abortIncident: refuse,
+  };
 }
 
 /**

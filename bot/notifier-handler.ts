@@ -6,11 +6,14 @@ import { z } from 'zod';
 import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
 import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
+import { isIncidentId } from '../orchestrator/domain/incident.ts';
 import { NotifierMessageSchema } from '../orchestrator/domain/messages.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
 import { type Orchestrator, wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
+import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import type { NotifierEnv } from './env.ts';
+import { IncidentNotifier } from './notifier/incident-notifier.ts';
 import { Notifier } from './notifier/notifier.ts';
 import { answerReadiness, responseUrlPoster } from './notifier/readiness-reply.ts';
 import { lastingReportLinks } from './report-links.ts';
@@ -45,7 +48,10 @@ export function createNotifierLambda(
   // Bundled, the plans came in as data (validated at synth); from source, from their files.
   const orchestrator = wireOrchestrator(env, bundledPlanConfig());
   let runs: Promise<RunControl> | undefined;
-  let current: { secrets: SlackSecrets; notifier: Notifier } | undefined;
+  let incidents: Promise<IncidentControl> | undefined;
+  let current:
+    | { secrets: SlackSecrets; notifier: Notifier; incidentNotifier: IncidentNotifier }
+    | undefined;
   // Readiness replies go to Slack's response_url hosts only (and the configured Slack's).
   const respond = responseUrlPoster(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {});
 
@@ -61,19 +67,31 @@ export function createNotifierLambda(
       });
     return runs;
   };
+  // Only read here (the incident card's record): nothing starts or answers.
+  const incidentControl = () => {
+    incidents ??= orchestrator.incidents({ logger }).catch((error: unknown) => {
+      incidents = undefined;
+      throw error;
+    });
+    return incidents;
+  };
 
   return async (event, context) => {
     if (context?.awsRequestId) logger.addContext(context);
-    const [secrets, ready] = await Promise.all([loadSlackSecrets(env), runControl()]);
+    const [secrets, ready, incidentsReady] = await Promise.all([
+      loadSlackSecrets(env),
+      runControl(),
+      incidentControl(),
+    ]);
     if (
       current?.secrets.botToken !== secrets.botToken ||
       current.secrets.reportLinkKey !== secrets.reportLinkKey
     )
       current = {
         secrets,
-        notifier: buildNotifier(env, secrets, ready, orchestrator, logger),
+        ...buildNotifiers(env, secrets, ready, incidentsReady, orchestrator, logger),
       };
-    const { notifier } = current;
+    const { notifier, incidentNotifier } = current;
     // One sync reads every entry so far: later messages of the same run in this batch add nothing.
     const synced = new Set<string>();
     const handleRecord = async (record: SQSRecord) => {
@@ -86,7 +104,9 @@ export function createNotifierLambda(
         } else if (!synced.has(message.executionId)) {
           about = { ...about, executionId: message.executionId };
           synced.add(message.executionId);
-          await notifier.sync(message.executionId);
+          // An incident's journal wakes the notifier as a run's does, under the incident's id.
+          if (isIncidentId(message.executionId)) await incidentNotifier.sync(message.executionId);
+          else await notifier.sync(message.executionId);
         }
       } catch (error) {
         const why = error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message;
@@ -104,13 +124,14 @@ export function createNotifierLambda(
   };
 }
 
-function buildNotifier(
+function buildNotifiers(
   env: NotifierLambdaEnv,
   secrets: SlackSecrets,
   runs: RunControl,
+  incidents: IncidentControl,
   orchestrator: Orchestrator,
   logger: Logger,
-): Notifier {
+): { notifier: Notifier; incidentNotifier: IncidentNotifier } {
   const client = new WebClient(secrets.botToken, {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 3 },
@@ -131,25 +152,38 @@ function buildNotifier(
       'report links are presigned and die with this session (hours): put reportLinkKey in the Slack secret and set REPORT_LINK_URL for links that last the retention period',
     );
   const linksIn = reportLinksByRegion();
-  return new Notifier({
+  const reportLinks = (region: string, files: Record<string, string>) =>
+    base
+      ? // A site over the report folder serves a file by its name, over the bucket by its key.
+        Object.fromEntries(
+          Object.entries(files).map(([kind, path]) => [
+            kind,
+            `${base}/${/^s3:\/\/[^/]+\/(.+)$/.exec(path)?.[1] ?? path.split('/').pop()}`,
+          ]),
+        )
+      : lasting
+        ? lasting({ runbook: { executionRegion: region } }, files)
+        : linksIn(region).link(files);
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const notifier = new Notifier({
     runs,
     notices: orchestrator.notices,
     client,
     wallNow: Date.now,
     settle: 'wait',
     log: logger,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    reportLinks: (execution, files) =>
-      base
-        ? // A site over the report folder serves a file by its name, over the bucket by its key.
-          Object.fromEntries(
-            Object.entries(files).map(([kind, path]) => [
-              kind,
-              `${base}/${/^s3:\/\/[^/]+\/(.+)$/.exec(path)?.[1] ?? path.split('/').pop()}`,
-            ]),
-          )
-        : lasting
-          ? lasting(execution, files)
-          : linksIn(execution.runbook.executionRegion).link(files),
+    sleep,
+    reportLinks: (execution, files) => reportLinks(execution.runbook.executionRegion, files),
   });
+  // The incident card shares the runs' writer, so one budget holds every card of the batch.
+  const incidentNotifier = new IncidentNotifier({
+    incidents,
+    journal: runs,
+    notices: orchestrator.notices,
+    writer: notifier.writer,
+    wallNow: Date.now,
+    sleep,
+    reportLinks: (incident, files) => reportLinks(incident.executionRegion, files),
+  });
+  return { notifier, incidentNotifier };
 }

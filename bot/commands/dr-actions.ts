@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
 import { LifeboatError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import { type Execution, hasEnded } from '../../orchestrator/domain/execution.ts';
+import { isIncidentId } from '../../orchestrator/domain/incident.ts';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { describePlan } from '../../orchestrator/domain/plan-overview.ts';
 import { checkAccess } from '../access.ts';
@@ -18,6 +19,13 @@ import {
   mentionUser,
 } from '../slack-text.ts';
 import { type DrCommand, renderHelp } from './parse-command.ts';
+import {
+  abortIncident,
+  cannotPauseIncident,
+  requestRegionFailover,
+  showIncident,
+  showRegionStatus,
+} from './region-actions.ts';
 
 /** Who typed the command, and where. */
 export interface CommandCaller {
@@ -65,10 +73,20 @@ async function dispatch(deps: BotDeps, caller: CommandCaller, command: DrCommand
     case 'failback':
       return requestOperation(deps, caller, command);
     case 'status':
+      if (command.target && isIncidentId(command.target))
+        return showIncident(deps, caller, command.target);
       return status(deps, caller, command.target);
+    case 'failover-region':
+      return requestRegionFailover(deps, caller, command.region, command.reason);
+    case 'status-region':
+      return showRegionStatus(deps, caller, command.region);
     case 'pause':
     case 'resume':
     case 'abort':
+      if (isIncidentId(command.run))
+        return command.name === 'abort'
+          ? abortIncident(deps, caller, command.run)
+          : cannotPauseIncident(command.name, command.run);
       return controlRun(deps, caller, command.name, command.run);
     case 'plan':
       return showPlan(deps, caller, command.customer);
@@ -142,7 +160,10 @@ async function requestOperation(
 }
 
 async function status(deps: BotDeps, caller: CommandCaller, target?: string): Promise<Reply> {
-  if (!target) return { text: 'Say which: `/dr status <customer>` or `/dr status <run>`.' };
+  if (!target)
+    return {
+      text: 'Say which: `/dr status <customer>`, `/dr status <run>` or `/dr status region <region>`.',
+    };
   const isCustomer = await deps.runs
     .loadPlan(target)
     .then(() => true)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RegionSchema } from '../../orchestrator/domain/regions.ts';
 import { escapeSlackText } from '../slack-text.ts';
 
 /**
@@ -64,6 +65,10 @@ const customerCommand = <N extends CommandName>(name: N) =>
 const runCommand = <N extends CommandName>(name: N) =>
   z.strictObject({ name: z.literal(name), run: RunIdSchema });
 
+/** `/dr failover region <region>` and `/dr status region <region>`: a whole primary region's incident. */
+const RegionCommandNameSchema = z.enum(['failover', 'status']);
+type RegionCommandName = z.infer<typeof RegionCommandNameSchema>;
+
 export const DrCommandSchema = z.discriminatedUnion('name', [
   z.strictObject({ name: z.literal('help'), topic: CommandNameSchema.optional() }),
   z.strictObject({ name: z.literal('drill'), customer: CustomerIdSchema, bubble: z.boolean() }),
@@ -82,6 +87,12 @@ export const DrCommandSchema = z.discriminatedUnion('name', [
   customerCommand('readiness'),
   customerCommand('history'),
   runCommand('report'),
+  z.strictObject({
+    name: z.literal('failover-region'),
+    region: RegionSchema,
+    reason: ReasonSchema.optional(),
+  }),
+  z.strictObject({ name: z.literal('status-region'), region: RegionSchema }),
 ]);
 export type DrCommand = z.infer<typeof DrCommandSchema>;
 
@@ -99,6 +110,8 @@ interface CommandSpec {
   /** Positional arguments in order; `?` marks an optional one. */
   args: readonly { key: string; label: string; optional?: boolean }[];
   flags: Readonly<Record<string, { key: string; kind: Flag }>>;
+  /** Words after the last argument are this text field, the rest of the line as typed. */
+  restAs?: string;
   usage: string;
   summary: string;
 }
@@ -147,7 +160,12 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     summary: 'pause after the current step',
   },
   resume: { args: runArg, flags: {}, usage: '/dr resume <run>', summary: 'resume a paused run' },
-  abort: { args: runArg, flags: {}, usage: '/dr abort <run>', summary: 'stop a run' },
+  abort: {
+    args: [{ key: 'run', label: '<run|incident>' }],
+    flags: {},
+    usage: '/dr abort <run|incident>',
+    summary: 'stop a run, or a region-wide incident (every one of its runs)',
+  },
   plan: {
     args: customerArg,
     flags: {},
@@ -167,6 +185,25 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     summary: "list a customer's past operations",
   },
   report: { args: runArg, flags: {}, usage: '/dr report <run>', summary: "show a run's report" },
+};
+
+/** The word after `failover` or `status` that makes it a region-wide command. */
+const REGION_WORD = 'region';
+
+export const REGION_COMMANDS: Readonly<Record<RegionCommandName, CommandSpec>> = {
+  failover: {
+    args: [{ key: 'region', label: '<region>' }],
+    flags: { '--reason': { key: 'reason', kind: 'text' } },
+    restAs: 'reason',
+    usage: '/dr failover region <region> [reason…]',
+    summary: 'request the failover of every plan whose primary is the region (operations channel)',
+  },
+  status: {
+    args: [{ key: 'region', label: '<region>' }],
+    flags: {},
+    usage: '/dr status region <region>',
+    summary: "show the region's open incident, plan by plan, or its latest ones",
+  },
 };
 
 interface Token {
@@ -219,16 +256,27 @@ export function parseDrCommand(text: string): DrCommand | CommandError {
       COMMANDS[nearest].usage,
     );
   }
-  return parseArguments(parsedName.data, rest, text);
+  const region = RegionCommandNameSchema.safeParse(parsedName.data);
+  const [first, ...after] = rest;
+  if (region.success && first && !first.quoted && first.value.toLowerCase() === REGION_WORD)
+    return parseArguments(
+      `${region.data} ${REGION_WORD}`,
+      REGION_COMMANDS[region.data],
+      `${region.data}-region`,
+      after,
+      text,
+    );
+  return parseArguments(parsedName.data, COMMANDS[parsedName.data], parsedName.data, rest, text);
 }
 
 function parseArguments(
-  name: CommandName,
+  name: string,
+  spec: CommandSpec,
+  resultName: string,
   tokens: Token[],
   text: string,
 ): DrCommand | CommandError {
-  const spec = COMMANDS[name];
-  const candidate: Record<string, unknown> = { name };
+  const candidate: Record<string, unknown> = { name: resultName };
   for (const flag of Object.values(spec.flags))
     if (flag.kind === 'boolean') candidate[flag.key] = false;
   const usageHint = `Usage: \`${spec.usage}\``;
@@ -270,9 +318,16 @@ function parseArguments(
       continue;
     }
     const arg = spec.args[position];
+    if (!arg && spec.restAs && !(spec.restAs in candidate)) {
+      // `/dr failover region us-east-1 the region is down`: the reason, as people type it.
+      candidate[spec.restAs] =
+        token.quoted && i === tokens.length - 1 ? token.value : text.slice(token.start);
+      break;
+    }
     if (!arg)
       return fail(`Unexpected "${token.value}" after \`/dr ${name}\`. ${usageHint}`, spec.usage);
-    candidate[arg.key] = arg.key === 'topic' ? token.value.toLowerCase() : token.value;
+    candidate[arg.key] =
+      arg.key === 'topic' || arg.key === 'region' ? token.value.toLowerCase() : token.value;
     position++;
   }
   const missing = spec.args.slice(position).filter((a) => !a.optional);
@@ -303,13 +358,18 @@ function fail(message: string, usage: string): CommandError {
   return { name: 'error', message: escapeSlackText(message), usage };
 }
 
-/** The help text: one line per command, or one command's usage. Escaped mrkdwn. */
+/** The help text: one line per command (and its region-wide form), or one command's. Escaped mrkdwn. */
 export function renderHelp(topic?: CommandName): string {
   const names = topic ? [topic] : COMMAND_NAMES;
+  const line = (spec: CommandSpec) =>
+    `\`${escapeSlackText(spec.usage)}\`: ${escapeSlackText(spec.summary)}`;
   return names
-    .map(
-      (n) => `\`${escapeSlackText(COMMANDS[n].usage)}\`: ${escapeSlackText(COMMANDS[n].summary)}`,
-    )
+    .flatMap((n) => {
+      const region = RegionCommandNameSchema.safeParse(n);
+      return region.success
+        ? [line(COMMANDS[n]), line(REGION_COMMANDS[region.data])]
+        : [line(COMMANDS[n])];
+    })
     .join('\n');
 }
 

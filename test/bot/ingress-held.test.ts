@@ -49,6 +49,7 @@ describe('a /dr drill held past Slack’s 3 s', () => {
       slackApiUrl: sandbox.slack.apiUrl,
       deps: {
         runs,
+        incidents: sandbox.bot.deps.incidents,
         admins: [],
         groupsOf: createGroupResolver(),
         now: Date.now,

@@ -8,6 +8,8 @@ import {
 import type { ReadinessJob } from '../../orchestrator/domain/messages.ts';
 import { planRunbook } from '../../orchestrator/domain/plan-runbook.ts';
 import type { Runbook } from '../../orchestrator/domain/runbook.ts';
+import type { RegionWideSettings } from '../../orchestrator/domain/settings.ts';
+import type { IncidentControl } from '../../orchestrator/ports/incident.ts';
 import type { LoadedPlan } from '../../orchestrator/ports/plan-source.ts';
 import { readSample } from '../helpers.ts';
 
@@ -84,15 +86,29 @@ export function fakeRuns(methods: Partial<Runs>): { runs: Runs; calls: RunCall[]
 
 /**
  * The listeners' dependencies around a fake run control: the user groups each user is in, no
- * admins unless said, deferred jobs kept, a fixed clock.
+ * admins unless said, deferred jobs kept, a fixed clock. Incidents: those given, else a control
+ * that fails the test when a listener asks it anything.
  */
 export function fakeBotDeps(
   runs: Runs,
-  options: { groups?: Record<string, string[]>; admins?: string[] } = {},
+  options: {
+    groups?: Record<string, string[]>;
+    admins?: string[];
+    incidents?: IncidentControl;
+    regionWide?: RegionWideSettings;
+  } = {},
 ): { deps: BotDeps; deferred: ReadinessJob[] } {
   const deferred: ReadinessJob[] = [];
   const deps: BotDeps = {
     runs,
+    incidents:
+      options.incidents ??
+      new Proxy({} as IncidentControl, {
+        get(_, name) {
+          throw new Error(`The listener asked incidents.${String(name)} of a run's fake deps`);
+        },
+      }),
+    ...(options.regionWide ? { regionWide: options.regionWide } : {}),
     admins: options.admins ?? [],
     groupsOf: async (_client, userId, candidates) =>
       (options.groups?.[userId] ?? []).filter((g) => candidates.includes(g)),

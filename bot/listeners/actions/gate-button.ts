@@ -1,11 +1,14 @@
 import { LifeboatError } from '../../../orchestrator/domain/errors.ts';
 import { GateDecisionSchema } from '../../../orchestrator/domain/execution.ts';
+import { runOfGateId } from '../../../orchestrator/domain/gates.ts';
+import { isIncidentId } from '../../../orchestrator/domain/incident.ts';
 import { checkAccess } from '../../access.ts';
 import { GATE_ACTION } from '../../blocks/prompts.ts';
 import type { BotDeps } from '../../deps.ts';
 import { nameCaller } from '../../display-names.ts';
 import { escapeKeepingMentions } from '../../slack-text.ts';
 import { ButtonPayloadSchema, describeMismatch } from '../payloads.ts';
+import { answerIncidentGate } from './gate-incident.ts';
 import { type ButtonArgs, loadGateRun, privately } from './gate-run.ts';
 
 /**
@@ -27,6 +30,21 @@ export function gateButton(deps: BotDeps) {
       return void (await say('This button is none of Lifeboat’s; nothing changed.'));
     // Looked up beside the reads and checks below, not after them.
     const named = nameCaller(deps, client, payload.data.body.user);
+    // An incident's approval is the incident's own gate, under the region-wide roles.
+    const owner = runOfGateId(payload.data.action.value);
+    if (owner && isIncidentId(owner)) {
+      const answer = await answerIncidentGate(deps, {
+        incidentId: owner,
+        gateId: payload.data.action.value,
+        decision: decision.data,
+        user: payload.data.body.user,
+        channelId: payload.data.body.channel?.id ?? '',
+        client,
+        userName: named,
+      });
+      if (answer) await say(answer);
+      return;
+    }
     const found = await loadGateRun(deps, payload.data.action.value);
     if (!found.ok) return void (await say(found.reason));
     const { execution, plan, gate } = found;

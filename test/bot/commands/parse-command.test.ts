@@ -151,6 +151,72 @@ describe('parseDrCommand', () => {
   });
 });
 
+describe('parseDrCommand, region-wide', () => {
+  it.each<[string, DrCommand]>([
+    ['failover region us-east-1', { name: 'failover-region', region: 'us-east-1' }],
+    ['FAILOVER Region US-EAST-1', { name: 'failover-region', region: 'us-east-1' }],
+    [
+      'failover region us-east-1 the whole region is down',
+      { name: 'failover-region', region: 'us-east-1', reason: 'the whole region is down' },
+    ],
+    [
+      'failover region us-east-1 "AWS health: us-east-1 outage"',
+      { name: 'failover-region', region: 'us-east-1', reason: 'AWS health: us-east-1 outage' },
+    ],
+    [
+      'failover region us-east-1 --reason “smart quotes”',
+      { name: 'failover-region', region: 'us-east-1', reason: 'smart quotes' },
+    ],
+    [
+      'failover region us-west-2 --reason EC2 API errors everywhere',
+      { name: 'failover-region', region: 'us-west-2', reason: 'EC2 API errors everywhere' },
+    ],
+    ['status region us-east-1', { name: 'status-region', region: 'us-east-1' }],
+    // A quoted "region" is a customer id, as typed.
+    ['failover "region"', { name: 'failover', customer: 'region' }],
+    [
+      'abort incident-us-east-1-20261206-120000-k3f9',
+      { name: 'abort', run: 'incident-us-east-1-20261206-120000-k3f9' },
+    ],
+  ])('parses %j', (text, expected) => {
+    expect(parseDrCommand(text)).toEqual(expected);
+  });
+
+  it.each<[string, RegExp, string]>([
+    ['failover region', /Missing &lt;region&gt;/, '/dr failover region <region> [reason…]'],
+    [
+      'failover region us-east-9',
+      /"us-east-9" is not a region Lifeboat knows; use one of us-east-1/,
+      '/dr failover region <region> [reason…]',
+    ],
+    [
+      'failover region us-east-1 --since 2025-03-01T09:30:00Z',
+      /has no option --since \(it takes --reason\)/,
+      '/dr failover region <region> [reason…]',
+    ],
+    [
+      'failover region us-east-1 --reason ""',
+      /The reason is empty/,
+      '/dr failover region <region> [reason…]',
+    ],
+    [
+      `failover region us-east-1 ${'x'.repeat(501)}`,
+      /longer than 500/,
+      '/dr failover region <region> [reason…]',
+    ],
+    ['status region', /Missing &lt;region&gt;/, '/dr status region <region>'],
+    ['status region us-east-1 now', /Unexpected "now"/, '/dr status region <region>'],
+    ['status region <!channel>', /not a region Lifeboat knows/, '/dr status region <region>'],
+  ])('refuses %j with a message and the region-wide usage', (text, message, usage) => {
+    // Act
+    const result = error(text);
+    // Assess
+    expect(result.message).toMatch(message);
+    expect(result.usage).toBe(usage);
+    expect(result.message).not.toMatch(/<[!@#]/);
+  });
+});
+
 describe('editDistance', () => {
   it.each([
     ['drill', 'drill', 0],
@@ -166,8 +232,12 @@ describe('editDistance', () => {
 describe('renderHelp', () => {
   it('lists every command with escaped usages', () => {
     const help = renderHelp();
-    expect(help.split('\n')).toHaveLength(12);
+    // Twelve commands, two of them with a region-wide form.
+    expect(help.split('\n')).toHaveLength(14);
     expect(help).toContain('`/dr drill &lt;customer&gt; [--bubble]`');
+    expect(help).toContain('`/dr failover region &lt;region&gt; [reason…]`');
+    expect(help).toContain('`/dr status region &lt;region&gt;`');
+    expect(help).toContain('`/dr abort &lt;run|incident&gt;`');
     expect(help).not.toContain('<');
   });
 });
