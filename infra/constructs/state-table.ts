@@ -6,7 +6,9 @@ import {
   TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { AUDIT_PARTITION_PREFIX } from '../../orchestrator/adapters/dynamodb-state-store.ts';
 import { InvalidPropsError } from '../errors.ts';
 
 export interface StateTableProps {
@@ -55,4 +57,31 @@ export class StateTable extends Construct {
       replicas: props.regions.filter((r) => r !== home).map((region) => ({ region })),
     });
   }
+}
+
+/**
+ * Keeps a role that writes the state table off the audit entries (their partitions,
+ * `AUDIT#<customer>`), by `dynamodb:LeadingKeys`: `append` lets it add entries (the bot's
+ * ingress, which records who asked what), never change or delete one; otherwise it writes none.
+ * A Deny, so no other grant of the role can undo it.
+ */
+export function guardAuditEntries(
+  role: IRole,
+  tableArn: string,
+  options: { append: boolean },
+): void {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      effect: Effect.DENY,
+      actions: [
+        ...(options.append ? [] : ['dynamodb:PutItem']),
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ],
+      resources: [tableArn],
+      conditions: {
+        'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_PARTITION_PREFIX}*`] },
+      },
+    }),
+  );
 }

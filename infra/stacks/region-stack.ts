@@ -19,6 +19,7 @@ import { RegionAlarms } from '../constructs/region-alarms.ts';
 import { grantReadReportKeys, ReportBucket } from '../constructs/report-bucket.ts';
 import { RunbookTaskFunctions } from '../constructs/runbook-functions.ts';
 import { RunbookStateMachine } from '../constructs/runbook-state-machine.ts';
+import { guardAuditEntries } from '../constructs/state-table.ts';
 import { acceptsVariable, checkEnvironment } from '../environment.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { HealthEnvSchema } from '../functions/health.ts';
@@ -283,7 +284,7 @@ export class RegionStack extends Stack {
         ),
       });
       const ingressRole = this.bot.ingress.role;
-      this.readWriteState(ingressRole, names.tableArn);
+      this.readWriteState(ingressRole, names.tableArn, { writesAudit: true });
       this.readSlackSecret(ingressRole, names.secretArn);
       this.sendNotifications(ingressRole);
       // Report links redirect to a GET the ingress presigns per visit, in the run's region's bucket.
@@ -327,11 +328,19 @@ export class RegionStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn });
   }
 
-  /** The state store's calls on this region's replica of the global table. */
-  private readWriteState(role: IRole, tableArn: string): void {
+  /**
+   * The state store's calls on this region's replica of the global table; audit entries only
+   * appended, and only by the role that `writesAudit` (the ingress).
+   */
+  private readWriteState(
+    role: IRole,
+    tableArn: string,
+    options: { writesAudit?: boolean } = {},
+  ): void {
     role.addToPrincipalPolicy(
       new PolicyStatement({ actions: STATE_ACTIONS, resources: [tableArn] }),
     );
+    guardAuditEntries(role, tableArn, { append: options.writesAudit ?? false });
   }
 
   private readSlackSecret(role: IRole, secretArn: string): void {

@@ -48,6 +48,10 @@ const runKey = (startedAt: number, executionId: string) =>
 
 const lockKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'LOCK' });
 
+/** The partition of a customer's audit entries: its prefix is what IAM conditions name. */
+export const AUDIT_PARTITION_PREFIX = 'AUDIT#';
+const auditPartition = (customerId: string) => `${AUDIT_PARTITION_PREFIX}${customerId}`;
+
 /**
  * The state table: `pk`/`sk` strings, each record a map in `doc` (a run's runbook as one JSON
  * string in it), next to the counters its conditional writes compare (`version`, `answered`);
@@ -332,15 +336,25 @@ export class DynamoDbStateStore implements StateStore {
     );
   }
 
+  /**
+   * Audit entries have a partition of their own (`AUDIT#<customer>`), so IAM can let only the
+   * bot's ingress write there (`dynamodb:LeadingKeys`, infra/constructs/state-table.ts).
+   */
   async appendAudit(customerId: string, entry: AuditEntry): Promise<void> {
     const sk = `AUDIT#${String(entry.at).padStart(15, '0')}#${Math.random().toString(36).slice(2, 10)}`;
-    await this.put(`CUSTOMER#${customerId}`, sk, AuditEntrySchema.parse(entry));
+    await this.put(auditPartition(customerId), sk, AuditEntrySchema.parse(entry));
   }
 
+  /** The customer's audit log, oldest first; entries written before their own partition too. */
   async auditLog(customerId: string): Promise<AuditEntry[]> {
-    return (await this.query(`CUSTOMER#${customerId}`, 'AUDIT#')).map((doc) =>
-      AuditEntrySchema.parse(doc),
-    );
+    const [earlier, own] = await Promise.all([
+      this.query(`CUSTOMER#${customerId}`, 'AUDIT#'),
+      this.query(auditPartition(customerId), 'AUDIT#'),
+    ]);
+    // Each partition is in time order; sorting by time (stable) keeps ties as they were.
+    return [...earlier, ...own]
+      .map((doc) => AuditEntrySchema.parse(doc))
+      .sort((a, b) => a.at - b.at);
   }
 
   async getNotice(executionId: string): Promise<{ doc: unknown; version: number } | undefined> {

@@ -187,6 +187,42 @@ describe('the Lifeboat app', () => {
     ).toEqual(machineArns.map((arn) => ['states:SendTaskSuccess', arn]).sort());
   });
 
+  it.each(REGIONS)(
+    'lets only the bot ingress in %s append audit entries, and no role change one (dynamodb:LeadingKeys)',
+    (name) => {
+      // Prepare
+      const { stack, template } = region(name);
+      const json = template.toJSON();
+      const auditDenials = (role: IRole) =>
+        statementsOf(json, role).filter(
+          (s) =>
+            s.Effect === 'Deny' &&
+            JSON.stringify(s.Condition) ===
+              JSON.stringify({ 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } }),
+        );
+      const writers = [
+        ...Object.values(stack.tasks.byHandler).map((t) => t.role),
+        stack.notifier.handler.role,
+      ];
+      // Assess: every role that writes the table is denied the audit partitions
+      for (const role of writers) {
+        const [denial, ...more] = auditDenials(role);
+        expect(more).toEqual([]);
+        expect([denial?.Action].flat().sort()).toEqual(
+          ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
+        );
+        expect(denial?.Resource).toBe(tableArn(name));
+      }
+      // ...and the ingress may only add entries
+      if (stack.bot) {
+        const [denial] = auditDenials(stack.bot.ingress.role);
+        expect([denial?.Action].flat().sort()).toEqual(
+          ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'].sort(),
+        );
+      }
+    },
+  );
+
   it("assumes exactly the roles the customers' plans name, with their accounts", () => {
     // Assess
     expect(customers.map((c) => c.roleArn).sort()).toEqual([

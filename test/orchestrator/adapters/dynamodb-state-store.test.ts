@@ -1,7 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NoticeStore } from '../../../bot/notifier/notice-store.ts';
-import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
+import {
+  AUDIT_PARTITION_PREFIX,
+  DynamoDbStateStore,
+} from '../../../orchestrator/adapters/dynamodb-state-store.ts';
 import {
   ConcurrentUpdateError,
   NotFoundError,
@@ -12,8 +16,10 @@ import { planRunbook } from '../../../orchestrator/domain/plan-runbook.ts';
 import { type LocalAws, startLocalAws } from '../../../sandbox/aws/local-aws.ts';
 import { readSample } from '../../helpers.ts';
 
+const table = 'lifeboat-test';
 let aws: LocalAws;
 let store: DynamoDbStateStore;
+let documents: DynamoDBDocumentClient;
 beforeAll(async () => {
   aws = await startLocalAws({ plans: [], speed: 0 });
   const client = new DynamoDBClient({
@@ -21,7 +27,15 @@ beforeAll(async () => {
     endpoint: aws.endpoints.dynamodb,
     credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
   });
-  store = new DynamoDbStateStore(client, 'lifeboat-test');
+  store = new DynamoDbStateStore(client, table);
+  // A client of the test's own: a document client shares its client's middleware.
+  documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-2',
+      endpoint: aws.endpoints.dynamodb,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    }),
+  );
   await store.ensureTable();
   await store.ensureTable();
 });
@@ -228,5 +242,32 @@ describe('DynamoDbStateStore', () => {
       'drill-300',
       'drill-200',
     ]);
+  });
+
+  it('keeps audit entries in a partition of their own, which IAM lets only the ingress write', async () => {
+    // Prepare: an entry written where audit entries were kept before (the customer's partition)
+    const entry = { user: 'U01ALICE', action: 'drill', allowed: true, detail: 'dmnt' };
+    await documents.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: 'CUSTOMER#partitioned',
+          sk: 'AUDIT#000000000000001#old',
+          doc: { ...entry, at: 1 },
+        },
+      }),
+    );
+    // Act
+    await store.appendAudit('partitioned', { ...entry, at: 2 });
+    // Assess
+    const own = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `${AUDIT_PARTITION_PREFIX}partitioned` },
+      }),
+    );
+    expect(own.Items?.map((i) => i.doc.at)).toEqual([2]);
+    expect((await store.auditLog('partitioned')).map((a) => a.at)).toEqual([1, 2]);
   });
 });
