@@ -7,12 +7,14 @@ import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
 import { REPORT_KEY_PREFIX } from '../../orchestrator/adapters/s3-report-store.ts';
+import { INCIDENT_STATE_MACHINE_NAME } from '../../orchestrator/adapters/sfn-executions.ts';
 import { HandlerEnvSchema } from '../../orchestrator/handlers/env.ts';
 import type { CustomerAccount } from '../config/customer-accounts.ts';
 import { type ArcConfig, type DeployConfig, deployedRegions } from '../config/deploy-config.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { BotEndpoint } from '../constructs/bot-endpoint.ts';
-import { BUNDLED_CONFIG } from '../constructs/lifeboat-function.ts';
+import { IncidentStateMachine } from '../constructs/incident-state-machine.ts';
+import { BUNDLED_CONFIG, LifeboatFunction } from '../constructs/lifeboat-function.ts';
 import { Notifier } from '../constructs/notifier.ts';
 import { NotifierQueue } from '../constructs/notifier-queue.ts';
 import { RegionAlarms } from '../constructs/region-alarms.ts';
@@ -60,6 +62,7 @@ export interface RegionStackProps extends StackProps {
  */
 export class RegionStack extends Stack {
   readonly tasks: RunbookTaskFunctions;
+  readonly incident: IncidentStateMachine;
   readonly runbook: RunbookStateMachine;
   readonly notifierQueue: NotifierQueue;
   readonly notifier: Notifier;
@@ -94,6 +97,10 @@ export class RegionStack extends Stack {
         (r) => `arn:${PARTITION}:states:${r}:${account}:stateMachine:${RUNBOOK_STATE_MACHINE_NAME}`,
       ),
       machineArnPattern: `arn:${PARTITION}:states:{region}:${account}:stateMachine:${RUNBOOK_STATE_MACHINE_NAME}`,
+      incidentMachineArns: regions.map(
+        (r) =>
+          `arn:${PARTITION}:states:${r}:${account}:stateMachine:${INCIDENT_STATE_MACHINE_NAME}`,
+      ),
       secretArn: `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:${config.slack.secretName}`,
       reportBucket: reportBucketName(account, region),
       reportBuckets: regions.map((r) => reportBucketName(account, r)),
@@ -187,6 +194,53 @@ export class RegionStack extends Stack {
         actions: ['states:SendTaskSuccess'],
         resources: names.machineArns,
       }),
+    );
+    // A region-wide incident: its machine, and the one task that starts and follows its children
+    // (in their recovery regions), answers their gates when it converts or aborts them, reads
+    // readiness in the customers' accounts and writes the incident's report.
+    const incidentTask = new LifeboatFunction(this, 'IncidentTask', {
+      entry: 'orchestrator/handlers/tasks.ts',
+      handler: 'incident',
+      description: 'Lifeboat: region-wide incident task',
+      timeout: Duration.seconds(300),
+      environment: checkEnvironment(
+        `${id}/IncidentTask`,
+        HandlerEnvSchema,
+        {
+          ...common,
+          REPORT_BUCKET: names.reportBucket,
+          STATE_MACHINE_ARN_PATTERN: names.machineArnPattern,
+          ...(wiresNotify ? { NOTIFY_QUEUE_URL: names.queueUrl } : {}),
+        },
+        region,
+      ),
+      logRetention: retention,
+    });
+    this.incident = new IncidentStateMachine(this, 'Incident', {
+      fn: incidentTask.function,
+      stateMachineName: INCIDENT_STATE_MACHINE_NAME,
+      logGroup: new LogGroup(this, 'IncidentLogs', {
+        logGroupName: `/aws/vendedlogs/states/${INCIDENT_STATE_MACHINE_NAME}`,
+        retention,
+      }),
+    });
+    this.readWriteState(incidentTask.role, names.tableArn);
+    if (wiresNotify) this.sendNotifications(incidentTask.role);
+    this.assumeCustomerRoles(incidentTask.role, props.customers, { sourceIdentity: true });
+    incidentTask.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution', 'states:SendTaskSuccess'],
+        resources: names.machineArns,
+      }),
+    );
+    const incidentReports = this.reports.bucket.arnForObjects(`${REPORT_KEY_PREFIX}*`);
+    incidentTask.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [incidentReports] }),
+    );
+    acknowledgeWildcards(
+      incidentTask.role,
+      [incidentReports],
+      "Incident report files are written under keys named for each incident; the bucket is this region's report bucket only.",
     );
     // The report step writes the report, and so does the end of an aborted run.
     const reportObjects = this.reports.bucket.arnForObjects(`${REPORT_KEY_PREFIX}*`);
@@ -301,7 +355,8 @@ export class RegionStack extends Stack {
       ingressRole.addToPrincipalPolicy(
         new PolicyStatement({
           actions: ['states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
-          resources: names.machineArns,
+          // Runs, and region-wide incidents (started outside the lost region).
+          resources: [...names.machineArns, ...names.incidentMachineArns],
         }),
       );
       this.bot.health.role.addToPrincipalPolicy(

@@ -49,6 +49,11 @@ export const HandlerEnvSchema = z.object({
     })
     .pipe(ClusterEndpointsSchema)
     .optional(),
+  /**
+   * The runbook state machine's ARN with `{region}` where the region goes: the incident's task
+   * starts child runs through it. Unset for the runbook's own tasks.
+   */
+  STATE_MACHINE_ARN_PATTERN: z.string().includes('{region}').optional(),
   /** The notifier's FIFO queue; unset locally, where the notifier reads the journal itself. */
   NOTIFY_QUEUE_URL: z.url().optional(),
   /**

@@ -14,8 +14,16 @@ export interface SynthesizedRunbook {
 
 const FAKE_ACCOUNT = '123456789012';
 
-/** Synthesizes the orchestrator stack (bundling skipped) and extracts its state machine. */
+/** Synthesizes the orchestrator stack (bundling skipped) and extracts its runbook state machine. */
 export function synthesizeRunbook(region = 'us-east-2'): SynthesizedRunbook {
+  return synthesizeMachines(region).runbook;
+}
+
+/** The runbook's and the region-wide incident's state machines, from one synth. */
+export function synthesizeMachines(region = 'us-east-2'): {
+  runbook: SynthesizedRunbook;
+  incident: SynthesizedRunbook;
+} {
   // CDK's built-in CloudFormation validation costs ~6 s per synth; the local runner needs only the ASL.
   const app = new App({
     context: { 'aws:cdk:bundling-stacks': [] },
@@ -31,14 +39,19 @@ export function synthesizeRunbook(region = 'us-east-2'): SynthesizedRunbook {
   const arn = (logicalId: string) =>
     `arn:aws:lambda:${region}:${FAKE_ACCOUNT}:function:${logicalId}`;
   const handlers = new Map<string, string>();
-  let definitionString: unknown;
+  const definitions = new Map<string, unknown>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type === 'AWS::Lambda::Function')
       handlers.set(arn(logicalId), String(resource.Properties.Handler).split('.').pop() ?? '');
     if (resource.Type === 'AWS::StepFunctions::StateMachine')
-      definitionString = resource.Properties.DefinitionString;
+      definitions.set(logicalId, resource.Properties.DefinitionString);
   }
-  return { definition: JSON.parse(resolve(definitionString, arn, region)), handlers };
+  const machine = (construct: string): SynthesizedRunbook => {
+    const found = [...definitions].find(([logicalId]) => logicalId.startsWith(construct));
+    if (!found) throw new Error(`The orchestrator stack has no ${construct} state machine`);
+    return { definition: JSON.parse(resolve(found[1], arn, region)), handlers };
+  };
+  return { runbook: machine(stack.runbook.node.id), incident: machine(stack.incident.node.id) };
 }
 
 /** Resolves `Fn::Join`, `Fn::GetAtt` and `Ref` the way CloudFormation would, with fake ARNs. */

@@ -311,13 +311,19 @@ describe('the Lifeboat app', () => {
         `arn:aws:s3:::lifeboat-reports-${ACCOUNT}-${r}/reports/*`,
       ]).sort(),
     );
-    // An operation starts in the region it makes active: any region of either pair.
+    // An operation starts in the region it makes active: any region of either pair; an
+    // incident in a region that is not the lost one.
     expect(
       grantsOf(json, bot.ingress.role)
         .filter(([a]) => a === 'states:StartExecution')
         .map(([, r]) => r)
         .sort(),
-    ).toEqual([...machineArns].sort());
+    ).toEqual(
+      [
+        ...machineArns,
+        ...machineArns.map((arn) => arn.replace('lifeboat-runbook', 'lifeboat-incident')),
+      ].sort(),
+    );
     expect(grantsOf(json, bot.health.role).filter(([a]) => !LOGS.includes(a))).toEqual([
       ['dynamodb:GetItem', tableArn('us-east-1')],
     ]);
