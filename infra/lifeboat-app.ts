@@ -84,6 +84,7 @@ export function composeLifeboat(
   const workloadStage = new Stage(app, WORKLOAD_STAGE);
   const workloadRole = new WorkloadRoleStack(workloadStage, WORKLOAD_ROLE_STACK, {
     lifeboatAccountId: account,
+    lifeboatRegions: regions,
   });
   const customerDns = new Map<string, CustomerDnsStack>();
   for (const customer of customers.filter((c) => c.dns))

@@ -7,6 +7,7 @@ import {
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { MANAGED_STACK_TAG } from '../domain/workload-access.ts';
 import type { HookPort } from '../ports/aws.ts';
 import { type AwsCaller, awsCaller, isAwsCode } from './map-aws-error.ts';
 
@@ -68,6 +69,8 @@ export class HooksAdapter implements HookPort {
             TemplateURL: templateUrl,
             Parameters,
             ...token,
+            // The workload role updates and deletes only stacks carrying this tag.
+            Tags: [{ Key: MANAGED_STACK_TAG.key, Value: MANAGED_STACK_TAG.value }],
           }),
         ),
       );

@@ -1,4 +1,5 @@
 import type { Plan } from '../../orchestrator/domain/plan.ts';
+import { PLAN_TAG_KEY } from '../../orchestrator/domain/workload-access.ts';
 import type { SimClock } from './clock.ts';
 import type { FaultSet } from './faults.ts';
 import type { SeededRandom } from './random.ts';
@@ -60,6 +61,8 @@ export interface ServerHome {
   primaryInstanceId: string;
   recoveryInstanceId: string;
   sourceServerId: string;
+  /** The DRS source server's tags, as onboarding left them (the plan tag among them). */
+  sourceTags: Record<string, string>;
 }
 
 export interface EstateDeps {
@@ -266,7 +269,8 @@ export class Estate {
           account,
           region,
           privateIp: ip,
-          tags: { customer: plan.customer.id, ...tags },
+          // Onboarding tags every instance of the plan (README, "Onboarding a customer").
+          tags: { customer: plan.customer.id, [PLAN_TAG_KEY]: plan.customer.id, ...tags },
           state: running ? 'running' : 'stopped',
           launchTime: longAgo,
           ...(running ? { statusOkAt: longAgo + 180_000, agentRegion: region } : {}),
@@ -304,6 +308,11 @@ export class Estate {
           primaryInstanceId: server.primary.instanceId,
           recoveryInstanceId: server.recovery.instanceId,
           sourceServerId,
+          sourceTags: {
+            Name: server.name,
+            customer: plan.customer.id,
+            [PLAN_TAG_KEY]: plan.customer.id,
+          },
         });
       }
       // Instances outside the plan that hooks target (SQL Server replicas): running, managed.

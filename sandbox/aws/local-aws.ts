@@ -16,6 +16,7 @@ import {
   formatFault,
   parseFault,
 } from './faults.ts';
+import { localWorkloadIam, type WorkloadIam } from './iam.ts';
 import { json, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
 import { SeededRandom } from './random.ts';
 import { ArcService } from './services/arc.ts';
@@ -42,6 +43,8 @@ export interface LocalAwsOptions {
   port?: number;
   /** Also start dynalite for DynamoDB. @default true */
   dynamodb?: boolean;
+  /** Evaluate every call made with a workload role's credentials against the role's synthesized policies. @default true */
+  iam?: boolean;
   /** A DNS server on loopback (UDP) answering from Route 53's resolver. @default undefined, none; 0 for any free port */
   dnsPort?: number;
 }
@@ -84,6 +87,9 @@ export class LocalAws {
   readonly services = new Map<string, SimService>();
   /** ARC's cluster data plane, for tests to read and arrange routing controls and safety rules. */
   readonly arc: ArcService;
+  /** IAM for the workload roles' calls (undefined with `iam: false`). */
+  readonly iam?: WorkloadIam;
+  private readonly sts: StsService;
   private server?: Server;
   private dynamo?: Server;
   private dns?: DnsServer;
@@ -109,15 +115,19 @@ export class LocalAws {
     // First: Route 53's health checks read the routing controls.
     const arc = new ArcService(this.estate);
     this.arc = arc;
+    this.sts = new StsService(this.estate);
+    const drs = new DrsService(this.estate);
+    const cloudformation = new CloudFormationService(this.estate);
+    if (options.iam !== false) this.iam = localWorkloadIam(this.estate, drs, cloudformation);
     const services: SimService[] = [
       arc,
-      new StsService(this.estate),
-      new DrsService(this.estate),
+      this.sts,
+      drs,
       new Ec2Service(this.estate),
       new Route53Service(this.estate, arc.state),
       new SsmService(this.estate),
       new LambdaService(this.estate),
-      new CloudFormationService(this.estate),
+      cloudformation,
       new S3Service(this.estate),
     ];
     for (const service of services) {
@@ -272,6 +282,8 @@ export class LocalAws {
     try {
       // The world moves with the clock: whatever came due since the last call happens first.
       this.estate.settleAll();
+      const session = this.sts.sessionOf(accessKeyId);
+      if (session && this.iam) await this.iam.authorize(request, operation, session);
       if (this.chaos.next() < this.faults.throttleRate(signingName, operation))
         throw service.throttlingError();
       if (this.chaos.next() < this.faults.serverErrorRate(signingName)) {

@@ -36,13 +36,21 @@ const Template = {
   TemplateBody: z.string().min(1).optional(),
   Parameters: Parameters.optional(),
 };
+const Tags = z.object({
+  member: z.array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) })),
+});
 const ClientRequestToken = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[a-zA-Z0-9][-a-zA-Z0-9]*$/)
   .optional();
-const CreateStackInput = z.object({ StackName, ...Template, ClientRequestToken });
+const CreateStackInput = z.object({
+  StackName,
+  ...Template,
+  ClientRequestToken,
+  Tags: Tags.optional(),
+});
 const UpdateStackInput = z.object({
   StackName,
   ...Template,
@@ -81,6 +89,8 @@ interface Stack {
   region: string;
   template: Template;
   parameters: Record<string, string>;
+  /** The stack's tags (CreateStack's `Tags`): the workload role's conditions read them. */
+  tags: Record<string, string>;
   createdAt: number;
   updatedAt?: number;
   deletedAt?: number;
@@ -159,6 +169,7 @@ export class CloudFormationService implements SimService {
       region: req.region,
       template: templateOf(input, undefined),
       parameters: parametersOf(input, {}),
+      tags: Object.fromEntries((input.Tags?.member ?? []).map((t) => [t.Key, t.Value])),
       createdAt: now,
       status: 'CREATE_IN_PROGRESS',
       ...(input.ClientRequestToken ? { requestToken: input.ClientRequestToken } : {}),
@@ -226,6 +237,14 @@ export class CloudFormationService implements SimService {
           (s) => s.account === req.account && s.region === req.region,
         );
     return xmlResponse('DescribeStacks', { Stacks: stacks.map(stackXml) });
+  }
+
+  /** The tags of a live stack, by name or id, or undefined when there is none. */
+  tagsOf(account: string, region: string, nameOrId: string): Record<string, string> | undefined {
+    return [...this.stacks.values()].find(
+      (s) =>
+        s.account === account && s.region === region && (s.name === nameOrId || s.id === nameOrId),
+    )?.tags;
   }
 
   /** By name: a live stack. By id: also a deleted one, as DELETE_COMPLETE. */

@@ -146,7 +146,7 @@ export class DrsState {
         originInstanceId: home.primaryInstanceId,
         originRegion: home.primaryRegion,
         addedAt,
-        tags: { Name: home.name, customer: home.customerId },
+        tags: { ...home.sourceTags },
         launchConfig: defaultLaunchConfig(home.name),
         replication: 'CONTINUOUS',
       });

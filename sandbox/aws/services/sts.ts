@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  type WorkloadAccess,
+  workloadRoleName,
+} from '../../../orchestrator/domain/workload-access.ts';
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
 import { describeProblems, type InputProblem, parseInput } from '../input.ts';
@@ -46,15 +50,31 @@ function invalid(problems: InputProblem[]): AwsError {
   return new AwsError('ValidationError', describeProblems(problems, { camelCase: true }), 400);
 }
 
+/** Who holds credentials STS issued: the role they act as, for IAM to evaluate their calls. */
+export interface RoleSession {
+  account: string;
+  roleName: string;
+  access: WorkloadAccess;
+  session: string;
+  /** `arn:aws:sts::<account>:assumed-role/<role>/<session>`, as AWS names the caller in errors. */
+  arn: string;
+}
+
 /** STS (AWS query protocol): AssumeRole into a workload account, and GetCallerIdentity. */
 export class StsService implements SimService {
   readonly signingName = 'sts';
   private issued = 0;
+  private readonly sessions = new Map<string, RoleSession>();
 
   constructor(private readonly estate: Estate) {}
 
   operationOf(req: SimRequest): string {
     return queryAction(req);
+  }
+
+  /** The role session an access key belongs to; undefined for keys STS did not issue (the tooling account's). */
+  sessionOf(accessKeyId: string): RoleSession | undefined {
+    return this.sessions.get(accessKeyId);
   }
 
   handle(req: SimRequest, operation: string): SimResponse {
@@ -65,7 +85,9 @@ export class StsService implements SimService {
       case 'GetCallerIdentity':
         parseInput(GetCallerIdentityInput, input, invalid);
         return this.xml('GetCallerIdentity', {
-          Arn: `arn:aws:sts::${req.account}:assumed-role/lifeboat/${req.accessKeyId}`,
+          Arn:
+            this.sessionOf(req.accessKeyId)?.arn ??
+            `arn:aws:sts::${req.account}:assumed-role/lifeboat/${req.accessKeyId}`,
           UserId: req.accessKeyId,
           Account: req.account,
         });
@@ -83,7 +105,11 @@ export class StsService implements SimService {
     const [, accountId = '', roleName] =
       /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(roleArn) ?? [];
     const account = this.estate.accounts.get(accountId);
-    if (!account || account.roleName !== roleName) {
+    // The template deploys two roles per account: the one that acts and the read-only one.
+    const access = (['act', 'read'] as const).find(
+      (a) => account && workloadRoleName(account.roleName, a) === roleName,
+    );
+    if (!account || !access || !roleName) {
       throw new AwsError(
         'AccessDenied',
         `User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
@@ -101,6 +127,8 @@ export class StsService implements SimService {
     this.issued += 1;
     // The key names its account, so later calls signed with it act in that account.
     const accessKeyId = `ASIA${accountId}${this.issued.toString(36).toUpperCase().padStart(4, '0')}`;
+    const arn = `arn:aws:sts::${accountId}:assumed-role/${roleName}/${session}`;
+    this.sessions.set(accessKeyId, { account: accountId, roleName, access, session, arn });
     this.estate.record('assume-role', { account: accountId, roleName, session });
     return this.xml('AssumeRole', {
       Credentials: {
@@ -112,7 +140,7 @@ export class StsService implements SimService {
       },
       AssumedRoleUser: {
         AssumedRoleId: `AROA${accountId}:${session}`,
-        Arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${session}`,
+        Arn: arn,
       },
     });
   }

@@ -28,6 +28,7 @@ describe('the customers a deployment serves', () => {
         accountId: '410000000101',
         roleName: 'LifeboatExecution',
         roleArn: 'arn:aws:iam::410000000101:role/LifeboatExecution',
+        readOnlyRoleArn: 'arn:aws:iam::410000000101:role/LifeboatExecutionReadOnly',
         regions: { primary: 'us-east-1', recovery: 'us-east-2' },
       },
       {
@@ -35,6 +36,7 @@ describe('the customers a deployment serves', () => {
         accountId: '410000000202',
         roleName: 'LifeboatExecution',
         roleArn: 'arn:aws:iam::410000000202:role/LifeboatExecution',
+        readOnlyRoleArn: 'arn:aws:iam::410000000202:role/LifeboatExecutionReadOnly',
         regions: { primary: 'us-west-2', recovery: 'us-west-1' },
       },
       {
@@ -42,6 +44,7 @@ describe('the customers a deployment serves', () => {
         accountId: '420000000303',
         roleName: 'LifeboatExecution',
         roleArn: 'arn:aws:iam::420000000303:role/LifeboatExecution',
+        readOnlyRoleArn: 'arn:aws:iam::420000000303:role/LifeboatExecutionReadOnly',
         regions: { primary: 'us-east-1', recovery: 'us-east-2' },
       },
       {
@@ -49,6 +52,7 @@ describe('the customers a deployment serves', () => {
         accountId: '430000000901',
         roleName: 'LifeboatExecution',
         roleArn: 'arn:aws:iam::430000000901:role/LifeboatExecution',
+        readOnlyRoleArn: 'arn:aws:iam::430000000901:role/LifeboatExecutionReadOnly',
         regions: { primary: 'us-east-1', recovery: 'us-east-2' },
       },
       {
@@ -56,6 +60,7 @@ describe('the customers a deployment serves', () => {
         accountId: '430000000902',
         roleName: 'LifeboatExecution',
         roleArn: 'arn:aws:iam::430000000902:role/LifeboatExecution',
+        readOnlyRoleArn: 'arn:aws:iam::430000000902:role/LifeboatExecutionReadOnly',
         regions: { primary: 'us-west-2', recovery: 'us-west-1' },
       },
     ]);

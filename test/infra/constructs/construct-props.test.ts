@@ -44,13 +44,18 @@ const bot = (scope: Construct, props: Partial<BotEndpointProps>) =>
 const workloadRole = (scope: Construct, props: Partial<WorkloadRoleProps>) =>
   new WorkloadRole(scope, 'Role', {
     roleName: 'LifeboatExecution',
+    access: 'act',
     lifeboatAccountId: '111122223333',
+    trustedRoleNames: ['lifeboat-start-step-us-east-1'],
     externalId: 'lifeboat-test-1234',
     regions: ['us-east-1', 'us-east-2'],
+    planIds: ['bcbsaz'],
     hostedZoneIds: ['Z0123456789ABC'],
+    recordNames: ['app.bcbsaz.hrp.internal'],
+    recordTypes: ['A'],
     ssmDocumentPrefix: 'Lifeboat-',
     hookFunctionPrefix: 'lifeboat-',
-    stackHookPrefix: 'lifeboat-',
+    stackTemplateBucket: 'lifeboat-templates-410000000101',
     ...props,
   });
 
@@ -174,7 +179,11 @@ describe('the constructs refuse props they cannot build from, naming the value',
     ],
     [
       'a template whose default Lifeboat account is not one',
-      (s) => new WorkloadRoleStack(s.node.scope as App, 'W', { lifeboatAccountId: '1234' }),
+      (s) =>
+        new WorkloadRoleStack(s.node.scope as App, 'W', {
+          lifeboatAccountId: '1234',
+          lifeboatRegions: ['us-east-1'],
+        }),
       'lifeboatAccountId "1234"',
     ],
   ])('%s', (_what, build, expected) => {

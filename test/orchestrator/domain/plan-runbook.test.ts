@@ -222,7 +222,7 @@ describe('planRunbook rules', () => {
     expect(dag(failback)?.targets).toEqual([{ instanceId: 'i-0cf175e873bb15135' }]);
     expect(failover.find((s) => s.kind === 'stack')).toMatchObject({
       action: 'deploy',
-      stackName: 'nwhealth-valkey-dr',
+      stackName: 'lifeboat-nwhealth-valkey-dr',
       bestEffort: false,
     });
     expect(failback.find((s) => s.kind === 'stack')).toMatchObject({

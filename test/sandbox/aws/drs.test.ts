@@ -433,7 +433,7 @@ describe('DRS drills, replication control, launch settings and tags', () => {
     await drs().send(new TagResourceCommand({ resourceArn: server?.arn, tags: { drill: '2026' } }));
     await drs().send(new UntagResourceCommand({ resourceArn: server?.arn, tagKeys: ['customer'] }));
     const { tags } = await drs().send(new ListTagsForResourceCommand({ resourceArn: server?.arn }));
-    expect(tags).toEqual({ Name: 'bcbsaz-ora-01', drill: '2026' });
+    expect(tags).toEqual({ Name: 'bcbsaz-ora-01', 'lifeboat:plan': 'bcbsaz', drill: '2026' });
   });
 
   it('recovers from the latest snapshot it has when the primary region is down (USING_PREVIOUS_SNAPSHOT)', async () => {

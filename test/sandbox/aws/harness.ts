@@ -26,7 +26,9 @@ export async function samplePlans(): Promise<Plan[]> {
 
 /**
  * A local AWS seeded with the sample customers, on a clock that stands still unless a test
- * advances it (speed 0), so every test is deterministic.
+ * advances it (speed 0), so every test is deterministic. Without IAM unless asked: these tests
+ * exercise what a service does with any call; what the workload roles may call is tested by
+ * `iam.test.ts`, and every end-to-end run goes through IAM.
  */
 export async function startSampleAws(options: Partial<LocalAwsOptions> = {}): Promise<LocalAws> {
   return startLocalAws({
@@ -34,6 +36,7 @@ export async function startSampleAws(options: Partial<LocalAwsOptions> = {}): Pr
     speed: 0,
     seed: 7,
     dynamodb: false,
+    iam: false,
     ...options,
   });
 }

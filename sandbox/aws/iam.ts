@@ -1,0 +1,210 @@
+import { runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { workloadRoleParameters } from '../../infra/config/customer-accounts.ts';
+import type { Plan } from '../../orchestrator/domain/plan.ts';
+import { AwsError } from './errors.ts';
+import type { Estate } from './estate.ts';
+import { type IamRequest, iamRequestsOf, MISSING, type ResourceTags } from './iam-requests.ts';
+import {
+  type DeployedRole,
+  deployedRoles,
+  type PolicyDocument,
+  synthesizedWorkloadTemplate,
+} from './iam-template.ts';
+import type { SimRequest } from './protocol.ts';
+import type { CloudFormationService } from './services/cloudformation.ts';
+import type { DrsService } from './services/drs.ts';
+import type { RoleSession } from './services/sts.ts';
+
+/** How each service answers a call IAM refused: code and HTTP status, as AWS does. */
+const ACCESS_DENIED: Readonly<Record<string, { code: string; status: number }>> = {
+  ec2: { code: 'UnauthorizedOperation', status: 403 },
+  drs: { code: 'AccessDeniedException', status: 403 },
+  ssm: { code: 'AccessDeniedException', status: 400 },
+  lambda: { code: 'AccessDeniedException', status: 403 },
+  route53: { code: 'AccessDenied', status: 403 },
+  cloudformation: { code: 'AccessDenied', status: 403 },
+  s3: { code: 'AccessDenied', status: 403 },
+  sts: { code: 'AccessDenied', status: 403 },
+};
+
+export interface WorkloadIamDeps {
+  /** Every plan of the estate: each account's roles are deployed with its plans' parameters. */
+  plans: readonly Plan[];
+  /** The parameters of an account's template, from its plans (`workloadRoleParameters`). */
+  parametersOf: (plans: readonly Plan[]) => Record<string, string>;
+  tags: ResourceTags;
+}
+
+/** What the evaluator did, for tests and the bench to read the cost of it. */
+export interface IamStats {
+  /** Authorizations asked (one per resource of a call). */
+  asked: number;
+  /** Of those, answered by the evaluator rather than the decision cache. */
+  evaluated: number;
+  denied: number;
+  /** Milliseconds spent in the evaluator (and the first synth). */
+  ms: number;
+}
+
+/**
+ * IAM for the workload accounts: every call made with credentials STS issued for a workload
+ * role is evaluated, before the service sees it, against that role's policies as the
+ * synthesized template deploys them in that account (with the parameters its plans give), by
+ * `@cloud-copilot/iam-simulate`. A refused call gets the service's own AccessDenied. Calls with
+ * the tooling account's credentials are not evaluated.
+ */
+export class WorkloadIam {
+  readonly stats: IamStats = { asked: 0, evaluated: 0, denied: 0, ms: 0 };
+  /** Each account's deployed roles, by role name, built on first use. */
+  private readonly roles = new Map<string, Promise<Map<string, PolicyDocument[]>>>();
+  /** Decisions by role, action, resource and context: polls ask the same question again and again. */
+  private readonly decisions = new Map<string, boolean>();
+
+  constructor(private readonly deps: WorkloadIamDeps) {}
+
+  /** Throws the service's AccessDenied when the session's role does not allow every authorization the call needs. */
+  async authorize(req: SimRequest, operation: string, session: RoleSession): Promise<void> {
+    const started = performance.now();
+    try {
+      const asked = iamRequestsOf(req, operation, this.deps.tags);
+      if (asked === MISSING) return;
+      const policies = (await this.rolesOf(session.account)).get(session.roleName);
+      for (const request of asked) {
+        this.stats.asked += 1;
+        if (policies && this.allows(session, policies, request, req.region)) continue;
+        this.stats.denied += 1;
+        throw denied(req.service, session, request);
+      }
+    } finally {
+      this.stats.ms += performance.now() - started;
+    }
+  }
+
+  private allows(
+    session: RoleSession,
+    policies: PolicyDocument[],
+    request: IamRequest,
+    region: string,
+  ): boolean {
+    const context = {
+      // Route 53's control plane is in us-east-1 whatever region the client signs for.
+      'aws:RequestedRegion': request.action.startsWith('route53:') ? 'us-east-1' : region,
+      'aws:PrincipalArn': `arn:aws:iam::${session.account}:role/${session.roleName}`,
+      'aws:PrincipalAccount': session.account,
+      ...request.context,
+    };
+    const key = JSON.stringify([
+      session.account,
+      session.roleName,
+      request.action,
+      request.resource,
+      context,
+    ]);
+    const known = this.decisions.get(key);
+    if (known !== undefined) return known;
+    this.stats.evaluated += 1;
+    // Unsafe: without the library's validation, which ran once per policy (`validate`).
+    const decision =
+      runUnsafeSimulation(simulation(session, policies, { ...request, context }), {}) === 'Allowed';
+    this.decisions.set(key, decision);
+    return decision;
+  }
+
+  private rolesOf(account: string): Promise<Map<string, PolicyDocument[]>> {
+    let roles = this.roles.get(account);
+    if (!roles) {
+      roles = this.deploy(account);
+      this.roles.set(account, roles);
+    }
+    return roles;
+  }
+
+  /** The account's roles as the template deploys them; their policies are validated once, here. */
+  private async deploy(account: string): Promise<Map<string, PolicyDocument[]>> {
+    const plans = this.deps.plans.filter((plan) => plan.account.id === account);
+    if (plans.length === 0) return new Map();
+    const template = await synthesizedWorkloadTemplate();
+    const deployed = deployedRoles(template, this.deps.parametersOf(plans), account);
+    for (const role of deployed) await validate(account, role);
+    return new Map(deployed.map((role) => [role.roleName, role.policies.map((p) => p.document)]));
+  }
+}
+
+function simulation(
+  session: RoleSession,
+  policies: PolicyDocument[],
+  request: IamRequest,
+): Simulation {
+  return {
+    request: {
+      principal: session.arn,
+      action: request.action,
+      resource: { resource: request.resource, accountId: session.account },
+      contextVariables: request.context,
+    },
+    identityPolicies: policies.map((policy, i) => ({ name: `policy-${i}`, policy })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  };
+}
+
+/** Runs the library's validation of every policy once: a policy IAM would refuse fails loudly, not silently denies. */
+async function validate(account: string, role: DeployedRole): Promise<void> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: `arn:aws:sts::${account}:assumed-role/${role.roleName}/validate`,
+        action: 'sts:GetCallerIdentity',
+        resource: { resource: '*', accountId: account },
+        contextVariables: {},
+      },
+      identityPolicies: role.policies.map(({ name, document }) => ({ name, policy: document })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType === 'error')
+    throw new Error(
+      `The synthesized policies of ${role.roleName} in ${account} are not valid IAM: ${JSON.stringify(result.errors)}`,
+    );
+}
+
+/** AccessDenied as the service words it, naming the caller, the action and the resource. */
+function denied(service: string, session: RoleSession, request: IamRequest): AwsError {
+  const shape = ACCESS_DENIED[service] ?? { code: 'AccessDenied', status: 403 };
+  const message = `User: ${session.arn} is not authorized to perform: ${request.action} on resource: ${request.resource} because no identity-based policy allows the ${request.action} action`;
+  return new AwsError(
+    shape.code,
+    service === 'ec2' ? `You are not authorized to perform this operation. ${message}` : message,
+    shape.status,
+  );
+}
+
+/** The local AWS's workload IAM: tags as the estate and the services hold them. */
+export function localWorkloadIam(
+  estate: Estate,
+  drs: DrsService,
+  cloudformation: CloudFormationService,
+): WorkloadIam {
+  return new WorkloadIam({
+    plans: estate.plans,
+    parametersOf: workloadRoleParameters,
+    tags: {
+      instance: (account, region, id) => {
+        const instance = estate.instances.get(id);
+        return instance && instance.account === account && instance.region === region
+          ? instance.tags
+          : undefined;
+      },
+      drs: (account, arn) => {
+        try {
+          return drs.state.resource(account, arn).tags;
+        } catch {
+          return undefined;
+        }
+      },
+      stack: (account, region, name) => cloudformation.tagsOf(account, region, name),
+    },
+  });
+}
