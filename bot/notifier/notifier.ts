@@ -155,6 +155,7 @@ export class Notifier {
    * Sends the status cards these runs hold back, each once the budget has a token for it,
    * reading their journals again meanwhile; gives up at `until` (wall ms), leaving the rest due.
    * A Lambda calls it once its batch is shown, so no run's prompt waits behind another's card.
+   * Ids that are not runs' (an incident's) are let go.
    */
   async settleCards(executionIds: readonly string[], until: number): Promise<void> {
     let held = [...new Set(executionIds)];
@@ -162,10 +163,20 @@ export class Notifier {
       const still: string[] = [];
       let soonest = Number.POSITIVE_INFINITY;
       for (const executionId of held) {
-        const { state, heldMs } = await this.syncOnce(executionId);
-        if (state !== 'more' || heldMs === 0) continue;
+        let synced: Awaited<ReturnType<Notifier['syncOnce']>>;
+        try {
+          synced = await this.syncOnce(executionId);
+        } catch (error) {
+          // Its card stays due: the run's next wake-up shows it.
+          (this.deps.log ?? console).warn('a held card was left for the next wake-up', {
+            executionId,
+            why: (error as Error).message.slice(0, 500),
+          });
+          continue;
+        }
+        if (synced.state !== 'more' || synced.heldMs === 0) continue;
         still.push(executionId);
-        soonest = Math.min(soonest, heldMs);
+        soonest = Math.min(soonest, synced.heldMs);
       }
       held = still;
       const left = until - this.deps.wallNow();

@@ -2,6 +2,7 @@ import { LogLevel, WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NoticeSchema, Notifier } from '../../../bot/notifier/notifier.ts';
 import { SharedSlackBudget } from '../../../bot/notifier/shared-slack-budget.ts';
+import { SLACK_LIMITS } from '../../../bot/notifier/slack-budget.ts';
 import { MemorySlackBudgetStore } from '../../../bot/notifier/slack-budget-store.ts';
 import { FakeSlack, type FakeSlackCall } from '../../../sandbox/slack/fake-slack.ts';
 import { FakeRuns, MemoryNotices, tinyDrill } from './fake-runs.ts';
@@ -61,7 +62,7 @@ async function incident() {
         settle: 'wait',
       }),
   );
-  return { clock, fake, runs: [...runs.byId.values()], notices, notifiers };
+  return { clock, fake, reader: runs.reader(), runs: [...runs.byId.values()], notices, notifiers };
 }
 
 describe('thirty runs in one workspace', () => {
@@ -169,4 +170,73 @@ describe('thirty runs in one workspace', () => {
       `${RUNS} runs: ${Math.min(...writes)}-${Math.max(...writes)} Slack writes each, ${fake.calls.length} in all over ${Math.round((clock.now() - START) / 1000)} s of Slack time, ${Math.round(realMs)} ms real`,
     );
   }, 120_000);
+
+  it("on Lambda, shows a batch's prompts first, then settles the cards it held back", async () => {
+    // Prepare: ten runs up to their sign-off prompts; the workspace's updates all spent
+    const { clock, fake, reader, runs, notices } = await incident();
+    const batch = runs.slice(0, 10);
+    const signOffOpened = seqOf(runs[0] as never, 'gate-opened', 'g-sign-off');
+    for (const run of batch) run.shownTo = signOffOpened;
+    const budget = new SharedSlackBudget(new MemorySlackBudgetStore());
+    for (let i = 0; i < 20; i += 1)
+      await budget.take(
+        { method: 'chat.update', channel: 'C0OTHER', priority: 'prompt' },
+        clock.now(),
+      );
+    const lambda = new Notifier({
+      runs: reader,
+      notices,
+      client: new WebClient('xoxb-fake', {
+        slackApiUrl: fake.apiUrl,
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        logLevel: LogLevel.ERROR,
+      }),
+      budget,
+      wallNow: clock.now,
+      sleep: clock.sleep,
+      settle: 'later',
+    });
+    const cardsShown = async () => {
+      let shown = 0;
+      for (const run of batch) {
+        const notice = NoticeSchema.parse(
+          (await notices.getNotice(run.execution.executionId))?.doc,
+        );
+        const card = fake
+          .messages(run.execution.channel as string)
+          .find((m) => m.ts === notice.statusTs);
+        if (!notice.cardDue && JSON.stringify(card?.blocks) === notice.statusText) shown += 1;
+      }
+      return shown;
+    };
+    // Act
+    const shownAfterBatch = await clock.run(async () => {
+      for (const run of batch) await lambda.sync(run.execution.executionId);
+      return { at: clock.now(), cards: await cardsShown() };
+    });
+    await clock.run(() =>
+      lambda.settleCards(
+        batch.map((run) => run.execution.executionId),
+        clock.now() + 60_000,
+      ),
+    );
+    // Assess: every prompt was posted by the batch, before any card it held back
+    const prompts = fake.calls.filter(
+      (c) => c.method === 'chat.postMessage' && String(c.args.text).includes('sign-off'),
+    );
+    // Each run posts 7 messages (request card, status card, 4 thread replies, the prompt), a
+    // channel's pace apart: the batch's prompts waited for nothing else, no held card.
+    const postsPerRun = 7;
+    expect(prompts).toHaveLength(batch.length);
+    expect(Math.max(...prompts.map((c) => c.time)) - START).toBeLessThanOrEqual(
+      batch.length * postsPerRun * SLACK_LIMITS['chat.postMessage'].everyMs,
+    );
+    expect(fake.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(
+      batch.length * postsPerRun,
+    );
+    expect(shownAfterBatch.cards).toBeLessThan(batch.length);
+    expect(await cardsShown()).toBe(batch.length);
+    expect(fake.rateLimited).toEqual([]);
+  }, 60_000);
 });
