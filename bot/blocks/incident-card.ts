@@ -345,7 +345,7 @@ function accountsText(
   const loads = accountLoads(incident.plans, limits, replicatingLimit);
   const lines = loads.map((load) => {
     const over = load.servers > load.replicatingLimit ? ' ⚠️ over' : '';
-    return `• \`${escapeSlackText(load.account)}\` in ${escapeSlackText(load.region)}: ${load.plans} plans, ${load.servers} servers (largest wave ${load.largestWave}) against ${load.limits.jobs} jobs and ${load.limits.servers} servers in jobs at once: ${load.rounds} round${load.rounds === 1 ? '' : 's'} at least; replicating ${load.servers}/${load.replicatingLimit}${over}`;
+    return `• \`${escapeSlackText(load.account)}\` in ${escapeSlackText(load.region)}: ${load.plans} plan${load.plans === 1 ? '' : 's'}, ${load.servers} servers (largest wave ${load.largestWave}) against ${load.limits.jobs} jobs and ${load.limits.servers} servers in jobs at once: ${load.rounds} round${load.rounds === 1 ? '' : 's'} at least; replicating ${load.servers}/${load.replicatingLimit}${over}`;
   });
   return fitLines(
     `*DRS quota per recovery account* (${loads.length})`,
