@@ -100,16 +100,16 @@ const esc = escapeHtml;
  * A pass or fail mark. Not the ✅/❌ emoji of the Markdown: where no colour emoji font is
  * installed (servers printing the archive, headless browsers) they render as empty boxes.
  */
-function mark(ok: boolean): string {
+export function mark(ok: boolean): string {
   return `<span class="mark" aria-hidden="true">${ok ? '✓' : '✗'}</span>`;
 }
 
 /** A report time that does not break across lines in a table cell on a wide screen. */
-function time(iso: string | null): string {
+export function time(iso: string | null): string {
   return iso ? `<time datetime="${esc(iso)}">${esc(formatReportTime(iso))}</time>` : '-';
 }
 
-function nowrap(text: string): string {
+export function nowrap(text: string): string {
   return `<span class="nowrap">${esc(text)}</span>`;
 }
 
@@ -244,7 +244,7 @@ function placeMarkerLabels<M extends { x: number; label: string }>(
 }
 
 /** A grid interval (seconds) giving at most eight lines over the run. */
-function gridStep(spanSeconds: number): number {
+export function gridStep(spanSeconds: number): number {
   const steps = [60, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400];
   return steps.find((s) => spanSeconds / s <= 8) ?? Math.ceil(spanSeconds / 8 / 86_400) * 86_400;
 }
@@ -321,13 +321,13 @@ function gateTable(gates: GateSummary[], names: Record<string, string>): string 
 }
 
 /** A table of cells that are already HTML. */
-function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rows: string[][]): string {
   const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
   return `<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
-const STYLE = `
+export const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:0 auto;max-width:1160px;padding:24px}
 h1{margin:0 0 8px;font-size:24px}h1 .op{font-weight:400;color:#57606a}
 h2{font-size:18px;margin:28px 0 8px}h3{font-size:15px;margin:18px 0 6px}
