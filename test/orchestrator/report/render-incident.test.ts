@@ -67,7 +67,7 @@ describe('renderQuotaChartSvg', () => {
       expect(svg).toContain(`y="${panel.top + 4}" text-anchor="end">5</text>`);
       const plot = CHART.width - CHART.left - CHART.right;
       const timeOf = (x: number) => span.from + ((x - CHART.left) / plot) * (span.to - span.from);
-      const valueOf = (y: number) =>
+      const levelAt = (y: number) =>
         Math.round(((panel.top + panel.height - y) / panel.height) * scale);
       // Act
       const points = polyline(svg, name);
@@ -76,11 +76,11 @@ describe('renderQuotaChartSvg', () => {
       a.series.forEach((p, i) => {
         const [x, y] = points[i * 2] as [number, number];
         expect(Math.abs(timeOf(x) - Date.parse(p.at))).toBeLessThan(1000);
-        expect(valueOf(y)).toBe(pick(p));
+        expect(levelAt(y)).toBe(pick(p));
         if (i > 0) {
           const [hx, hy] = points[i * 2 - 1] as [number, number];
           expect(hx).toBe(x);
-          expect(valueOf(hy)).toBe(pick(a.series[i - 1] as AccountUse['series'][number]));
+          expect(levelAt(hy)).toBe(pick(a.series[i - 1] as AccountUse['series'][number]));
         }
       });
     },
