@@ -4,6 +4,7 @@ import { WebClient } from '@slack/web-api';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
+import { slackBudgetStoreFor } from '../orchestrator/adapters/dynamodb-slack-budget-store.ts';
 import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import { isIncidentId } from '../orchestrator/domain/incident.ts';
@@ -15,9 +16,13 @@ import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import type { NotifierEnv } from './env.ts';
 import { IncidentNotifier } from './notifier/incident-notifier.ts';
 import { Notifier } from './notifier/notifier.ts';
+import { SharedSlackBudget } from './notifier/shared-slack-budget.ts';
 import { answerReadiness, responseUrlPoster } from './notifier/readiness-reply.ts';
 import { lastingReportLinks } from './report-links.ts';
 import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
+
+/** How long a batch waits at most, once shown, for the cards the Slack budget held back. */
+const SETTLE_CARDS_MS = 60_000;
 
 /** The notifier Lambda's environment: its own, and the orchestrator's it wires. */
 export type NotifierLambdaEnv = NotifierEnv & HandlerEnv;
@@ -117,10 +122,17 @@ export function createNotifierLambda(
         throw error;
       }
     };
-    return processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
-      context,
-      skipGroupOnError: true,
-    });
+    const response = await processPartialResponse(
+      event,
+      handleRecord,
+      new SqsFifoPartialProcessorAsync(),
+      { context, skipGroupOnError: true },
+    );
+    // Cards the shared Slack budget held back go out once the whole batch is shown, so no run's
+    // prompt waits behind another run's card; what is still held then waits for its next wake-up.
+    const left = context?.getRemainingTimeInMillis?.() ?? SETTLE_CARDS_MS;
+    await notifier.settleCards([...synced], Date.now() + Math.min(SETTLE_CARDS_MS, left - 15_000));
+    return response;
   };
 }
 
@@ -136,6 +148,8 @@ function buildNotifiers(
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 3 },
     timeout: 10_000,
+    // A 429 is waited out by the notifier, through the shared budget: every invocation holds off.
+    rejectRateLimitedCalls: true,
   });
   const base = env.REPORT_BASE_URL?.replace(/\/$/, '');
   const lasting =
@@ -170,7 +184,9 @@ function buildNotifiers(
     notices: orchestrator.notices,
     client,
     wallNow: Date.now,
-    settle: 'wait',
+    // Every notifier invocation draws on one Slack write budget, kept in the state table.
+    budget: new SharedSlackBudget(slackBudgetStoreFor(env)),
+    settle: 'later',
     log: logger,
     sleep,
     reportLinks: (execution, files) => reportLinks(execution.runbook.executionRegion, files),
