@@ -16,8 +16,8 @@ import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import type { NotifierEnv } from './env.ts';
 import { IncidentNotifier } from './notifier/incident-notifier.ts';
 import { Notifier } from './notifier/notifier.ts';
-import { SharedSlackBudget } from './notifier/shared-slack-budget.ts';
 import { answerReadiness, responseUrlPoster } from './notifier/readiness-reply.ts';
+import { SharedSlackBudget } from './notifier/shared-slack-budget.ts';
 import { lastingReportLinks } from './report-links.ts';
 import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
 
