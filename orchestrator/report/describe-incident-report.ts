@@ -70,12 +70,13 @@ export function describePlanOutcome(plan: IncidentReportPlan): string {
   return plan.convertedFromDrill ? `${base}, a drill continued as a failover` : base;
 }
 
-/** A measure against its target: `31m30s of 4h`, `not reached of 4h`. */
+/** A measure against its target: `31m30s (target 4h)`; `not run` when no run measured it. */
 export function describeMeasure(
-  measure: { text: string | null; targetText: string },
+  measure: { text: string | null; targetText: string; met: boolean | null },
   missing: string,
 ): string {
-  return `${measure.text ?? missing} (target ${measure.targetText})`;
+  const text = measure.text ?? (measure.met === null ? 'not run' : missing);
+  return `${text} (target ${measure.targetText})`;
 }
 
 export const PLAN_COLUMNS = [

@@ -62,7 +62,7 @@ ${
     ? `<ul class="notes">\n${missed
         .map(
           (p) =>
-            `<li><strong>${esc(p.name)}</strong><ul>${p.missed.map((m) => `<li>${esc(m.measure.toUpperCase())}: ${esc(m.reason)}</li>`).join('')}</ul></li>`,
+            `<li><strong>${esc(p.name)}</strong><ul>${p.missed.map((m) => `<li>${esc(m.reason)}</li>`).join('')}</ul></li>`,
         )
         .join('\n')}\n</ul>`
     : '<p>Every plan met its targets.</p>'

@@ -56,7 +56,7 @@ export function renderIncidentMarkdown(report: IncidentReport): string {
   if (missed.length === 0) lines.push('Every plan met its targets.');
   for (const p of missed) {
     lines.push(`- **${md(p.name)}**`);
-    for (const m of p.missed) lines.push(`  - ${m.measure.toUpperCase()}: ${md(m.reason)}`);
+    for (const m of p.missed) lines.push(`  - ${md(m.reason)}`);
   }
   lines.push(
     '',

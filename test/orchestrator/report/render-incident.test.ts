@@ -127,7 +127,7 @@ describe('renderIncidentHtml', () => {
     ]);
     expect(html).toContain('34m50s (target 30m)');
     expect(html).toContain('succeeded, a drill continued as a failover');
-    expect(html).toContain('RTO: RTO 34m50s over its target of 30m');
+    expect(html).toContain('<li>RTO 34m50s over its target of 30m');
     expect(html).toContain('<td>r6i.large</td><td>r6i.xlarge</td>');
     expect(html).toContain('36m40s');
   });
@@ -144,11 +144,12 @@ describe('renderIncidentMarkdown', () => {
     expect(text).toMatch(
       /\| 2 \| .*Co \(bravo\) \| 2 \| - \| 111111111111 \| .* \| ❌ 34m50s \(target 30m\) \| ✅ 1m40s \(target 15m\) \|/,
     );
-    expect(text).toContain('  - RPO: RPO 25m10s over its target of 15m');
+    expect(text).toContain('  - RPO 25m10s over its target of 15m');
     expect(text).toContain(
       '| 111111111111 | us-east-2 | alpha, bravo | 8 | 2 / 2 | 2 / 2 | 7 | 3m5s |',
     );
     expect(text).toContain('| tiny-app-01 | application | r6i.large | r6i.xlarge |');
     expect(text).toContain('| 4 | Charlie Health (charlie) | 3 | alpha (wave database) |');
+    expect(text).toContain('| held | - not run (target 4h) | - not run (target 15m) |');
   });
 });
