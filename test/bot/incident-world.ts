@@ -64,8 +64,9 @@ export async function incidentWorld(dynamodbEndpoint: string, table: string) {
   const started: { region: Region; request: IncidentRequest }[] = [];
   const tokens: { region: string; token: string; output: unknown }[] = [];
   let nonce = 0;
+  const incidents = new DynamoDbIncidentStore(client, table);
   const coordinator = new IncidentCoordinator({
-    incidents: new DynamoDbIncidentStore(client, table),
+    incidents,
     store,
     plans: new FilePlanSource(SAMPLE_PLANS),
     settings: { ...DEFAULT_SETTINGS, regionWide: REGION_WIDE },
@@ -88,7 +89,8 @@ export async function incidentWorld(dynamodbEndpoint: string, table: string) {
     },
     now: () => clock.now,
     newId: () => `id-${++nonce}`,
-    nonce: () => `n${String(++nonce).padStart(3, '0')}`,
+    // The table's name in each id: worlds sharing a fake Slack tell their incidents apart.
+    nonce: () => `${table.replace(/[^a-z0-9]/g, '').slice(-8)}${++nonce}`,
   });
   const { runs } = fakeRuns({
     audit: (customerId, entry) => store.appendAudit(customerId, entry),
@@ -111,5 +113,5 @@ export async function incidentWorld(dynamodbEndpoint: string, table: string) {
     );
     return { incident, gate };
   };
-  return { coordinator, store, clock, started, tokens, deps, prepare };
+  return { coordinator, incidents, store, clock, started, tokens, deps, prepare };
 }
