@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import { FAULT_SYNTAX } from '../sandbox/aws/faults.ts';
+import { runBreakGlass } from './break-glass.ts';
 import { UsageError } from './errors.ts';
 import { type Io, processIo } from './io.ts';
 import { showPlan } from './plan-show.ts';
@@ -33,6 +34,11 @@ Usage:
   lifeboat sandbox --slack [--plans D] [--env-file F]
                                         the bot in a real Slack workspace over Socket Mode (needs
                                         SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)
+  lifeboat break-glass <failover|failback|drill|bubble-drill> <customer> --requested-by U
+      --approve-as U[:S…] --approve-as U[:S…] --reason TEXT [--json]
+                                        without Slack, against the deployed Lifeboat (AWS_REGION,
+                                        LIFEBOAT_STATE_MACHINE_ARN_PATTERN): starts the run and
+                                        answers its approval as two named approvers (README)
   lifeboat help                         this text`;
 
 /** Runs one command; returns the exit code (0 ok, 1 a problem found, 2 a usage error). */
@@ -83,6 +89,8 @@ export async function main(
     if (command === 'sim') return await runSim(values, io);
     if (command === 'run')
       return await runOperation([sub ?? '', ...rest].filter(Boolean), values, io);
+    if (command === 'break-glass')
+      return await runBreakGlass([sub ?? '', ...rest].filter(Boolean), values, io);
     throw new UsageError(`Unknown command "${positionals.join(' ')}".`);
   } catch (error) {
     if (
