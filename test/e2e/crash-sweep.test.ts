@@ -1,0 +1,230 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { TruthEvent } from '../../sandbox/aws/estate.ts';
+import { FIXTURES } from '../helpers.ts';
+import { ms, run, stoppedAt } from './run-helpers.ts';
+
+/**
+ * A crash after every AWS call (issue 17): a task Lambda that dies right before one of a run's
+ * mutating calls reaches AWS, or right after it took effect, is run again by the state machine,
+ * and the run ends as it would have without the crash, with every effect once.
+ *
+ * Every call of a run costs the same few polls, so the sweep puts one crash fault per call kind
+ * and position in force at once: each fault fires once, at its own call (its n-th of that
+ * operation), and the truth shows each fired. Two drills swap before and after between the first
+ * and a later call of each operation; a bubble drill covers the drill instances' termination.
+ * `LIFEBOAT_CRASH_SWEEP=each` runs every crash point in a drill of its own instead (minutes).
+ */
+
+const PLANS = join(FIXTURES, 'plans', 'crash');
+const RECOVERY = 'us-east-2';
+const PRIMARY = 'us-east-1';
+/** crashy's servers' instances in the primary region: stopping them begins the disruption. */
+const PRIMARY_INSTANCES = ['i-0c0000000000000a1', 'i-0c0000000000000a2', 'i-0c0000000000000a3'];
+
+/** Each mutating call of crashy's drill, and how many times a drill without crashes makes it. */
+const DRILL_CALLS: [call: string, times: number][] = [
+  ['ec2:StopInstances', 2],
+  ['drs:UpdateLaunchConfiguration', 6],
+  ['drs:StartRecovery', 4],
+  ['route53-recovery-cluster:UpdateRoutingControlStates', 2],
+  ['route53:ChangeResourceRecordSets', 4],
+  ['ssm:SendCommand', 6],
+  ['lambda:Invoke', 2],
+  ['cloudformation:CreateStack', 1],
+  ['cloudformation:DeleteStack', 1],
+  ['drs:ReverseReplication', 6],
+];
+
+/** Crash points as faults: one drill crashes after each first call and before each last one, the other the other way round. */
+function crashPoints(order: 'after-first' | 'before-first'): string[] {
+  const [first, later] =
+    order === 'after-first' ? ['crash-after', 'crash-before'] : ['crash-before', 'crash-after'];
+  return DRILL_CALLS.flatMap(([call, times]) => {
+    const at = order === 'after-first' ? times : Math.ceil(times / 2) + 1;
+    return [`${first}:${call}`, ...(times > 1 && at > 1 ? [`${later}:${call}:${at}`] : [])];
+  });
+}
+
+/** What the run did to the world, from the truth: one line per effect, sorted. */
+function effects(truth: TruthEvent[]): string[] {
+  const lines = truth.flatMap((e): string[] => {
+    switch (e.type) {
+      case 'instance-stop':
+        return [`stop ${e.instanceId}`];
+      case 'drs-job':
+        return [`job ${e.region} ${(e.servers as string[]).join(',')}`];
+      case 'recovery-launched':
+        return [`launch ${e.region} ${e.server}`];
+      case 'instance-terminate':
+        return [`terminate ${e.instanceId}`];
+      case 'routing-control':
+        return [`routing ${e.name} ${e.state}`];
+      case 'ssm-command':
+        return [`ssm ${e.region} ${e.document} ${(e.instanceIds as string[]).join(',')}`];
+      case 'lambda-invoke':
+        // A hook function given the same idempotency key again runs nothing again.
+        return e.replayed ? [] : [`lambda ${e.region} ${e.function}`];
+      case 'stack-deploy':
+        return [`stack ${e.action} ${e.stackName}`];
+      case 'stack-delete':
+        return [`stack delete ${e.stackName}`];
+      case 'reverse-replication':
+        return [`reverse ${e.recoveryInstanceId}`];
+      default:
+        return [];
+    }
+  });
+  return [...lines, ...recordChanges(truth)].sort();
+}
+
+/**
+ * Each record's values as they changed, in order: an UPSERT sent again with the same values (a
+ * task run again after a crash, to learn when the change is INSYNC) changes no answer.
+ */
+function recordChanges(truth: TruthEvent[]): string[] {
+  const held = new Map<string, string>();
+  const lines: string[] = [];
+  for (const e of truth.filter((t) => t.type === 'dns-change')) {
+    for (const change of e.changes as { name: string; type: string; values: string[] }[]) {
+      const record = `${e.zoneId} ${change.name} ${change.type}`;
+      const values = change.values.join(',');
+      if (held.get(record) === values) continue;
+      held.set(record, values);
+      lines.push(`dns ${record} ${values}`);
+    }
+  }
+  return lines;
+}
+
+/** The crash faults that fired, as their calls: `crash-after:drs:StartRecovery`. */
+function crashesOf(truth: TruthEvent[]): string[] {
+  return truth
+    .filter((e) => e.type === 'task-crash')
+    .map((e) => `${e.kind}:${e.service}:${e.operation}`)
+    .sort();
+}
+
+const drill = (faults: string[] = []) => run('drill', 'crashy', { fault: faults }, PLANS);
+type Drill = Awaited<ReturnType<typeof drill>>;
+
+/** The report's RTO and RPO against the simulator's ground truth, and every server recovered both ways. */
+function expectReportEqualsTruth(result: Drill): void {
+  const { summary, truth } = result;
+  for (const direction of ['to-recovery', 'to-primary']) {
+    const servers = summary.waves
+      .filter((w) => w.direction === direction)
+      .flatMap((w) => w.servers);
+    expect(servers.map((s) => s.status)).toEqual(['recovered', 'recovered', 'recovered']);
+  }
+  const launched = truth.filter((e) => e.type === 'recovery-launched' && e.region === RECOVERY);
+  const disruption = stoppedAt(truth, PRIMARY_INSTANCES);
+  const validated = Math.max(
+    ...truth
+      .filter(
+        (e) =>
+          e.type === 'ssm-command' &&
+          e.region === RECOVERY &&
+          e.document === 'Lifeboat-CrashySmoke',
+      )
+      .map((e) => ms(e.endsAt)),
+  );
+  expect(
+    Math.abs((summary.rto.seconds ?? 0) - (validated - disruption) / 1000),
+  ).toBeLessThanOrEqual(1);
+  const rpo = Math.max(...launched.map((e) => Math.max(0, (disruption - ms(e.dataAt)) / 1000)));
+  expect(Math.abs((summary.rpo.seconds ?? 0) - rpo)).toBeLessThanOrEqual(1);
+}
+
+/** Each server launched exactly once per direction: into the recovery region, then back. */
+function expectEachLaunchedOnce(truth: TruthEvent[]): void {
+  for (const region of [RECOVERY, PRIMARY]) {
+    const servers = truth
+      .filter((e) => e.type === 'recovery-launched' && e.region === region)
+      .map((e) => e.server)
+      .sort();
+    expect(servers, region).toEqual(['crashy-app-01', 'crashy-app-02', 'crashy-db-01']);
+  }
+}
+
+describe('a crash after every AWS call of a drill', () => {
+  let clean: Drill | undefined;
+  const cleanDrill = async () => {
+    clean ??= await drill();
+    return clean;
+  };
+
+  it('without crashes: each server launched once per direction, the report equal to the truth', async () => {
+    // Act
+    const { summary, truth } = await cleanDrill();
+    // Assess
+    expect(summary.outcome).toBe('succeeded');
+    expect(crashesOf(truth)).toEqual([]);
+    expectEachLaunchedOnce(truth);
+    expectReportEqualsTruth(await cleanDrill());
+  }, 120_000);
+
+  const bundles =
+    process.env.LIFEBOAT_CRASH_SWEEP === 'each'
+      ? [...crashPoints('after-first'), ...crashPoints('before-first')].map((f) => [f])
+      : [crashPoints('after-first'), crashPoints('before-first')];
+  it.each(
+    bundles.map(
+      (faults) =>
+        [faults.length === 1 ? faults[0] : `${faults.length} crash points`, faults] as const,
+    ),
+  )(
+    '%s: the run ends as without them, each server launched once per direction, every effect once, the report equal to the truth',
+    async (_, faults) => {
+      // Prepare
+      const baseline = await cleanDrill();
+      // Act
+      const crashed = await drill(faults);
+      // Assess: every crash fired, at its own call
+      expect(crashesOf(crashed.truth)).toEqual(faults.map((f) => f.replace(/:\d+$/, '')).sort());
+      expect(crashed.summary.outcome).toBe(baseline.summary.outcome);
+      expectEachLaunchedOnce(crashed.truth);
+      expect(effects(crashed.truth)).toEqual(effects(baseline.truth));
+      expectReportEqualsTruth(crashed);
+    },
+    180_000,
+  );
+});
+
+describe('a crash at the end of a bubble drill', () => {
+  it('terminates each drill instance once when the task dies before or after TerminateRecoveryInstances', async () => {
+    // Prepare: crashy without its SSM hooks, drilling in its bubble network
+    const doc = parse(await readFile(join(PLANS, 'crashy.yaml'), 'utf8'));
+    doc.waves = doc.waves.map(
+      ({ healthChecks, postHooks, ...wave }: Record<string, unknown>) => wave,
+    );
+    delete doc.validation;
+    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-crash-bubble-'));
+    await writeFile(join(dir, 'crashy.yaml'), stringify(doc));
+    const faults = [
+      'crash-after:drs:TerminateRecoveryInstances',
+      'crash-after:drs:StartRecovery',
+      'crash-before:drs:StartRecovery:2',
+    ];
+    // Act
+    const { summary, truth } = await run('bubble-drill', 'crashy', { fault: faults }, dir);
+    // Assess
+    expect(summary.outcome).toBe('succeeded');
+    expect(crashesOf(truth)).toEqual(faults.map((f) => f.replace(/:\d+$/, '')).sort());
+    const launched = truth.filter((e) => e.type === 'recovery-launched');
+    expect(launched.map((e) => e.server).sort()).toEqual([
+      'crashy-app-01',
+      'crashy-app-02',
+      'crashy-db-01',
+    ]);
+    const terminated = truth
+      .filter((e) => e.type === 'instance-terminate')
+      .map((e) => e.instanceId);
+    expect(terminated.sort()).toEqual(launched.map((e) => e.instanceId).sort());
+    const jobs = truth.filter((e) => e.type === 'drs-job');
+    expect(jobs).toHaveLength(2);
+  }, 120_000);
+});
