@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Action, authorize, type Role, roleOf } from '../../bot/authorize.ts';
+import {
+  type Action,
+  authorize,
+  authorizeRegionWide,
+  type RegionAction,
+  type Role,
+  regionRoleOf,
+  roleOf,
+} from '../../bot/authorize.ts';
 import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { SAMPLE_PLANS } from '../helpers.ts';
@@ -146,5 +154,106 @@ describe('authorize', () => {
     });
     expect(!result.ok && result.reason).toContain('&lt;!channel&gt; Corp');
     expect(!result.ok && result.reason).not.toContain('<!channel>');
+  });
+});
+
+describe('authorizeRegionWide', () => {
+  /** As config/defaults.yaml has it. */
+  const ACCESS = {
+    channel: 'C0DROPS',
+    requesters: ['U01ALICE', 'S0HRPOPS'],
+    approvers: ['U02BOB', 'U04DAVE', 'S0HRPDRLEADS'],
+    viewers: ['S0HRPSUPPORT'],
+  };
+
+  it.each<[string, string[], Role | undefined]>([
+    ['U01ALICE', [], 'operator'],
+    ['U77NEW', ['S0HRPOPS'], 'operator'],
+    ['U02BOB', [], 'approver'],
+    ['U77NEW', ['S0HRPOPS', 'S0HRPDRLEADS'], 'approver'],
+    ['U77NEW', ['S0HRPSUPPORT'], 'viewer'],
+    ['U09ADMIN', [], 'admin'],
+    ['U77NEW', ['S0LIFEBOATADMINS'], 'admin'],
+    ['U03CAROL', [], undefined],
+  ])('%s in %j is %s', (id, groups, role) => {
+    expect(regionRoleOf(ACCESS, user(id, ...groups), ADMINS)).toBe(role);
+  });
+
+  it.each<[string, string[], RegionAction, string, true | RegExp]>([
+    ['U01ALICE', [], 'request', 'C0DROPS', true],
+    ['U01ALICE', [], 'abort', 'C0DROPS', true],
+    [
+      'U01ALICE',
+      [],
+      'approve',
+      'C0DROPS',
+      /approver role \(regionWide\.approvers\), and you are an operator/,
+    ],
+    ['U77NEW', ['S0HRPSUPPORT'], 'view', 'C0DROPS', true],
+    [
+      'U77NEW',
+      ['S0HRPSUPPORT'],
+      'request',
+      'C0DROPS',
+      /operator role \(regionWide\.requesters\), and you are a viewer/,
+    ],
+    ['U77NEW', ['S0HRPSUPPORT'], 'approve', 'C0DROPS', /approver role/],
+    [
+      'U03CAROL',
+      [],
+      'view',
+      'C0DROPS',
+      /viewer role \(regionWide\.viewers\), and you have no region-wide role/,
+    ],
+    ['U02BOB', [], 'approve', 'C0DROPS', true],
+    ['U02BOB', [], 'request', 'C0DROPS', true],
+    ['U09ADMIN', [], 'approve', 'C0DROPS', true],
+    ['U01ALICE', [], 'request', 'C0BCBSAZDR', /only in the operations channel <#C0DROPS>/],
+    ['U02BOB', [], 'view', 'C0HRPDROPS', /only in the operations channel/],
+  ])('%s in %j may %s in %s: %s', (id, groups, action, channelId, expected) => {
+    // Act
+    const auth = authorizeRegionWide({
+      access: ACCESS,
+      user: user(id, ...groups),
+      channelId,
+      admins: ADMINS,
+      action,
+      requester: 'U01ALICE',
+    });
+    // Assess
+    if (expected === true) expect(auth).toMatchObject({ ok: true });
+    else expect(auth).toMatchObject({ ok: false, reason: expect.stringMatching(expected) });
+  });
+
+  it.each([user('U04DAVE'), user('U09ADMIN')])(
+    'refuses %j approving an incident they requested',
+    (who) => {
+      const auth = authorizeRegionWide({
+        access: ACCESS,
+        user: who,
+        channelId: 'C0DROPS',
+        admins: ADMINS,
+        action: 'approve',
+        requester: who.id,
+      });
+      expect(auth).toEqual({
+        ok: false,
+        reason: 'You requested this incident, so you cannot approve it: a second person must.',
+      });
+    },
+  );
+
+  it('says what to configure when region-wide operations are not', () => {
+    const auth = authorizeRegionWide({
+      access: undefined,
+      user: user('U09ADMIN'),
+      channelId: 'C0DROPS',
+      admins: ADMINS,
+      action: 'view',
+    });
+    expect(auth).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not configured: add `regionWide`/),
+    });
   });
 });
