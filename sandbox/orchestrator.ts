@@ -2,16 +2,19 @@ import { mkdir } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import type { GateDecision, GateKind } from '../orchestrator/domain/execution.ts';
+import type { IncidentRequest } from '../orchestrator/domain/incident.ts';
 import type { Operation } from '../orchestrator/domain/plan.ts';
 import type { Region } from '../orchestrator/domain/regions.ts';
 import { type HandlerEnv, HandlerEnvSchema } from '../orchestrator/handlers/env.ts';
+import { createIncidentHandler } from '../orchestrator/handlers/incident-handler.ts';
 import { createTaskHandlers } from '../orchestrator/handlers/task-handlers.ts';
 import { type Orchestrator, wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
+import type { IncidentStarter } from '../orchestrator/ports/incident.ts';
 import type { ExecutionStarter } from '../orchestrator/ports/run-control.ts';
 import type { TaskTokens } from '../orchestrator/ports/state-store.ts';
 import type { LocalAws } from './aws/local-aws.ts';
 import { type GateOpened, LocalStepFunctions } from './stepfunctions/local-runner.ts';
-import { synthesizeRunbook } from './stepfunctions/synth.ts';
+import { synthesizeMachines } from './stepfunctions/synth.ts';
 
 export const LOCAL_TABLE = 'lifeboat-local';
 
@@ -63,12 +66,14 @@ export interface LocalOrchestratorOptions {
  * each task mapped to its real handler built from this sandbox's environment, talking to the
  * local AWS through the standard endpoint variables, with gates answered by the named users.
  */
-export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
+export class LocalOrchestrator implements ExecutionStarter, IncidentStarter, TaskTokens {
   /** The task Lambdas' environment here, as infra would set it in AWS. */
   readonly environment: HandlerEnv;
   /** The engine and the bot's view of runs on that environment. */
   readonly wiring: Orchestrator;
   private readonly runner: LocalStepFunctions;
+  /** The region-wide incidents' state machine, whose task starts children on `runner`. */
+  private readonly incidentRunner: LocalStepFunctions;
   /** Runs started for the bot, by execution name: their final output, or their failure. */
   private readonly started = new Map<string, Promise<unknown>>();
 
@@ -87,11 +92,16 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     });
     this.wiring = wireOrchestrator(this.environment);
+    const machines = synthesizeMachines();
     this.runner = new LocalStepFunctions(
-      synthesizeRunbook(),
+      machines.runbook,
       createTaskHandlers(this.environment, this.wiring),
       aws,
     );
+    // Crash faults are aimed at runs' tasks: the incident's own task is not killed by them.
+    this.incidentRunner = new LocalStepFunctions(machines.incident, {
+      incident: createIncidentHandler(this.environment, this.wiring, this),
+    });
   }
 
   /** What the same run would have written to a Standard workflow's history. */
@@ -154,13 +164,30 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
     this.started.set(executionName, run);
   }
 
-  /** SendTaskSuccess, as the bot calls it when a gate is decided. */
+  /** StartExecution of the incident machine, as the bot calls it; an id runs once. */
+  async startIncident(_region: Region, request: IncidentRequest): Promise<void> {
+    if (this.started.has(request.incidentId)) return;
+    const run = this.incidentRunner.run({
+      input: { ...request },
+      executionName: request.incidentId,
+      clock: this.options.aws.clock,
+      time: this.options.time,
+      onGate: (gate) => void this.answerIncident(gate),
+    });
+    run.catch((error: Error) =>
+      this.options.onEvent?.(`Incident ${request.incidentId} failed: ${error.message}`),
+    );
+    this.started.set(request.incidentId, run);
+  }
+
+  /** SendTaskSuccess, as the bot calls it when a gate is decided: a run's, or an incident's. */
   async succeed(
     _region: Region,
     taskToken: string,
     output: Record<string, unknown>,
   ): Promise<void> {
-    this.runner.sendTaskSuccess(taskToken, output);
+    const runner = this.incidentRunner.waitsFor(taskToken) ? this.incidentRunner : this.runner;
+    runner.sendTaskSuccess(taskToken, output);
   }
 
   /** The output of a run started through `start`, once it ends. */
@@ -168,6 +195,31 @@ export class LocalOrchestrator implements ExecutionStarter, TaskTokens {
     const run = this.started.get(executionName);
     if (!run) throw new Error(`No run ${executionName} was started`);
     return run;
+  }
+
+  /** Approves an incident as the configured approvers, through the coordinator the bot uses. */
+  private async answerIncident(opened: GateOpened): Promise<void> {
+    if (!this.options.answers) return;
+    const incidentId = String(opened.payload.incidentId);
+    const gateId = String((opened.result as { gateId: string }).gateId);
+    const coordinator = await this.wiring.incidents({ tokens: this });
+    for (const principal of this.options.answers.approveAs) {
+      const user = principal.startsWith('S') ? `${principal}-member` : principal;
+      const groups = principal.startsWith('S') ? [principal] : [];
+      try {
+        const result = await coordinator.answerIncident(incidentId, gateId, {
+          user,
+          groups,
+          decision: 'approve',
+        });
+        this.options.onEvent?.(`${user} approved the incident ${incidentId}`);
+        if (result.decided) return;
+      } catch (error) {
+        this.options.onEvent?.(
+          `${user} could not approve the incident: ${(error as Error).message}`,
+        );
+      }
+    }
   }
 
   /** Answers a gate as the configured users, through the same engine path the bot uses. */

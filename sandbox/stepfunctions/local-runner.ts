@@ -1,5 +1,6 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { VirtualClock } from '../aws/clock.ts';
+import { steppedTimeOf } from './stepped-time.ts';
 import type { SynthesizedRunbook } from './synth.ts';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers, which Node 20 lacks.
@@ -112,6 +113,11 @@ export class LocalStepFunctions {
    * answers TaskTimedOut for it and the adapter takes that as done: an answer sent again after a
    * crash resumes nothing twice.
    */
+  /** Whether a task of this runner waits for the token. */
+  waitsFor(taskToken: string): boolean {
+    return this.waiting.has(taskToken);
+  }
+
   sendTaskSuccess(taskToken: string, output: unknown): void {
     if (this.used.has(taskToken)) return;
     const waiter = this.waiting.get(taskToken);
@@ -163,9 +169,15 @@ export class LocalStepFunctions {
           console.error('SFN', JSON.stringify(event).slice(0, 400));
       }
     })();
-    const result = await execution.result;
-    await collect;
-    return result;
+    const stepped = options.time === 'stepped' ? steppedTimeOf(options.clock) : undefined;
+    stepped?.enter();
+    try {
+      const result = await execution.result;
+      await collect;
+      return result;
+    } finally {
+      stepped?.leave();
+    }
   }
 
   private override(
@@ -199,7 +211,14 @@ export class LocalStepFunctions {
       );
       const result = await handler(event);
       options.onGate({ taskToken, result, payload: event });
-      return resumed;
+      // Waiting for people: virtual time goes on for the other executions meanwhile.
+      const stepped = options.time === 'stepped' ? steppedTimeOf(options.clock) : undefined;
+      stepped?.park();
+      try {
+        return await resumed;
+      } finally {
+        stepped?.unpark();
+      }
     };
   }
 
@@ -220,7 +239,7 @@ export class LocalStepFunctions {
   /** A Wait state's time: jump the virtual clock, or sleep the scaled real time. */
   private async pass(options: LocalRunOptions, seconds: number): Promise<void> {
     if (options.time === 'stepped') {
-      options.clock.advance(seconds * 1000);
+      await steppedTimeOf(options.clock).sleep(seconds * 1000);
       return;
     }
     const ms = options.clock.speed > 0 ? (seconds * 1000) / options.clock.speed : 0;
