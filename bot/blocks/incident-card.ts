@@ -289,7 +289,12 @@ function planLine(incident: Incident, plan: IncidentPlan, now: number): string {
   const late = rto > plan.targets.rtoSeconds ? ' ⚠️' : '';
   const note =
     plan.note && plan.state !== 'succeeded' ? ` — _${escapeAndCut(plan.note, NOTE_MAX)}_` : '';
-  return `${STATE_MARK[plan.state]} ${planName(plan)}${wave} · ${recovered}/${plan.servers} srv · RTO ${short(rto)}/${short(plan.targets.rtoSeconds)}${late}${note}`;
+  // Its failures and decisions are in the customer's own channel: the card points there.
+  const where =
+    plan.channel && (plan.state === 'failed' || plan.state === 'held')
+      ? ` (<#${escapeSlackText(plan.channel)}>)`
+      : '';
+  return `${STATE_MARK[plan.state]} ${planName(plan)}${wave} · ${recovered}/${plan.servers} srv · RTO ${short(rto)}/${short(plan.targets.rtoSeconds)}${late}${where}${note}`;
 }
 
 /** One plan on the request card: priority, after, state, pre-flight, expected RPO, servers. */

@@ -298,7 +298,7 @@ describe('renderIncidentCard', () => {
     expect(all).toContain(
       `❌ *${failed?.name}* (\`${failed?.customerId}\`) failed · 0/${failed?.servers} srv`,
     );
-    expect(all).toContain('— _wave app failed: 2 servers did not launch_');
+    expect(all).toContain(`(<#${failed?.channel}>) — _wave app failed: 2 servers did not launch_`);
     expect(all).toContain(`:raised_hand: *${held?.name}*`);
     expect(all).toContain(
       `:hourglass_flowing_sand: *${waiting?.name}* (\`${waiting?.customerId}\`) waiting`,
