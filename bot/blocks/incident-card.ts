@@ -247,7 +247,8 @@ export function renderIncidentFinal(
   const missed = incident.plans
     .filter((p) => p.state !== 'succeeded')
     .map(
-      (p) => `• ${planName(p)}: ${p.state}${p.note ? ` — ${escapeAndCut(p.note, NOTE_MAX)}` : ''}`,
+      (p) =>
+        `• ${planName(p)}: ${p.state}${p.channel ? ` (<#${escapeSlackText(p.channel)}>)` : ''}${p.note ? ` — ${escapeAndCut(p.note, NOTE_MAX)}` : ''}`,
     );
   const links = Object.entries(reportLinks).map(([kind, where]) =>
     /^https?:\/\//.test(where)

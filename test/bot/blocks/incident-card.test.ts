@@ -351,7 +351,7 @@ describe('renderIncidentFinal and incidentSummaryText', () => {
       /^❌ Failed: the region-wide failover of us-east-1 ended, 30 of 31 plans recovered in 1h15m\./,
     );
     expect(final.text).toContain(
-      `• *${incident.plans[4]?.name}* (\`${incident.plans[4]?.customerId}\`): held — a person must look`,
+      `• *${incident.plans[4]?.name}* (\`${incident.plans[4]?.customerId}\`): held (<#${incident.plans[4]?.channel}>) — a person must look`,
     );
     expect(final.text).toContain(
       '<https://reports.example/incident.html|html> · json: `s3://bucket/incident.json`',
