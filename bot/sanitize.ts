@@ -5,6 +5,8 @@
  * withheld; the full text stays in the run's journal and the Lambdas' logs. Pure.
  */
 
+import { AwsCallError } from '../orchestrator/domain/errors.ts';
+
 /** A failure as Slack shows it: what went wrong in one word, and the sanitized text. */
 export interface SlackFailure {
   /** The service's error code, else Lifeboat's or Step Functions' error name, else the fallback (`Failed`). */
@@ -102,4 +104,14 @@ function netOpened(text: string): number {
   let net = 0;
   for (const c of text) net += c === '(' ? 1 : c === ')' ? -1 : 0;
   return net;
+}
+
+/**
+ * A Lifeboat error as a person is told it in Slack: an AWS call's failure as its code and the
+ * sanitized text; any other with ARNs, account ids and script output withheld.
+ */
+export function describeErrorForSlack(error: Error): string {
+  return error instanceof AwsCallError
+    ? formatFailure(error.message, error.code)
+    : redactForSlack(error.message);
 }

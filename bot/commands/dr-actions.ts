@@ -10,6 +10,7 @@ import type { Action } from '../authorize.ts';
 import { operationTitle } from '../blocks/labels.ts';
 import { renderFinalReport } from '../blocks/prompts.ts';
 import type { BotDeps } from '../deps.ts';
+import { describeErrorForSlack } from '../sanitize.ts';
 import {
   cutSlackText,
   escapeAndCut,
@@ -59,7 +60,8 @@ export async function runDrCommand(
     return await dispatch(deps, caller, command);
   } catch (error) {
     if (error instanceof DeniedReply) return { text: error.message };
-    if (error instanceof LifeboatError) return { text: escapeKeepingMentions(error.message) };
+    if (error instanceof LifeboatError)
+      return { text: escapeKeepingMentions(describeErrorForSlack(error)) };
     throw error;
   }
 }

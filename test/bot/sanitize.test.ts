@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, formatFailure, redactForSlack } from '../../bot/sanitize.ts';
+import {
+  describeErrorForSlack,
+  describeFailure,
+  formatFailure,
+  redactForSlack,
+} from '../../bot/sanitize.ts';
+import { AwsCallError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 
 const ROLE = 'arn:aws:iam::444455556666:role/LifeboatWorkload';
 const SESSION = 'arn:aws:sts::444455556666:assumed-role/LifeboatWorkload/lifeboat-run-1';
@@ -85,5 +91,26 @@ describe('formatFailure', () => {
 
     // Assess
     expect(line).toBe('`NoSuchEntity` IAM GetRole failed with NoSuchEntity: [iam ARN] not found.');
+  });
+});
+
+describe('describeErrorForSlack', () => {
+  it("shows an AWS call's failure by its code, and any other error's text without ARNs", () => {
+    // Prepare
+    const aws = new AwsCallError({
+      service: 'SFN',
+      operation: 'StartExecution',
+      code: 'AccessDeniedException',
+      detail: 'User: arn:aws:sts::111122223333:assumed-role/lifeboat/x is not authorized',
+      retryable: false,
+    });
+    const other = new NotFoundError('Run arn:aws:states:us-east-2:111122223333:execution:x');
+    // Act
+    const shown = [aws, other].map(describeErrorForSlack);
+    // Assess
+    expect(shown[0]).toMatch(
+      /^`AccessDeniedException` SFN StartExecution failed with AccessDeniedException: User: \[sts ARN\] is not authorized/,
+    );
+    expect(shown[1]).toBe('Run [states ARN] was not found; check the id.');
   });
 });

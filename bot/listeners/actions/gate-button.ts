@@ -6,6 +6,7 @@ import { checkAccess } from '../../access.ts';
 import { GATE_ACTION } from '../../blocks/prompts.ts';
 import type { BotDeps } from '../../deps.ts';
 import { nameCaller } from '../../display-names.ts';
+import { describeErrorForSlack } from '../../sanitize.ts';
 import { escapeKeepingMentions } from '../../slack-text.ts';
 import { ButtonPayloadSchema, describeMismatch } from '../payloads.ts';
 import { answerIncidentGate } from './gate-incident.ts';
@@ -82,7 +83,7 @@ export function gateButton(deps: BotDeps) {
         );
     } catch (error) {
       if (!(error instanceof LifeboatError)) throw error;
-      await say(escapeKeepingMentions(error.message));
+      await say(escapeKeepingMentions(describeErrorForSlack(error)));
     }
   };
 }
