@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Report } from '../domain/report.ts';
-import type { ReportLocations, ReportStore } from '../ports/report-store.ts';
-import { renderReportFiles, safeName } from '../report/report-files.ts';
+import type { ReportLocations, ReportStore, StoredReportFile } from '../ports/report-store.ts';
+import { renderReportFiles, safeFolder, safeName } from '../report/report-files.ts';
 import { type AwsCaller, awsCaller } from './map-aws-error.ts';
 
 const DAY_MS = 86_400_000;
@@ -20,7 +20,8 @@ export interface S3ReportStoreOptions {
 }
 
 /**
- * The region's report bucket: each report as `reports/<customerId>/<executionId>.{json,md,html}`,
+ * The region's report bucket: each report as `reports/<customerId>/<executionId>.{json,md,html}`
+ * (an incident's as `reports/incidents/<incidentId>/report.{json,md,html}`),
  * typed for a browser, encrypted with S3-managed keys (the bucket's own setting, asked for
  * explicitly), with a checksum so object lock accepts the write. Answers `s3://` URIs.
  */
@@ -36,8 +37,17 @@ export class S3ReportStore implements ReportStore {
   }
 
   async save(report: Report): Promise<ReportLocations> {
+    return this.put(safeName(report.customerId), renderReportFiles(report));
+  }
+
+  async saveFiles(folder: string, files: readonly StoredReportFile[]): Promise<ReportLocations> {
+    return this.put(safeFolder(folder), files);
+  }
+
+  /** Writes each file as `reports/<folder>/<name>`, answered as `s3://` URIs by kind. */
+  private async put(folder: string, files: readonly StoredReportFile[]): Promise<ReportLocations> {
     const { bucket, retention } = this.options;
-    const prefix = `${REPORT_KEY_PREFIX}${safeName(report.customerId)}`;
+    const prefix = `${REPORT_KEY_PREFIX}${folder}`;
     const lock = retention && {
       ObjectLockMode:
         retention.mode === 'compliance' ? ('COMPLIANCE' as const) : ('GOVERNANCE' as const),
@@ -45,14 +55,14 @@ export class S3ReportStore implements ReportStore {
         (this.options.now ?? Date.now)() + retention.days * DAY_MS,
       ),
     };
-    const files = renderReportFiles(report);
+    const keyOf = (file: StoredReportFile) => `${prefix}/${safeName(file.name)}`;
     await Promise.all(
       files.map((file) =>
         this.call('PutObject', () =>
           this.client.send(
             new PutObjectCommand({
               Bucket: bucket,
-              Key: `${prefix}/${file.name}`,
+              Key: keyOf(file),
               Body: file.body,
               ContentType: file.contentType,
               // No encryption header: the bucket's default, its customer managed KMS key, applies
@@ -65,8 +75,6 @@ export class S3ReportStore implements ReportStore {
         ),
       ),
     );
-    return Object.fromEntries(
-      files.map((file) => [file.kind, `s3://${bucket}/${prefix}/${file.name}`]),
-    );
+    return Object.fromEntries(files.map((file) => [file.kind, `s3://${bucket}/${keyOf(file)}`]));
   }
 }

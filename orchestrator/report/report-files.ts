@@ -43,3 +43,12 @@ export function renderReportFiles(report: Report): ReportFile[] {
 export function safeName(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
 }
+
+/** A relative folder (`incidents/<id>`) whose every part is a safe name: it cannot leave its root. */
+export function safeFolder(folder: string): string {
+  return folder
+    .split('/')
+    .filter((part) => part !== '')
+    .map(safeName)
+    .join('/');
+}
