@@ -54,6 +54,8 @@ export interface SessionOptions {
   aroundDraw?: { before(): void; after(): void };
   /** Start the local DNS server on this port (0: any free one), to watch flips with `dig`. */
   dnsPort?: number;
+  /** The operations channel (settings' `regionWide.channel`): region-wide incidents' cards go there. */
+  operationsChannel?: string;
 }
 
 const POLL_MS = 100;
@@ -104,7 +106,12 @@ export class SandboxSession {
       users: Object.fromEntries(Object.entries(SANDBOX_USERS).map(([id, u]) => [id, u.name])),
       groups: SANDBOX_GROUPS,
     };
-    this.channels = [...new Set(options.plans.flatMap((p) => p.slack.channels))];
+    this.channels = [
+      ...new Set([
+        ...options.plans.flatMap((p) => p.slack.channels),
+        ...(options.operationsChannel ? [options.operationsChannel] : []),
+      ]),
+    ];
     this.watcher = new SlackWatcher(sandbox.slack, this.transcript, {
       channels: () => this.channels,
       channelOf: (user) => this.lastChannel.get(user),
