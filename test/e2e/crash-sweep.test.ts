@@ -3,8 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
+import { GateAnswerError, OperationInProgressError } from '../../orchestrator/domain/errors.ts';
+import type { GateDecision, GateKind } from '../../orchestrator/domain/execution.ts';
+import { entriesOf } from '../../orchestrator/domain/journal.ts';
+import type { RunControl, StartRunRequest } from '../../orchestrator/ports/run-control.ts';
 import type { TruthEvent } from '../../sandbox/aws/estate.ts';
-import { FIXTURES } from '../helpers.ts';
+import { LocalAws } from '../../sandbox/aws/local-aws.ts';
+import { LocalOrchestrator, localStateStore } from '../../sandbox/orchestrator.ts';
+import { FIXTURES, SAMPLE_SETTINGS } from '../helpers.ts';
 import { ms, run, stoppedAt } from './run-helpers.ts';
 
 /**
@@ -194,16 +201,22 @@ describe('a crash after every AWS call of a drill', () => {
   );
 });
 
+/** crashy without its SSM hooks and checks, for the bubble drills: fewer calls, the same steps. */
+async function bubblePlans(): Promise<string> {
+  const doc = parse(await readFile(join(PLANS, 'crashy.yaml'), 'utf8'));
+  doc.waves = doc.waves.map(
+    ({ healthChecks, postHooks, ...wave }: Record<string, unknown>) => wave,
+  );
+  delete doc.validation;
+  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-crash-bubble-'));
+  await writeFile(join(dir, 'crashy.yaml'), stringify(doc));
+  return dir;
+}
+
 describe('a crash at the end of a bubble drill', () => {
   it('terminates each drill instance once when the task dies before or after TerminateRecoveryInstances', async () => {
-    // Prepare: crashy without its SSM hooks, drilling in its bubble network
-    const doc = parse(await readFile(join(PLANS, 'crashy.yaml'), 'utf8'));
-    doc.waves = doc.waves.map(
-      ({ healthChecks, postHooks, ...wave }: Record<string, unknown>) => wave,
-    );
-    delete doc.validation;
-    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-crash-bubble-'));
-    await writeFile(join(dir, 'crashy.yaml'), stringify(doc));
+    // Prepare: crashy drilling in its bubble network
+    const dir = await bubblePlans();
     const faults = [
       'crash-after:drs:TerminateRecoveryInstances',
       'crash-after:drs:StartRecovery',
@@ -226,5 +239,125 @@ describe('a crash at the end of a bubble drill', () => {
     expect(terminated.sort()).toEqual(launched.map((e) => e.instanceId).sort());
     const jobs = truth.filter((e) => e.type === 'drs-job');
     expect(jobs).toHaveLength(2);
+  }, 120_000);
+});
+
+/** A call that never returns: the bot's Lambda died inside it. */
+const dies = (): Promise<never> => new Promise<never>(() => {});
+
+/** Who answers each kind of gate of crashy's bubble drill, and how. */
+const ANSWERS: Partial<Record<GateKind, { user: string; decision: GateDecision }>> = {
+  approval: { user: 'U02BOB', decision: 'approve' },
+  'sign-off': { user: 'U03CAROL', decision: 'approve' },
+};
+
+async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const found = await check().catch(() => undefined);
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`Gave up waiting for ${what}`);
+}
+
+/** Answers each gate the run opens, as the bot's people would, until the run ends; the kinds answered. */
+async function answerGates(
+  runs: RunControl,
+  store: ReturnType<typeof localStateStore>,
+  executionId: string,
+): Promise<GateKind[]> {
+  const answered: GateKind[] = [];
+  for (;;) {
+    const execution = await store.getExecution(executionId);
+    if (execution.status !== 'running') return answered;
+    for (const gate of await store.openGates(executionId)) {
+      const answer = ANSWERS[gate.kind];
+      if (!answer) throw new Error(`No one answers a ${gate.kind} gate here`);
+      await runs.answer(executionId, gate.gateId, { ...answer, groups: [] });
+      answered.push(gate.kind);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('the bot dying in its start and answer paths', () => {
+  it('starts one run however often the request dies, and resumes the run whose approval was saved but never sent', async () => {
+    // Prepare: the local orchestrator, its gates waiting for people (the bot)
+    const plansDir = await bubblePlans();
+    const aws = await new LocalAws({
+      plans: await new FilePlanSource(plansDir).loadAll(),
+      speed: 0,
+      seed: 1,
+    }).start();
+    try {
+      const orchestrator = new LocalOrchestrator({
+        aws,
+        plansDir,
+        settingsFile: SAMPLE_SETTINGS,
+        reportDir: await mkdtemp(join(tmpdir(), 'lifeboat-crash-bot-')),
+        time: 'stepped',
+      });
+      await orchestrator.configure();
+      const store = localStateStore(aws);
+      const control = (parts: Partial<Parameters<typeof orchestrator.wiring.runControl>[0]>) =>
+        orchestrator.wiring.runControl({
+          executions: orchestrator,
+          tokens: orchestrator,
+          ...parts,
+        });
+      const request: StartRunRequest = {
+        customerId: 'crashy',
+        operation: 'bubble-drill',
+        requestedBy: 'U01ALICE',
+        channel: 'C0CRASHYDR',
+      };
+      // Act 1: the first request dies after taking the lock, before StartExecution
+      void (await control({ executions: { start: dies } })).start(request);
+      const holder = await until('the lock', () => store.activeRun('crashy'));
+      // Act 2: typed again, it starts the run holding the lock, and dies after StartExecution
+      const afterStart = await control({
+        executions: {
+          start: async (region, name, input) => {
+            await orchestrator.start(region, name, input);
+            return dies();
+          },
+        },
+      });
+      void afterStart.start(request);
+      await until('the run', () => store.getExecution(holder));
+      // Act 3: typed a third time, it is told which run holds the customer
+      const runs = await control({});
+      await expect(runs.start(request)).rejects.toThrow(OperationInProgressError);
+      await expect(runs.start(request)).rejects.toThrow(holder);
+      // Act 4: the approval is saved, and the Lambda dies before SendTaskSuccess
+      const approve = { user: 'U02BOB', decision: 'approve' as const, groups: [] };
+      const dyingAnswer = await control({ tokens: { succeed: dies } });
+      const approval = await until('the approval', async () =>
+        (await store.openGates(holder)).find((g) => g.kind === 'approval'),
+      );
+      void dyingAnswer.answer(holder, approval.gateId, approve);
+      await until('the approval saved', async () =>
+        (await store.getGate(holder, approval.gateId)).status === 'closed' ? true : undefined,
+      );
+      // ... and the approver clicks again: told it was decided, the run resumes
+      await expect(runs.answer(holder, approval.gateId, approve)).rejects.toThrow(GateAnswerError);
+      const answered = answerGates(runs, store, holder);
+      await orchestrator.settled(holder);
+      // Assess: one run, to its end; each server launched once
+      expect(await answered).toEqual(['sign-off']);
+      const journal = await store.journal(holder);
+      expect(entriesOf(journal, 'execution-finished').map((e) => e.data.outcome)).toEqual([
+        'succeeded',
+      ]);
+      expect(
+        aws.estate.truth
+          .filter((e) => e.type === 'recovery-launched')
+          .map((e) => e.server)
+          .sort(),
+      ).toEqual(['crashy-app-01', 'crashy-app-02', 'crashy-db-01']);
+      expect(aws.estate.truth.filter((e) => e.type === 'drs-job')).toHaveLength(2);
+    } finally {
+      await aws.stop();
+    }
   }, 120_000);
 });
