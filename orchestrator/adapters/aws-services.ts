@@ -26,6 +26,11 @@ export interface AccountServicesOptions {
    * asked at each AssumeRole, so the requester can be read when the credentials are needed.
    */
   session: RoleSession | (() => Promise<RoleSession>);
+  /**
+   * Told when the role refused the session's source identity and was assumed without it (its
+   * trust policy lacks `sts:SetSourceIdentity`). @default nothing is told
+   */
+  onSourceIdentityRefused?: (error: Error) => void;
   /** Lifeboat's own credentials. @default the Node provider chain (the Lambda's role) */
   toolingCredentials?: AwsCredentialIdentityProvider;
   /** One endpoint for every service. @default the SDK's, or `AWS_ENDPOINT_URL_<SERVICE>` */
@@ -131,10 +136,8 @@ function assumeRole(
   region: string,
   stsConfig: ReturnType<typeof clientConfig>,
 ): AwsCredentialIdentityProvider {
-  return shareCredentials(async () => {
-    const session =
-      typeof options.session === 'function' ? await options.session() : options.session;
-    return fromTemporaryCredentials({
+  const assume = (session: RoleSession) =>
+    fromTemporaryCredentials({
       params: {
         RoleArn: `arn:aws:iam::${options.account}:role/${options.roleName}`,
         RoleSessionName: session.name,
@@ -144,6 +147,21 @@ function assumeRole(
       ...(options.toolingCredentials ? { masterCredentials: options.toolingCredentials } : {}),
       clientConfig: { ...stsConfig, region },
     })();
+  return shareCredentials(async () => {
+    const session =
+      typeof options.session === 'function' ? await options.session() : options.session;
+    try {
+      return await assume(session);
+    } catch (error) {
+      // A role deployed before its trust policy allowed sts:SetSourceIdentity refuses the
+      // source identity: the run still goes on (a DR tool stays available), under its own
+      // session name, and the refusal is reported so the customer's role gets updated.
+      if (!session.sourceIdentity || (error as { name?: string }).name !== 'AccessDenied')
+        throw error;
+      const assumed = await assume({ name: session.name });
+      options.onSourceIdentityRefused?.(error as Error);
+      return assumed;
+    }
   });
 }
 

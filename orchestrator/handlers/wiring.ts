@@ -103,7 +103,7 @@ export function wireOrchestrator(
 
   // Per customer and run: each run's calls carry its own session in the customer's CloudTrail.
   const servicesFor =
-    (run?: { executionId: string }) =>
+    (run?: { executionId: string }, logger?: Logger) =>
     (plan: Plan): ServicesFor => {
       const key = `${plan.customer.id}/${run?.executionId ?? ''}`;
       const cached = services.get(key);
@@ -113,6 +113,11 @@ export function wireOrchestrator(
         roleName: plan.account.roleName,
         externalId: plan.account.externalId,
         session: run ? sessionOf(run.executionId) : READINESS_SESSION,
+        onSourceIdentityRefused: (error) =>
+          logger?.warn(
+            `${plan.account.roleName} in ${plan.account.id} does not allow sts:SetSourceIdentity: assumed without the requester as source identity; redeploy the customer's role template`,
+            { customerId: plan.customer.id, error: error.message },
+          ),
       });
       // A warm Lambda serves many runs: keep the latest few runs' clients, not every run's.
       if (services.size >= SERVICES_KEPT) {
@@ -126,7 +131,7 @@ export function wireOrchestrator(
   const engine = (logger?: Logger, run?: { executionId: string }): Promise<Engine> =>
     core.engine(
       (now) => ({
-        servicesFor: servicesFor(run),
+        servicesFor: servicesFor(run, logger),
         ...(routing ? { routing } : {}),
         admission,
         writeReport: async (execution) => {

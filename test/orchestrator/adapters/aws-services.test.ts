@@ -161,31 +161,45 @@ describe('runSession', () => {
   });
 });
 
+/** An STS that records AssumeRole (refusing a source identity, if asked to); every other call fails. */
+async function fakeSts(options: { refuseSourceIdentity?: boolean } = {}) {
+  const assumed: Record<string, string>[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on('end', () => {
+      const form = Object.fromEntries(new URLSearchParams(body));
+      if (form.Action !== 'AssumeRole') {
+        response.writeHead(400, { 'x-amzn-errortype': 'ValidationException' }).end('{}');
+        return;
+      }
+      assumed.push(form);
+      if (options.refuseSourceIdentity && form.SourceIdentity) {
+        response
+          .writeHead(403, { 'content-type': 'text/xml' })
+          .end(
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform: sts:SetSourceIdentity</Message></Error><RequestId>r</RequestId></ErrorResponse>',
+          );
+        return;
+      }
+      response
+        .writeHead(200, { 'content-type': 'text/xml' })
+        .end(
+          `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIA0000</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>${new Date(Date.now() + 3_600_000).toISOString()}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA0:x</AssumedRoleId><Arn>arn:aws:sts::444455556666:assumed-role/r/x</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`,
+        );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { assumed, endpoint: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
 describe('the customer role session', () => {
   it("asks STS for the run's session name and the requester as source identity, read when assuming", async () => {
-    // Prepare: an STS that records AssumeRole; every other call is refused
-    const assumed: URLSearchParams[] = [];
-    const server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      request.on('end', () => {
-        const form = new URLSearchParams(body);
-        if (form.get('Action') !== 'AssumeRole') {
-          response.writeHead(400, { 'x-amzn-errortype': 'ValidationException' }).end('{}');
-          return;
-        }
-        assumed.push(form);
-        response
-          .writeHead(200, { 'content-type': 'text/xml' })
-          .end(
-            `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIA0000</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>${new Date(Date.now() + 3_600_000).toISOString()}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA0:x</AssumedRoleId><Arn>arn:aws:sts::444455556666:assumed-role/r/x</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`,
-          );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    // Prepare
+    const sts = await fakeSts();
     let asked = 0;
     const servicesFor = servicesForAccount({
       account: '444455556666',
@@ -196,7 +210,7 @@ describe('the customer role session', () => {
         return runSession('dmnt-drill-1', 'U01ALICE');
       },
       toolingCredentials: async () => TOOLING_CREDENTIALS,
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint: sts.endpoint,
       maxAttempts: 1,
     });
     try {
@@ -205,11 +219,11 @@ describe('the customer role session', () => {
         .drs.listSourceServers()
         .catch(() => undefined);
     } finally {
-      server.close();
+      sts.close();
     }
     // Assess
     expect(asked).toBe(1);
-    expect(assumed.map((form) => Object.fromEntries(form))).toEqual([
+    expect(sts.assumed).toEqual([
       expect.objectContaining({
         RoleArn: 'arn:aws:iam::444455556666:role/LifeboatWorkload',
         RoleSessionName: 'lifeboat-dmnt-drill-1',
@@ -217,5 +231,37 @@ describe('the customer role session', () => {
         ExternalId: 'lifeboat-ext-1',
       }),
     ]);
+  });
+
+  it('assumes the role without a source identity its trust policy refuses, and says so', async () => {
+    // Prepare: a role deployed before its template allowed sts:SetSourceIdentity
+    const sts = await fakeSts({ refuseSourceIdentity: true });
+    const refusals: string[] = [];
+    const servicesFor = servicesForAccount({
+      account: '444455556666',
+      roleName: 'LifeboatWorkload',
+      externalId: 'lifeboat-ext-1',
+      session: runSession('dmnt-drill-1', 'U01ALICE'),
+      onSourceIdentityRefused: (error) => refusals.push(error.name),
+      toolingCredentials: async () => TOOLING_CREDENTIALS,
+      endpoint: sts.endpoint,
+      maxAttempts: 1,
+    });
+    let error: unknown;
+    try {
+      // Act
+      error = await servicesFor(RECOVERY)
+        .drs.listSourceServers()
+        .catch((e: unknown) => e);
+    } finally {
+      sts.close();
+    }
+    // Assess: the second AssumeRole, without it, gave the credentials the DRS call went out with
+    expect(sts.assumed.map((form) => [form.RoleSessionName, form.SourceIdentity])).toEqual([
+      ['lifeboat-dmnt-drill-1', 'U01ALICE'],
+      ['lifeboat-dmnt-drill-1', undefined],
+    ]);
+    expect(refusals).toEqual(['AccessDenied']);
+    expect((error as Error).message).not.toMatch(/AssumeRole|SetSourceIdentity/);
   });
 });
