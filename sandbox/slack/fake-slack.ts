@@ -97,6 +97,12 @@ export interface FakeSlackRateLimit {
   time: number;
 }
 
+/** Messages the fake took per channel, and the 429s it answered (`FakeSlack.writeCounts`). */
+export interface FakeSlackWriteCounts {
+  byChannel: Record<string, { posts: number; updates: number }>;
+  rateLimited: number;
+}
+
 export interface FakeSlackMessage {
   channel: string;
   ts: string;
@@ -292,6 +298,24 @@ export class FakeSlack {
   /** The replies in the thread started by `ts`, oldest first. */
   thread(channel: string, ts: string): FakeSlackMessage[] {
     return this.messages(channel).filter((message) => message.threadTs === ts);
+  }
+
+  /**
+   * The messages it took, per channel (posts and updates), and every 429 it answered: what a
+   * benchmark reports as Slack's own count of the bot's writes.
+   */
+  writeCounts(): FakeSlackWriteCounts {
+    const byChannel: FakeSlackWriteCounts['byChannel'] = {};
+    for (const call of this.calls) {
+      if (!call.ok || (call.method !== 'chat.postMessage' && call.method !== 'chat.update'))
+        continue;
+      const channel = String(call.args.channel);
+      const count = byChannel[channel] ?? { posts: 0, updates: 0 };
+      byChannel[channel] = count;
+      if (call.method === 'chat.postMessage') count.posts += 1;
+      else count.updates += 1;
+    }
+    return { byChannel, rateLimited: this.rateLimited.length };
   }
 
   private url(): string {

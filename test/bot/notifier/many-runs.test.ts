@@ -157,13 +157,12 @@ describe('thirty runs in one workspace', () => {
           updates: sum.updates + count.updates,
         });
       }
-    for (const run of runs) {
-      const calls = fake.calls.filter((c) => c.args.channel === run.execution.channel);
-      expect(bySource.get(run.execution.executionId)).toEqual({
-        posts: calls.filter((c) => c.method === 'chat.postMessage').length,
-        updates: calls.filter((c) => c.method === 'chat.update').length,
-      });
-    }
+    const slack = fake.writeCounts();
+    expect(slack.rateLimited).toBe(0);
+    for (const run of runs)
+      expect(bySource.get(run.execution.executionId)).toEqual(
+        slack.byChannel[run.execution.channel as string],
+      );
     expect(notifiers.map((n) => n.writeCounts().rateLimited)).toEqual(Array(LAMBDAS).fill(0));
     const writes = [...bySource.values()].map((c) => c.posts + c.updates);
     console.info(

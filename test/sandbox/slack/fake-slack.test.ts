@@ -201,6 +201,23 @@ describe('FakeSlack', () => {
     ]);
   });
 
+  it('counts the messages it took per channel, and its 429s', async () => {
+    // Prepare
+    const { client, fake } = await startFake({ limits: { postMessageBurst: 2 } });
+    const first = await client.chat.postMessage({ channel: 'C0DRILLS', text: 'status' });
+    await client.chat.postMessage({ channel: 'C0DRILLS', text: 'line' });
+    await client.chat.postMessage({ channel: 'C0OPS', text: 'incident' });
+    // Act
+    await errorOf(client.chat.postMessage({ channel: 'C0DRILLS', text: 'too soon' }));
+    await client.chat.update({ channel: 'C0DRILLS', ts: first.ts ?? '', text: 'status 2' });
+    await errorOf(client.chat.update({ channel: 'C0DRILLS', ts: '1.000001', text: 'gone' }));
+    // Assess: a refused or rate-limited call is no message taken
+    expect(fake.writeCounts()).toEqual({
+      byChannel: { C0DRILLS: { posts: 2, updates: 1 }, C0OPS: { posts: 1, updates: 0 } },
+      rateLimited: 1,
+    });
+  });
+
   it('records every call with its decoded arguments and the time, without the token', async () => {
     // Prepare
     const { client, fake, clock } = await startFake();
