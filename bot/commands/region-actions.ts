@@ -4,6 +4,7 @@ import type { Region } from '../../orchestrator/domain/regions.ts';
 import { auditRegion, checkRegionAccess } from '../access.ts';
 import { incidentSummaryText } from '../blocks/incident-card.ts';
 import type { BotDeps } from '../deps.ts';
+import { describeErrorForSlack } from '../sanitize.ts';
 import { escapeKeepingMentions, escapeSlackText, formatSlackDate } from '../slack-text.ts';
 import type { CommandCaller, Reply } from './dr-actions.ts';
 
@@ -37,7 +38,7 @@ export async function requestRegionFailover(
   } catch (error) {
     if (!(error instanceof LifeboatError)) throw error;
     await auditRegion(deps, { ...where, action: 'request' }, false, error.message);
-    return { text: escapeKeepingMentions(error.message) };
+    return { text: escapeKeepingMentions(describeErrorForSlack(error)) };
   }
   deps.onIncidentStarted?.(started.incidentId);
   const required = deps.regionWide?.approvals ?? 2;

@@ -3,6 +3,7 @@ import type { GateDecision } from '../../../orchestrator/domain/execution.ts';
 import { type Incident, incidentEnded } from '../../../orchestrator/domain/incident.ts';
 import { checkRegionAccess } from '../../access.ts';
 import type { BotDeps } from '../../deps.ts';
+import { describeErrorForSlack } from '../../sanitize.ts';
 import { escapeKeepingMentions, escapeSlackText } from '../../slack-text.ts';
 import type { ButtonArgs } from './gate-run.ts';
 
@@ -66,6 +67,6 @@ export async function answerIncidentGate(
     return `Recorded your ${decision}: ${result.gate.answers.filter((a) => a.decision === 'approve').length} of ${result.gate.required} approvals so far.`;
   } catch (error) {
     if (!(error instanceof LifeboatError)) throw error;
-    return escapeKeepingMentions(error.message);
+    return escapeKeepingMentions(describeErrorForSlack(error));
   }
 }
