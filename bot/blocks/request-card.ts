@@ -76,6 +76,7 @@ const CHECK_LABEL: Readonly<Record<PreflightCheck, string>> = {
   'drs-quota': 'DRS quota headroom',
   'isolated-network': 'Isolated network present',
   'no-active-operation': 'No other operation running',
+  'plan-tags': 'Instances tagged for this plan (lifeboat:plan)',
 };
 
 /**

@@ -135,9 +135,16 @@ class Context {
               'replication-healthy',
               'replication-lag',
               'recovery-instances',
+              'plan-tags',
               'drs-quota',
             ]
-          : ['no-active-operation', 'reverse-replication', 'original-instances', 'drs-quota'];
+          : [
+              'no-active-operation',
+              'reverse-replication',
+              'original-instances',
+              'plan-tags',
+              'drs-quota',
+            ];
     const dns = dnsReadiness(this.plan, active, this.op === 'bubble-drill');
     checks.push(...dns.checks);
     return [

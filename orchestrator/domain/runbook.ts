@@ -59,6 +59,7 @@ export const PreflightCheckSchema = z.enum([
   'drs-quota',
   'isolated-network',
   'no-active-operation',
+  'plan-tags',
 ]);
 export type PreflightCheck = z.infer<typeof PreflightCheckSchema>;
 

@@ -1,6 +1,7 @@
 import { RegionUnreachableError, ThrottledError } from '../domain/errors.ts';
 import { ARC_ENDPOINT_QUORUM } from '../domain/routing.ts';
 import type { PreflightCheck, PreflightResult, StepOf } from '../domain/runbook.ts';
+import { PLAN_TAG_KEY } from '../domain/workload-access.ts';
 import { done, failed, running, type StepContext, type StepExecutor } from './context.ts';
 import { forwardSources, reversedSources } from './resolve.ts';
 
@@ -99,6 +100,8 @@ async function runCheck(ctx: StepContext, step: Step, check: PreflightCheck): Pr
             : `missing in ${region}: ${absent.join(', ')}`,
       };
     }
+    case 'plan-tags':
+      return planTagged(ctx, step);
     case 'reverse-replication': {
       const sources = await reversedSources(ctx, step.servers);
       const bad = names.filter((n) => sources.get(n)?.replicationState !== 'CONTINUOUS');
@@ -175,6 +178,55 @@ async function runCheck(ctx: StepContext, step: Step, check: PreflightCheck): Pr
       };
     }
   }
+}
+
+/**
+ * The instances the run stops or launches into carry the plan tag onboarding puts on them
+ * (`lifeboat:plan=<customer id>`): the workload role acts only on those, so an instance of
+ * another environment named in the plan, or one onboarding missed, is found here rather than
+ * refused halfway through the run. An unreachable primary leaves its part unknown (advisory).
+ */
+async function planTagged(ctx: StepContext, step: Step): Promise<CheckResult> {
+  const { primary, recovery } = ctx.execution.runbook.regions;
+  const plan = ctx.execution.customerId;
+  const launchRegion = step.checks.includes('original-instances') ? primary : recovery;
+  const launchInto = step.servers
+    .map((s) => s.launchInto)
+    .filter((id): id is string => Boolean(id));
+  const groups: [string, string[]][] = [
+    [primary, launchRegion === primary ? [] : step.peerInstances],
+    [launchRegion, launchInto],
+  ];
+  const untagged: string[] = [];
+  const unknown: string[] = [];
+  for (const [region, ids] of groups.filter(([, ids]) => ids.length > 0)) {
+    try {
+      const seen = new Map(
+        (await ctx.services(region).ec2.describe(ids)).map((v) => [v.instanceId, v.tags]),
+      );
+      for (const id of ids) {
+        const value = seen.get(id)?.[PLAN_TAG_KEY];
+        if (value !== plan)
+          untagged.push(`${id} (${value ? `${PLAN_TAG_KEY}=${value}` : 'untagged'})`);
+      }
+    } catch (error) {
+      if (!(error instanceof RegionUnreachableError)) throw error;
+      unknown.push(region);
+    }
+  }
+  const count = groups.reduce((n, [, ids]) => n + ids.length, 0);
+  if (untagged.length > 0)
+    return {
+      ok: false,
+      detail: `not tagged ${PLAN_TAG_KEY}=${plan}, so Lifeboat may not act on them: ${untagged.join(', ')}; tag them (README, "Onboarding a customer") or correct the plan`,
+    };
+  if (unknown.length > 0)
+    return {
+      ok: false,
+      advisory: true,
+      detail: `${unknown.join(', ')} did not answer; the tags there are unknown`,
+    };
+  return { ok: true, detail: `${count} instances tagged ${PLAN_TAG_KEY}=${plan}` };
 }
 
 interface CheckResult {

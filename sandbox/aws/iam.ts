@@ -1,5 +1,4 @@
-import { runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import { workloadRoleParameters } from '../../infra/config/customer-accounts.ts';
+import type { Simulation } from '@cloud-copilot/iam-simulate';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
 import { AwsError } from './errors.ts';
 import type { Estate } from './estate.ts';
@@ -31,7 +30,7 @@ export interface WorkloadIamDeps {
   /** Every plan of the estate: each account's roles are deployed with its plans' parameters. */
   plans: readonly Plan[];
   /** The parameters of an account's template, from its plans (`workloadRoleParameters`). */
-  parametersOf: (plans: readonly Plan[]) => Record<string, string>;
+  parametersOf: (plans: readonly Plan[]) => Promise<Record<string, string>>;
   tags: ResourceTags;
 }
 
@@ -59,6 +58,8 @@ export class WorkloadIam {
   private readonly roles = new Map<string, Promise<Map<string, PolicyDocument[]>>>();
   /** Decisions by role, action, resource and context: polls ask the same question again and again. */
   private readonly decisions = new Map<string, boolean>();
+  /** The evaluator, loaded with the first workload account's roles (a local AWS nobody assumes a role in never loads it). */
+  private simulator?: typeof import('@cloud-copilot/iam-simulate');
 
   constructor(private readonly deps: WorkloadIamDeps) {}
 
@@ -104,8 +105,10 @@ export class WorkloadIam {
     if (known !== undefined) return known;
     this.stats.evaluated += 1;
     // Unsafe: without the library's validation, which ran once per policy (`validate`).
+    const run = this.simulator?.runUnsafeSimulation;
     const decision =
-      runUnsafeSimulation(simulation(session, policies, { ...request, context }), {}) === 'Allowed';
+      run !== undefined &&
+      run(simulation(session, policies, { ...request, context }), {}) === 'Allowed';
     this.decisions.set(key, decision);
     return decision;
   }
@@ -123,9 +126,10 @@ export class WorkloadIam {
   private async deploy(account: string): Promise<Map<string, PolicyDocument[]>> {
     const plans = this.deps.plans.filter((plan) => plan.account.id === account);
     if (plans.length === 0) return new Map();
+    this.simulator ??= await import('@cloud-copilot/iam-simulate');
     const template = await synthesizedWorkloadTemplate();
-    const deployed = deployedRoles(template, this.deps.parametersOf(plans), account);
-    for (const role of deployed) await validate(account, role);
+    const deployed = deployedRoles(template, await this.deps.parametersOf(plans), account);
+    for (const role of deployed) await validate(this.simulator, account, role);
     return new Map(deployed.map((role) => [role.roleName, role.policies.map((p) => p.document)]));
   }
 }
@@ -149,8 +153,12 @@ function simulation(
 }
 
 /** Runs the library's validation of every policy once: a policy IAM would refuse fails loudly, not silently denies. */
-async function validate(account: string, role: DeployedRole): Promise<void> {
-  const result = await runSimulation(
+async function validate(
+  simulator: typeof import('@cloud-copilot/iam-simulate'),
+  account: string,
+  role: DeployedRole,
+): Promise<void> {
+  const result = await simulator.runSimulation(
     {
       request: {
         principal: `arn:aws:sts::${account}:assumed-role/${role.roleName}/validate`,
@@ -189,7 +197,9 @@ export function localWorkloadIam(
 ): WorkloadIam {
   return new WorkloadIam({
     plans: estate.plans,
-    parametersOf: workloadRoleParameters,
+    // Loaded on first use, like the evaluator: the local AWS starts as fast as it did.
+    parametersOf: async (plans) =>
+      (await import('../../infra/config/customer-accounts.ts')).workloadRoleParameters(plans),
     tags: {
       instance: (account, region, id) => {
         const instance = estate.instances.get(id);

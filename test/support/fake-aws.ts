@@ -149,13 +149,17 @@ export class FakeEc2 implements Ec2Port {
 
   constructor(private readonly region: FakeRegion) {}
 
-  addInstances(instanceIds: readonly string[], state = 'running'): this {
+  addInstances(
+    instanceIds: readonly string[],
+    state = 'running',
+    tags: Record<string, string> = {},
+  ): this {
     for (const instanceId of instanceIds)
       this.instances.set(instanceId, {
         instanceId,
         state,
         statusOk: state === 'running',
-        tags: {},
+        tags: { ...tags },
       });
     return this;
   }

@@ -1,5 +1,6 @@
 import type { Execution } from '../../orchestrator/domain/execution.ts';
 import type { Runbook, Step, StepKind, StepOf } from '../../orchestrator/domain/runbook.ts';
+import { PLAN_TAG_KEY } from '../../orchestrator/domain/workload-access.ts';
 import type { Progress, StepContext } from '../../orchestrator/steps/context.ts';
 import { advanceStep } from '../../orchestrator/steps/run-step.ts';
 import { FakeAws } from './fake-aws.ts';
@@ -61,11 +62,17 @@ export function fakeStepContext(
 export function fakeEstate(runbook: Runbook): FakeAws {
   const aws = new FakeAws();
   const { primary, recovery } = runbook.regions;
+  // Onboarding tags the plan's instances for it (README, "Onboarding a customer").
+  const tagged = { [PLAN_TAG_KEY]: runbook.customerId };
   for (const step of runbook.steps) {
     if (step.kind === 'preflight' && step.region === recovery) {
       aws.region(recovery).drs.addServers(step.servers.map((s) => s.name));
-      aws.region(recovery).ec2.addInstances(step.servers.flatMap((s) => s.launchInto ?? []));
-      aws.region(primary).ec2.addInstances(step.peerInstances);
+      aws.region(recovery).ec2.addInstances(
+        step.servers.flatMap((s) => s.launchInto ?? []),
+        'running',
+        tagged,
+      );
+      aws.region(primary).ec2.addInstances(step.peerInstances, 'running', tagged);
       for (const control of step.routing) aws.routing.add(control.name, control.state);
       for (const zone of step.zones) {
         aws.region(primary).dns.zones.add(zone);
@@ -73,7 +80,11 @@ export function fakeEstate(runbook: Runbook): FakeAws {
       }
     }
     if (step.kind === 'stop-instances')
-      aws.region(step.region).ec2.addInstances(step.instances.map((i) => i.instanceId));
+      aws.region(step.region).ec2.addInstances(
+        step.instances.map((i) => i.instanceId),
+        'running',
+        tagged,
+      );
   }
   return aws;
 }

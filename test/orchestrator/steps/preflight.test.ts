@@ -27,6 +27,7 @@ describe('preflight', () => {
       'replication-healthy',
       'replication-lag',
       'recovery-instances',
+      'plan-tags',
       'drs-quota',
       'dns-zones',
       'routing-controls',
@@ -58,6 +59,32 @@ describe('preflight', () => {
       });
       if (status === 'failed')
         expect(progress.message).toMatch(/^Pre-flight failed: primary-reachable/);
+    },
+  );
+
+  it.each([
+    ['tagged for another plan', { 'lifeboat:plan': 'tiny-staging' }, 'lifeboat:plan=tiny-staging'],
+    ['untagged', {}, 'untagged'],
+  ])(
+    'blocks a run whose source instance is %s, naming it: the workload role would refuse to stop it',
+    async (_, tags, shown) => {
+      // Prepare
+      const runbook = await tinyRunbook('drill');
+      const aws = fakeEstate(runbook);
+      const step = stepOf(runbook, 'preflight', 'preflight');
+      const [source = ''] = step.peerInstances;
+      const instance = aws.region(PRIMARY).ec2.instances.get(source);
+      if (instance) instance.tags = tags;
+      const { ctx } = fakeStepContext(aws, runbook);
+      // Act
+      const { progress } = await driveStep(aws, ctx, step);
+      // Assess
+      expect(progress.status).toBe('failed');
+      expect(resultsOf(progress.state).find((r) => r.check === 'plan-tags')).toMatchObject({
+        ok: false,
+        advisory: false,
+        detail: expect.stringContaining(`${source} (${shown})`),
+      });
     },
   );
 
@@ -135,8 +162,9 @@ describe('preflight', () => {
     // Assess
     expect(progress.status, progress.message).toBe('done');
     expect(polls).toBe(1);
-    expect(aws.region(PRIMARY).calls).toEqual(['ec2.DescribeInstances']);
-    expect(resultsOf(progress.state)).toHaveLength(9);
+    // Once for primary-reachable, once for plan-tags: neither again after the throttled poll
+    expect(aws.region(PRIMARY).calls).toEqual(['ec2.DescribeInstances', 'ec2.DescribeInstances']);
+    expect(resultsOf(progress.state)).toHaveLength(10);
     expect(journaled('preflight')).toHaveLength(1);
   });
 
