@@ -271,7 +271,11 @@ export function renderIncidentFinal(
 /** `/dr status region`: the incident's summary as one private message. */
 export function incidentSummaryText(incident: Incident, now: number): string {
   const head = `*Region-wide failover of ${escapeSlackText(incident.region)}* \`${escapeSlackText(incident.incidentId)}\`: ${STATUS_LABEL[incident.status]}${incident.abortRequested && !incidentEnded(incident.status) ? ' (aborting)' : ''}, requested by ${mentionUser(incident.requestedBy)} ${formatSlackDate(incident.createdAt)}`;
-  const lines = incident.plans.map((plan) => planLine(incident, plan, now));
+  // The runs' ids, for `/dr status <run>`, `/dr abort <run>` and `/dr report <run>`.
+  const lines = incident.plans.map(
+    (plan) =>
+      `${planLine(incident, plan, now)}${plan.executionId ? ` · run \`${escapeSlackText(plan.executionId)}\`` : ''}`,
+  );
   const [section] = packLines(head, lines, (left) => `… and ${left.length} more plans`, 1);
   const body = section?.type === 'section' ? (section.text?.text ?? head) : head;
   return `${body}\n${totalsText(incident)}`;

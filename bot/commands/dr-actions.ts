@@ -108,6 +108,10 @@ async function dispatch(deps: BotDeps, caller: CommandCaller, command: DrCommand
     case 'history':
       return history(deps, caller, command.customer);
     case 'report':
+      if (isIncidentId(command.run))
+        return {
+          text: `An incident's report is linked in its final message, in the operations channel; each of its plans' runs has its own (\`/dr report <run>\`, the runs listed by \`/dr status ${command.run}\`).`,
+        };
       return report(deps, caller, command.run);
   }
 }

@@ -358,6 +358,19 @@ describe('renderIncidentFinal and incidentSummaryText', () => {
     );
   });
 
+  it('names each plan’s run in /dr status region, for the commands that take a run', () => {
+    // Prepare
+    const incident = estateIncident((plan, i) =>
+      i === 0 ? { ...plan, state: 'running', executionId: 'failover-shared-east-1' } : plan,
+    );
+    // Act
+    const text = incidentSummaryText(incident, AT);
+    // Assess
+    expect(text).toMatch(
+      /\(`shared-east`\) running · 0\/\d+ srv · RTO 0s\/[^ ]+ · run `failover-shared-east-1`\n/,
+    );
+  });
+
   it('summarizes the open incident for /dr status region within one message', () => {
     // Act
     const text = incidentSummaryText(estateIncident(worst), AT);

@@ -296,6 +296,7 @@ describe('/dr status region and /dr abort <incident>', () => {
     const first = await type(deps, DAVE, `abort ${id}`);
     const second = await type(deps, DAVE, `abort ${id}`);
     const pause = await type(deps, DAVE, `pause ${id}`);
+    const report = await type(deps, DAVE, `report ${id}`);
     const unknown = await type(deps, DAVE, 'abort incident-us-east-1-20990101-000000-zzzz');
     // Assess
     expect(byViewer).toMatch(
@@ -306,6 +307,7 @@ describe('/dr status region and /dr abort <incident>', () => {
     );
     expect(second).toBe(`Incident \`${id}\` is already aborting.`);
     expect(pause).toMatch(/cannot pause as a whole/);
+    expect(report).toMatch(/^An incident's report is linked in its final message/);
     expect(unknown).toMatch(/Incident "incident-us-east-1-20990101-000000-zzzz" was not found/);
     expect(await world.coordinator.getIncident(id)).toMatchObject({
       abortRequested: true,
