@@ -356,6 +356,8 @@ export class BotEndpoint extends Construct {
         ),
       },
     });
+    // Its execute-api URL answers nothing (disabled above): no output should point people at it.
+    api.node.tryRemoveChild('Endpoint');
     let resource = api.root;
     for (const part of options.resources) resource = resource.addResource(part);
     resource.addMethod('POST', new LambdaIntegration(options.ingress, { proxy: true }));

@@ -105,6 +105,7 @@ describe('the bot endpoint under a flood', () => {
       DisableExecuteApiEndpoint: true,
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
+    expect(JSON.stringify(template.toJSON().Outputs ?? {})).not.toContain('execute-api');
     template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', {
       ApiMappingKey: 'slack',
       ApiId: { Ref: stack.getLogicalId(bot.slackApi.node.defaultChild as never) },
