@@ -1,9 +1,16 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NoticeSchema, Notifier } from '../../../bot/notifier/notifier.ts';
 import { SharedSlackBudget } from '../../../bot/notifier/shared-slack-budget.ts';
 import { SLACK_LIMITS } from '../../../bot/notifier/slack-budget.ts';
-import { MemorySlackBudgetStore } from '../../../bot/notifier/slack-budget-store.ts';
+import {
+  MemorySlackBudgetStore,
+  type SlackBudgetStore,
+} from '../../../bot/notifier/slack-budget-store.ts';
+import { DynamoDbSlackBudgetStore } from '../../../orchestrator/adapters/dynamodb-slack-budget-store.ts';
+import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
+import { startLocalAws } from '../../../sandbox/aws/local-aws.ts';
 import { FakeSlack, type FakeSlackCall } from '../../../sandbox/slack/fake-slack.ts';
 import { FakeRuns, MemoryNotices, tinyDrill } from './fake-runs.ts';
 import { VirtualClock } from './virtual-clock.ts';
@@ -33,17 +40,17 @@ const seqOf = (
  * Thirty drills in one workspace, their journals growing together, shown by five notifiers that
  * share one Slack write budget, against the fake Slack (which answers 429 past Slack's limits).
  */
-async function incident() {
+async function incident(options: { runs?: number; store?: SlackBudgetStore } = {}) {
   const clock = new VirtualClock(START);
   const fake = await new FakeSlack({ now: clock.now }).start();
   running.push(fake);
   const runs = new FakeRuns();
-  for (let i = 0; i < RUNS; i += 1)
+  for (let i = 0; i < (options.runs ?? RUNS); i += 1)
     runs.add(
       await tinyDrill(`C0RUN${String(i).padStart(2, '0')}`, { executionId: `tiny-drill-${i}` }),
     );
   const notices = new MemoryNotices();
-  const budget = new SharedSlackBudget(new MemorySlackBudgetStore());
+  const budget = new SharedSlackBudget(options.store ?? new MemorySlackBudgetStore());
   const notifiers = Array.from(
     { length: LAMBDAS },
     () =>
@@ -62,7 +69,15 @@ async function incident() {
         settle: 'wait',
       }),
   );
-  return { clock, fake, reader: runs.reader(), runs: [...runs.byId.values()], notices, notifiers };
+  return {
+    clock,
+    fake,
+    budget,
+    reader: runs.reader(),
+    runs: [...runs.byId.values()],
+    notices,
+    notifiers,
+  };
 }
 
 describe('thirty runs in one workspace', () => {
@@ -238,4 +253,59 @@ describe('thirty runs in one workspace', () => {
     expect(await cardsShown()).toBe(batch.length);
     expect(fake.rateLimited).toEqual([]);
   }, 60_000);
+
+  it('shares the budget through the state table, as Lambdas do', async () => {
+    // Prepare: ten runs, five notifiers, the buckets in DynamoDB (dynalite)
+    const aws = await startLocalAws({ plans: [], speed: 0 });
+    try {
+      const client = new DynamoDBClient({
+        region: 'us-east-2',
+        endpoint: aws.endpoints.dynamodb,
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      });
+      await new DynamoDbStateStore(client, 'lifeboat-many-runs').ensureTable();
+      const store = new DynamoDbSlackBudgetStore(client, 'lifeboat-many-runs');
+      const { clock, fake, budget, runs, notices, notifiers } = await incident({ runs: 10, store });
+      const last = runs[0]?.entries.length as number;
+      // Act: the journals grow together, an entry every half second
+      await Promise.all([
+        clock.run(async () => {
+          for (let seq = 1; seq <= last; seq += 1) {
+            for (const run of runs) run.shownTo = seq;
+            await clock.sleep(STEP_MS / 2);
+          }
+        }),
+        ...runs.map((run, i) =>
+          clock.run(async () => {
+            const notifier = notifiers[i % LAMBDAS] as Notifier;
+            while ((await notifier.sync(run.execution.executionId)) !== 'done')
+              await clock.sleep(POLL_MS);
+          }),
+        ),
+      ]);
+      // Assess
+      expect(fake.rateLimited).toEqual([]);
+      for (const run of runs) {
+        const notice = NoticeSchema.parse(
+          (await notices.getNotice(run.execution.executionId))?.doc,
+        );
+        const card = fake
+          .messages(run.execution.channel as string)
+          .find((m) => m.ts === notice.statusTs);
+        expect(JSON.stringify(card?.blocks)).toContain('✅ Succeeded');
+        expect(fake.messages(run.execution.channel as string).at(-1)?.text).toMatch(
+          /^Drill of Tiny Health succeeded/,
+        );
+      }
+      // The table's bucket granted every update Slack took.
+      const updates = Object.values(fake.writeCounts().byChannel).reduce(
+        (n, c) => n + c.updates,
+        0,
+      );
+      const granted = (await budget.bucket('chat.update', 'any'))?.granted ?? {};
+      expect(Object.values(granted).reduce((n, g) => n + g, 0)).toBe(updates);
+    } finally {
+      await aws.stop();
+    }
+  }, 120_000);
 });
