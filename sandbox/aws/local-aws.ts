@@ -100,6 +100,8 @@ export class LocalAws {
   private readonly chaos: SeededRandom;
   /** Who kills the calling task at a crash fault (the local Step Functions runner). */
   private readonly crashListeners = new Set<(crash: TaskCrash) => void>();
+  /** The answers of crashed calls, kept from ending until the local AWS stops. */
+  private readonly held = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: LocalAwsOptions) {
     this.clock = new VirtualClock({
@@ -228,6 +230,8 @@ export class LocalAws {
   }
 
   async stop(): Promise<void> {
+    for (const trickle of this.held) clearInterval(trickle);
+    this.held.clear();
     await this.dns?.stop();
     for (const server of [this.server, this.dynamo]) {
       if (!server) continue;
@@ -303,13 +307,19 @@ export class LocalAws {
   }
 
   /** A crash fault fired: the truth records it, the caller dies, the call stays unanswered. */
-  private crash(req: IncomingMessage, _res: ServerResponse, crash: TaskCrash): void {
+  private crash(req: IncomingMessage, res: ServerResponse, crash: TaskCrash): void {
     const { kind, service, operation, region } = crash;
     this.estate.record('task-crash', { kind, service, operation, region });
     if (this.crashListeners.size === 0) {
       req.socket.destroy();
       return;
     }
+    // An answer that never ends, kept alive past the SDK's request timeout: the dead task's code
+    // after the call never runs (it would write a stale state over the task run again).
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const trickle = setInterval(() => res.write(' '), 10_000);
+    trickle.unref();
+    this.held.add(trickle);
     for (const listener of this.crashListeners) listener({ kind, service, operation, region });
   }
 

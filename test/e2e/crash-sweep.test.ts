@@ -361,3 +361,44 @@ describe('the bot dying in its start and answer paths', () => {
     }
   }, 120_000);
 });
+
+/**
+ * bcbsaz's 44 servers, with a crash among its many calls: a failover takes ~45 s here, past the
+ * sweep's share of `npm test`, so it runs when asked (`LIFEBOAT_CRASH_SWEEP=bcbsaz` or `each`).
+ */
+describe.runIf(['bcbsaz', 'each'].includes(process.env.LIFEBOAT_CRASH_SWEEP ?? ''))(
+  'a crash in bcbsaz’s failover',
+  () => {
+    it('launches each of its 44 servers once, the report equal to the truth', async () => {
+      // Prepare: the third job, a hook's command, the DNS flip and a reversal, each crashed
+      const faults = [
+        'crash-after:drs:StartRecovery:3',
+        'crash-before:ssm:SendCommand:3',
+        'crash-after:route53-recovery-cluster:UpdateRoutingControlStates',
+        'crash-after:drs:ReverseReplication:20',
+      ];
+      // Act
+      const { summary, truth } = await run('failover', 'bcbsaz', { fault: faults });
+      // Assess
+      expect(summary.outcome).toBe('succeeded');
+      expect(crashesOf(truth)).toEqual(faults.map((f) => f.replace(/:\d+$/, '')).sort());
+      const launched = truth.filter((e) => e.type === 'recovery-launched');
+      expect(new Set(launched.map((e) => e.server)).size).toBe(44);
+      expect(launched).toHaveLength(44);
+      expect(truth.filter((e) => e.type === 'reverse-replication')).toHaveLength(44);
+      expect(
+        truth.filter((e) => e.type === 'routing-control').map((e) => [e.name, e.state]),
+      ).toEqual([
+        ['bcbsaz-us-east-2', 'On'],
+        ['bcbsaz-us-east-1', 'Off'],
+      ]);
+      const servers = summary.waves.flatMap((w) => w.servers);
+      expect(servers.every((s) => s.status === 'recovered')).toBe(true);
+      const disruption = Math.min(
+        ...truth.filter((e) => e.type === 'instance-stop').map((e) => ms(e.at)),
+      );
+      const rpo = Math.max(...launched.map((e) => Math.max(0, (disruption - ms(e.dataAt)) / 1000)));
+      expect(Math.abs((summary.rpo.seconds ?? 0) - rpo)).toBeLessThanOrEqual(1);
+    }, 300_000);
+  },
+);
