@@ -7,6 +7,7 @@ import { type Io, processIo } from './io.ts';
 import { showPlan } from './plan-show.ts';
 import { validatePlans } from './plan-validate.ts';
 import { runOperation } from './run.ts';
+import { runRegion } from './run-region.ts';
 import { runSandbox } from './sandbox.ts';
 import { runSim } from './sim.ts';
 import type { Terminal } from './terminal.ts';
@@ -25,6 +26,10 @@ Usage:
       [--fault F]... [--approve-as U]... [--sign-off-as U] [--requested-by U]
       [--on-failure retry|continue|abort] [--since TIME] [--reason TEXT] [--report-dir D] [--json]
                                         the real state machine and handlers on the local AWS
+  lifeboat run failover --region <region> [--fault F]... [--on-failure retry|continue|abort]
+      [--reason TEXT] [--report-dir D] [--json]
+                                        every plan whose primary is that region, failed over as
+                                        one incident (the region down unless --fault says else)
   lifeboat sandbox [customer] [--speed N] [--fault F]... [--plans D] [--report-dir D]
                                         what \`npm start\` runs: a drill of bcbsaz (or the customer
                                         named) played in a fake Slack, AWS simulated, on one machine
@@ -56,6 +61,7 @@ export async function main(
         operation: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h', default: false },
         speed: { type: 'string' },
+        region: { type: 'string' },
         seed: { type: 'string' },
         port: { type: 'string' },
         fault: { type: 'string', multiple: true },
@@ -87,6 +93,13 @@ export async function main(
     if (command === 'sandbox')
       return await runSandbox([sub ?? '', ...rest].filter(Boolean), values, io, terminal);
     if (command === 'sim') return await runSim(values, io);
+    if (command === 'run' && values.region !== undefined) {
+      if (sub !== 'failover' || rest.length > 0)
+        throw new UsageError(
+          'A region-wide run is a failover of every plan of the region, like: lifeboat run failover --region us-east-1',
+        );
+      return await runRegion(values.region, values, io);
+    }
     if (command === 'run')
       return await runOperation([sub ?? '', ...rest].filter(Boolean), values, io);
     if (command === 'break-glass')

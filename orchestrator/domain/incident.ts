@@ -136,6 +136,11 @@ export const IncidentSchema = z.strictObject({
   requestedBy: z.string(),
   requestedByName: z.string().optional(),
   reason: z.string().optional(),
+  /**
+   * When the region was lost, as declared (`--since`); else the incident's request. Every child's
+   * RTO runs from it: a customer that waited its turn waited in the outage.
+   */
+  disruptionAt: z.number().optional(),
   /** The operations channel: the request card and the incident card live there. */
   channel: z.string(),
   status: IncidentStatusSchema,
@@ -159,6 +164,8 @@ export const IncidentRequestSchema = z.strictObject({
   requestedBy: z.string().min(1),
   requestedByName: z.string().optional(),
   reason: z.string().optional(),
+  /** When the region was lost (ms), when declared after the fact. */
+  disruptionAt: z.number().optional(),
   channel: z.string().min(1),
 });
 export type IncidentRequest = z.infer<typeof IncidentRequestSchema>;

@@ -211,6 +211,7 @@ export class IncidentCoordinator implements IncidentControl {
       requestedBy: request.requestedBy,
       ...(request.requestedByName ? { requestedByName: request.requestedByName } : {}),
       ...(request.reason ? { reason: request.reason } : {}),
+      ...(request.disruptionAt ? { disruptionAt: request.disruptionAt } : {}),
       channel: request.channel,
       status: 'awaiting-approval',
       createdAt: this.deps.now(),
@@ -352,6 +353,8 @@ export class IncidentCoordinator implements IncidentControl {
       channel: plan.channel ?? incident.channel,
       reason: `Region-wide failover of ${incident.region} (${incident.incidentId})${incident.reason ? `: ${incident.reason}` : ''}`,
       incident: { incidentId: incident.incidentId, approvedBy: incident.approvedBy },
+      // The outage began before this customer's turn came: its RTO counts from then.
+      disruptionAt: incident.disruptionAt ?? incident.createdAt,
     };
     try {
       const started = await this.deps.runs.start(request);
