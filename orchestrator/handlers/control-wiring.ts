@@ -8,6 +8,7 @@ import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
 import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
 import { LifeboatError } from '../domain/errors.ts';
+import type { Incident } from '../domain/incident.ts';
 import type { IncidentStarter } from '../ports/incident.ts';
 import type { ExecutionStarter, RunControl } from '../ports/run-control.ts';
 import type { TaskTokens } from '../ports/state-store.ts';
@@ -53,6 +54,11 @@ export interface IncidentParts {
   readiness?: IncidentCoordinatorDeps['readiness'];
   /** @default Step Functions' SendTaskSuccess */
   tokens?: TaskTokens;
+  /**
+   * Writes the incident's report once it has ended (the task Lambdas, which reach the report
+   * store), on this invocation's clock; returns where it went (kind -> location).
+   */
+  writeReport?(incident: Incident, now: () => number): Promise<Record<string, string>>;
   logger?: Logger;
 }
 
@@ -97,6 +103,7 @@ export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
   );
   const incidents: ControlCore['incidents'] = async (parts) => {
     const [now, settings] = await Promise.all([clock(env), config.settings()]);
+    const writeReport = parts.writeReport?.bind(parts);
     const missing = (what: string) => () => {
       throw new LifeboatError(`This incident coordinator does not reach ${what}.`);
     };
@@ -112,6 +119,7 @@ export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
       },
       tokens: parts.tokens ?? taskTokens,
       ...(parts.starter ? { starter: parts.starter } : {}),
+      ...(writeReport ? { writeReport: (incident: Incident) => writeReport(incident, now) } : {}),
       now,
       newId: () => randomUUID(),
       nonce: () => randomBytes(2).toString('hex'),

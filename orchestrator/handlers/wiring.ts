@@ -14,6 +14,7 @@ import type { ServicesFor } from '../ports/aws.ts';
 import type { ReportStore } from '../ports/report-store.ts';
 import type { RunControl } from '../ports/run-control.ts';
 import type { TaskTokens } from '../ports/state-store.ts';
+import { writeIncidentReport } from '../report/incident-report.ts';
 import { writeRunReport } from '../report/run-report.ts';
 import type { Engine } from '../run/engine.ts';
 import type { IncidentCoordinator } from '../run/incident-coordinator.ts';
@@ -42,9 +43,10 @@ export interface Orchestrator {
   runControl(parts: RunControlParts): Promise<RunControl>;
   /**
    * Region-wide incidents, with the customers' readiness from this environment's engine unless
-   * `parts` gives one.
+   * `parts` gives one; each incident's report is written to this environment's report store
+   * once it has ended.
    */
-  incidents(parts: IncidentParts): Promise<IncidentCoordinator>;
+  incidents(parts: IncidentParts & { logger?: Logger }): Promise<IncidentCoordinator>;
   /** Resumes waiting state machines (the gate sweeper). */
   readonly taskTokens: TaskTokens;
   /** The bot's notices (what it showed in Slack for each run), kept in the state table. */
@@ -157,6 +159,24 @@ export function wireOrchestrator(
       core.incidents({
         readiness: async (customerId, operation) =>
           (await engine(parts.logger)).readiness(customerId, operation),
+        writeReport: async (incident, now) => {
+          try {
+            return await writeIncidentReport({
+              incident,
+              store,
+              plans: planConfig,
+              reports: reportStore(now),
+              now: now(),
+            });
+          } catch (error) {
+            // The incident has ended either way: a report lost is logged, not a finish lost.
+            parts.logger?.error('The incident report could not be written', {
+              incidentId: incident.incidentId,
+              error: (error as Error).message,
+            });
+            return {};
+          }
+        },
         ...parts,
       }),
   };
