@@ -4,6 +4,7 @@ import { WebClient } from '@slack/web-api';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
+import { filePlanConfig } from '../orchestrator/adapters/config-files.ts';
 import { slackBudgetStoreFor } from '../orchestrator/adapters/dynamodb-slack-budget-store.ts';
 import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
@@ -26,6 +27,12 @@ const SETTLE_CARDS_MS = 60_000;
 
 /** The notifier Lambda's environment: its own, and the orchestrator's it wires. */
 export type NotifierLambdaEnv = NotifierEnv & HandlerEnv;
+
+/** What the incident notifier reads: the incidents, and the DRS budget each account's runs share. */
+interface IncidentParts {
+  control: IncidentControl;
+  limits: { jobs: number; servers: number };
+}
 
 /** The notifier was asked to start a run: only the ingress starts runs. */
 export class NotifierStartsNoRunsError extends LifeboatError {
@@ -51,9 +58,10 @@ export function createNotifierLambda(
     logLevel: env.POWERTOOLS_LOG_LEVEL,
   });
   // Bundled, the plans came in as data (validated at synth); from source, from their files.
-  const orchestrator = wireOrchestrator(env, bundledPlanConfig());
+  const config = bundledPlanConfig() ?? filePlanConfig(env);
+  const orchestrator = wireOrchestrator(env, config);
   let runs: Promise<RunControl> | undefined;
-  let incidents: Promise<IncidentControl> | undefined;
+  let incidents: Promise<IncidentParts> | undefined;
   let current:
     | { secrets: SlackSecrets; notifier: Notifier; incidentNotifier: IncidentNotifier }
     | undefined;
@@ -74,10 +82,16 @@ export function createNotifierLambda(
   };
   // Only read here (the incident card's record): nothing starts or answers.
   const incidentControl = () => {
-    incidents ??= orchestrator.incidents({ logger }).catch((error: unknown) => {
-      incidents = undefined;
-      throw error;
-    });
+    incidents ??= Promise.all([orchestrator.incidents({ logger }), config.settings()])
+      .then(([control, settings]) => ({
+        control,
+        // The budget the runs' waves share per recovery account, as the request card weighs it.
+        limits: { jobs: settings.maxConcurrentJobs, servers: settings.maxServersInActiveJobs },
+      }))
+      .catch((error: unknown) => {
+        incidents = undefined;
+        throw error;
+      });
     return incidents;
   };
 
@@ -140,7 +154,7 @@ function buildNotifiers(
   env: NotifierLambdaEnv,
   secrets: SlackSecrets,
   runs: RunControl,
-  incidents: IncidentControl,
+  incidents: IncidentParts,
   orchestrator: Orchestrator,
   logger: Logger,
 ): { notifier: Notifier; incidentNotifier: IncidentNotifier } {
@@ -193,7 +207,8 @@ function buildNotifiers(
   });
   // The incident card shares the runs' writer, so one budget holds every card of the batch.
   const incidentNotifier = new IncidentNotifier({
-    incidents,
+    incidents: incidents.control,
+    limits: incidents.limits,
     journal: runs,
     notices: orchestrator.notices,
     writer: notifier.writer,
