@@ -205,7 +205,7 @@ export class IncidentNotifier {
       notice.cardDue = false;
       return 0;
     }
-    const message = renderIncidentCard(incident, notice.lastAt);
+    const message = renderIncidentCard(shownAs(incident, notice), notice.lastAt);
     const rendered = JSON.stringify(message.blocks);
     if (rendered === notice.cardText) {
       notice.cardDue = false;
@@ -268,6 +268,22 @@ export class IncidentNotifier {
       throw error;
     }
   }
+}
+
+/**
+ * The incident as its card shows it: approved as the journal says, though the state machine has
+ * not yet recorded the approval on the incident (it does once its task token is sent).
+ */
+function shownAs(incident: Incident, notice: IncidentNotice): Incident {
+  const gate = notice.gate;
+  if (incident.status !== 'awaiting-approval' || gate?.decision?.outcome !== 'approved')
+    return incident;
+  return {
+    ...incident,
+    status: 'running',
+    approvedBy: gate.approvals,
+    approvedByNames: { ...notice.names, ...incident.approvedByNames },
+  };
 }
 
 /** Whose writes these are, in the writer's counts. */

@@ -131,8 +131,17 @@ describe('IncidentNotifier', () => {
       .find((m) => buttonValue(m, 'gate_approve') === gate.gateId);
     const withOne = JSON.stringify(requestCard?.blocks);
     await answer(DAVE);
-    await world.coordinator.applyApproval(id, 'approve');
+    // Woken by the approval's end, before the state machine records it on the incident.
     await notifier.sync(id);
+    const firstCard = slack
+      .messages(OPS)
+      .find(
+        (m) =>
+          JSON.stringify(m.blocks).includes(`"Region-wide failover: us-east-1"`) &&
+          JSON.stringify(m.blocks).includes(id),
+      );
+    const firstShown = JSON.stringify(firstCard?.blocks);
+    await world.coordinator.applyApproval(id, 'approve');
     world.clock.now += 10 * 60_000;
     await look((incident) => ({
       ...incident,
@@ -174,6 +183,8 @@ describe('IncidentNotifier', () => {
     const afterEnd = await notifier.sync(id);
     // Assess
     expect(withOne).toContain('Approvals 1/2: Bob Builder (U02BOB)');
+    expect(firstShown).toContain('*Status*\\n:arrows_counterclockwise: Running');
+    expect(firstShown).toContain('*Approved by*\\nBob Builder (U02BOB), Dave Dev (U04DAVE)');
     const decided = slack.messages(OPS).find((m) => m.ts === requestCard?.ts);
     expect(buttonValue(decided, 'gate_approve')).toBeUndefined();
     expect(JSON.stringify(decided?.blocks)).toContain(
