@@ -13,7 +13,7 @@ import {
   incidentRecord,
   incidentRuns,
 } from '../../fixtures/incident-runs.ts';
-import { at, T0 } from '../../fixtures/report-runs.ts';
+import { at, RunBuilder, T0, tinyRunbook } from '../../fixtures/report-runs.ts';
 
 const LIMITS = { jobs: 2, servers: 2 };
 let runs: Map<string, IncidentChildRun>;
@@ -267,5 +267,150 @@ describe('buildIncidentReport', () => {
     });
     // Assess
     expect(pick(r)).toEqual(expected);
+  });
+});
+
+describe("buildIncidentReport: how long a DRS job holds the account's budget", () => {
+  const W1 = 'failover.wave-1-database.recover';
+  const wave = { wave: 'database', direction: 'to-recovery' } as const;
+  const job = (b: RunBuilder, s: number, servers: string[], id = 'drsjob-1') =>
+    b.entry(s, 'drs-job-started', { jobId: id, wave: 'database', servers }, W1);
+
+  it.each<[string, (b: RunBuilder) => void, number | undefined, number[][]]>([
+    [
+      'until its wave step ends when its servers never launched',
+      (b) => {
+        b.step(W1, 100, 500, 'failed');
+        job(b, 105, ['tiny-db-01', 'tiny-app-01']);
+      },
+      900,
+      [
+        [0, 0, 0, 0],
+        [105, 1, 2, 0],
+        [500, 0, 0, 0],
+        [1000, 0, 0, 0],
+      ],
+    ],
+    [
+      'until its run ends when the run was aborted mid-wave',
+      (b) => {
+        b.start(W1, 100);
+        job(b, 105, ['tiny-db-01']);
+        b.entry(700, 'execution-finished', { outcome: 'aborted', reportFiles: {} });
+      },
+      700,
+      [
+        [0, 0, 0, 0],
+        [105, 1, 1, 0],
+        [700, 0, 0, 0],
+        [1000, 0, 0, 0],
+      ],
+    ],
+    [
+      'until the end of the report when the run is still going',
+      (b) => {
+        b.start(W1, 100);
+        job(b, 105, ['tiny-db-01']);
+      },
+      undefined,
+      [
+        [0, 0, 0, 0],
+        [105, 1, 1, 0],
+        [1000, 1, 1, 0],
+      ],
+    ],
+    [
+      'until its last server launched or failed, and a wait for room until its grant',
+      (b) => {
+        b.start(W1, 100)
+          .entry(
+            101,
+            'admission-waiting',
+            {
+              account: ACCOUNT_A,
+              region: 'us-east-2',
+              wave: 'database',
+              servers: ['tiny-db-01', 'tiny-app-01'],
+              reason: 'jobs',
+              position: 2,
+            },
+            W1,
+          )
+          .entry(
+            160,
+            'admission-granted',
+            {
+              account: ACCOUNT_A,
+              region: 'us-east-2',
+              wave: 'database',
+              servers: ['tiny-db-01', 'tiny-app-01'],
+              token: 3,
+              waitedSeconds: 59,
+            },
+            W1,
+          );
+        job(b, 160, ['tiny-db-01', 'tiny-app-01']);
+        b.entry(
+          300,
+          'server-failed',
+          { ...wave, server: 'tiny-app-01', reason: 'LAUNCH_FAILED', critical: true },
+          W1,
+        ).entry(
+          400,
+          'server-launched',
+          {
+            ...wave,
+            server: 'tiny-db-01',
+            recoveryInstanceId: 'i-1',
+            launchedAt: at(390),
+            dataAt: at(0),
+          },
+          W1,
+        );
+      },
+      undefined,
+      [
+        [0, 0, 0, 0],
+        [101, 0, 0, 2],
+        [160, 1, 2, 0],
+        [400, 0, 0, 0],
+        [1000, 0, 0, 0],
+      ],
+    ],
+    [
+      'until the server joins a new job (DRS runs one job per server)',
+      (b) => {
+        b.start(W1, 100);
+        job(b, 105, ['tiny-db-01'], 'drsjob-1');
+        job(b, 200, ['tiny-db-01'], 'drsjob-2');
+      },
+      250,
+      [
+        [0, 0, 0, 0],
+        [105, 1, 1, 0],
+        [250, 0, 0, 0],
+        [1000, 0, 0, 0],
+      ],
+    ],
+  ])('%s', async (_name, journal, endedAt, expected) => {
+    // Prepare
+    const b = new RunBuilder(await tinyRunbook('failover'));
+    journal(b);
+    const incident = incidentRecord({ endedAt: at(1000) });
+    incident.plans = incident.plans.filter((p) => p.customerId === 'alpha');
+    const run = b.input(1000, {
+      executionId: 'alpha-run',
+      customerId: 'alpha',
+      ...(endedAt !== undefined ? { endedAt: at(endedAt), status: 'aborted' as const } : {}),
+    });
+    // Act
+    const r = buildIncidentReport({
+      incident,
+      runs: new Map([['alpha', run]]),
+      limits: LIMITS,
+      now: at(1000),
+    });
+    // Assess
+    expect(points(r, ACCOUNT_A)).toEqual(expected);
   });
 });
