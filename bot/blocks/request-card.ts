@@ -4,6 +4,7 @@ import type { Operation, Plan } from '../../orchestrator/domain/plan.ts';
 import { CUSTOMER_NAME_SHOWN_MAX } from '../../orchestrator/domain/plan-text-fit.ts';
 import type { Region } from '../../orchestrator/domain/regions.ts';
 import type { PreflightCheck, PreflightResult } from '../../orchestrator/domain/runbook.ts';
+import { redactForSlack } from '../sanitize.ts';
 import {
   cutPlainText,
   cutSlackText,
@@ -177,7 +178,7 @@ export function preflightText(results: readonly PreflightResult[] | undefined): 
   const passed = results.filter((r) => r.ok).length;
   const lines = results.map(
     (r) =>
-      `${r.ok ? '✅' : '❌'} ${CHECK_LABEL[r.check]}${r.advisory ? ' _(advisory)_' : ''}: ${escapeAndCut(r.detail, 200)}`,
+      `${r.ok ? '✅' : '❌'} ${CHECK_LABEL[r.check]}${r.advisory ? ' _(advisory)_' : ''}: ${escapeAndCut(redactForSlack(r.detail), 200)}`,
   );
   return cutSlackText(
     `*Pre-flight* (${passed}/${results.length} pass)\n${lines.join('\n')}`,

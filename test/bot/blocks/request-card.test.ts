@@ -127,6 +127,20 @@ describe('renderRequestCard', () => {
     expect(card.text).toMatch(/pre-flight failed/);
   });
 
+  it("shows a check's detail without ARNs or account ids (the card is in the channel)", () => {
+    const failed: PreflightResult = {
+      check: 'recovery-instances',
+      ok: false,
+      detail:
+        'DescribeInstances refused: arn:aws:sts::444455556666:assumed-role/LifeboatExecution/lifeboat-readiness in 444455556666',
+      advisory: false,
+    };
+    const card = renderRequestCard(input({ preflight: [failed] }));
+    const json = JSON.stringify(card.blocks);
+    expect(json).toContain('DescribeInstances refused: [sts ARN] in [account]');
+    expect(json).not.toContain('444455556666');
+  });
+
   it('says the checks are running before they finish', () => {
     const { preflight: _none, ...rest } = input();
     expect(JSON.stringify(renderRequestCard(rest).blocks)).toContain('checks running');
