@@ -29,7 +29,7 @@ const SETTLE_CARDS_MS = 60_000;
 export type NotifierLambdaEnv = NotifierEnv & HandlerEnv;
 
 /** What the incident notifier reads: the incidents, and the DRS budget each account's runs share. */
-interface IncidentParts {
+interface IncidentReading {
   control: IncidentControl;
   limits: { jobs: number; servers: number };
 }
@@ -61,7 +61,7 @@ export function createNotifierLambda(
   const config = bundledPlanConfig() ?? filePlanConfig(env);
   const orchestrator = wireOrchestrator(env, config);
   let runs: Promise<RunControl> | undefined;
-  let incidents: Promise<IncidentParts> | undefined;
+  let incidents: Promise<IncidentReading> | undefined;
   let current:
     | { secrets: SlackSecrets; notifier: Notifier; incidentNotifier: IncidentNotifier }
     | undefined;
@@ -154,7 +154,7 @@ function buildNotifiers(
   env: NotifierLambdaEnv,
   secrets: SlackSecrets,
   runs: RunControl,
-  incidents: IncidentParts,
+  incidents: IncidentReading,
   orchestrator: Orchestrator,
   logger: Logger,
 ): { notifier: Notifier; incidentNotifier: IncidentNotifier } {
