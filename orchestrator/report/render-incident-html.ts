@@ -25,6 +25,10 @@ export function renderIncidentHtml(report: IncidentReport): string {
   const title = describeIncidentTitle(report);
   const success = report.status === 'succeeded';
   const span = spanOf(report.accounts);
+  const markers = [
+    ...(report.approvedAt ? [{ at: Date.parse(report.approvedAt), label: 'Approved' }] : []),
+    ...(report.endedAt ? [{ at: Date.parse(report.endedAt), label: 'Ended' }] : []),
+  ];
   const missed = report.plans.filter((p) => p.missed.length > 0);
   const substitutions = describeSubstitutions(report);
   return `<!doctype html>
@@ -77,7 +81,7 @@ ${table(
 ${report.accounts
   .map(
     (a) =>
-      `<h3>${esc(`Account ${a.account} in ${a.region}`)}</h3>\n${renderQuotaChartSvg(a, span)}`,
+      `<h3>${esc(`Account ${a.account} in ${a.region}`)}</h3>\n${renderQuotaChartSvg(a, span, markers)}`,
   )
   .join('\n')}
 </section>

@@ -37,6 +37,7 @@ export const CHART = {
 export function renderQuotaChartSvg(
   account: AccountUse,
   span: ChartSpan = spanOf([account]),
+  markers: readonly { at: number; label: string }[] = [],
 ): string {
   const height = CHART.jobs.top + CHART.jobs.height + CHART.axis;
   const plot = CHART.width - CHART.left - CHART.right;
@@ -90,6 +91,16 @@ export function renderQuotaChartSvg(
       `<text class="axis" x="${gx}" y="${height - 6}" text-anchor="middle">+${esc(formatDuration(s))}</text>`,
     );
   }
+  for (const m of markers.filter((m) => m.at >= span.from && m.at <= span.to)) {
+    const mx = x(m.at);
+    out.push(
+      `<line class="marker" x1="${mx}" y1="${CHART.servers.top}" x2="${mx}" y2="${CHART.jobs.top + CHART.jobs.height}"><title>${esc(`${m.label} at ${formatReportTime(new Date(m.at).toISOString())}`)}</title></line>`,
+      // Near the right edge, the label runs leftwards of its line.
+      mx > CHART.width - CHART.right - 80
+        ? `<text class="marker-label" x="${mx - 3}" y="${CHART.servers.top + 10}" text-anchor="end">${esc(m.label)}</text>`
+        : `<text class="marker-label" x="${mx + 3}" y="${CHART.servers.top + 10}">${esc(m.label)}</text>`,
+    );
+  }
   out.push(
     `<text class="axis" x="${CHART.left}" y="14">${esc(`servers from ${formatReportTime(new Date(span.from).toISOString())}`)}</text>`,
     `<text class="axis" x="${CHART.left}" y="${CHART.jobs.top - 8}">jobs</text>`,
@@ -127,6 +138,7 @@ export const QUOTA_CHART_STYLE = `
 svg.quota{max-width:100%;height:auto;font-size:11px;font-family:inherit}
 svg.quota .frame{stroke:#8c959f}svg.quota .axis{fill:#57606a}
 svg.quota .budget{stroke:#cf222e;stroke-width:1.5;stroke-dasharray:6 4}svg.quota .budget-label{fill:#cf222e}
+svg.quota .marker{stroke:#57606a;stroke-width:1;stroke-dasharray:3 3}svg.quota .marker-label{fill:#57606a}
 svg.quota .series{fill:none;stroke-width:2}svg.quota .series.servers{stroke:#0969da}
 svg.quota .series.jobs{stroke:#8250df}svg.quota .series.waiting{stroke:#d4a72c;stroke-dasharray:2 2}
 `;

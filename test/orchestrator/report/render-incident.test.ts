@@ -98,6 +98,19 @@ describe('renderQuotaChartSvg', () => {
     expect(polyline(svg, 'waiting').length).toBeGreaterThan(2);
     expect(other).not.toContain('series waiting');
   });
+
+  it('marks a moment (the approval) with a line at its time, across both panels', () => {
+    // Prepare
+    const span = { from: at(-100), to: at(900) };
+    // Act
+    const svg = renderQuotaChartSvg(account(ACCOUNT_A), span, [{ at: at(0), label: 'Approved' }]);
+    // Assess: a tenth of the span from the left of the plot
+    const x = CHART.left + (CHART.width - CHART.left - CHART.right) / 10;
+    expect(svg).toContain(
+      `<line class="marker" x1="${x}" y1="${CHART.servers.top}" x2="${x}" y2="${CHART.jobs.top + CHART.jobs.height}">`,
+    );
+    expect(XMLValidator.validate(svg)).toBe(true);
+  });
 });
 
 describe('renderIncidentHtml', () => {
