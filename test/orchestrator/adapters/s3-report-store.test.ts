@@ -4,7 +4,7 @@ import {
   PutObjectLockConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { S3ReportStore } from '../../../orchestrator/adapters/s3-report-store.ts';
 import { buildReport } from '../../../orchestrator/domain/build-report.ts';
 import { AwsCallError } from '../../../orchestrator/domain/errors.ts';
@@ -133,4 +133,29 @@ describe('S3ReportStore', () => {
       retryable: false,
     });
   });
+});
+
+describe('S3ReportStore, its task dying mid-write', () => {
+  it.each(['crash-after:s3:PutObject', 'crash-before:s3:PutObject:2'])(
+    '%s: the write run again leaves each file once, the report whole',
+    async (fault) => {
+      // Prepare: the first write's task dies at one of its three PutObject calls
+      aws.addFault(fault);
+      aws.onCrash(() => {});
+      const store = new S3ReportStore(s3, REGION, { bucket: BUCKET });
+      // The dead task's write: never answered, until the local AWS stops and drops it.
+      store.save(report).catch(() => {});
+      await vi.waitUntil(() => aws.estate.truth.some((e) => e.type === 'task-crash'));
+      // Act: the task run again writes the same report
+      const locations = await store.save(report);
+      // Assess: the same three keys, each holding the report
+      expect(Object.values(locations).sort()).toEqual(
+        Object.values(KEYS)
+          .map((key) => `s3://${BUCKET}/${key}`)
+          .sort(),
+      );
+      expect(ReportSchema.parse(JSON.parse((await objectOf(KEYS.json)).text))).toEqual(report);
+      expect((await objectOf(KEYS.markdown)).text).toBe(renderMarkdown(report));
+    },
+  );
 });
