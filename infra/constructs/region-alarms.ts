@@ -1,9 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   ComparisonOperator,
   type IMetric,
+  MathExpression,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -23,7 +25,13 @@ export interface RegionAlarmsProps {
    * The bot endpoint, where this region runs one.
    * @default no bot alarms
    */
-  bot?: { api: IHttpApi; ingress: IFunction };
+  bot?: {
+    /** Health check and report links. */
+    api: IHttpApi;
+    /** Slack's route (its REST stage, behind AWS WAF). @default none: the HTTP API only */
+    slackApi?: RestApi;
+    ingress: IFunction;
+  };
 }
 
 /**
@@ -90,7 +98,7 @@ export class RegionAlarms extends Construct {
       alarm(
         'bot-server-errors',
         'The Slack endpoint answered with server errors: people saw their /dr commands or button clicks fail.',
-        props.bot.api.metricServerError(fiveMinutes),
+        serverErrors(props.bot, fiveMinutes),
         { threshold: 3 },
       );
       alarm(
@@ -101,4 +109,20 @@ export class RegionAlarms extends Construct {
       );
     }
   }
+}
+
+/** 5xx answers of the bot's name: the HTTP API's, and Slack's REST stage's when there is one. */
+function serverErrors(
+  bot: NonNullable<RegionAlarmsProps['bot']>,
+  period: { period: Duration; statistic: string },
+): IMetric {
+  const http = bot.api.metricServerError(period);
+  if (!bot.slackApi) return http;
+  const slack = bot.slackApi.metricServerError(period);
+  return new MathExpression({
+    expression: 'http + slack',
+    usingMetrics: { http, slack },
+    label: '5xx answers (HTTP API and Slack route)',
+    period: period.period,
+  });
 }

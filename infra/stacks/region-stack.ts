@@ -374,7 +374,15 @@ export class RegionStack extends Stack {
       stateMachine: this.runbook.stateMachine,
       deadLetterQueue: this.notifierQueue.deadLetterQueue,
       sweeper: this.tasks.expireGates.function,
-      ...(this.bot ? { bot: { api: this.bot.api, ingress: this.bot.ingress.function } } : {}),
+      ...(this.bot
+        ? {
+            bot: {
+              api: this.bot.api,
+              slackApi: this.bot.slackApi,
+              ingress: this.bot.ingress.function,
+            },
+          }
+        : {}),
     });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.runbook.stateMachine.stateMachineArn });
