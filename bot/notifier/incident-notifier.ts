@@ -145,9 +145,13 @@ export class IncidentNotifier {
     }
   }
 
-  private async catchUp(incident: Incident, state: State): Promise<number> {
+  private async catchUp(read: Incident, state: State): Promise<number> {
     const { notice } = state;
-    const entries = await this.deps.journal.journal(incident.incidentId, notice.cursor);
+    const entries = await this.deps.journal.journal(read.incidentId, notice.cursor);
+    // The record is written before each entry that tells of it: read after the entries, it shows
+    // at least what they tell (the end's status with the end's entry).
+    const incident =
+      entries.length > 0 ? await this.deps.incidents.getIncident(read.incidentId) : read;
     for (const entry of entries) {
       foldEntry(notice, entry, incident.requestedBy);
       notice.cursor = entry.seq;

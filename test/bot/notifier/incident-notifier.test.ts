@@ -25,6 +25,28 @@ afterAll(async () => {
   await aws?.stop();
 });
 
+/**
+ * A writer on the fake Slack whose channel posts are unpaced (a test posts a handful); a 429 the
+ * fake Slack answers all the same (tests share its channel) is waited out by the writer.
+ */
+function newWriter(events: SlackWriteEvent[] = []): SlackWriter {
+  return new SlackWriter({
+    client: new WebClient('xoxb-fake', {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      logLevel: LogLevel.ERROR,
+    }),
+    budget: new SharedSlackBudget(new MemorySlackBudgetStore(), {
+      ...SLACK_LIMITS,
+      'chat.postMessage': { ...SLACK_LIMITS['chat.postMessage'], burst: 50, everyMs: 0 },
+    }),
+    wallNow: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    onWrite: (event) => events.push(event),
+  });
+}
+
 /** An incident asked for, prepared and waiting for approval, with a notifier following it. */
 async function followed(table: string) {
   const world = await incidentWorld(aws.endpoints.dynamodb, table);
@@ -37,21 +59,7 @@ async function followed(table: string) {
   });
   const id = world.started[0]?.request.incidentId ?? '';
   const events: SlackWriteEvent[] = [];
-  const writer = new SlackWriter({
-    client: new WebClient('xoxb-fake', {
-      slackApiUrl: slack.apiUrl,
-      retryConfig: { retries: 0 },
-      logLevel: LogLevel.ERROR,
-    }),
-    // Unpaced posts: the test's channel sees a handful of messages.
-    budget: new SharedSlackBudget(new MemorySlackBudgetStore(), {
-      ...SLACK_LIMITS,
-      'chat.postMessage': { ...SLACK_LIMITS['chat.postMessage'], burst: 50, everyMs: 0 },
-    }),
-    wallNow: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    onWrite: (event) => events.push(event),
-  });
+  const writer = newWriter(events);
   const children: string[] = [];
   const notifier = new IncidentNotifier({
     incidents: world.coordinator,
@@ -222,6 +230,44 @@ describe('IncidentNotifier', () => {
     ]);
     expect(writes).toContain('chat.update:card');
     expect(writes.filter((w) => w === 'chat.postMessage:line')).toHaveLength(2);
+  });
+
+  it('tells the end from the record as it was when the end was journaled, not as a wake-up first read it', async () => {
+    // Prepare: the wake-up reads the record, then the incident ends, then it reads the journal
+    const { world, id } = await followed('notify-stale');
+    await world.prepare();
+    const stale = await world.coordinator.getIncident(id);
+    let reads = 0;
+    const notifier = new IncidentNotifier({
+      incidents: {
+        getIncident: async (incidentId) => {
+          reads += 1;
+          return reads === 1 ? stale : world.coordinator.getIncident(incidentId);
+        },
+      },
+      journal: world.store,
+      notices: world.store,
+      writer: newWriter(),
+      wallNow: Date.now,
+    });
+    await world.coordinator.abortIncident(id, BOB);
+    await world.coordinator.applyApproval(id, 'abort');
+    // Act
+    const ended = await notifier.sync(id);
+    // Assess
+    expect(ended.state).toBe('done');
+    const request = slack
+      .messages(OPS)
+      .find(
+        (m) =>
+          m.text?.startsWith('Region-wide failover of us-east-1') &&
+          JSON.stringify(m.blocks).includes(id),
+      );
+    const final = slack.messages(OPS).find((m) => m.threadTs === request?.ts);
+    expect(final?.text).toMatch(
+      /^:octagonal_sign: Aborted: the region-wide failover of us-east-1 ended/,
+    );
+    expect(JSON.stringify(request?.blocks)).toContain(':octagonal_sign: Aborted by <@U02BOB>');
   });
 
   it('shows a rejection on the request card, and the end under it, with no incident card', async () => {
