@@ -267,10 +267,10 @@ export const ssmCommand: StepExecutor<StepOf<'ssm-command'>> = {
     if (ids.length === 0) return done({}, 'No targets left (all excluded)');
     const state = { startedAt: ctx.now(), ids };
     await ctx.checkpoint(state);
-    return sendHookCommand(ctx, step, state);
+    return sendHookCommand(ctx, step, state, false);
   },
   async poll(ctx, step, state) {
-    if (state.commandId === undefined) return sendHookCommand(ctx, step, state);
+    if (state.commandId === undefined) return sendHookCommand(ctx, step, state, true);
     const results = await ctx
       .services(step.region)
       .ssm.commandResults(String(state.commandId), state.ids as string[]);
@@ -300,12 +300,13 @@ async function sendHookCommand(
   ctx: StepContext,
   step: StepOf<'ssm-command'>,
   state: Record<string, unknown>,
+  resumed: boolean,
 ): Promise<Progress> {
   const { ssm } = ctx.services(step.region);
   const ids = state.ids as string[];
   const sentAt = Number(state.startedAt);
   const commandId =
-    (await ssm.findCommand(step.document, ctx.attemptKey, sentAt)) ??
+    (resumed ? await ssm.findCommand(step.document, ctx.attemptKey, sentAt) : undefined) ??
     (await ssm.sendCommand(
       step.document,
       ids,
@@ -414,10 +415,10 @@ export const terminateDrillInstances: StepExecutor<StepOf<'terminate-drill-insta
     if (instances.length === 0) return done({}, 'No drill instances to terminate');
     const state = { startedAt: ctx.now(), ids: instances.map((i) => i.recoveryInstanceId) };
     await ctx.checkpoint(state);
-    return terminate(ctx, step, state);
+    return terminate(ctx, step, state, false);
   },
   async poll(ctx, step, state): Promise<Progress> {
-    if (state.jobId === undefined) return terminate(ctx, step, state);
+    if (state.jobId === undefined) return terminate(ctx, step, state, true);
     const job = await ctx.services(step.region).drs.describeJob(String(state.jobId));
     if (job.status === 'COMPLETED')
       return done(state, `${job.servers.length} drill instances terminated`);
@@ -435,12 +436,15 @@ async function terminate(
   ctx: StepContext,
   step: StepOf<'terminate-drill-instances'>,
   state: Record<string, unknown>,
+  resumed: boolean,
 ): Promise<Progress> {
   const { drs } = ctx.services(step.region);
   const ids = state.ids as string[];
-  const started = (await drs.jobsSince(Number(state.startedAt))).find((job) =>
-    ids.every((id) => job.servers.some((s) => s.recoveryInstanceId === id)),
-  );
+  const started = resumed
+    ? (await drs.jobsSince(Number(state.startedAt))).find((job) =>
+        ids.every((id) => job.servers.some((s) => s.recoveryInstanceId === id)),
+      )
+    : undefined;
   const jobId = started?.jobId ?? (await drs.terminateRecoveryInstances(ids));
   return running({ ...state, jobId }, 30);
 }
