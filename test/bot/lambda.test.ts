@@ -199,13 +199,14 @@ describe('the Lambda entry points', () => {
     // Assess
     expect(help.statusCode).toBe(200);
     expect(notifierEntry.handler).toBeTypeOf('function');
-    // The handler names infra gives the task functions (RunbookTaskFunctions).
+    // The handler names infra gives the task functions (RunbookTaskFunctions, and the incident's).
     expect(Object.keys(tasksEntry).sort()).toEqual(
       [
         'applyDecision',
         'expireGates',
         'failStep',
         'finish',
+        'incident',
         'next',
         'openGate',
         'pollStep',
