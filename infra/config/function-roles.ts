@@ -7,8 +7,8 @@
 /** The step functions that act in customers' accounts: the recovery role trusts these. */
 export const ACTING_FUNCTIONS = ['start-step', 'poll-step'] as const;
 
-/** The functions that only read there (readiness): the read-only role trusts these. */
-export const READING_FUNCTIONS = ['notifier'] as const;
+/** The functions that only read there (readiness, an incident's): the read-only role trusts these. */
+export const READING_FUNCTIONS = ['notifier', 'incident-task'] as const;
 
 export type WorkloadFunction =
   | (typeof ACTING_FUNCTIONS)[number]

@@ -1,16 +1,18 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type CfnRole, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
 import { REPORT_KEY_PREFIX } from '../../orchestrator/adapters/s3-report-store.ts';
 import { INCIDENT_STATE_MACHINE_NAME } from '../../orchestrator/adapters/sfn-executions.ts';
+import type { WorkloadAccess } from '../../orchestrator/domain/workload-access.ts';
 import { HandlerEnvSchema } from '../../orchestrator/handlers/env.ts';
 import type { CustomerAccount } from '../config/customer-accounts.ts';
 import { type ArcConfig, type DeployConfig, deployedRegions } from '../config/deploy-config.ts';
+import { functionRoleName, type WorkloadFunction } from '../config/function-roles.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { BotEndpoint } from '../constructs/bot-endpoint.ts';
 import { IncidentStateMachine } from '../constructs/incident-state-machine.ts';
@@ -173,8 +175,10 @@ export class RegionStack extends Stack {
       if (wiresNotify) this.sendNotifications(task.role);
     }
     // Only the steps act in the customers' accounts, and flip their routing controls.
+    this.nameFunctionRole(tasks.startStep.role, 'start-step');
+    this.nameFunctionRole(tasks.pollStep.role, 'poll-step');
     for (const task of [tasks.startStep, tasks.pollStep])
-      this.assumeCustomerRoles(task.role, props.customers, { sourceIdentity: true });
+      this.assumeCustomerRoles(task.role, props.customers, { access: 'act', sourceIdentity: true });
     if (config.arc) {
       for (const task of [tasks.startStep, tasks.pollStep])
         this.routingControlAccess(task.role, config.arc, 'flip');
@@ -226,7 +230,12 @@ export class RegionStack extends Stack {
     });
     this.readWriteState(incidentTask.role, names.tableArn);
     if (wiresNotify) this.sendNotifications(incidentTask.role);
-    this.assumeCustomerRoles(incidentTask.role, props.customers, { sourceIdentity: true });
+    // Its only use of the customers' accounts is readiness: the read-only roles.
+    this.nameFunctionRole(incidentTask.role, 'incident-task');
+    this.assumeCustomerRoles(incidentTask.role, props.customers, {
+      access: 'read',
+      sourceIdentity: true,
+    });
     incidentTask.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['states:StartExecution', 'states:SendTaskSuccess'],
@@ -293,7 +302,8 @@ export class RegionStack extends Stack {
     this.readSlackSecret(notifierRole, names.secretArn);
     // Pre-flight readiness checks read the customers' accounts (`/dr readiness`, request cards)
     // and the routing controls' states, never changing them.
-    this.assumeCustomerRoles(notifierRole, props.customers);
+    this.nameFunctionRole(notifierRole, 'notifier');
+    this.assumeCustomerRoles(notifierRole, props.customers, { access: 'read' });
     if (config.arc) this.routingControlAccess(notifierRole, config.arc, 'read');
 
     const side =
@@ -469,12 +479,22 @@ export class RegionStack extends Stack {
    * `sourceIdentity`: the sessions carry the run's requester (orchestrator/adapters/aws-services.ts),
    * which the caller's policy must allow as well as the role's trust policy.
    */
+  /**
+   * A fixed name for a function role that reaches customers' accounts: their roles trust it by
+   * name (infra/config/function-roles.ts), not every role under Lifeboat's path.
+   */
+  private nameFunctionRole(role: IRole, fn: WorkloadFunction): void {
+    (role.node.defaultChild as CfnRole).roleName = functionRoleName(fn, this.region);
+  }
+
   private assumeCustomerRoles(
     role: IRole,
     customers: readonly CustomerAccount[],
-    options: { sourceIdentity?: boolean } = {},
+    options: { access: WorkloadAccess; sourceIdentity?: boolean },
   ): void {
-    const arns = [...new Set(customers.map((c) => c.roleArn))];
+    const arns = [
+      ...new Set(customers.map((c) => (options.access === 'act' ? c.roleArn : c.readOnlyRoleArn))),
+    ];
     if (arns.length === 0) return;
     role.addToPrincipalPolicy(
       new PolicyStatement({

@@ -89,7 +89,9 @@ export class DrsAdapter implements DrsPort {
             : {}),
           postLaunchEnabled: options.postLaunch,
           copyPrivateIp: options.copyPrivateIp,
-          copyTags: false,
+          // A new instance takes the source server's tags (the plan tag among them: the workload
+          // role acts only on tagged instances); one launched into keeps its own.
+          copyTags: !launchIntoInstanceId,
         }),
       ),
     );

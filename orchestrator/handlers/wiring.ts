@@ -10,6 +10,7 @@ import { FileReportStore } from '../adapters/file-report-store.ts';
 import { S3ReportStore } from '../adapters/s3-report-store.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { Plan } from '../domain/plan.ts';
+import { workloadRoleName } from '../domain/workload-access.ts';
 import type { ServicesFor } from '../ports/aws.ts';
 import type { ReportStore } from '../ports/report-store.ts';
 import type { RunControl } from '../ports/run-control.ts';
@@ -112,7 +113,8 @@ export function wireOrchestrator(
       if (cached) return cached;
       const built = servicesForAccount({
         account: plan.account.id,
-        roleName: plan.account.roleName,
+        // A run acts; readiness (no run) only reads, through the read-only role beside it.
+        roleName: workloadRoleName(plan.account.roleName, run ? 'act' : 'read'),
         externalId: plan.account.externalId,
         session: run ? sessionOf(run.executionId) : READINESS_SESSION,
         onSourceIdentityRefused: (error) =>

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnRole, IRole } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
 import { acceptsVariable } from '../../infra/environment.ts';
@@ -557,13 +557,22 @@ describe('the Lifeboat app', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it("hands customers a role template: external id, Lifeboat's function roles only, no wildcard actions", () => {
+  it("hands customers a role template: a recovery and a read-only role, trusted by the function roles that reach customers' accounts, by name", () => {
     // Prepare
     const template = Template.fromStack(stacks.workloadRole);
     const json = template.toJSON() as {
       Parameters: Record<string, { Type: string; NoEcho?: boolean }>;
       Rules?: unknown;
     };
+    const trustedBy = (fns: string[]) =>
+      REGIONS.flatMap((r) =>
+        fns.map((fn) => ({
+          'Fn::Join': [
+            '',
+            ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, `:role/lifeboat/lifeboat-${fn}-${r}`],
+          ],
+        })),
+      );
     // Assess: no bootstrap needed, so it deploys in any account as it is
     expect(json.Rules).toBeUndefined();
     expect(Object.keys(json.Parameters).sort()).toEqual([
@@ -571,51 +580,71 @@ describe('the Lifeboat app', () => {
       'HookFunctionPrefix',
       'HostedZoneIds',
       'LifeboatAccountId',
+      'PlanIds',
       'PrimaryRegion',
+      'RecordNames',
+      'RecordTypes',
       'RecoveryRegion',
       'RoleName',
       'SsmDocumentPrefix',
-      'StackHookPrefix',
+      'StackTemplateBucket',
     ]);
     expect(json.Parameters.ExternalId?.NoEcho).toBe(true);
-    template.hasResourceProperties('AWS::IAM::Role', {
-      RoleName: { Ref: 'RoleName' },
-      AssumeRolePolicyDocument: {
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'sts:AssumeRole',
-            Principal: {
-              AWS: { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, ':root']] },
-            },
-            Condition: {
-              StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } },
-              ArnLike: {
-                'aws:PrincipalArn': {
-                  'Fn::Join': [
-                    '',
-                    ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, ':role/lifeboat/*'],
-                  ],
+    for (const [roleName, fns] of [
+      [{ Ref: 'RoleName' }, ['start-step', 'poll-step']],
+      [{ 'Fn::Join': ['', [{ Ref: 'RoleName' }, 'ReadOnly']] }, ['notifier', 'incident-task']],
+    ] as const)
+      template.hasResourceProperties('AWS::IAM::Role', {
+        RoleName: roleName,
+        AssumeRolePolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+              Principal: {
+                AWS: { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, ':root']] },
+              },
+              Condition: {
+                StringEquals: {
+                  'sts:ExternalId': { Ref: 'ExternalId' },
+                  'aws:PrincipalArn': trustedBy([...fns]),
                 },
               },
             },
-          },
-        ],
-      },
-    });
+          ],
+        },
+      });
     const text = JSON.stringify(json);
     for (const broad of ['"drs:*"', '"ec2:*"', '"route53:*"', '"ssm:*"', '"iam:*"', '"*:*"'])
       expect(text).not.toContain(broad);
     // The EC2 actions DRS needs while it launches are allowed only when DRS makes them.
     expect(text).toContain('"ForAnyValue:StringEquals":{"aws:CalledVia":["drs.amazonaws.com"]}');
-    // Every function role is under the path the template trusts.
-    const functionRoles = [...stacks.regions.values()]
-      .flatMap((stack) => Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role')))
-      .filter((role) => JSON.stringify(role).includes('lambda.amazonaws.com'));
-    expect(functionRoles.length).toBeGreaterThan(0);
-    for (const role of functionRoles)
-      expect(role).toMatchObject({ Properties: { Path: '/lifeboat/' } });
   });
+
+  it.each(REGIONS)(
+    'in %s, names the function roles the customers trust, and lets readiness assume only the read-only roles',
+    (name) => {
+      // Prepare
+      const { stack, template } = region(name);
+      const json = template.toJSON();
+      const assumed = (role: IRole) =>
+        grantsOf(json, role)
+          .filter(([a]) => a === 'sts:AssumeRole')
+          .map(([, r]) => r)
+          .sort();
+      const nameOf = (role: IRole) => (role.node.defaultChild as CfnRole).roleName;
+      const { startStep, pollStep } = stack.tasks.byHandler;
+      // Assess
+      expect(nameOf(startStep.role)).toBe(`lifeboat-start-step-${name}`);
+      expect(nameOf(pollStep.role)).toBe(`lifeboat-poll-step-${name}`);
+      expect(nameOf(stack.notifier.handler.role)).toBe(`lifeboat-notifier-${name}`);
+      expect(assumed(stack.notifier.handler.role)).toEqual(
+        customers.map((c) => c.readOnlyRoleArn).sort(),
+      );
+      for (const step of [startStep, pollStep])
+        expect(assumed(step.role)).toEqual(customers.map((c) => c.roleArn).sort());
+    },
+  );
 
   it("leaves the customers' template out of `cdk deploy --all`", () => {
     // Assess: --all deploys the app's top-level stacks; the template is in a nested stage
