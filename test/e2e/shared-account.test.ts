@@ -18,7 +18,7 @@ const CUSTOMERS = ['bcbsaz', 'nwhealth'] as const;
 const SHARED = {
   id: '410000000101',
   roleName: 'LifeboatExecution',
-  externalId: 'lifeboat-bcbsaz-7f3a9c',
+  externalId: 'a54797ec5e073652af569e40f9e45ccb',
 };
 /** Each wave alone launches in one round (its plan's timeout allows no more); two at once do not fit. */
 const LIMITS = { maxConcurrentJobs: 2, maxServersInActiveJobs: 24, maxServersPerJob: 12 };

@@ -2,8 +2,12 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCustomerAccounts } from '../../../infra/config/customer-accounts.ts';
+import {
+  readCustomerAccounts,
+  workloadRoleParameters,
+} from '../../../infra/config/customer-accounts.ts';
 import { DeployConfigError } from '../../../infra/errors.ts';
+import { FilePlanSource } from '../../../orchestrator/adapters/config-files.ts';
 import { SAMPLE_PLANS } from '../../helpers.ts';
 
 const PLANS = SAMPLE_PLANS;
@@ -96,6 +100,56 @@ describe('the customers a deployment serves', () => {
         recovery: 'bcbsaz-dw-listener.use2.hrp.internal',
       },
     });
+  });
+
+  it.each([
+    [
+      "another account's external id (a leaked id would open both)",
+      (text: string) =>
+        text.replace(/externalId: .*/, 'externalId: "c5ea1e950dd1a041ecc899f73480cc4f"'),
+      'dmnt: account 410000000202 has the same account.externalId as account 410000000101',
+    ],
+    [
+      'a stack hook outside the lifeboat-* namespace',
+      (text: string) =>
+        text.replace(
+          '    postHooks:\n      - kind: ssm-document\n        name: sqldw-dag-failover',
+          '    postHooks:\n      - { kind: stack, name: cache, stackName: payroll-cache, phases: [failover] }\n      - kind: ssm-document\n        name: sqldw-dag-failover',
+        ),
+      'stack hook "cache" names stack "payroll-cache"',
+    ],
+    [
+      'a role name the read-only role cannot extend',
+      (text: string) => text.replace('roleName: LifeboatExecution', `roleName: ${'L'.repeat(60)}`),
+      'is longer than 56 characters',
+    ],
+  ])('refuses %s', (_, edit, problem) => {
+    // Prepare
+    const dir = plansWith(edit);
+    // Act
+    const act = () => readCustomerAccounts(dir, DEPLOYED);
+    // Assess
+    expect(act).toThrow(DeployConfigError);
+    expect(act).toThrow(problem);
+  });
+
+  it("gives the role template's parameters from an account's plans: its plan ids, record names and types, the stack hooks' bucket", async () => {
+    // Prepare
+    const nwhealth = await new FilePlanSource(PLANS).loadPlan('nwhealth');
+    // Act
+    const parameters = workloadRoleParameters([nwhealth.plan]);
+    // Assess
+    expect(parameters).toMatchObject({
+      ExternalId: '0b25f8b3151b59d61f66f469ce35605b',
+      RoleName: 'LifeboatExecution',
+      PrimaryRegion: 'us-east-1',
+      RecoveryRegion: 'us-east-2',
+      PlanIds: 'nwhealth',
+      StackTemplateBucket: 'lifeboat-templates-420000000303',
+    });
+    expect(parameters.RecordNames?.split(',').length).toBe(nwhealth.plan.dns?.records.length);
+    for (const name of parameters.RecordNames?.split(',') ?? [])
+      expect(name).toMatch(/^[a-z0-9.-]+[a-z0-9]$/);
   });
 
   it('refuses a plan whose region is not deployed: its runs would have nowhere to run', () => {

@@ -34,11 +34,11 @@ describe('STS', () => {
       'arn:aws:iam::410000000101:role/LifeboatExecution',
       'wrong-external-id',
     ],
-    ['an unknown role', 'arn:aws:iam::410000000101:role/Admin', 'lifeboat-bcbsaz-7f3a9c'],
+    ['an unknown role', 'arn:aws:iam::410000000101:role/Admin', 'a54797ec5e073652af569e40f9e45ccb'],
     [
       'an unknown account',
       'arn:aws:iam::999999999999:role/LifeboatExecution',
-      'lifeboat-bcbsaz-7f3a9c',
+      'a54797ec5e073652af569e40f9e45ccb',
     ],
   ])('refuses %s with the SDK’s AccessDenied', async (_, RoleArn, ExternalId) => {
     const sts = new STSClient(clientConfig(aws, 'us-east-2'));
