@@ -145,7 +145,14 @@ export function createNotifierLambda(
     // Cards the shared Slack budget held back go out once the whole batch is shown, so no run's
     // prompt waits behind another run's card; what is still held then waits for its next wake-up.
     const left = context?.getRemainingTimeInMillis?.() ?? SETTLE_CARDS_MS;
-    await notifier.settleCards([...synced], Date.now() + Math.min(SETTLE_CARDS_MS, left - 15_000));
+    const until = Date.now() + Math.min(SETTLE_CARDS_MS, left - 15_000);
+    await Promise.all([
+      notifier.settleCards(
+        [...synced].filter((id) => !isIncidentId(id)),
+        until,
+      ),
+      incidentNotifier.settleCards([...synced].filter(isIncidentId), until),
+    ]);
     return response;
   };
 }

@@ -73,18 +73,13 @@ export interface IncidentNotifierDeps {
   cardEveryMs?: number;
   /** Told of each child run the incident carries (a local notifier follows them). */
   onChildRun?(executionId: string): void;
-  /**
-   * Given, a wake-up waits for a card update held back (up to `settleWithinMs`), reading the
-   * journal again meanwhile (a Lambda); absent, it leaves it to the next wake-up (a local poller).
-   */
+  /** Waits (`settleCards`, a Lambda at the end of its batch). @default no waiting: one pass */
   sleep?(ms: number): Promise<void>;
-  /** @default 60 s */
-  settleWithinMs?: number;
 }
 
 class Superseded extends Error {}
 
-/** A wake-up waiting for a held card reads the journal again this often. */
+/** `settleCards` reads a held card's journal again this often. */
 const SETTLE_SLICE_MS = 1_000;
 
 type State = { version: number; notice: IncidentNotice };
@@ -102,24 +97,34 @@ export class IncidentNotifier {
   constructor(private readonly deps: IncidentNotifierDeps) {}
 
   /**
+   * Sends the incident cards these incidents hold back, each once the budget has a token for it,
+   * reading their journals again meanwhile; gives up at `until` (wall ms), leaving the rest due.
+   * A Lambda calls it once its batch is shown, beside the run notifier's `settleCards`.
+   */
+  async settleCards(incidentIds: readonly string[], until: number): Promise<void> {
+    let held = [...new Set(incidentIds)];
+    while (held.length > 0) {
+      const still: string[] = [];
+      let soonest = Number.POSITIVE_INFINITY;
+      for (const incidentId of held) {
+        const { state, heldMs } = await this.sync(incidentId);
+        if (state !== 'more' || heldMs === 0) continue;
+        still.push(incidentId);
+        soonest = Math.min(soonest, heldMs);
+      }
+      held = still;
+      const left = until - this.deps.wallNow();
+      if (held.length === 0 || left <= 0 || !this.deps.sleep) return;
+      await this.deps.sleep(Math.min(soonest, left, SETTLE_SLICE_MS));
+    }
+  }
+
+  /**
    * Brings the incident's messages up to date. `done` once its end is shown, `waiting` while it
    * has no record yet (its pre-flight is running). `heldMs`: how long until a card update held
    * back may go (0: none is).
    */
   async sync(incidentId: string): Promise<{ state: 'more' | 'waiting' | 'done'; heldMs: number }> {
-    const { sleep, wallNow } = this.deps;
-    const started = wallNow();
-    for (;;) {
-      const result = await this.syncOnce(incidentId);
-      const left = started + (this.deps.settleWithinMs ?? 60_000) - wallNow();
-      if (result.state !== 'more' || result.heldMs === 0 || !sleep || left <= 0) return result;
-      await sleep(Math.min(result.heldMs, left, SETTLE_SLICE_MS));
-    }
-  }
-
-  private async syncOnce(
-    incidentId: string,
-  ): Promise<{ state: 'more' | 'waiting' | 'done'; heldMs: number }> {
     let incident: Incident;
     try {
       incident = await this.deps.incidents.getIncident(incidentId);

@@ -48,7 +48,7 @@ function newWriter(events: SlackWriteEvent[] = []): SlackWriter {
 }
 
 /** An incident asked for, prepared and waiting for approval, with a notifier following it. */
-async function followed(table: string) {
+async function followed(table: string, cardEveryMs = 0) {
   const world = await incidentWorld(aws.endpoints.dynamodb, table);
   await world.coordinator.requestRegionFailover({
     region: 'us-east-1',
@@ -67,7 +67,8 @@ async function followed(table: string) {
     notices: world.store,
     writer,
     wallNow: Date.now,
-    cardEveryMs: 0,
+    cardEveryMs,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     limits: { jobs: 4, servers: 60 },
     onChildRun: (executionId) => children.push(executionId),
   });
@@ -268,6 +269,40 @@ describe('IncidentNotifier', () => {
       /^:octagonal_sign: Aborted: the region-wide failover of us-east-1 ended/,
     );
     expect(JSON.stringify(request?.blocks)).toContain(':octagonal_sign: Aborted by <@U02BOB>');
+  });
+
+  it('holds back an incident card update that comes too soon, and sends it when the batch settles', async () => {
+    // Prepare: the card just posted on the approval; a milestone follows at once
+    const { world, id, notifier, look } = await followed('notify-settle', 2_000);
+    const { gate } = await world.prepare();
+    for (const user of [BOB, DAVE])
+      await world.coordinator.answerIncident(id, gate.gateId, {
+        user,
+        groups: [],
+        decision: 'approve',
+      });
+    await world.coordinator.applyApproval(id, 'approve');
+    await notifier.sync(id);
+    await look((incident) => ({
+      ...incident,
+      plans: incident.plans.map((p, i) => (i === 0 ? { ...p, state: 'running' } : p)),
+    }));
+    const cardOf = () =>
+      slack
+        .messages(OPS)
+        .find(
+          (m) =>
+            JSON.stringify(m.blocks).includes('"Region-wide failover: us-east-1"') &&
+            JSON.stringify(m.blocks).includes(id),
+        );
+    // Act
+    const held = await notifier.sync(id);
+    const editsHeld = cardOf()?.edits ?? 0;
+    await notifier.settleCards([id], Date.now() + 5_000);
+    // Assess
+    expect(held.heldMs).toBeGreaterThan(0);
+    expect(cardOf()?.edits).toBe(editsHeld + 1);
+    expect(JSON.stringify(cardOf()?.blocks)).toContain('1 running, 2 waiting');
   });
 
   it('shows a rejection on the request card, and the end under it, with no incident card', async () => {
