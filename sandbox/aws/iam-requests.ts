@@ -76,15 +76,27 @@ export function iamRequestsOf(
         return asked.every((r) => r !== undefined) ? (asked as IamRequest[]) : MISSING;
       };
       switch (operation) {
-        case 'StartRecovery':
-          return each(
+        case 'StartRecovery': {
+          const jobTags = (body.tags as Tags | undefined) ?? {};
+          const servers = each(
             'drs:StartRecovery',
             'source-server',
             (body.sourceServers as { sourceServerID?: string }[] | undefined)?.map((s) =>
               String(s.sourceServerID),
             ) ?? [],
-            requestTags((body.tags as Tags | undefined) ?? {}),
+            requestTags(jobTags),
           );
+          if (servers === MISSING || Object.keys(jobTags).length === 0) return servers;
+          // Tags on the job it creates: DRS asks for TagResource too, as a create action.
+          return [
+            ...servers,
+            {
+              action: 'drs:TagResource',
+              resource: arn('drs', 'job/drsjob-00000000000000000'),
+              context: { ...requestTags(jobTags), 'drs:CreateAction': 'StartRecovery' },
+            },
+          ];
+        }
         case 'UpdateLaunchConfiguration':
         case 'GetLaunchConfiguration':
         case 'DescribeRecoverySnapshots':

@@ -164,6 +164,26 @@ describe('IAM of the workload roles, as the template is synthesized', () => {
     }
   });
 
+  it('lets DRS tag the job a recovery creates (drs:CreateAction), on the plan’s source server', async () => {
+    // Prepare
+    const drs = new DrsClient(clientConfig(aws, dmnt.regions.recovery, await assume(dmnt, 'act')));
+    const server = dmnt.servers[4];
+    const sourceServerID =
+      server && 'sourceServerId' in server.drs ? server.drs.sourceServerId : '';
+    const before = aws.iam?.stats.asked ?? 0;
+    // Act
+    const out = await drs.send(
+      new StartRecoveryCommand({
+        sourceServers: [{ sourceServerID }],
+        isDrill: true,
+        tags: { 'lifeboat:run': 'iam-test' },
+      }),
+    );
+    // Assess: two authorizations, the server and the job's tags, both allowed
+    expect(out.job?.jobID).toBeDefined();
+    expect((aws.iam?.stats.asked ?? 0) - before).toBe(2);
+  });
+
   it('lets the recovery role UPSERT only the plan’s record names and types', async () => {
     // Prepare
     const route53 = new Route53Client(clientConfig(aws, 'us-east-1', await assume(dmnt, 'act')));
