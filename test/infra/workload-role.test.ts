@@ -77,7 +77,10 @@ describe('the workload role template', () => {
       },
     ]);
     expect(trusted('ReadOnlyRole')).toEqual([
-      { 'sts:ExternalId': { Ref: 'ExternalId' }, 'aws:PrincipalArn': names(['notifier', 'incident-task']) },
+      {
+        'sts:ExternalId': { Ref: 'ExternalId' },
+        'aws:PrincipalArn': names(['notifier', 'incident-task']),
+      },
     ]);
     expect(JSON.stringify(role('WorkloadRole'))).not.toContain('role/lifeboat/*');
     expect(JSON.stringify(role('WorkloadRole'))).toContain(
