@@ -2,8 +2,12 @@ import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import { App, Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { workloadRoleParameters } from '../../infra/config/customer-accounts.ts';
 import { EC2_FOR_DRS } from '../../infra/constructs/workload-role.ts';
 import { WorkloadRoleStack } from '../../infra/stacks/workload-role-stack.ts';
+import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
+import { deployedRoles, synthesizedWorkloadTemplate } from '../../sandbox/aws/iam-template.ts';
+import { SAMPLE_PLANS } from '../helpers.ts';
 import { acknowledgments, everyNagFinding, unacknowledgedNagFindings } from './synthesize.ts';
 
 interface Statement {
@@ -209,5 +213,20 @@ describe('the workload role template', () => {
     }
     // The conditional statements are analysed too: they are policies of their own.
     expect(acks.some((a) => a.path.endsWith('/StackHookDelete'))).toBe(true);
+  });
+
+  it("deploys within IAM's 10,240 characters of inline policy per role for every sample account", async () => {
+    // Prepare
+    const plans = await new FilePlanSource(SAMPLE_PLANS).loadAll();
+    const template = await synthesizedWorkloadTemplate();
+    // Act
+    const sizes = plans.flatMap((plan) =>
+      deployedRoles(template, workloadRoleParameters([plan]), plan.account.id).map((role) =>
+        role.policies.reduce((n, p) => n + JSON.stringify(p.document).length, 0),
+      ),
+    );
+    // Assess: record names grow it; an account whose plans list many needs a managed policy
+    expect(Math.max(...sizes)).toBeLessThan(10_240);
+    expect(Math.min(...sizes)).toBeGreaterThan(1_000);
   });
 });
