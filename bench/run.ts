@@ -6,6 +6,7 @@ import { benchIngressFuzz } from './ingress-fuzz.ts';
 import { benchLocalAws } from './local-aws.ts';
 import { benchOrchestration } from './orchestration.ts';
 import { benchPlanning } from './planning.ts';
+import { benchRegion } from './region.ts';
 import { benchSlackIngress } from './slack-ingress.ts';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   orchestration: benchOrchestration,
   'slack-ingress': benchSlackIngress,
   'ingress-fuzz': benchIngressFuzz,
+  region: benchRegion,
 };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { FilePlanSource, readSettingsFile } from '../orchestrator/adapters/config-files.ts';
 import { buildReport } from '../orchestrator/domain/build-report.ts';
 import type { Incident } from '../orchestrator/domain/incident.ts';
+import type { JournalEntry } from '../orchestrator/domain/journal.ts';
 import { type Region, RegionSchema } from '../orchestrator/domain/regions.ts';
 import { FaultSyntaxError } from '../sandbox/aws/faults.ts';
 import { LocalAws } from '../sandbox/aws/local-aws.ts';
@@ -36,8 +37,10 @@ export interface RegionRunResult {
   plans: RegionPlanSummary[];
   /** Stopped, but its ground truth stays readable. */
   aws: LocalAws;
-  /** The largest Step Functions history among the child runs and the incident. */
-  historyEvents: number;
+  /** Each plan's child run's journal, by customer (read before the local AWS stopped). */
+  journals: Map<string, JournalEntry[]>;
+  /** The Step Functions history one run or the incident would have written (limit 25,000 each). */
+  historyOf(executionName: string): number;
   reportFiles: Record<string, string>;
 }
 
@@ -121,6 +124,7 @@ export async function runRegionLocally(run: RegionRun): Promise<RegionRunResult>
       await follow();
     }
     const incident = await incidents.getIncident(incidentId);
+    const journals = new Map<string, JournalEntry[]>();
     const summaries: RegionPlanSummary[] = [];
     for (const plan of incident.plans) {
       const id = plan.executionId;
@@ -132,6 +136,7 @@ export async function runRegionLocally(run: RegionRun): Promise<RegionRunResult>
           store.journal(id),
           store.getSteps(id),
         ]);
+        journals.set(plan.customerId, journal);
         report = buildReport({
           execution,
           journal,
@@ -157,7 +162,8 @@ export async function runRegionLocally(run: RegionRun): Promise<RegionRunResult>
       incident,
       plans: summaries,
       aws,
-      historyEvents: orchestrator.historyEventCount(),
+      journals,
+      historyOf: (name) => orchestrator.historyEventsOf(name),
       reportFiles: finished?.type === 'incident-finished' ? finished.data.reportFiles : {},
     };
   } finally {

@@ -109,6 +109,14 @@ export class LocalOrchestrator implements ExecutionStarter, IncidentStarter, Tas
     return this.runner.historyEventCount();
   }
 
+  /** The history one run (or incident) would have written: each has its own 25,000 limit. */
+  historyEventsOf(executionName: string): number {
+    return Math.max(
+      this.runner.historyEventCount(executionName),
+      this.incidentRunner.historyEventCount(executionName),
+    );
+  }
+
   /**
    * Points the AWS SDK (in this process) at the local AWS, as Lambda's runtime gives a function
    * its region and credentials, and creates the state table. Lifeboat's own settings are not

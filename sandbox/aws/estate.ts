@@ -3,6 +3,7 @@ import { PLAN_TAG_KEY } from '../../orchestrator/domain/workload-access.ts';
 import type { SimClock } from './clock.ts';
 import type { FaultSet } from './faults.ts';
 import type { SeededRandom } from './random.ts';
+import { QUOTAS as DRS_SERVICE_QUOTAS } from './services/drs-state.ts';
 
 export type InstanceState =
   | 'pending'
@@ -92,6 +93,12 @@ export class Estate {
   readonly servers = new Map<string, ServerHome>();
   readonly truth: TruthEvent[] = [];
   readonly plans: Plan[] = [];
+  /**
+   * The DRS quotas the simulator enforces per account and region: AWS's own unless a test lowers
+   * them (to make Lifeboat's lowered budget the binding one, and a start beyond it a refusal).
+   */
+  drsQuotas: { serversPerJob: number; concurrentJobs: number; serversInActiveJobs: number } =
+    DRS_SERVICE_QUOTAS;
   /** Pending state changes by time; ties in the order they were scheduled. */
   private readonly due: Due[] = [];
   private settling = false;

@@ -71,6 +71,8 @@ export class LocalStepFunctions {
   /** Task invocations running now, each with the way to kill it. */
   private readonly inFlight = new Set<(error: Error) => void>();
   readonly events: { type: string; state?: { name: string } }[] = [];
+  /** The same events, per execution (several run at once in a region-wide incident). */
+  private readonly byExecution = new Map<string, { type: string; state?: { name: string } }[]>();
 
   /** @param crashes kills the running tasks when a crash fault fires. @default none */
   constructor(
@@ -95,10 +97,12 @@ export class LocalStepFunctions {
    * through: a Lambda task writes 5 (entered, scheduled, started, succeeded, exited), a task with
    * a token 6, a retried attempt 3 more, other states 2, the execution 2. The limit is 25,000.
    */
-  historyEventCount(): number {
+  historyEventCount(executionName?: string): number {
     const states = this.runbook.definition.States;
     let count = 2;
-    for (const event of this.events) {
+    const events =
+      executionName === undefined ? this.events : (this.byExecution.get(executionName) ?? []);
+    for (const event of events) {
       if (event.type === 'StateRetried') count += 3;
       if (event.type !== 'StateEntered' || !event.state) continue;
       const state = states[event.state.name];
@@ -165,6 +169,9 @@ export class LocalStepFunctions {
     const collect = (async () => {
       for await (const event of execution.eventLogs) {
         this.events.push(event as never);
+        const own = this.byExecution.get(options.executionName) ?? [];
+        own.push(event as never);
+        this.byExecution.set(options.executionName, own);
         if (process.env.LIFEBOAT_DEBUG_SFN)
           console.error('SFN', JSON.stringify(event).slice(0, 400));
       }

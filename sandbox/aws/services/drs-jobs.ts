@@ -5,7 +5,6 @@ import {
   iso,
   type Job,
   type JobServer,
-  QUOTAS,
   type RecoveryInstance,
   type Snapshot,
   type Source,
@@ -36,6 +35,12 @@ export class DrsJobs {
   startRecovery(account: string, region: string, request: RecoveryRequest): Job {
     const now = this.estate.now();
     const wanted = request.sourceServers;
+    const QUOTAS = this.estate.drsQuotas;
+    // Every refusal is ground truth: a region-wide failover must never meet one.
+    const quota = (message: string, quotaCode: string) => {
+      this.estate.record('drs-quota-refused', { account, region, quotaCode, message });
+      return quotaError(message, quotaCode);
+    };
     if (wanted.length > QUOTAS.serversPerJob) {
       throw quota(
         `A job can recover at most ${QUOTAS.serversPerJob} source servers; this one asks for ${wanted.length}.`,
@@ -347,7 +352,7 @@ export class DrsJobs {
   }
 }
 
-function quota(message: string, quotaCode: string): AwsError {
+function quotaError(message: string, quotaCode: string): AwsError {
   return new AwsError('ServiceQuotaExceededException', message, 402, {
     serviceCode: 'drs',
     quotaCode,
