@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { App } from '@slack/bolt';
 import type { AwsHandler, AwsResponse } from '../bot/ingress.ts';
 import { LocalBot } from '../bot/local.ts';
-import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
+import { FilePlanSource, readSettingsFile } from '../orchestrator/adapters/config-files.ts';
+import { budgetLimits } from '../orchestrator/domain/admission.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { LocalAws } from './aws/local-aws.ts';
 import { LocalOrchestrator } from './orchestrator.ts';
@@ -152,6 +153,11 @@ export class SlackSandbox {
       executions: orchestrator,
       tokens: orchestrator,
     });
+    const incidents = await orchestrator.wiring.incidents({
+      starter: orchestrator,
+      tokens: orchestrator,
+    });
+    const settings = await readSettingsFile(options.settingsFile);
     // Slack's limits hold in Slack's time; tests may run it faster, with the notifier on the same clock.
     const slackSpeed = options.slackSpeed ?? 1;
     const origin = Date.now();
@@ -170,6 +176,9 @@ export class SlackSandbox {
     const { workspace } = options;
     const bot = new LocalBot({
       runs,
+      incidents,
+      ...(settings.regionWide ? { regionWide: settings.regionWide } : {}),
+      drsLimits: budgetLimits(settings),
       notices: orchestrator.wiring.notices,
       ...(workspace
         ? {

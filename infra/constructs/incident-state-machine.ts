@@ -6,7 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { InvalidPropsError } from '../errors.ts';
 import { acknowledge, acknowledgeWildcards } from '../nag/acknowledge.ts';
-import { TRANSIENT } from './runbook-state-machine.ts';
+import { CRASHED, TRANSIENT } from './runbook-state-machine.ts';
 
 export interface IncidentStateMachineProps {
   /** The incident's task Lambda (`tasks.incident`). */
@@ -65,6 +65,14 @@ export class IncidentStateMachine extends Construct {
         backoffRate: 2,
         maxAttempts: 10,
         maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      // A task that died (timeout, out of memory) runs again: every action is safe to repeat.
+      task.addRetry({
+        errors: CRASHED,
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 3,
         jitterStrategy: sfn.JitterType.FULL,
       });
       return task;

@@ -167,6 +167,18 @@ export class IncidentCoordinator implements IncidentControl {
         if (error instanceof ConcurrentUpdateError) continue;
         throw error;
       }
+      await this.journal.write(incidentId, {
+        type: 'gate-closed',
+        stepId: gate.stepId,
+        message: 'approval closed: the incident is aborting',
+        data: {
+          gateId: gate.gateId,
+          kind: gate.kind,
+          decision: 'abort',
+          users: [by],
+          ...(byName ? { names: { [by]: byName } } : {}),
+        },
+      });
       await this.deps.tokens.succeed(incident.executionRegion, gate.taskToken, {
         kind: 'approval',
         decision: 'abort',
@@ -329,7 +341,12 @@ export class IncidentCoordinator implements IncidentControl {
     }
     for (const plan of plans.values()) {
       const child = children.get(plan.customerId);
-      if (child && plan.executionId) plan.progress = child.progress;
+      if (!child || !plan.executionId) continue;
+      plan.progress = child.progress;
+      // A child waiting for people shows on the incident card, pointing at its own channel.
+      if (plan.state === 'running' && child.waitingFor)
+        plan.note = `Waiting for a ${child.waitingFor} in ${plan.channel ? `<#${plan.channel}>` : 'its channel'}: ${plan.name}'s run asks what to do.`;
+      else if (plan.note?.startsWith('Waiting for a ')) delete plan.note;
     }
     const next: Incident = {
       ...incident,
@@ -424,20 +441,26 @@ export class IncidentCoordinator implements IncidentControl {
   }
 
   private async childViews(incident: Incident) {
-    const views = new Map<string, ChildView & { progress: IncidentPlan['progress'] }>();
+    const views = new Map<
+      string,
+      ChildView & { progress: IncidentPlan['progress']; waitingFor?: 'decision' | 'pause' }
+    >();
     await mapLimited(incident.plans, READINESS_AT_ONCE, async (plan) => {
       const id = plan.executionId ?? plan.existing?.executionId;
       if (!id) return;
-      const [execution, records, holder] = await Promise.all([
+      const [execution, records, holder, gates] = await Promise.all([
         this.deps.store.getExecution(id),
         this.deps.store.getSteps(id),
         this.deps.store.activeRun(plan.customerId),
+        this.deps.store.openGates(id),
       ]);
+      const asking = gates.find((g) => g.kind === 'decision' || g.kind === 'pause');
       const progress = childProgress(execution.runbook, records);
       views.set(plan.customerId, {
         status: execution.status,
         wavesDone: progress.wavesDone,
         lockFree: holder === undefined,
+        ...(asking ? { waitingFor: asking.kind as 'decision' | 'pause' } : {}),
         progress: {
           wavesDone: progress.wavesDone.length,
           waveCount: progress.waveCount,
