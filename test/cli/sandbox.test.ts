@@ -38,7 +38,7 @@ describe('npm start (lifeboat sandbox)', () => {
       /only visible to alice\n {2}Requested the drill of BCBS of Arizona \(bcbsaz\)/,
     );
     expect(stdout).toContain('  Drill requested: BCBS of Arizona');
-    expect(stdout).toMatch(/Pre-flight \(9\/9 pass\)/);
+    expect(stdout).toMatch(/Pre-flight \(10\/10 pass\)/);
     expect(stdout).toContain('  [ Approve ]  [ Reject ]');
     // bob's click, and the card saying who approved
     expect(stdout).toContain('› bob clicked [ Approve ] and confirmed “Approve the drill?”');
