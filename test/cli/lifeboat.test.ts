@@ -108,7 +108,7 @@ describe('lifeboat plan show', () => {
       /boot 1: nwhealth-airflow-01, nwhealth-sftp-01, nwhealth-moveit-01\n\s+boot 2: nwhealth-airflow-02/,
     );
     expect(stdout).toContain(
-      'post-hook valkey-rebuild (stack deploy nwhealth-valkey-dr; failover)',
+      'post-hook valkey-rebuild (stack deploy lifeboat-nwhealth-valkey-dr; failover)',
     );
     expect(stdout).toContain('Runbook: bubble-drill (11 steps)');
     expect(stdout).not.toContain('Runbook: failover');
