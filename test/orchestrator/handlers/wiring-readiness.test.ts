@@ -28,8 +28,9 @@ afterEach(() => vi.unstubAllEnvs());
 describe('readiness through the wiring', () => {
   it("reads the customer's account through the read-only role, and every check passes on what that role may read", async () => {
     // Prepare: the SDK pointed at the local AWS, which evaluates the role's calls
+    const endpoints = aws.environment();
     const sdk = {
-      ...aws.environment(),
+      ...endpoints,
       AWS_ACCESS_KEY_ID: TOOLING_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: TOOLING_CREDENTIALS.secretAccessKey,
     };
@@ -42,7 +43,7 @@ describe('readiness through the wiring', () => {
         SETTINGS_FILE: SAMPLE_SETTINGS,
         LIFEBOAT_CLOCK_URL: `${aws.controlUrl}/clock`,
         POWERTOOLS_LOG_LEVEL: 'SILENT',
-        LIFEBOAT_ARC_ENDPOINTS: sdk.LIFEBOAT_ARC_ENDPOINTS,
+        LIFEBOAT_ARC_ENDPOINTS: endpoints.LIFEBOAT_ARC_ENDPOINTS,
       }),
     );
     // Act
