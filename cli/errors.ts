@@ -42,3 +42,13 @@ export class ScenarioStuckError extends LifeboatError {
     this.name = 'ScenarioStuckError';
   }
 }
+
+/** The sandbox incident waited for something that never came; the Slack answers above say why. */
+export class IncidentStuckError extends LifeboatError {
+  constructor(region: string, missing: string) {
+    super(
+      `The sandbox's region-wide failover of ${region} stopped: ${missing}. Read the answers above for the reason, or try it by hand with lifeboat sandbox --interactive.`,
+    );
+    this.name = 'IncidentStuckError';
+  }
+}

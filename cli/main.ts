@@ -33,6 +33,10 @@ Usage:
   lifeboat sandbox [customer] [--speed N] [--fault F]... [--plans D] [--report-dir D]
                                         what \`npm start\` runs: a drill of bcbsaz (or the customer
                                         named) played in a fake Slack, AWS simulated, on one machine
+  lifeboat sandbox --incident <region> [--speed N] [--fault F]... [--plans D] [--report-dir D]
+                                        the region down and every plan whose primary it is failed
+                                        over as one incident: requested, approved by two people
+                                        and followed in the fake Slack's channels
   lifeboat sandbox --interactive [--fault F]...
                                         the same, with you typing as anyone: /dr drill dmnt,
                                         bob> approve, carol> sign-off, help, quit
@@ -74,6 +78,7 @@ export async function main(
         'report-dir': { type: 'string' },
         interactive: { type: 'boolean', short: 'i', default: false },
         slack: { type: 'boolean', default: false },
+        incident: { type: 'string' },
         plans: { type: 'string' },
         'env-file': { type: 'string' },
       },

@@ -25,20 +25,25 @@ export interface ScenarioResult {
 }
 
 /** How long people take to read a card before they click (real time). */
-const READ_MS = 1_500;
+export const READ_MS = 1_500;
+
+/** The sandbox users the principals name, in their order: a user group by its members. */
+export function sandboxUsersOf(principals: readonly string[]): string[] {
+  const ids = principals.flatMap((p) =>
+    p.startsWith('S')
+      ? Object.entries(SANDBOX_USERS)
+          .filter(([, u]) => u.groups?.includes(p))
+          .map(([id]) => id)
+      : [p],
+  );
+  return [...new Set(ids)];
+}
 
 /** The people of a plan: its first requester, an approver who is someone else, its first signer. */
 export function castOf(plan: Plan): Cast {
   const person = (part: string, principals: readonly string[], not?: string) => {
-    for (const p of principals) {
-      const ids = p.startsWith('S')
-        ? Object.entries(SANDBOX_USERS)
-            .filter(([, u]) => u.groups?.includes(p))
-            .map(([id]) => id)
-        : [p];
-      const id = ids.find((candidate) => candidate !== not);
-      if (id) return id;
-    }
+    const id = sandboxUsersOf(principals).find((candidate) => candidate !== not);
+    if (id) return id;
     throw new NoSandboxUserError(plan.customer.id, part, principals, Object.keys(SANDBOX_USERS));
   };
   const requester = person('requester', plan.access.requesters);
@@ -74,26 +79,12 @@ export async function playScenario(session: SandboxSession, plan: Plan): Promise
   await sleep(READ_MS);
   await session.press(cast.approver, approve);
 
-  // Then whatever the run asks of people, until it ends: the customer's sign-off, a manual step
-  // the requester confirms, a failed wave the approver lets the run continue without.
+  // Then whatever the run asks of people, until it ends.
   const answered = new Set<string>();
-  const asks: [string, string][] = [
-    [SIGN_OFF_OPEN_ACTION, cast.signer],
-    [gateAction('done'), cast.requester],
-    [gateAction('resume'), cast.requester],
-    [gateAction('continue'), cast.approver],
-  ];
   for (;;) {
     const execution = await sandbox.runs.getExecution(executionId);
     if (hasEnded(execution.status)) break;
-    for (const [actionId, who] of asks) {
-      const gate = session.findButton((b) => ofRun(actionId)(b) && !answered.has(b.value));
-      if (!gate) continue;
-      answered.add(gate.value);
-      await sleep(READ_MS);
-      if (actionId === SIGN_OFF_OPEN_ACTION) await signOffAs(session, who, gate, plan);
-      else await session.press(who, gate);
-    }
+    await answerAsks(session, plan, executionId, answered);
     await sleep(250);
   }
   await sandbox.orchestrator.settled(executionId);
@@ -104,6 +95,37 @@ export async function playScenario(session: SandboxSession, plan: Plan): Promise
     .filter((f) => f.startsWith(executionId))
     .map((f) => join(sandbox.reportDir, f));
   return { executionId, report, files };
+}
+
+/**
+ * Answers, once each, what the run asks of people now: the customer's sign-off, a manual step
+ * the requester confirms, a failed wave the approver lets the run continue without.
+ * `answered` holds the gates already answered.
+ */
+export async function answerAsks(
+  session: SandboxSession,
+  plan: Plan,
+  executionId: string,
+  answered: Set<string>,
+): Promise<void> {
+  const cast = castOf(plan);
+  const asks: [string, string][] = [
+    [SIGN_OFF_OPEN_ACTION, cast.signer],
+    [gateAction('done'), cast.requester],
+    [gateAction('resume'), cast.requester],
+    [gateAction('continue'), cast.approver],
+  ];
+  for (const [actionId, who] of asks) {
+    const gate = session.findButton(
+      (b) =>
+        b.actionId === actionId && b.value.startsWith(`${executionId}/`) && !answered.has(b.value),
+    );
+    if (!gate) continue;
+    answered.add(gate.value);
+    await sleep(READ_MS);
+    if (actionId === SIGN_OFF_OPEN_ACTION) await signOffAs(session, who, gate, plan);
+    else await session.press(who, gate);
+  }
 }
 
 async function signOffAs(

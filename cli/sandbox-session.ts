@@ -122,10 +122,12 @@ export class SandboxSession {
           { write: (t) => terminal.write(t), columns: terminal.columns, rows: terminal.rows },
           style,
         )
-      : new LogScreen((line) => terminal.write(`${line}\n`), {
-          ...style,
-          width: Math.max(60, terminal.columns()),
-        });
+      : new LogScreen(
+          (line) => terminal.write(`${line}\n`),
+          { ...style, width: Math.max(60, terminal.columns()) },
+          // An incident's log spans the operations channel and each customer's.
+          options.operationsChannel !== undefined,
+        );
   }
 
   static async open(options: SessionOptions): Promise<SandboxSession> {

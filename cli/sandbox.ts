@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
+import { type Region, RegionSchema } from '../orchestrator/domain/regions.ts';
 import { isSuccessful } from '../orchestrator/domain/report.ts';
 import { UsageError } from './errors.ts';
 import { CUSTOMERS_DIR, type Io, processIo, ROOT } from './io.ts';
+import { playIncidentSandbox } from './sandbox-incident.ts';
 import { runInteractive } from './sandbox-interactive.ts';
 import { describeResult, playScenario } from './sandbox-scenario.ts';
 import { SandboxSession } from './sandbox-session.ts';
@@ -13,6 +15,8 @@ import { ioTerminal, processTerminal, type Terminal } from './terminal.ts';
 export interface SandboxOptions {
   interactive?: boolean;
   slack?: boolean;
+  /** A region-wide failover of this region, instead of a drill. */
+  incident?: string;
   speed?: string;
   fault?: string[];
   plans?: string;
@@ -30,8 +34,9 @@ const POST_EVERY_MS = 1_000;
 
 /**
  * `lifeboat sandbox` (`npm start`): the local AWS, the orchestrator, the bot and a fake Slack on
- * this machine, playing a drill as people would in Slack; `--interactive` lets a person play
- * the people; `--slack` answers a real workspace instead of the fake Slack.
+ * this machine, playing a drill as people would in Slack; `--incident <region>` plays a
+ * region-wide failover instead; `--interactive` lets a person play the people; `--slack`
+ * answers a real workspace instead of the fake Slack.
  */
 export async function runSandbox(
   args: readonly string[],
@@ -51,6 +56,11 @@ export async function runSandbox(
     throw new UsageError(`--speed must be 0 (stepped) or more, not "${options.speed}".`);
   if (options.slack && options.interactive)
     throw new UsageError('--slack and --interactive do not go together: in Slack, people type.');
+  const region = options.incident === undefined ? undefined : regionOf(options.incident);
+  if (region && (args.length > 0 || options.slack || options.interactive))
+    throw new UsageError(
+      '--incident plays every plan of the region on its own, like: lifeboat sandbox --incident us-east-1 (no customer, --slack or --interactive with it).',
+    );
   if (options.slack)
     return runSlackSandbox({
       plansDir,
@@ -61,6 +71,14 @@ export async function runSandbox(
       envFile: options['env-file'],
     });
   const plans = await new FilePlanSource(plansDir).loadAll();
+  const reportDir = options['report-dir'] ?? join(ROOT, 'reports');
+  const faults = options.fault ?? [];
+  if (region)
+    return playIncidentSandbox(
+      { plansDir, plans, terminal: term, speed, faults, reportDir, postEveryMs: POST_EVERY_MS },
+      region,
+      io,
+    );
   const customer = args[0];
   const plan = customer
     ? plans.find((p) => p.customer.id === customer)
@@ -74,12 +92,21 @@ export async function runSandbox(
     plans,
     terminal: term,
     speed,
-    faults: options.fault ?? [],
-    reportDir: options['report-dir'] ?? join(ROOT, 'reports'),
+    faults,
+    reportDir,
     postEveryMs: POST_EVERY_MS,
   };
   if (options.interactive) return runInteractive(session, plan, io);
   return playDrill(session, plan, io);
+}
+
+function regionOf(text: string): Region {
+  const parsed = RegionSchema.safeParse(text);
+  if (!parsed.success)
+    throw new UsageError(
+      `--incident takes the lost region, like --incident us-east-1: ${parsed.error.issues[0]?.message ?? `"${text}" is not a region.`}`,
+    );
+  return parsed.data;
 }
 
 async function playDrill(

@@ -12,6 +12,8 @@ export class LogScreen {
   constructor(
     private readonly out: (line: string) => void,
     private readonly style: TranscriptStyle,
+    /** Name the channel of each new message (a log of several channels). @default false */
+    private readonly labelChannels = false,
   ) {}
 
   show(items: readonly TranscriptItem[]): void {
@@ -33,6 +35,8 @@ export class LogScreen {
       // A reply says which message it answers, on its header line (messages have one).
       if (parent && !before && (item.kind === 'message' || item.kind === 'ephemeral'))
         shown[0] = `${shown[0]} · in the thread of “${titleOf(parent, style)}”`;
+      else if (this.labelChannels && !parent && !before && item.kind === 'message')
+        shown[0] = `${shown[0]}  #${style.names.channels?.[item.channel] ?? item.channel}`;
       this.out('');
       for (const line of shown) this.out(parent ? `${THREAD}${line}` : line);
     }

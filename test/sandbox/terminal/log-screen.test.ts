@@ -67,4 +67,41 @@ describe('LogScreen', () => {
     ]);
     expect(out.join('\n')).not.toContain('\x1b');
   });
+
+  it('names the channel of each new message when asked (a log of several channels), not of its replies or edits', () => {
+    // Prepare
+    const out: string[] = [];
+    const log = new LogScreen(
+      (line) => out.push(line),
+      { paint: PLAIN_PAINT, names: { users: {} }, width: 80, clock: () => '12:00:00' },
+      true,
+    );
+    const t = new Transcript();
+    const message = (channel: string, id: string, text: string, threadTs?: string) =>
+      t.add({
+        kind: 'message',
+        id,
+        channel,
+        ...(threadTs ? { threadTs } : {}),
+        author: 'U0LIFEBOAT',
+        at: 0,
+        text,
+        edits: 0,
+        broadcast: false,
+      });
+    message('C0DROPS', '1.0', 'Region-wide failover requested');
+    message(CHANNEL, '2.0', 'Failover: BCBS of Arizona');
+    message(CHANNEL, '3.0', 'Wave 1/5', '2.0');
+    // Act
+    log.show(t.items);
+    t.edit('C0DROPS', '1.0', { text: 'Region-wide failover approved', edits: 1 });
+    log.show(t.items);
+    // Assess
+    expect(out.filter((line) => line.includes('Lifeboat APP'))).toEqual([
+      'Lifeboat APP  12:00:00  #C0DROPS',
+      'Lifeboat APP  12:00:00  #C0BCBSAZDR',
+      '  │ Lifeboat APP  12:00:00 · in the thread of “Failover: BCBS of Arizona”',
+      '✎ Lifeboat APP  12:00:00 (edited) “Region-wide failover approved”',
+    ]);
+  });
 });
