@@ -1,6 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
-import { LifeboatError, NotFoundError } from '../../orchestrator/domain/errors.ts';
+import {
+  LifeboatError,
+  NotFoundError,
+  OperationInProgressError,
+} from '../../orchestrator/domain/errors.ts';
 import { type Execution, hasEnded } from '../../orchestrator/domain/execution.ts';
 import { isIncidentId } from '../../orchestrator/domain/incident.ts';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
@@ -159,6 +163,12 @@ async function requestOperation(
     ...(command.name === 'failover' && command.reason ? { reason: command.reason } : {}),
     ...(command.name === 'failover' && command.since ? { disruptionAt: command.since } : {}),
   });
+  if (started.alreadyRunning)
+    return {
+      text: escapeKeepingMentions(
+        new OperationInProgressError(plan.customer.id, started.executionId).message,
+      ),
+    };
   deps.onRunStarted?.(started.executionId);
   return {
     text: `Requested the ${operationTitle(operation).toLowerCase()} of ${name(plan)} in ${started.region}: run \`${started.executionId}\`. Pre-flight checks are running; the request card follows in this channel, and a second person must approve it.`,

@@ -80,6 +80,11 @@ export interface StartedRun {
   executionId: string;
   /** Where the run executes: the region the operation makes active. */
   region: Region;
+  /**
+   * The customer's lock was already this run's (an earlier request, its answer lost): nothing
+   * new started, the run goes on.
+   */
+  alreadyRunning?: boolean;
 }
 
 export interface GateAnswerInput {

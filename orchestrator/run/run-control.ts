@@ -82,7 +82,7 @@ export class LifeboatRunControl implements RunControl {
         ...request,
         customerId: plan.customer.id,
       });
-      return { executionId: holder, region: runbook.executionRegion };
+      return { executionId: holder, region: runbook.executionRegion, alreadyRunning: true };
     }
     try {
       await this.deps.executions.start(runbook.executionRegion, executionId, {

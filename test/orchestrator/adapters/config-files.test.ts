@@ -63,13 +63,36 @@ describe('parsePlanText', () => {
 });
 
 describe('readSettingsFile', () => {
-  it('reads a settings file', async () => {
-    expect(await readSettingsFile(SAMPLE_SETTINGS)).toEqual(DEFAULT_SETTINGS);
+  it('reads a settings file, its region-wide section with its defaults', async () => {
+    const { regionWide, ...runbook } = await readSettingsFile(SAMPLE_SETTINGS);
+    expect(runbook).toEqual(DEFAULT_SETTINGS);
+    expect(regionWide).toMatchObject({
+      channel: 'C0DROPS',
+      approvers: ['U02BOB', 'U04DAVE', 'S0HRPDRLEADS'],
+      approvals: 2,
+      approvalTimeout: 3600,
+      maxConcurrentRuns: 60,
+    });
+  });
+
+  it('has no region-wide operations without the section, and refuses one approval of nobody', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-'));
+    await writeFile(join(dir, 'defaults.yaml'), 'maxServersPerJob: 50\n');
+    expect((await readSettingsFile(join(dir, 'defaults.yaml'))).regionWide).toBeUndefined();
+    await writeFile(
+      join(dir, 'defaults.yaml'),
+      'regionWide:\n  channel: C0DROPS\n  requesters: [U01ALICE]\n  approvers: []\n',
+    );
+    await expect(readSettingsFile(join(dir, 'defaults.yaml'))).rejects.toThrow(/approvers/);
   });
 
   // A test of the shipped file: config/defaults.yaml writes out the built-in defaults.
   it('reads the shipped config/defaults.yaml as the built-in defaults', async () => {
-    expect(await readSettingsFile(join(ROOT, 'config', 'defaults.yaml'))).toEqual(DEFAULT_SETTINGS);
+    const { regionWide, ...runbook } = await readSettingsFile(
+      join(ROOT, 'config', 'defaults.yaml'),
+    );
+    expect(runbook).toEqual(DEFAULT_SETTINGS);
+    expect(regionWide?.channel).toBe('C0DROPS');
   });
 
   it('refuses a job size above the DRS quota', async () => {

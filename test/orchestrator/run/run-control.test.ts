@@ -149,7 +149,12 @@ describe('LifeboatRunControl', () => {
       const started = f.control.start(request);
       // Assess
       if (gets === 'refused') await expect(started).rejects.toThrow(OperationInProgressError);
-      else expect(await started).toEqual({ executionId: holder, region: 'us-east-2' });
+      else
+        expect(await started).toEqual({
+          executionId: holder,
+          region: 'us-east-2',
+          alreadyRunning: true,
+        });
       expect(f.started.map((s) => s.name)).toEqual(names);
       expect(f.lock()).toBe(holder);
     },
