@@ -9,7 +9,7 @@ import { LocalAws } from '../sandbox/aws/local-aws.ts';
 import { LocalOrchestrator, localStateStore } from '../sandbox/orchestrator.ts';
 import { UsageError } from './errors.ts';
 import { CUSTOMERS_DIR, DEFAULTS_FILE, type Io, number, ROOT } from './io.ts';
-import type { RunOptions } from './run.ts';
+import { followJournal, type RunOptions } from './run.ts';
 
 export interface RegionRun {
   region: Region;
@@ -109,19 +109,11 @@ export async function runRegionLocally(run: RegionRun): Promise<RegionRunResult>
       ...(options.reason ? { reason: options.reason } : {}),
     });
     run.onLine(`Requested ${incidentId}: every plan of ${run.region}`);
-    let seen = 0;
-    const follow = async () => {
-      const entries = await store.journal(incidentId).catch(() => []);
-      for (const entry of entries.slice(seen))
-        run.onLine(`${new Date(entry.at).toISOString().slice(11, 19)}  ${entry.message}`);
-      seen = Math.max(seen, entries.length);
-    };
-    const tail = setInterval(() => void follow(), 200);
+    const tail = followJournal(store, incidentId, run.onLine);
     try {
       await orchestrator.settled(incidentId);
     } finally {
-      clearInterval(tail);
-      await follow();
+      await tail.stop();
     }
     const incident = await incidents.getIncident(incidentId);
     const journals = new Map<string, JournalEntry[]>();

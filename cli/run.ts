@@ -127,14 +127,7 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
   });
   const executionId = `${run.operation}-${run.customerId}-${aws.clock.now()}`;
   const store = localStateStore(aws);
-  let seen = 0;
-  const follow = async () => {
-    const entries = await store.journal(executionId).catch(() => []);
-    for (const entry of entries.slice(seen))
-      run.onLine(`${new Date(entry.at).toISOString().slice(11, 19)}  ${entry.message}`);
-    seen = Math.max(seen, entries.length);
-  };
-  const tail = setInterval(() => void follow(), 200);
+  const tail = followJournal(store, executionId, run.onLine);
   try {
     const final = (await orchestrator.run({
       customerId: run.customerId,
@@ -144,8 +137,7 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
       ...(options.reason ? { reason: options.reason } : {}),
       ...(run.since ? { disruptionAt: run.since } : {}),
     })) as { result?: { reportFiles?: Record<string, string> } };
-    clearInterval(tail);
-    await follow();
+    await tail.stop();
     return {
       summary: await summarize(store, executionId, final.result?.reportFiles ?? {}),
       aws,
@@ -154,9 +146,33 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
       historyEvents: orchestrator.historyEventCount(),
     };
   } finally {
-    clearInterval(tail);
+    await tail.stop();
     await aws.stop();
   }
+}
+
+/** Prints a run's (or an incident's) journal as it grows, each entry once, until stopped. */
+export function followJournal(
+  store: Pick<DynamoDbStateStore, 'journal'>,
+  id: string,
+  onLine: (line: string) => void,
+): { stop(): Promise<void> } {
+  let seen = 0;
+  const follow = async () => {
+    const entries = await store.journal(id).catch(() => []);
+    for (const entry of entries.slice(seen))
+      onLine(`${new Date(entry.at).toISOString().slice(11, 19)}  ${entry.message}`);
+    seen = Math.max(seen, entries.length);
+  };
+  const tail = setInterval(() => void follow(), 200);
+  let stopped: Promise<void> | undefined;
+  return {
+    stop: () => {
+      clearInterval(tail);
+      stopped ??= follow();
+      return stopped;
+    },
+  };
 }
 
 export type RunSummary = Awaited<ReturnType<typeof summarize>>;

@@ -6,7 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { InvalidPropsError } from '../errors.ts';
 import { acknowledge, acknowledgeWildcards } from '../nag/acknowledge.ts';
-import { CRASHED, TRANSIENT } from './runbook-state-machine.ts';
+import { lambdaTask } from './runbook-state-machine.ts';
 
 export interface IncidentStateMachineProps {
   /** The incident's task Lambda (`tasks.incident`). */
@@ -51,32 +51,8 @@ export class IncidentStateMachine extends Construct {
         'IncidentStateMachine',
         `stateMachineName "${props.stateMachineName}" must be 1 to 80 letters, digits, _ or -.`,
       );
-    const invoke = (name: string, payload: Record<string, unknown>, resultPath: string) => {
-      const task = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: props.fn,
-        payload: sfn.TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        resultPath,
-      });
-      task.addRetry({
-        errors: TRANSIENT,
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 10,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      // A task that died (timeout, out of memory) runs again: every action is safe to repeat.
-      task.addRetry({
-        errors: CRASHED,
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 3,
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return task;
-    };
+    const invoke = (name: string, payload: Record<string, unknown>, resultPath: string) =>
+      lambdaTask(this, name, props.fn, payload, resultPath);
     const incidentId = sfn.JsonPath.stringAt('$.incidentId');
 
     const prepare = invoke(

@@ -78,6 +78,43 @@ export const TRANSIENT = [
 export const CRASHED = ['Lambda.Unknown', 'Sandbox.Timedout'];
 
 /**
+ * A task Lambda's state, as both state machines call their tasks: the payload given, the
+ * function's answer at `resultPath`, transient errors retried with backoff and full jitter, and a
+ * task that died (timeout, out of memory) run again: every task is safe to repeat.
+ */
+export function lambdaTask(
+  scope: Construct,
+  name: string,
+  fn: IFunction,
+  payload: Record<string, unknown>,
+  resultPath: string,
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject(payload),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    resultPath,
+  });
+  task.addRetry({
+    errors: TRANSIENT,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 10,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  task.addRetry({
+    errors: CRASHED,
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 3,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}
+
+/**
  * The runbook interpreter: a Standard workflow that runs the steps Lifeboat's domain planned.
  *
  * 1. **Prepare** loads the customer's plan, plans the runbook, takes the customer's lock and
@@ -111,29 +148,7 @@ export class RunbookStateMachine extends Construct {
       payload: Record<string, unknown>,
       resultPath: string,
     ) => {
-      const task = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: fn,
-        payload: sfn.TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        resultPath,
-      });
-      task.addRetry({
-        errors: TRANSIENT,
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 10,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      task.addRetry({
-        errors: CRASHED,
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 3,
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return task;
+      return lambdaTask(this, name, fn, payload, resultPath);
     };
     const gate = (name: string, kind: 'step' | 'decision' | 'pause', timeout: sfn.Timeout) =>
       new tasks.LambdaInvoke(this, name, {
