@@ -163,6 +163,27 @@ describe('lifeboat run', () => {
   });
 });
 
+describe('lifeboat run failover --region', () => {
+  it.each([
+    [['run', 'drill', '--region', 'us-east-1'], 2, 'A region-wide run is a failover'],
+    [['run', 'failover', 'bcbsaz', '--region', 'us-east-1'], 2, 'A region-wide run is a failover'],
+    [['run', 'failover', '--region', 'mars-1'], 2, '"mars-1" is not a region Lifeboat knows'],
+    [
+      ['run', 'failover', '--region', 'us-west-1', '--fault', 'region-down:us-west-1'],
+      1,
+      'No plan has us-west-1 as its primary region',
+    ],
+  ])(
+    'refuses %j with exit %i, saying what is wrong',
+    async (args, exit, message) => {
+      const { code, stderr } = await inProcess(...args);
+      expect(code).toBe(exit);
+      expect(stderr).toContain(message);
+    },
+    60_000,
+  );
+});
+
 describe('lifeboat', () => {
   it('prints usage with exit 2 for an unknown command or flag', async () => {
     for (const args of [
