@@ -1,4 +1,4 @@
-import type { Button, KnownBlock } from '@slack/types';
+import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
 import {
   accountLoads,
@@ -18,7 +18,7 @@ import {
   mentionUser,
   namePerson,
 } from '../slack-text.ts';
-import { GATE_APPROVE_ACTION, GATE_REJECT_ACTION, type SlackMessage } from './request-card.ts';
+import { gateButton, type SlackMessage } from './request-card.ts';
 
 /**
  * The messages of a region-wide incident in the operations channel: the request card (every
@@ -432,37 +432,15 @@ function fitLines(
 
 function actionsBlock(gateId: string, incident: Incident, servers: number): KnownBlock {
   const region = escapeSlackText(incident.region);
-  const approve: Button = {
-    type: 'button',
-    action_id: GATE_APPROVE_ACTION,
-    text: { type: 'plain_text', text: 'Approve' },
-    style: 'primary',
-    value: gateId,
-    confirm: {
-      title: { type: 'plain_text', text: 'Approve the region-wide failover?' },
-      text: {
-        type: 'mrkdwn',
-        text: `Every plan of ${region} (${incident.plans.length} plans, ${servers} servers) fails over to its recovery region. This changes production.`,
-      },
-      confirm: { type: 'plain_text', text: 'Approve' },
-      deny: { type: 'plain_text', text: 'Cancel' },
-      style: 'danger',
-    },
-  };
-  const reject: Button = {
-    type: 'button',
-    action_id: GATE_REJECT_ACTION,
-    text: { type: 'plain_text', text: 'Reject' },
-    style: 'danger',
-    value: gateId,
-    confirm: {
-      title: { type: 'plain_text', text: 'Reject this request?' },
-      text: { type: 'mrkdwn', text: `No plan of ${region} fails over.` },
-      confirm: { type: 'plain_text', text: 'Reject' },
-      deny: { type: 'plain_text', text: 'Cancel' },
-      style: 'danger',
-    },
-  };
+  const approve = gateButton(gateId, 'approve', {
+    title: 'Approve the region-wide failover?',
+    text: `Every plan of ${region} (${incident.plans.length} plans, ${servers} servers) fails over to its recovery region. This changes production.`,
+    danger: true,
+  });
+  const reject = gateButton(gateId, 'reject', {
+    title: 'Reject this request?',
+    text: `No plan of ${region} fails over.`,
+  });
   return { type: 'actions', block_id: 'gate_actions', elements: [approve, reject] };
 }
 

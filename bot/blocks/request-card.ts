@@ -192,43 +192,18 @@ function actionsBlock(
   customerName: string,
   blocked: boolean,
 ): KnownBlock {
-  const reject: Button = {
-    type: 'button',
-    action_id: GATE_REJECT_ACTION,
-    text: { type: 'plain_text', text: 'Reject' },
-    style: 'danger',
-    value: input.gateId,
-    confirm: {
-      title: { type: 'plain_text', text: 'Reject this request?' },
-      text: {
-        type: 'mrkdwn',
-        text: cutSlackText(`The ${operation} of ${customerName} will not run.`, 300),
-      },
-      confirm: { type: 'plain_text', text: 'Reject' },
-      deny: { type: 'plain_text', text: 'Cancel' },
-      style: 'danger',
-    },
-  };
-  const approve: Button = {
-    type: 'button',
-    action_id: GATE_APPROVE_ACTION,
-    text: { type: 'plain_text', text: 'Approve' },
-    style: 'primary',
-    value: input.gateId,
-    confirm: {
-      title: { type: 'plain_text', text: `Approve the ${operation}?` },
-      text: {
-        type: 'mrkdwn',
-        text: cutSlackText(
-          `${customerName} will run in ${escapeSlackText(input.activeRegion)}. This changes production.`,
-          300,
-        ),
-      },
-      confirm: { type: 'plain_text', text: 'Approve' },
-      deny: { type: 'plain_text', text: 'Cancel' },
-      style: operation === 'failover' ? 'danger' : 'primary',
-    },
-  };
+  const reject = gateButton(input.gateId, 'reject', {
+    title: 'Reject this request?',
+    text: cutSlackText(`The ${operation} of ${customerName} will not run.`, 300),
+  });
+  const approve = gateButton(input.gateId, 'approve', {
+    title: `Approve the ${operation}?`,
+    text: cutSlackText(
+      `${customerName} will run in ${escapeSlackText(input.activeRegion)}. This changes production.`,
+      300,
+    ),
+    danger: operation === 'failover',
+  });
   // A blocking pre-flight failure stops the run before approval, so there is nothing to approve.
   const block: ActionsBlock = {
     type: 'actions',
@@ -261,4 +236,32 @@ function fallbackText(input: RequestCardInput, serverCount: number, blocking: nu
   const head = `${operationTitle(operation)} of ${escapeAndCut(plan.customer.name, CUSTOMER_NAME_SHOWN_MAX)} (${escapeSlackText(plan.customer.id)}) to ${escapeSlackText(input.activeRegion)}, ${serverCount} servers, requested by ${mentionUser(input.requestedBy)}`;
   if (decision) return `${head}: ${decision.outcome}`;
   return blocking > 0 ? `${head}: pre-flight failed` : `${head}: waiting for approval`;
+}
+
+/**
+ * An Approve or Reject button of a request card, carrying only the gate id, confirmed in a dialog
+ * (`text` is mrkdwn, already escaped). A rejection's dialog, and an approval's that moves
+ * production for real (`danger`), are red.
+ */
+export function gateButton(
+  gateId: string,
+  answer: 'approve' | 'reject',
+  confirm: { title: string; text: string; danger?: boolean },
+): Button {
+  const approving = answer === 'approve';
+  const label = approving ? 'Approve' : 'Reject';
+  return {
+    type: 'button',
+    action_id: approving ? GATE_APPROVE_ACTION : GATE_REJECT_ACTION,
+    text: { type: 'plain_text', text: label },
+    style: approving ? 'primary' : 'danger',
+    value: gateId,
+    confirm: {
+      title: { type: 'plain_text', text: confirm.title },
+      text: { type: 'mrkdwn', text: confirm.text },
+      confirm: { type: 'plain_text', text: label },
+      deny: { type: 'plain_text', text: 'Cancel' },
+      style: !approving || confirm.danger ? 'danger' : 'primary',
+    },
+  };
 }
