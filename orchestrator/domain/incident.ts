@@ -480,6 +480,19 @@ export function cancelForFailover(
   return tail.map((s) => s.id);
 }
 
+/**
+ * A drill's runbook carried on as a failover: each step the failover runbook also has takes the
+ * failover's best-effort rule (what needs the lost primary, such as stopping its sources or
+ * replicating back to it, is tried and journaled, not a decision to wait on).
+ */
+export function asFailover(drill: Runbook, failover: Runbook): Runbook {
+  const lenient = new Set(failover.steps.filter((s) => s.bestEffort).map((s) => s.id));
+  return {
+    ...drill,
+    steps: drill.steps.map((s) => (lenient.has(s.id) ? { ...s, bestEffort: true } : s)),
+  };
+}
+
 /** The waves of a run's recovery (to the recovery region) that are done, and the servers in them. */
 export function childProgress(
   runbook: Runbook,

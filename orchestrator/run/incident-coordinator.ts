@@ -8,6 +8,7 @@ import { type Execution, type Gate, hasEnded } from '../domain/execution.ts';
 import { recordAnswer } from '../domain/gates.ts';
 import {
   advanceIncident,
+  asFailover,
   type ChildView,
   cancelForFailover,
   childProgress,
@@ -24,6 +25,7 @@ import {
   regionLockKey,
 } from '../domain/incident.ts';
 import type { Plan } from '../domain/plan.ts';
+import { planRunbook } from '../domain/plan-runbook.ts';
 import type { Region } from '../domain/regions.ts';
 import type { PreflightResult } from '../domain/runbook.ts';
 import {
@@ -415,9 +417,14 @@ export class IncidentCoordinator implements IncidentControl {
         progress: {},
         message: `Cancelled: ${incident.region} was lost, the drill continues as a failover (${incident.incidentId})`,
       });
+    const { plan: customerPlan } = await this.deps.plans.loadPlan(execution.customerId);
     await this.deps.store.updateExecution(executionId, {
       incidentId: incident.incidentId,
       convertedToFailover: { incidentId: incident.incidentId, at: now },
+      runbook: asFailover(
+        execution.runbook,
+        planRunbook(customerPlan, 'failover', this.deps.settings),
+      ),
     });
     await this.journal.write(executionId, {
       type: 'joined-incident',

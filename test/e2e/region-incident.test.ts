@@ -140,6 +140,12 @@ describe('a region-wide failover of us-east-1', () => {
       expect(drilling?.existing?.handling).toBe('continue-as-failover');
       const drill = await store.getExecution(drillId);
       expect(drill.convertedToFailover?.incidentId).toBe(requested.incidentId);
+      // as a failover: replicating back to the lost region was tried, not a decision to wait on
+      const drillJournal = await store.journal(drillId);
+      expect(entriesOf(drillJournal, 'gate-opened').map((e) => e.data.kind)).not.toContain(
+        'decision',
+      );
+      expect(entriesOf(drillJournal, 'best-effort-failed').length).toBeGreaterThan(0);
       // after: every customer started once the shared services had recovered
       const shared = incident.plans.find((p) => p.kind === 'shared-services');
       // (the drill already under way was not started by the incident: it went on)

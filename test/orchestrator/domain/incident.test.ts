@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   advanceIncident,
+  asFailover,
   type ChildView,
   cancelForFailover,
   type Incident,
@@ -342,6 +343,23 @@ describe('cancelForFailover', () => {
       runbook.steps.filter((s) => !cancelled.includes(s.id)).some((s) => s.phase === 'failback'),
     ).toBe(false);
     expect(late).toBeUndefined();
+  });
+});
+
+describe('asFailover', () => {
+  it('gives a drill the failover’s best-effort rule for what needs the lost primary, and nothing else', async () => {
+    // Prepare
+    const plan = await readSample('bcbsaz');
+    const drill = planRunbook(plan, 'drill');
+    // Act
+    const converted = asFailover(drill, planRunbook(plan, 'failover'));
+    // Assess
+    const lenient = converted.steps.filter((s) => s.bestEffort).map((s) => s.id);
+    expect(lenient).toContain('failover.stop-sources');
+    expect(lenient).toContain('failover.reverse-replication');
+    expect(drill.steps.filter((s) => s.bestEffort)).toEqual([]);
+    expect(converted.steps.map((s) => s.id)).toEqual(drill.steps.map((s) => s.id));
+    expect(converted.steps.find((s) => s.kind === 'recover-wave')?.bestEffort).toBe(false);
   });
 });
 
