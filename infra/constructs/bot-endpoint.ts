@@ -398,7 +398,8 @@ export class BotEndpoint extends Construct {
     });
     const header = (name: string) => ({
       sizeConstraintStatement: {
-        fieldToMatch: { singleHeader: { name } },
+        // SingleHeader is untyped in CDK: its key goes to CloudFormation as written (`Name`).
+        fieldToMatch: { singleHeader: { Name: name } },
         comparisonOperator: 'GT',
         size: 0,
         textTransformations: [{ priority: 0, type: 'NONE' }],

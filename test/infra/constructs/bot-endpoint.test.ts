@@ -146,8 +146,9 @@ describe('the bot endpoint under a flood', () => {
     });
     const unsigned = JSON.stringify(rules[0]?.Statement);
     expect(unsigned).toMatch(/^\{"NotStatement".*"AndStatement"/);
-    expect(unsigned).toContain('"x-slack-signature"');
-    expect(unsigned).toContain('"x-slack-request-timestamp"');
+    // CloudFormation's key is Name (CDK passes an untyped SingleHeader as written)
+    expect(unsigned).toContain('"SingleHeader":{"Name":"x-slack-signature"}');
+    expect(unsigned).toContain('"SingleHeader":{"Name":"x-slack-request-timestamp"}');
   });
 
   it('defaults the per-client limit to 300 a minute', () => {
