@@ -93,15 +93,8 @@ export async function showIncident(
   caller: CommandCaller,
   incidentId: string,
 ): Promise<Reply> {
-  const incident = await loadIncident(deps, incidentId);
-  const auth = await checkRegionAccess(deps, caller.client, {
-    region: incident.region,
-    userId: caller.userId,
-    channelId: caller.channelId,
-    action: 'view',
-    incidentId,
-  });
-  if (!auth.ok) return { text: auth.reason };
+  const incident = await allowedIncident(deps, caller, incidentId, 'view');
+  if ('text' in incident) return incident;
   return { text: incidentSummaryText(incident, deps.now()) };
 }
 
@@ -114,15 +107,8 @@ export async function abortIncident(
   caller: CommandCaller,
   incidentId: string,
 ): Promise<Reply> {
-  const incident = await loadIncident(deps, incidentId);
-  const auth = await checkRegionAccess(deps, caller.client, {
-    region: incident.region,
-    userId: caller.userId,
-    channelId: caller.channelId,
-    action: 'abort',
-    incidentId,
-  });
-  if (!auth.ok) return { text: auth.reason };
+  const incident = await allowedIncident(deps, caller, incidentId, 'abort');
+  if ('text' in incident) return incident;
   const id = escapeSlackText(incidentId);
   if (incidentEnded(incident.status))
     return {
@@ -140,6 +126,24 @@ export function cannotPauseIncident(action: 'pause' | 'resume', incidentId: stri
   return {
     text: `Incident \`${escapeSlackText(incidentId)}\` cannot ${action} as a whole: ${action} its plans' runs one by one (\`/dr status ${escapeSlackText(incidentId)}\` lists them), or abort it with \`/dr abort ${escapeSlackText(incidentId)}\`.`,
   };
+}
+
+/** The incident, once the caller may take the action on its region here; else the denial to answer. */
+async function allowedIncident(
+  deps: BotDeps,
+  caller: CommandCaller,
+  incidentId: string,
+  action: 'view' | 'abort',
+): Promise<Incident | Reply> {
+  const incident = await loadIncident(deps, incidentId);
+  const auth = await checkRegionAccess(deps, caller.client, {
+    region: incident.region,
+    userId: caller.userId,
+    channelId: caller.channelId,
+    action,
+    incidentId,
+  });
+  return auth.ok ? incident : { text: auth.reason };
 }
 
 async function loadIncident(deps: BotDeps, incidentId: string): Promise<Incident> {

@@ -454,7 +454,8 @@ export class IncidentCoordinator implements IncidentControl {
     >();
     await mapLimited(incident.plans, READINESS_AT_ONCE, async (plan) => {
       const id = plan.executionId ?? plan.existing?.executionId;
-      if (!id) return;
+      // An ended plan's run was read when it ended: each look reads only what may still change.
+      if (!id || !['waiting', 'running'].includes(plan.state)) return;
       const [execution, records, holder, gates] = await Promise.all([
         this.deps.store.getExecution(id),
         this.deps.store.getSteps(id),
