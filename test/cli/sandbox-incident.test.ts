@@ -64,7 +64,9 @@ describe('npm start -- --incident us-east-1 (lifeboat sandbox --incident)', () =
     // every plan of us-east-1 succeeded, with its RTO and RPO against its targets
     const plans = Object.fromEntries(
       [
-        ...stdout.slice(closing).matchAll(/^ {2}(\S+) +(\w+), failover (\w+): RTO .+ RPO .+$/gm),
+        ...stdout
+          .slice(closing)
+          .matchAll(/^ {2}(\S+) +(\w+), failover (\w+)(?: with exclusions)?: RTO .+ RPO .+$/gm),
       ].map((m) => [m[1], `${m[2]} ${m[3]}`]),
     );
     expect(plans, stdout.slice(closing, closing + 2000)).toEqual({
