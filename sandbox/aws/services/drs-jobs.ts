@@ -9,7 +9,7 @@ import {
   type Snapshot,
   type Source,
 } from './drs-state.ts';
-import { listSnapshots, readLag } from './drs-timeline.ts';
+import { jobEnd, listSnapshots, readLag } from './drs-timeline.ts';
 import { capacityError, instanceTypeOf } from './ec2.ts';
 
 export interface RecoveryRequest {
@@ -105,6 +105,8 @@ export class DrsJobs {
       region,
       isDrill: request.isDrill,
       servers: job.servers.map((s) => s.name),
+      // Until then the job, and every server in it, counts against the account's quotas.
+      endsAt: new Date(jobEnd(job)).toISOString(),
     });
     return job;
   }

@@ -123,7 +123,18 @@ export class SsmState {
       10,
       60,
     );
-    sessions.push({ region: agentRegion, from: Math.max(at, statusOkAt + startup * 1000) });
+    const session: AgentSession = {
+      region: agentRegion,
+      from: Math.max(at, statusOkAt + startup * 1000),
+    };
+    sessions.push(session);
+    // Ground truth once it comes (agents seeded online long ago are not news): a stop before
+    // then drops the session, and the agent never came.
+    if (at === -Infinity) return;
+    this.estate.schedule(session.from, (onlineAt) => {
+      if (this.sessions.get(instanceId)?.includes(session))
+        this.estate.record('ssm-agent-online', { instanceId, region: agentRegion }, onlineAt);
+    });
   }
 
   /** Runs on the instance that its agent's going away at `at` ends early, as ground truth. */
@@ -215,6 +226,10 @@ export class SsmState {
       document: command.document,
       instanceIds: request.instanceIds,
       outcomes: Object.fromEntries(command.invocations.map((r) => [r.instanceId, r.outcome])),
+      // When each run ends if its agent stays up: how long the document takes on that instance.
+      endsAtByInstance: Object.fromEntries(
+        command.invocations.map((r) => [r.instanceId, new Date(r.endsAt).toISOString()]),
+      ),
       endsAt: new Date(Math.max(...command.invocations.map((r) => r.endsAt))).toISOString(),
     });
     return command;

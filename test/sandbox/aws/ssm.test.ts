@@ -185,6 +185,43 @@ describe('SSM managed instances', () => {
     expect(atChecks).toBe('ConnectionLost');
     expect(aMinuteLater).toBe('Online');
   });
+
+  it('records the moment a started agent comes Online as ground truth, the moment SSM first shows it', async () => {
+    // Prepare
+    const ora01 = findPrimary('bcbsaz-ora-01');
+    const ssm = await connectSsm(PRIMARY);
+    aws.estate.stop(findInstance(ora01), 'test');
+    aws.clock.advance(120_000);
+    aws.estate.start(findInstance(ora01), 'test');
+    aws.clock.advance((findInstance(ora01).statusOkAt ?? 0) - aws.clock.now());
+    // Act: second by second until SSM shows it Online
+    let seconds = 0;
+    while ((await readPingStatus(ssm, ora01)) !== 'Online' && seconds++ < 120)
+      aws.clock.advance(1_000);
+    // Assess: one event, for this start, within the second SSM first showed it
+    const truth = aws.estate.truth.filter((e) => e.type === 'ssm-agent-online');
+    expect(truth).toEqual([
+      { at: expect.any(String), type: 'ssm-agent-online', instanceId: ora01, region: PRIMARY },
+    ]);
+    const onlineAt = Date.parse(String(truth[0]?.at));
+    expect(onlineAt).toBeGreaterThan(aws.clock.now() - 1_000);
+    expect(onlineAt).toBeLessThanOrEqual(aws.clock.now());
+  });
+
+  it('records no agent coming Online for an instance stopped before its agent started', async () => {
+    // Prepare
+    const ora01 = findPrimary('bcbsaz-ora-01');
+    aws.estate.stop(findInstance(ora01), 'test');
+    aws.clock.advance(120_000);
+    aws.estate.start(findInstance(ora01), 'test');
+    // Act: stopped at its status checks, before the agent's start-up
+    aws.clock.advance((findInstance(ora01).statusOkAt ?? 0) - aws.clock.now());
+    aws.estate.stop(findInstance(ora01), 'test');
+    aws.clock.advance(600_000);
+    // Assess
+    expect(aws.estate.instance(ora01)?.state).toBe('stopped');
+    expect(aws.estate.truth.filter((e) => e.type === 'ssm-agent-online')).toEqual([]);
+  });
 });
 
 describe('SSM Run Command', () => {
@@ -421,6 +458,9 @@ describe('SSM Run Command', () => {
       outcomes: { [app01]: 'Failed', [web01]: 'Failed' },
     });
     const endsAt = Date.parse(String(truth?.endsAt));
+    const byInstance = truth?.endsAtByInstance as Record<string, string>;
+    expect(Object.keys(byInstance)).toEqual([app01, web01]);
+    expect(Math.max(...Object.values(byInstance).map(Date.parse))).toBe(endsAt);
     aws.clock.advance(endsAt - aws.clock.now() - 1);
     const statuses = async () =>
       Promise.all(
