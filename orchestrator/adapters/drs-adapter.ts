@@ -229,6 +229,8 @@ function toSourceServerView(server: SourceServer): SourceServerView {
     ...(originInstanceId ? { originInstanceId } : {}),
     ...(originRegion ? { originRegion } : {}),
     ...(server.recoveryInstanceId ? { recoveryInstanceId: server.recoveryInstanceId } : {}),
+    ...(server.arn ? { arn: server.arn } : {}),
+    ...(server.tags ? { tags: server.tags } : {}),
   };
 }
 

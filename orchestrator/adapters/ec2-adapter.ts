@@ -9,8 +9,11 @@ import {
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Port, InstanceView } from '../ports/aws.ts';
-import { collectPages } from './collect-pages.ts';
+import { chunk, collectPages } from './collect-pages.ts';
 import { type AwsCaller, awsCaller, isAwsCode } from './map-aws-error.ts';
+
+/** EC2 takes at most this many values in a filter. */
+const FILTER_LIMIT = 200;
 
 /** EC2 instances in one account and region. */
 export class Ec2Adapter implements Ec2Port {
@@ -32,6 +35,26 @@ export class Ec2Adapter implements Ec2Port {
       this.healthyInstances(instanceIds),
     ]);
     return instances.map((instance) => toInstanceView(instance, healthy));
+  }
+
+  /** By the `instance-id` filter, which leaves out ids that do not exist (InstanceIds would fail the call). */
+  async findInstances(instanceIds: string[]): Promise<InstanceView[]> {
+    const found: Instance[] = [];
+    for (const ids of chunk(instanceIds, FILTER_LIMIT))
+      found.push(
+        ...(await this.call('DescribeInstances', () =>
+          collectPages(
+            paginateDescribeInstances(
+              { client: this.client },
+              { Filters: [{ Name: 'instance-id', Values: ids }] },
+            ),
+            (page) => page.Reservations?.flatMap((r) => r.Instances ?? []),
+          ),
+        )),
+      );
+    if (found.length === 0) return [];
+    const healthy = await this.healthyInstances(found.map((i) => i.InstanceId ?? ''));
+    return found.map((instance) => toInstanceView(instance, healthy));
   }
 
   async stop(instanceIds: string[]): Promise<void> {

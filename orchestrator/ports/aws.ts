@@ -15,6 +15,8 @@ export interface SourceServerView {
   originRegion?: string;
   recoveryInstanceId?: string;
   direction: 'FAILOVER' | 'FAILBACK';
+  arn?: string;
+  tags?: Record<string, string>;
 }
 
 export interface SnapshotView {
@@ -95,6 +97,8 @@ export interface InstanceView {
 
 export interface Ec2Port {
   describe(instanceIds: string[]): Promise<InstanceView[]>;
+  /** Those of the instances that exist in this region (`describe` fails on any that does not). */
+  findInstances(instanceIds: string[]): Promise<InstanceView[]>;
   stop(instanceIds: string[]): Promise<void>;
   /** Changes a stopped instance's type (EC2 refuses it on a running one: IncorrectInstanceState). */
   setInstanceType(instanceId: string, instanceType: string): Promise<void>;

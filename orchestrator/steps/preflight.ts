@@ -1,4 +1,5 @@
 import { RegionUnreachableError, ThrottledError } from '../domain/errors.ts';
+import { planTagMismatch } from '../domain/onboarding.ts';
 import { ARC_ENDPOINT_QUORUM } from '../domain/routing.ts';
 import type { PreflightCheck, PreflightResult, StepOf } from '../domain/runbook.ts';
 import { PLAN_TAG_KEY } from '../domain/workload-access.ts';
@@ -205,9 +206,8 @@ async function planTagged(ctx: StepContext, step: Step): Promise<CheckResult> {
         (await ctx.services(region).ec2.describe(ids)).map((v) => [v.instanceId, v.tags]),
       );
       for (const id of ids) {
-        const value = seen.get(id)?.[PLAN_TAG_KEY];
-        if (value !== plan)
-          untagged.push(`${id} (${value ? `${PLAN_TAG_KEY}=${value}` : 'untagged'})`);
+        const mismatch = planTagMismatch(plan, seen.get(id));
+        if (mismatch) untagged.push(`${id} (${mismatch})`);
       }
     } catch (error) {
       if (!(error instanceof RegionUnreachableError)) throw error;

@@ -183,6 +183,10 @@ export class FakeEc2 implements Ec2Port {
     });
   }
 
+  async findInstances(instanceIds: string[]): Promise<InstanceView[]> {
+    return this.describe(instanceIds);
+  }
+
   async stop(instanceIds: string[]): Promise<void> {
     this.region.call('ec2.StopInstances');
     for (const id of instanceIds) {

@@ -98,6 +98,21 @@ describe('Ec2Adapter', () => {
 });
 
 describe('Ec2Adapter.missingNetwork', () => {
+  it('finds the instances that exist among ids of which one does not, where describe fails', async () => {
+    // Prepare
+    const { ec2 } = await connect(PRIMARY);
+    const ora = account.server('bcbsaz-ora-01').primary.instanceId;
+    const absent = 'i-0123456789abcdef0';
+    // Act
+    const found = await ec2.findInstances([ora, absent]);
+    const described = ec2.describe([ora, absent]);
+    // Assess
+    expect(found).toEqual([
+      expect.objectContaining({ instanceId: ora, state: 'running', statusOk: true }),
+    ]);
+    await expect(described).rejects.toMatchObject({ code: 'InvalidInstanceID.NotFound' });
+  });
+
   it('finds the bubble network of an isolated drill and names what is missing', async () => {
     // Prepare: nwhealth's bubble lives in its recovery region, in its own account
     account = await startLocalAccount('nwhealth');
