@@ -14,6 +14,9 @@
  *   capacity:<instance-type>[:<region>]  EC2 has no capacity of that type (in that region, or in
  *                                        any): starting or launching into it answers
  *                                        InsufficientInstanceCapacity
+ *   partition:<region>|<region>          the two regions cannot reach each other: a global table's
+ *                                        writes between them wait until it heals, and each counts
+ *                                        the other out of its strongly consistent majority
  *   crash-before:<service>:<op>[:<n>]    the task Lambda making the n-th such call (default the 1st)
  *                                        dies before the call leaves it: the simulator never sees it
  *   crash-after:<service>:<op>[:<n>]     the call takes effect, then its caller dies before the answer
@@ -32,6 +35,7 @@ export type Fault =
   | { kind: 'validation-fail'; document?: string }
   | { kind: 'route53-down' }
   | { kind: 'capacity'; instanceType: string; region?: string }
+  | { kind: 'partition'; regions: readonly [string, string] }
   | CrashFault<'crash-before'>
   | CrashFault<'crash-after'>;
 
@@ -45,7 +49,7 @@ export interface CrashFault<K extends CrashKind = CrashKind> {
 }
 
 export const FAULT_SYNTAX =
-  'region-down:<region>[:keep-global], throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down, capacity:<instance-type>[:<region>], crash-before:<service>:<operation>[:<n>], crash-after:<service>:<operation>[:<n>]';
+  'region-down:<region>[:keep-global], throttle:<rate>[:<service>[:<operation>]], 5xx:<rate>[:<service>], launch-fail:<server>, stall:<server>, dns-slow:<seconds>, validation-fail[:<document>], route53-down, capacity:<instance-type>[:<region>], partition:<region>|<region>, crash-before:<service>:<operation>[:<n>], crash-after:<service>:<operation>[:<n>]';
 
 export class FaultSyntaxError extends Error {
   constructor(text: string, why: string) {
@@ -60,6 +64,9 @@ function rate(text: string, value: string | undefined): number {
     throw new FaultSyntaxError(text, 'the rate must be a number from 0 to 1, like 0.3');
   return n;
 }
+
+/** A region's name: us-east-1, eu-central-1, us-gov-west-1. */
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
 /** EC2's instance type names: family (with generation and options), a dot, a size. */
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
@@ -112,6 +119,23 @@ export function parseFault(text: string): Fault {
         );
       return { kind, instanceType, ...(args[1] ? { region: args[1] } : {}) };
     }
+    case 'partition': {
+      const regions = (args[0] ?? '').split('|');
+      const [a, b] = regions;
+      if (
+        args.length !== 1 ||
+        regions.length !== 2 ||
+        !a ||
+        !b ||
+        ![a, b].every((r) => REGION.test(r))
+      )
+        throw new FaultSyntaxError(
+          text,
+          'it takes two regions joined by |, like partition:us-east-1|us-west-2',
+        );
+      if (a === b) throw new FaultSyntaxError(text, 'a region is never cut off from itself');
+      return { kind, regions: a < b ? [a, b] : [b, a] };
+    }
     case 'crash-before':
     case 'crash-after': {
       const [service, operation, nth = '1', ...rest] = args;
@@ -148,6 +172,8 @@ export function formatFault(fault: Fault): string {
       return 'route53-down';
     case 'capacity':
       return ['capacity', fault.instanceType, fault.region].filter(Boolean).join(':');
+    case 'partition':
+      return `partition:${fault.regions[0]}|${fault.regions[1]}`;
     case 'crash-before':
     case 'crash-after':
       return `${fault.kind}:${fault.service}:${fault.operation}${fault.nth === 1 ? '' : `:${fault.nth}`}`;
@@ -226,6 +252,14 @@ export class FaultSet {
   /** The global control planes homed in the region (Route 53 and IAM in us-east-1) are down too. */
   isGlobalDown(homeRegion: string): boolean {
     return this.of('region-down').some((f) => f.region === homeRegion && !f.keepGlobal);
+  }
+
+  /** The two regions cannot reach each other. */
+  isPartitioned(a: string, b: string): boolean {
+    return this.of('partition').some(
+      ({ regions }) =>
+        (regions[0] === a && regions[1] === b) || (regions[0] === b && regions[1] === a),
+    );
   }
 
   /** The highest throttling rate that applies to this call. */

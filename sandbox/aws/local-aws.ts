@@ -16,6 +16,7 @@ import {
   formatFault,
   parseFault,
 } from './faults.ts';
+import { GlobalTables, type GlobalTablesOptions } from './global-tables.ts';
 import { localWorkloadIam, type WorkloadIam } from './iam.ts';
 import { json, type SimRequest, type SimResponse, type SimService } from './protocol.ts';
 import { SeededRandom } from './random.ts';
@@ -43,6 +44,12 @@ export interface LocalAwsOptions {
   port?: number;
   /** Also start dynalite for DynamoDB. @default true */
   dynamodb?: boolean;
+  /**
+   * DynamoDB as global tables: a replica per region with replication delay, and the named
+   * strongly consistent tables (see `GlobalTables`). @default undefined: one dynalite, every
+   * region seeing the same table at once
+   */
+  globalTables?: Pick<GlobalTablesOptions, 'strongTables' | 'replicationDelayMs' | 'regions'>;
   /** Evaluate every call made with a workload role's credentials against the role's synthesized policies. @default true */
   iam?: boolean;
   /** A DNS server on loopback (UDP) answering from Route 53's resolver. @default undefined, none; 0 for any free port */
@@ -92,6 +99,8 @@ export class LocalAws {
   private readonly sts: StsService;
   private server?: Server;
   private dynamo?: Server;
+  /** The global tables, when asked for (`globalTables`). */
+  private global?: GlobalTables;
   private dns?: DnsServer;
   private dnsBound?: DnsAddress;
   private baseUrl = '';
@@ -170,7 +179,14 @@ export class LocalAws {
       this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve),
     );
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    if (this.options.dynamodb !== false) {
+    if (this.options.globalTables) {
+      this.global = await new GlobalTables({
+        ...this.options.globalTables,
+        clock: this.clock,
+        faults: this.faults,
+      }).start();
+      this.dynamoUrl = this.global.url;
+    } else if (this.options.dynamodb !== false) {
       this.dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
       await new Promise<void>((resolve) => this.dynamo?.listen(0, '127.0.0.1', resolve));
       this.dynamoUrl = `http://127.0.0.1:${(this.dynamo.address() as AddressInfo).port}`;
@@ -203,6 +219,11 @@ export class LocalAws {
     };
   }
 
+  /** The global tables (with `globalTables`): replication can be settled and counted. */
+  get globalTables(): GlobalTables | undefined {
+    return this.global;
+  }
+
   get controlUrl(): string {
     return `${this.baseUrl}/_lifeboat`;
   }
@@ -233,6 +254,7 @@ export class LocalAws {
     for (const trickle of this.held) clearInterval(trickle);
     this.held.clear();
     await this.dns?.stop();
+    await this.global?.stop();
     for (const server of [this.server, this.dynamo]) {
       if (!server) continue;
       server.closeAllConnections?.();

@@ -33,6 +33,7 @@ describe('fault syntax', () => {
       'capacity:r6i.4xlarge:us-west-1',
       { kind: 'capacity', instanceType: 'r6i.4xlarge', region: 'us-west-1' },
     ],
+    ['partition:us-east-1|us-west-2', { kind: 'partition', regions: ['us-east-1', 'us-west-2'] }],
     [
       'crash-after:drs:StartRecovery',
       { kind: 'crash-after', service: 'drs', operation: 'StartRecovery', nth: 1 },
@@ -58,6 +59,12 @@ describe('fault syntax', () => {
     ['capacity', 'it takes an instance type'],
     ['capacity:large', 'it takes an instance type'],
     ['capacity:r6i.large:us-west-1:x', 'it takes an instance type'],
+    ['partition', 'it takes two regions joined by |'],
+    ['partition:us-east-1', 'it takes two regions joined by |'],
+    ['partition:us-east-1|us-west-2|us-east-2', 'it takes two regions joined by |'],
+    ['partition:us-east-1|mars', 'it takes two regions joined by |'],
+    ['partition:us-east-1|us-west-2:x', 'it takes two regions joined by |'],
+    ['partition:us-east-1|us-east-1', 'a region is never cut off from itself'],
     ['crash-after', 'it takes a service, an operation'],
     ['crash-after:drs', 'it takes a service, an operation'],
     ['crash-before:drs:StartRecovery:0', 'optionally which call (from 1)'],
@@ -118,6 +125,20 @@ describe('FaultSet', () => {
     set.remove('region-down:us-east-1');
     expect(set.isGlobalDown('us-east-1')).toBe(false);
     expect(set.isGlobalDown('us-west-2')).toBe(true);
+  });
+
+  it('cuts two regions apart both ways, one fault whichever way it is written', () => {
+    // Prepare
+    const set = new FaultSet(['partition:us-west-2|us-east-1']);
+    // Act
+    set.add('partition:us-east-1|us-west-2');
+    // Assess
+    expect(set.list()).toEqual(['partition:us-east-1|us-west-2']);
+    expect(set.isPartitioned('us-east-1', 'us-west-2')).toBe(true);
+    expect(set.isPartitioned('us-west-2', 'us-east-1')).toBe(true);
+    expect(set.isPartitioned('us-east-1', 'us-east-2')).toBe(false);
+    expect(set.remove('partition:us-west-2|us-east-1')).toBe(true);
+    expect(set.isPartitioned('us-east-1', 'us-west-2')).toBe(false);
   });
 
   it('answers whether EC2 has capacity of a type in a region', () => {
