@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The bot's Lambdas' environments, checked once per cold start and by infra at synth time.
@@ -20,6 +20,8 @@ const SlackSecretsEnv = z
 
 const CommonEnv = z.object({
   STATE_TABLE: z.string().min(1),
+  /** The strongly consistent table of locks, gates and leases (as the task Lambdas' LOCK_TABLE). */
+  LOCK_TABLE: z.string().min(1).optional(),
   PLANS_DIR: z.string().min(1),
   SETTINGS_FILE: z.string().min(1),
   AWS_REGION: z.string().default('us-east-1'),

@@ -1,15 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
-import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
+import { planConfigOf } from '../orchestrator/adapters/bundled-plans.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import type { RegionWideSettings } from '../orchestrator/domain/settings.ts';
-import {
-  type PlanConfig,
-  wireBotRunControl,
-  wireCore,
-} from '../orchestrator/handlers/control-wiring.ts';
+import { wireBotRunControl, wireCore } from '../orchestrator/handlers/control-wiring.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
 import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
@@ -29,27 +25,6 @@ import { loadSlackSecrets, type SlackSecrets } from './slack-secrets.ts';
 export type IngressLambdaEnv = IngressEnv & HandlerEnv;
 
 /**
- * The plans the bundle carries (validated when it was built); from source (tests, local use),
- * the YAML files the environment names, read by a module loaded only then.
- */
-function planConfig(env: Pick<HandlerEnv, 'PLANS_DIR' | 'SETTINGS_FILE'>): PlanConfig {
-  const bundled = bundledPlanConfig();
-  if (bundled) return bundled;
-  let files: Promise<PlanConfig> | undefined;
-  const fromFiles = () =>
-    (files ??= import('../orchestrator/adapters/config-files.ts').then((m) =>
-      m.filePlanConfig(env),
-    ));
-  return {
-    plans: {
-      listCustomers: async () => (await fromFiles()).plans.listCustomers(),
-      loadPlan: async (id) => (await fromFiles()).plans.loadPlan(id),
-    },
-    settings: async () => (await fromFiles()).settings(),
-  };
-}
-
-/**
  * The ingress Lambda (behind the bot's HTTPS endpoint) of one environment: Slack's slash
  * commands and clicks. It loads only what they need: the state table, the bundled plans, Step
  * Functions' start and task tokens, the notifier's queue and Slack; not the customers' AWS, not
@@ -64,7 +39,7 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
     serviceName: 'lifeboat-ingress',
     logLevel: env.POWERTOOLS_LOG_LEVEL,
   });
-  const core = wireCore(env, planConfig(env));
+  const core = wireCore(env, planConfigOf(env));
   const sqs = env.NOTIFY_QUEUE_URL
     ? new SQSClient({ region: env.AWS_REGION, maxAttempts: 2 })
     : undefined;

@@ -2,7 +2,7 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import { Logger } from '@aws-lambda-powertools/logger';
 import { WebClient } from '@slack/web-api';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
 import { filePlanConfig } from '../orchestrator/adapters/config-files.ts';
 import { slackBudgetStoreFor } from '../orchestrator/adapters/dynamodb-slack-budget-store.ts';

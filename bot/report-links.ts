@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { REPORT_KEY_PREFIX } from '../orchestrator/adapters/s3-report-store.ts';
+import { REPORT_KEY_PREFIX } from '../orchestrator/ports/report-store.ts';
 
 /**
  * Report links that last: `https://<bot>/reports/<region>/<key>?exp=<unix s>&sig=<hmac>`. The

@@ -1,6 +1,6 @@
 import { TransformParameterError } from '@aws-lambda-powertools/parameters/errors';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 
 export const SlackSecretsSchema = z.object({

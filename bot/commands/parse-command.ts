@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RegionSchema } from '../../orchestrator/domain/regions.ts';
 import { escapeSlackText } from '../slack-text.ts';
 

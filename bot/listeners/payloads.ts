@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The parts of Slack's payloads the listeners read. Slack signs what it sends, but a listener

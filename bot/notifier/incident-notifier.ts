@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import type { Incident } from '../../orchestrator/domain/incident.ts';
 import type { JournalEntry } from '../../orchestrator/domain/journal.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConcurrentUpdateError, NotFoundError } from '../../orchestrator/domain/errors.ts';
 import type { Execution, Gate } from '../../orchestrator/domain/execution.ts';
 import type { PlanLoader, RunReader } from '../../orchestrator/ports/run-control.ts';

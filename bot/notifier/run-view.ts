@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatDuration } from '../../orchestrator/domain/duration.ts';
 import { ExecutionStatusSchema, type GateKind } from '../../orchestrator/domain/execution.ts';
 import type { JournalEntry } from '../../orchestrator/domain/journal.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The Slack writes every notifier shares, decided here and nowhere else (pure: no clock, no I/O).

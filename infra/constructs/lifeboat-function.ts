@@ -6,7 +6,11 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { PLAN_BUNDLE_GLOBAL, type PlanBundle } from '../../orchestrator/adapters/bundled-plans.ts';
+import {
+  PLAN_BUNDLE_GLOBAL,
+  PLANS_BUNDLED_GLOBAL,
+  type PlanBundle,
+} from '../../orchestrator/adapters/bundled-plans.ts';
 import { bundlePlans } from '../../orchestrator/adapters/plan-bundle.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { acknowledge } from '../nag/acknowledge.ts';
@@ -46,10 +50,11 @@ export const LAMBDA_BUNDLING = {
 
 /**
  * esbuild's `define` that puts the plans and runbook defaults into a bundle as data
- * (`bundledPlans()` returns them), so no Lambda parses YAML at a cold start.
+ * (`bundledPlans()` returns them), so no Lambda parses YAML at a cold start, and marks the
+ * bundle as one, so the YAML reader is left out of it (`planConfigOf`).
  */
 export function planDefine(bundle: PlanBundle): Record<string, string> {
-  return { [PLAN_BUNDLE_GLOBAL]: JSON.stringify(bundle) };
+  return { [PLAN_BUNDLE_GLOBAL]: JSON.stringify(bundle), [PLANS_BUNDLED_GLOBAL]: 'true' };
 }
 
 /** The repository's plans and defaults, validated once per synth: a bad plan stops it. */

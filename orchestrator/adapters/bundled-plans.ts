@@ -1,4 +1,4 @@
-import { UnknownCustomerError } from '../domain/errors.ts';
+import { LifeboatError, UnknownCustomerError } from '../domain/errors.ts';
 import type { RunbookSettings } from '../domain/settings.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 
@@ -20,6 +20,12 @@ export interface PlanConfig {
 /** The global esbuild replaces with the bundle (its `define`); absent outside a bundle. */
 export const PLAN_BUNDLE_GLOBAL = 'LIFEBOAT_PLAN_BUNDLE';
 declare const LIFEBOAT_PLAN_BUNDLE: PlanBundle | undefined;
+/**
+ * `true` in a bundle (its `define`), beside the plans: a constant esbuild folds, so a branch
+ * taken only outside a bundle is dropped with what it imports.
+ */
+export const PLANS_BUNDLED_GLOBAL = 'LIFEBOAT_PLANS_BUNDLED';
+declare const LIFEBOAT_PLANS_BUNDLED: true | undefined;
 
 /** The plans this bundle was built with, or undefined when running from source (tests, the CLI). */
 export function bundledPlans(): PlanBundle | undefined {
@@ -41,6 +47,29 @@ export class BundledPlanSource implements PlanSource {
     if (!loaded) throw new UnknownCustomerError(customerId, await this.listCustomers());
     return loaded;
   }
+}
+
+/**
+ * The bundle's plans and defaults; outside a bundle (tests, local use), the YAML files the
+ * environment names, read by a module loaded on the first read. A bundle leaves that module
+ * (and the YAML parser) out.
+ */
+export function planConfigOf(env: { PLANS_DIR: string; SETTINGS_FILE: string }): PlanConfig {
+  if (typeof LIFEBOAT_PLANS_BUNDLED === 'undefined') {
+    let files: Promise<PlanConfig> | undefined;
+    const fromFiles = () =>
+      (files ??= import('./config-files.ts').then((m) => m.filePlanConfig(env)));
+    return {
+      plans: {
+        listCustomers: async () => (await fromFiles()).plans.listCustomers(),
+        loadPlan: async (id) => (await fromFiles()).plans.loadPlan(id),
+      },
+      settings: async () => (await fromFiles()).settings(),
+    };
+  }
+  const bundled = bundledPlanConfig();
+  if (!bundled) throw new LifeboatError('This bundle was built without its plans (planDefine).');
+  return bundled;
 }
 
 /** The bundle's plans and defaults as the wiring takes them; undefined outside a bundle. */

@@ -1,12 +1,17 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Report } from '../domain/report.ts';
-import type { ReportLocations, ReportStore, StoredReportFile } from '../ports/report-store.ts';
+import {
+  REPORT_KEY_PREFIX,
+  type ReportLocations,
+  type ReportStore,
+  type StoredReportFile,
+} from '../ports/report-store.ts';
 import { renderReportFiles, safeFolder, safeName } from '../report/report-files.ts';
 import { type AwsCaller, awsCaller } from './map-aws-error.ts';
 
 const DAY_MS = 86_400_000;
-/** Every report's key starts with this (infra grants writes under it, and nothing else). */
-export const REPORT_KEY_PREFIX = 'reports/';
+
+export { REPORT_KEY_PREFIX };
 
 export interface S3ReportStoreOptions {
   bucket: string;

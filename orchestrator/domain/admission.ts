@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RegionSchema } from './regions.ts';
 import { DRS_QUOTAS, type RunbookSettings } from './settings.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GateAnswerError } from './errors.ts';
 import { OperationSchema } from './plan.ts';
 import { type Runbook, RunbookSchema, type Step } from './runbook.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BudgetLimits } from './admission.ts';
 import { buildReport } from './build-report.ts';
 import { formatDuration } from './duration.ts';

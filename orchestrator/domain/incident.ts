@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ExecutionStatusSchema, hasEnded } from './execution.ts';
 import { OperationSchema, type Plan, PlanKindSchema } from './plan.ts';
 import { planRecoveryOrder, type RecoveryStart } from './recovery-order.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JournalEntryError } from './errors.ts';
 import { GateDecisionSchema, GateKindSchema } from './execution.ts';
 import { OperationSchema, SideSchema } from './plan.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type PlanProblem, type PlanProblemCode, PlanValidationError } from './errors.ts';
 import { type Hook, type HookPhase, type Plan, PlanSchema } from './plan.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The regions Lifeboat knows. The team's pairs are us-east-1 -> us-east-2 and

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GateDecisionSchema, GateKindSchema } from './execution.ts';
 import { DirectionSchema } from './journal.ts';
 import { OperationSchema } from './plan.ts';

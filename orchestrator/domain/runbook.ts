@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DrsSelectorSchema, HealthCheckSchema, OperationSchema, SideSchema } from './plan.ts';
 import { RegionSchema } from './regions.ts';
 

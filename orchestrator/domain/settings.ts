@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DurationSchema } from './duration.ts';
 import { ChannelSchema, PrincipalSchema } from './plan.ts';
 import { RegionSchema } from './regions.ts';

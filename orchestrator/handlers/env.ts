@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogLevel } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClusterEndpointsSchema } from '../domain/routing.ts';
 
 /**
@@ -10,6 +10,12 @@ import { ClusterEndpointsSchema } from '../domain/routing.ts';
  */
 export const HandlerEnvSchema = z.object({
   STATE_TABLE: z.string().min(1),
+  /**
+   * The multi-Region strongly consistent table (us-east-1, us-east-2, us-west-2) holding the
+   * customers' locks, the gates and the DRS admission leases, reached through the replica
+   * nearest AWS_REGION. Unset: they stay on STATE_TABLE (one region, or the local world).
+   */
+  LOCK_TABLE: z.string().min(1).optional(),
   PLANS_DIR: z.string().min(1),
   SETTINGS_FILE: z.string().min(1),
   /** Where report files are written when there is no REPORT_BUCKET. @default a folder in the OS temp dir */

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IncidentRequestSchema } from '../domain/incident.ts';
 import type { ExecutionStarter } from '../ports/run-control.ts';
 import type { HandlerEnv } from './env.ts';

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GateDecisionSchema, GateKindSchema } from '../domain/execution.ts';
 import { PrepareInputSchema } from '../domain/messages.ts';
 import { RegionSchema } from '../domain/regions.ts';

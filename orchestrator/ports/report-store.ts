@@ -1,5 +1,11 @@
 import type { Report } from '../domain/report.ts';
 
+/**
+ * Every report's key in a bucket starts with this: infra grants writes under it and nothing
+ * else, and the bot's report links name nothing outside it.
+ */
+export const REPORT_KEY_PREFIX = 'reports/';
+
 /** Where each rendering of a report went, by kind (`json`, `markdown`, `html`): paths or `s3://` URIs. */
 export type ReportLocations = Record<string, string>;
 
