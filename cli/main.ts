@@ -6,6 +6,7 @@ import { UsageError } from './errors.ts';
 import { type Io, processIo } from './io.ts';
 import { showPlan } from './plan-show.ts';
 import { validatePlans } from './plan-validate.ts';
+import { validateLive } from './plan-validate-live.ts';
 import { runOperation } from './run.ts';
 import { runRegion } from './run-region.ts';
 import { runSandbox } from './sandbox.ts';
@@ -16,6 +17,10 @@ const USAGE = `lifeboat: disaster-recovery drills, failovers and failbacks for A
 
 Usage:
   lifeboat plan validate [files...]     check plans (default: every file in config/customers/)
+  lifeboat plan validate <customer> --live [--json] [--plans D]
+                                        onboarding: reads the customer's account through its
+                                        read-only role; every source server, instance and hook
+                                        target where the plan says, tagged lifeboat:plan=<id>
   lifeboat plan show <customer> [--json] [--operation drill|bubble-drill|failover|failback]
                                         waves, boot order, hooks, targets and runbooks
   lifeboat sim [--speed N] [--seed S] [--port P] [--fault F]...
@@ -62,6 +67,7 @@ export async function main(
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
+        live: { type: 'boolean', default: false },
         operation: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h', default: false },
         speed: { type: 'string' },
@@ -88,7 +94,14 @@ export async function main(
       io.out(USAGE);
       return 0;
     }
-    if (command === 'plan' && sub === 'validate') return await validatePlans(rest, io);
+    if (command === 'plan' && sub === 'validate')
+      return values.live
+        ? await validateLive(
+            rest,
+            { json: values.json, ...(values.plans ? { plans: values.plans } : {}) },
+            io,
+          )
+        : await validatePlans(rest, io);
     if (command === 'plan' && sub === 'show') {
       const [customer, ...extra] = rest;
       if (!customer || extra.length > 0)

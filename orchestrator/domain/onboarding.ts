@@ -131,7 +131,7 @@ export function checkOnboarding(plan: Plan, reading: OnboardingReading): Onboard
         path: `${path}.drs`,
         resource,
         region: region.recovery,
-        message: `${server.name}: DRS source server ${source.sourceServerId} in ${region.recovery} is ${describeMismatch(mismatch)}, so Lifeboat may not recover it`,
+        message: `${server.name}: DRS source server ${source.sourceServerId} in ${region.recovery} is ${describeMismatch(mismatch, planId, 'recover it')}`,
         fix: `aws drs tag-resource --region ${region.recovery} --resource-arn ${resource} --tags ${PLAN_TAG_KEY}=${planId}`,
       });
     if (source.originInstanceId && source.originInstanceId !== server.primary.instanceId)
@@ -183,7 +183,7 @@ export function checkOnboarding(plan: Plan, reading: OnboardingReading): Onboard
         path,
         resource: instanceId,
         region: region[side],
-        message: `${who}${instanceId} in ${region[side]} is ${describeMismatch(mismatch)}, so Lifeboat may not act on it`,
+        message: `${who}${instanceId} in ${region[side]} is ${describeMismatch(mismatch, planId, 'act on it')}`,
         fix: tagFix(side, instanceId),
       });
   }
@@ -252,8 +252,8 @@ export function plannedInstances(plan: Plan): PlannedInstance[] {
   return expected;
 }
 
-function describeMismatch(mismatch: string): string {
+function describeMismatch(mismatch: string, planId: string, act: string): string {
   return mismatch === 'untagged'
-    ? `not tagged ${PLAN_TAG_KEY}`
-    : `tagged ${mismatch} (another plan's)`;
+    ? `not tagged ${PLAN_TAG_KEY}, so Lifeboat may not ${act}`
+    : `tagged ${mismatch}, another plan's, not ${planId}'s`;
 }

@@ -116,7 +116,7 @@ describe('checkOnboarding', () => {
       },
       {
         code: 'plan-tag',
-        message: expect.stringContaining("tagged lifeboat:plan=bcbsaz (another plan's)"),
+        message: expect.stringContaining("tagged lifeboat:plan=bcbsaz, another plan's, not dmnt's"),
       },
     ],
     [
@@ -197,7 +197,7 @@ describe('checkOnboarding', () => {
         code: 'plan-tag',
         path: 'servers[0].recovery.instanceId',
         region: 'us-west-1',
-        message: expect.stringContaining("tagged lifeboat:plan=other (another plan's)"),
+        message: expect.stringContaining("tagged lifeboat:plan=other, another plan's, not dmnt's"),
       },
     ],
     [
