@@ -11,80 +11,52 @@
  * after; per account, the server-seconds its launches needed over its budget of servers in jobs
  * (and job-seconds over its budget of jobs). The bound is the largest.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { PassThrough } from 'node:stream';
 import { DEFAULTS_FILE } from '../cli/io.ts';
-import { runRegionLocally } from '../cli/run-region.ts';
+import { playIncident } from '../cli/sandbox-incident.ts';
+import { SandboxSession } from '../cli/sandbox-session.ts';
+import type { Terminal } from '../cli/terminal.ts';
+import { FilePlanSource, readSettingsFile } from '../orchestrator/adapters/config-files.ts';
 import type { Incident } from '../orchestrator/domain/incident.ts';
 import type { JournalEntry } from '../orchestrator/domain/journal.ts';
+import type { Plan } from '../orchestrator/domain/plan.ts';
 import type { TruthEvent } from '../sandbox/aws/estate.ts';
 import { writeSyntheticEstate } from '../sandbox/aws/synthetic-estate.ts';
-
-const at = (iso: unknown) => Date.parse(String(iso));
+import { indexTruth, jobLoads, waveFloors } from './floors.ts';
 
 interface Floors {
   /** Per plan: seconds from its start to its end at the least, given the truth. */
   own: Map<string, number>;
   /** Per plan and wave: seconds from its start to that wave's end at the least. */
   toWave: Map<string, number>;
-  /** Per account: server-seconds and job-seconds its launches needed. */
+  /** Per account: server-seconds and job-seconds its DRS jobs held against its quotas. */
   accounts: Map<string, { serverSeconds: number; jobSeconds: number }>;
 }
 
-/** What each run could not have been shorter than: its waves at their truth, the rest as it ran. */
+/** What each run could not have been shorter than: its waves at their floors, the rest as it ran. */
 function floorsOf(
   incident: Incident,
+  plans: readonly Plan[],
   journals: Map<string, JournalEntry[]>,
   truth: TruthEvent[],
 ): Floors {
-  const readyAt = new Map<string, number>();
-  for (const e of truth)
-    if (e.type === 'instance-start' && e.statusOkAt)
-      readyAt.set(String(e.instanceId), at(e.statusOkAt));
-  const floors: Floors = { own: new Map(), toWave: new Map(), accounts: new Map() };
-  for (const plan of incident.plans) {
-    const journal = journals.get(plan.customerId) ?? [];
-    if (journal.length === 0) continue;
+  const index = indexTruth(truth);
+  const floors: Floors = { own: new Map(), toWave: new Map(), accounts: jobLoads(truth) };
+  for (const { customerId } of incident.plans) {
+    const journal = journals.get(customerId) ?? [];
+    const plan = plans.find((p) => p.customer.id === customerId);
+    if (journal.length === 0 || !plan) continue;
     const start = journal[0]?.at ?? 0;
-    const launchedAs = new Map<string, string>();
-    for (const e of journal)
-      if (e.type === 'server-launched')
-        launchedAs.set(`${e.stepId}:${e.data.server}`, e.data.recoveryInstanceId);
     let saved = 0;
-    const account = floors.accounts.get(plan.account) ?? { serverSeconds: 0, jobSeconds: 0 };
-    for (const step of journal.filter(
-      (e) => e.type === 'step-started' && e.data.kind === 'recover-wave',
-    )) {
-      const stepId = String(step.stepId);
-      const ended =
-        journal.find((e) => e.stepId === stepId && e.type === 'step-finished')?.at ?? step.at;
-      const groups = new Map<number, string[]>();
-      for (const e of journal)
-        if (e.stepId === stepId && e.type === 'drs-job-started') {
-          groups.set(e.at, [...(groups.get(e.at) ?? []), ...e.data.servers]);
-          const ready = e.data.servers.map(
-            (s) => readyAt.get(launchedAs.get(`${stepId}:${s}`) ?? '') ?? e.at,
-          );
-          account.serverSeconds += ready.reduce((n, r) => n + (r - e.at) / 1000, 0);
-          account.jobSeconds += (Math.max(...ready) - e.at) / 1000;
-        }
-      let floor = 0;
-      for (const [jobAt, servers] of groups) {
-        const ready = servers.map(
-          (s) => readyAt.get(launchedAs.get(`${stepId}:${s}`) ?? '') ?? jobAt,
-        );
-        floor = Math.max(floor, Math.max(...ready) - jobAt);
-      }
-      saved += ended - step.at - floor;
-      const wave = journal.find((e) => e.stepId === stepId && e.type === 'drs-job-started');
-      if (wave?.type === 'drs-job-started')
-        floors.toWave.set(`${plan.customerId}#${wave.data.wave}`, (ended - start - saved) / 1000);
+    for (const wave of waveFloors(journal, plan, index)) {
+      saved += wave.endedAt - wave.startedAt - wave.floor;
+      floors.toWave.set(`${customerId}#${wave.wave}`, (wave.endedAt - start - saved) / 1000);
     }
-    floors.accounts.set(plan.account, account);
     const end = journal.at(-1)?.at ?? start;
-    floors.own.set(plan.customerId, (end - start - saved) / 1000);
+    floors.own.set(customerId, (end - start - saved) / 1000);
   }
   return floors;
 }
@@ -121,59 +93,95 @@ function lowerBound(incident: Incident, floors: Floors, limits: { jobs: number; 
   return { bound: Math.max(chains, accounts), chains, accounts };
 }
 
+/** The sandbox's terminal, unread: the bench reads Slack's counts, not its transcript. */
+function quietTerminal(): Terminal {
+  return {
+    write: () => {},
+    isTTY: false,
+    columns: () => 100,
+    rows: () => 40,
+    input: new PassThrough(),
+    inputIsTTY: false,
+    env: {},
+    cwd: process.cwd(),
+  };
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
 export async function benchRegion(): Promise<void> {
   const customers = Number(process.env.LIFEBOAT_BENCH_CUSTOMERS ?? 30);
+  const region = 'us-east-1';
   const plansDir = await mkdtemp(join(tmpdir(), 'lifeboat-region-plans-'));
   await writeSyntheticEstate(plansDir, { customers, accounts: 3 });
-  const settingsFile = join(
-    await mkdtemp(join(tmpdir(), 'lifeboat-region-config-')),
-    'defaults.yaml',
-  );
-  const settings = parse(await readFile(DEFAULTS_FILE, 'utf8'));
-  await writeFile(settingsFile, stringify(settings));
+  const settings = await readSettingsFile(DEFAULTS_FILE);
+  if (!settings.regionWide) throw new Error(`${DEFAULTS_FILE} has no regionWide section`);
+  const all = await new FilePlanSource(plansDir).loadAll();
+  const plans = all.filter((p) => p.regions.primary === region);
   const started = performance.now();
-  const result = await runRegionLocally({
-    region: 'us-east-1',
-    options: { 'report-dir': await mkdtemp(join(tmpdir(), 'lifeboat-region-reports-')) },
+  // As people run it: requested and approved in the fake Slack, every card and prompt written
+  // through Slack's rate limits on the simulated clock (an incident of hours meets them over hours).
+  const session = await SandboxSession.open({
     plansDir,
-    settingsFile,
-    onLine: () => {},
+    plans,
+    terminal: quietTerminal(),
+    speed: 0,
+    faults: [`region-down:${region}`],
+    reportDir: await mkdtemp(join(tmpdir(), 'lifeboat-region-reports-')),
+    operationsChannel: settings.regionWide.channel,
+    slackSpeed: 'simulated',
   });
+  const { sandbox } = session;
+  const journals = new Map<string, JournalEntry[]>();
+  let played: Awaited<ReturnType<typeof playIncident>>;
+  try {
+    played = await playIncident(session, region, settings.regionWide, plans);
+    for (const p of played.incident.plans)
+      if (p.executionId) journals.set(p.customerId, await sandbox.runs.journal(p.executionId));
+  } finally {
+    await session.close();
+  }
   const wall = (performance.now() - started) / 1000;
-  const { incident, aws } = result;
-  const { journals } = result;
-  const truth = aws.estate.truth;
-  const floors = floorsOf(incident, journals, truth);
+  const { incident } = played;
+  const truth = sandbox.aws.estate.truth;
+  const floors = floorsOf(incident, plans, journals, truth);
   const limits = {
-    jobs: Math.min(Number(settings.maxConcurrentJobs ?? 20), 20),
-    servers: Math.min(Number(settings.maxServersInActiveJobs ?? 500), 500),
+    jobs: Math.min(settings.maxConcurrentJobs, 20),
+    servers: Math.min(settings.maxServersInActiveJobs, 500),
   };
   const { bound, chains, accounts } = lowerBound(incident, floors, limits);
   const makespan = ((incident.endedAt ?? 0) - (incident.approvedAt ?? 0)) / 1000;
   const servers = incident.plans.reduce((n, p) => n + p.servers, 0);
   const h = (s: number) => `${(s / 3600).toFixed(2)} h`;
   console.log(
-    `Region: us-east-1 lost, ${incident.plans.length} plans (${servers} servers) failed over as one incident (${incident.status})`,
+    `Region: ${region} lost, ${incident.plans.length} plans (${servers} servers) failed over as one incident (${incident.status}), requested and approved in the fake Slack`,
   );
   console.log(
     `  makespan ${h(makespan)} over its lower bound ${h(bound)} (plan chains ${h(chains)}, account budgets ${h(accounts)}): ${(makespan / bound).toFixed(3)} (aim 1.05 or less)`,
   );
+  const launched = truth.filter((e) => e.type === 'recovery-launched').map((e) => String(e.server));
   console.log(
-    `  DRS quota refusals: ${truth.filter((e) => e.type === 'drs-quota-refused').length} (aim 0); servers launched twice: ${(() => {
-      const launched = truth
-        .filter((e) => e.type === 'recovery-launched')
-        .map((e) => String(e.server));
-      return launched.length - new Set(launched).size;
-    })()}`,
+    `  DRS quota refusals: ${truth.filter((e) => e.type === 'drs-quota-refused').length} (aim 0); servers launched twice: ${launched.length - new Set(launched).size}`,
+  );
+  const { byChannel, rateLimited } = sandbox.slack.writeCounts();
+  const writes = (channel: string) =>
+    (byChannel[channel]?.posts ?? 0) + (byChannel[channel]?.updates ?? 0);
+  const perPlan = plans.map((p) => p.slack.channels.reduce((n, c) => n + writes(c), 0));
+  const card = byChannel[settings.regionWide.channel];
+  console.log(
+    `  Slack writes per plan: p50 ${percentile(perPlan, 50)}, max ${Math.max(...perPlan)}; the operations channel ${card?.posts ?? 0} posts and ${card?.updates ?? 0} updates; 429s ${rateLimited} (aim 0); over ${h(makespan)} of Slack's time`,
   );
   const histories = incident.plans
     .filter((p) => p.executionId)
-    .map((p) => result.historyOf(String(p.executionId)));
+    .map((p) => sandbox.orchestrator.historyEventsOf(String(p.executionId)));
   console.log(
-    `  largest Step Functions history: ${Math.max(...histories)} events of one run, ${result.historyOf(incident.incidentId)} of the incident (limit 25,000)`,
+    `  largest Step Functions history: ${Math.max(...histories)} events of one run, ${sandbox.orchestrator.historyEventsOf(incident.incidentId)} of the incident (limit 25,000)`,
   );
-  const missed = result.plans.filter((p) => p.rto && !p.rto.met).length;
+  const missed = played.plans.filter((p) => p.report && !p.report.rto.met).length;
   console.log(
-    `  plans that missed their RTO: ${missed} of ${result.plans.length}; real time ${wall.toFixed(0)} s`,
+    `  plans that missed their RTO: ${missed} of ${played.plans.length}; bot errors ${sandbox.errors.length}; real time ${wall.toFixed(0)} s`,
   );
 }

@@ -31,6 +31,13 @@ const SLACK_EVENTS_PATH = '/slack/events';
 /** Bolt's own limit on a request body. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+/** Slack's time, as the fake Slack's rate limits and the notifier's pacing read it. */
+export interface SlackClock {
+  now(): number;
+  /** Resolves once `ms` of Slack's time have passed. */
+  sleep(ms: number): Promise<void>;
+}
+
 export interface LocalBotOptions {
   runs: RunControl;
   /**
@@ -62,7 +69,7 @@ export interface LocalBotOptions {
    * Slack's time, when the fake Slack runs faster than real time (tests): the notifier paces
    * and coalesces by it. @default real time
    */
-  slackClock?: { now(): number; speed: number };
+  slackClock?: SlackClock;
   /**
    * Reports in S3 linked through the bot's signed report route (`GET /reports/...`), as in AWS.
    * @default reports linked as they are stored (a local report folder's files)
@@ -110,8 +117,8 @@ export class LocalBot {
       notices: options.notices,
       client,
       wallNow: options.slackClock?.now ?? Date.now,
-      sleep: (ms) =>
-        new Promise((resolve) => setTimeout(resolve, ms / (options.slackClock?.speed ?? 1))),
+      sleep:
+        options.slackClock?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
       ...(options.cardEveryMs !== undefined ? { cardEveryMs: options.cardEveryMs } : {}),
       settle: 'later',

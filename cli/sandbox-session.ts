@@ -56,6 +56,8 @@ export interface SessionOptions {
   dnsPort?: number;
   /** The operations channel (settings' `regionWide.channel`): region-wide incidents' cards go there. */
   operationsChannel?: string;
+  /** Slack's clock (its rate limits, the notifier's pacing). @default real time */
+  slackSpeed?: SlackSandboxOptions['slackSpeed'];
 }
 
 const POLL_MS = 100;
@@ -139,6 +141,7 @@ export class SandboxSession {
       reportDir: options.reportDir,
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
       ...(options.dnsPort !== undefined ? { dnsPort: options.dnsPort } : {}),
+      ...(options.slackSpeed !== undefined ? { slackSpeed: options.slackSpeed } : {}),
     });
     const session = new SandboxSession(sandbox, options);
     session.timer = setInterval(() => session.refresh(), POLL_MS);

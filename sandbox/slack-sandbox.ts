@@ -1,9 +1,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '@slack/bolt';
 import type { AwsHandler, AwsResponse } from '../bot/ingress.ts';
-import { LocalBot } from '../bot/local.ts';
+import { LocalBot, type SlackClock } from '../bot/local.ts';
 import { FilePlanSource, readSettingsFile } from '../orchestrator/adapters/config-files.ts';
 import { budgetLimits } from '../orchestrator/domain/admission.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
@@ -100,14 +101,36 @@ export interface SlackSandboxOptions {
   dnsPort?: number;
   /** @default 1.1 s between two messages in a channel, as Slack asks */
   postEveryMs?: number;
-  /** How much faster than real time Slack's clock (its rate limits, the notifier's pacing) runs. @default 1 */
-  slackSpeed?: number;
+  /**
+   * How much faster than real time Slack's clock (its rate limits, the notifier's pacing) runs;
+   * `simulated`: Slack's clock is the local AWS's, so a run of hours meets Slack's limits over
+   * those hours (real time is added, so people waiting on a clock held still see time pass).
+   * @default 1
+   */
+  slackSpeed?: number | 'simulated';
   onEvent?(line: string): void;
   /**
    * The bot posts to this workspace through Slack's own Web API; the fake Slack still starts,
    * unused. @default the fake Slack
    */
   workspace?: SlackWorkspace;
+}
+
+/** Slack's clock: real time sped up, or the simulated time plus the real time that passed. */
+function slackClockOf(speed: number | 'simulated', aws: LocalAws): SlackClock {
+  const origin = Date.now();
+  const now =
+    speed === 'simulated'
+      ? () => aws.clock.now() + (Date.now() - origin)
+      : () => origin + (Date.now() - origin) * speed;
+  return {
+    now,
+    async sleep(ms) {
+      const until = now() + ms;
+      for (let left = ms; left > 0; left = until - now())
+        await sleep(speed === 'simulated' ? Math.min(left, 20) : left / speed);
+    },
+  };
 }
 
 /**
@@ -159,12 +182,7 @@ export class SlackSandbox {
     });
     const settings = await readSettingsFile(options.settingsFile);
     // Slack's limits hold in Slack's time; tests may run it faster, with the notifier on the same clock.
-    const slackSpeed = options.slackSpeed ?? 1;
-    const origin = Date.now();
-    const slackClock = {
-      speed: slackSpeed,
-      now: () => origin + (Date.now() - origin) * slackSpeed,
-    };
+    const slackClock = slackClockOf(options.slackSpeed ?? 1, aws);
     const slack = await new FakeSlack({
       users: SANDBOX_USERS,
       teamId: SANDBOX_TEAM,
