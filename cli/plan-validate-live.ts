@@ -136,7 +136,7 @@ function explain(error: unknown, plan: Plan | undefined): string {
   const account = plan ? plan.account.id : 'the account';
   const redeploy = `the customer's account must deploy the role template (WorkloadAccount/LifeboatWorkloadRole) with the plan's external id, and your AWS credentials must be allowed to assume ${role}`;
   if (error instanceof ThrottledError)
-    return `AWS throttled ${error.service} ${error.operation} (${error.code}), so the check is incomplete and found nothing yet; run it again in a minute.`;
+    return `AWS throttled ${error.service} ${error.operation} (${error.code}), so the check did not finish; run it again in a minute.`;
   if (error instanceof RegionUnreachableError)
     return `${error.region} did not answer ${error.service} ${error.operation} (${error.code}); check your network and the region's health, then run it again.`;
   if (error instanceof AwsCallError) {

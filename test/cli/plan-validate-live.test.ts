@@ -142,7 +142,21 @@ describe('lifeboat plan validate --live, through the read-only role IAM evaluate
     expect(code).toBe(1);
   });
 
-  it('says throttling left the check incomplete, exit 1', async () => {
+  it('says what the read-only role may not read, and why, when the plan names a region its template was not deployed for', async () => {
+    // Prepare: dmnt's recovery region moved in the plan, not in the deployed role
+    const plans = await variant('dmnt', (t) =>
+      t.replace('recovery: us-west-1', 'recovery: us-east-2'),
+    );
+    // Act
+    const { code, err } = await live(aws, 'dmnt', { plans });
+    // Assess
+    expect(err).toMatch(
+      /^LifeboatExecutionReadOnly in \d{12} may not call \w+ \w+ \((AccessDeniedException|UnauthorizedOperation)\): .*Redeploy the customer's role template .* with this plan's regions\.$/,
+    );
+    expect(code).toBe(1);
+  });
+
+  it('says throttling stopped the check before it finished, exit 1', async () => {
     // Prepare
     const fault = aws.addFault('throttle:1:drs');
     try {
@@ -150,7 +164,7 @@ describe('lifeboat plan validate --live, through the read-only role IAM evaluate
       const { code, err } = await live(aws, 'dmnt', { env: { AWS_MAX_ATTEMPTS: '1' } });
       // Assess
       expect(err).toMatch(
-        /^AWS throttled drs DescribeSourceServers \(\w+\), so the check is incomplete/,
+        /^AWS throttled drs DescribeSourceServers \(\w+\), so the check did not finish/,
       );
       expect(code).toBe(1);
     } finally {
