@@ -55,7 +55,9 @@ export async function validateLive(
     });
     const result = checkOnboarding(plan, await readAccount(plan, services));
     if (options.json)
-      io.out(JSON.stringify({ ...header(plan), ok: result.problems.length === 0, ...result }));
+      io.out(
+        JSON.stringify({ ...describeTarget(plan), ok: result.problems.length === 0, ...result }),
+      );
     else for (const line of renderResult(plan, result)) io.out(line);
     return result.problems.length === 0 ? 0 : 1;
   } catch (error) {
@@ -65,9 +67,9 @@ export async function validateLive(
       io.out(
         JSON.stringify({
           customerId,
-          ...(plan ? header(plan) : {}),
+          ...(plan ? describeTarget(plan) : {}),
           ok: false,
-          error: { code: codeOf(error), message },
+          error: { code: readCode(error), message },
         }),
       );
     return 1;
@@ -80,12 +82,12 @@ async function readAccount(plan: Plan, servicesFor: ServicesFor): Promise<Onboar
   const selectors = plan.servers.map((s) => ({ name: s.name, drs: s.drs }));
   const ids = [...new Set(plannedInstances(plan).map((i) => i.instanceId))];
   const sources = plan.servers.map((s) => s.primary.instanceId);
-  const [sourceServers, inPrimary, agentsOnline] = await Promise.all([
+  const [sourceServers, inPrimary, inRecovery, agentsOnline] = await Promise.all([
     servicesFor(recovery).drs.findSourceServers(selectors),
     servicesFor(primary).ec2.findInstances(ids),
+    servicesFor(recovery).ec2.findInstances(ids),
     servicesFor(primary).ssm.onlineInstances(sources),
   ]);
-  const inRecovery = await servicesFor(recovery).ec2.findInstances(ids);
   const unmatched = selectors.filter((s) => !sourceServers.has(s.name));
   const sourceServersInPrimary =
     unmatched.length > 0 ? await servicesFor(primary).drs.findSourceServers(unmatched) : new Map();
@@ -99,7 +101,7 @@ async function readAccount(plan: Plan, servicesFor: ServicesFor): Promise<Onboar
   };
 }
 
-function header(plan: Plan) {
+function describeTarget(plan: Plan) {
   return {
     customerId: plan.customer.id,
     account: plan.account.id,
@@ -108,7 +110,7 @@ function header(plan: Plan) {
   };
 }
 
-export function renderResult(plan: Plan, result: OnboardingResult): string[] {
+function renderResult(plan: Plan, result: OnboardingResult): string[] {
   const { primary, recovery } = plan.regions;
   const { sourceServers, instances, agents } = result.checked;
   const id = plan.customer.id;
@@ -152,7 +154,7 @@ function explain(error: unknown, plan: Plan | undefined): string {
   return `The live check stopped: ${(error as Error).message ?? String(error)}`;
 }
 
-function codeOf(error: unknown): string {
+function readCode(error: unknown): string {
   if (error instanceof AwsCallError) return error.code;
   return (error as Error).name ?? 'Error';
 }
