@@ -89,8 +89,9 @@ async function runCheck(ctx: StepContext, step: Step, check: PreflightCheck): Pr
     case 'original-instances': {
       const region = check === 'recovery-instances' ? recovery : primary;
       const ids = step.servers.map((s) => s.launchInto).filter((id): id is string => Boolean(id));
+      // Not by InstanceIds: one missing id would fail the call and hide which.
       const found = new Set(
-        (await ctx.services(region).ec2.describe(ids)).map((v) => v.instanceId),
+        (await ctx.services(region).ec2.findInstances(ids)).map((v) => v.instanceId),
       );
       const absent = ids.filter((id) => !found.has(id));
       return {
@@ -203,7 +204,7 @@ async function planTagged(ctx: StepContext, step: Step): Promise<CheckResult> {
   for (const [region, ids] of groups.filter(([, ids]) => ids.length > 0)) {
     try {
       const seen = new Map(
-        (await ctx.services(region).ec2.describe(ids)).map((v) => [v.instanceId, v.tags]),
+        (await ctx.services(region).ec2.findInstances(ids)).map((v) => [v.instanceId, v.tags]),
       );
       for (const id of ids) {
         const mismatch = planTagMismatch(plan, seen.get(id));

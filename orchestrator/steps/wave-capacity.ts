@@ -60,7 +60,7 @@ export async function meetLaunchFailure(
   if (!event?.detail?.includes(NO_CAPACITY)) return { relaunch: false, reason };
   const { ec2 } = ctx.services(step.region);
   const instanceId = server.launchInto;
-  const current = instanceId ? (await ec2.describe([instanceId]))[0]?.instanceType : undefined;
+  const current = instanceId ? (await ec2.findInstances([instanceId]))[0]?.instanceType : undefined;
   const failedType = /sufficient (\S+) capacity/.exec(event.detail)?.[1] ?? current;
   const tried = state.noCapacity?.[server.name] ?? [];
   if (failedType && tried.at(-1) !== failedType) tried.push(failedType);

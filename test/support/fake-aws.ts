@@ -175,16 +175,24 @@ export class FakeEc2 implements Ec2Port {
     });
   }
 
+  /** As EC2's InstanceIds: one id that does not exist fails the whole call. */
   async describe(instanceIds: string[]): Promise<InstanceView[]> {
+    const found = await this.findInstances(instanceIds);
+    const missing = instanceIds.filter((id) => !this.instances.has(id));
+    if (missing.length > 0)
+      throw new Error(
+        `InvalidInstanceID.NotFound: The instance IDs '${missing.join(', ')}' do not exist`,
+      );
+    return found;
+  }
+
+  /** As EC2's `instance-id` filter: ids that do not exist are left out. */
+  async findInstances(instanceIds: string[]): Promise<InstanceView[]> {
     this.region.call('ec2.DescribeInstances');
     return instanceIds.flatMap((id) => {
       const view = this.instances.get(id);
       return view ? [view] : [];
     });
-  }
-
-  async findInstances(instanceIds: string[]): Promise<InstanceView[]> {
-    return this.describe(instanceIds);
   }
 
   async stop(instanceIds: string[]): Promise<void> {

@@ -101,6 +101,24 @@ describe('preflight', () => {
     expect(progress.message).toContain('not replicating: tiny-app-02 (STALLED)');
   });
 
+  it('names a pre-created instance that is gone, as EC2 would not (one missing id fails DescribeInstances)', async () => {
+    // Prepare
+    const runbook = await tinyRunbook('drill');
+    const aws = fakeEstate(runbook);
+    const step = stepOf(runbook, 'preflight', 'preflight');
+    const gone = String(step.servers[0]?.launchInto);
+    aws.region(RECOVERY).ec2.instances.delete(gone);
+    const { ctx } = fakeStepContext(aws, runbook);
+    // Act
+    const { progress } = await driveStep(aws, ctx, step);
+    // Assess
+    expect(progress.status).toBe('failed');
+    expect(resultsOf(progress.state).find((r) => r.check === 'recovery-instances')).toMatchObject({
+      ok: false,
+      detail: `missing in ${RECOVERY}: ${gone}`,
+    });
+  });
+
   it('fails when DRS has no room for another job', async () => {
     // Prepare: 20 jobs already running in the recovery region
     const runbook = await tinyRunbook('drill');
