@@ -1,11 +1,18 @@
+import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
 import {
   PLAN_BUNDLE_GLOBAL,
   PLANS_BUNDLED_GLOBAL,
@@ -25,12 +32,15 @@ export const BUNDLED_CONFIG = {
 } as const;
 
 /**
- * How every Lifeboat Lambda is bundled, in esbuild's own terms: `LifeboatFunction` hands these to
- * NodejsFunction, and the benchmark to esbuild's API, so the bench measures what deploys. ESM
- * for Node 22, minified, the AWS SDK inside (the deployed code is the tested code, not the
- * runtime's SDK), only what the entry reaches. The source map is written beside the bundle and
- * not loaded at start: Node reads it only with `--enable-source-maps`, which no function sets;
- * a stack trace's minified positions are mapped back with it when an error is looked into.
+ * How every Lifeboat Lambda is bundled, in esbuild's own terms: `bundleLambda` builds with these
+ * for `LifeboatFunction` (`cdk synth`) and for the benchmark, so the bench measures what
+ * deploys. ESM for Node 22, minified, the AWS SDK inside (the deployed code is the tested code,
+ * not the runtime's SDK), only what the entry reaches. Split: each dynamic `import()` (S3's
+ * presigner on a report link, the SDK's credential providers other than the environment's) is a
+ * chunk of its own, read only when that path runs, so a cold start parses only `index.mjs` and
+ * the chunks it imports. The source maps are written beside and not loaded at start: Node reads
+ * them only with `--enable-source-maps`, which no function sets; a stack trace's minified
+ * positions are mapped back with them when an error is looked into.
  */
 export const LAMBDA_BUNDLING = {
   bundle: true,
@@ -38,15 +48,66 @@ export const LAMBDA_BUNDLING = {
   format: 'esm',
   target: 'node22',
   mainFields: ['module', 'main'],
+  splitting: true,
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   // CommonJS dependencies inside an ES module still call require().
-  banner:
-    "import { createRequire as __lifeboatRequire } from 'node:module'; const require = __lifeboatRequire(import.meta.url);",
-  external: [] as string[],
+  banner: {
+    js: "import { createRequire as __lifeboatRequire } from 'node:module'; const require = __lifeboatRequire(import.meta.url);",
+  },
   keepNames: true,
   minify: true,
   sourcemap: true,
   sourcesContent: false,
-} as const;
+  logLevel: 'silent',
+} satisfies BuildOptions;
+
+/** The file a bundle's Lambda handler lives in (`index.handler`), beside its chunks. */
+export const BUNDLE_ENTRY_FILE = 'index.mjs';
+
+/**
+ * One Lambda's bundle written to `outdir`: `index.mjs`, its chunks, their source maps, the
+ * plans inside as data. `entry` is a module of the repository (`bot/lambda.ts`), or source text
+ * resolved from the repository's root (the benchmark's bare Bolt app). Returns esbuild's
+ * metafile (what each output holds and imports) and its warnings.
+ */
+export function bundleLambda(
+  entry: string | { source: string },
+  outdir: string,
+  plans: PlanBundle = repositoryPlans(),
+): { metafile: Metafile; warnings: string[] } {
+  const result = buildSync({
+    ...LAMBDA_BUNDLING,
+    ...(typeof entry === 'string'
+      ? { entryPoints: { index: join(REPO_ROOT, entry) } }
+      : {
+          stdin: { contents: entry.source, resolveDir: REPO_ROOT, loader: 'ts' },
+          entryNames: 'index',
+        }),
+    define: planDefine(plans),
+    outdir,
+    metafile: true,
+  });
+  return { metafile: result.metafile, warnings: result.warnings.map((w) => w.text) };
+}
+
+/**
+ * The outputs of a bundle that a cold start reads: the entry and, transitively, the chunks it
+ * imports statically (a chunk only `import()`ed is read when its path first runs).
+ */
+export function startupOutputs(metafile: Metafile): string[] {
+  const reached = new Set<string>();
+  const visit = (output: string) => {
+    if (reached.has(output)) return;
+    reached.add(output);
+    for (const i of metafile.outputs[output]?.imports ?? [])
+      if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  const entry = Object.keys(metafile.outputs).find((o) => o.endsWith(`/${BUNDLE_ENTRY_FILE}`));
+  if (entry) visit(entry);
+  return [...reached];
+}
 
 /**
  * esbuild's `define` that puts the plans and runbook defaults into a bundle as data
@@ -95,12 +156,12 @@ export interface LifeboatFunctionProps {
 
 /**
  * One Lifeboat Lambda: Node 22 on arm64, bundled by esbuild locally (never in Docker) with
- * {@link LAMBDA_BUNDLING}, the plans and runbook defaults inside as data (validated at synth;
+ * {@link bundleLambda}, the plans and runbook defaults inside as data (validated at synth;
  * `config/` is still copied beside it, for the environment's paths), its own role under
  * {@link FUNCTION_ROLE_PATH} that may write only to its own log group.
  */
 export class LifeboatFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -121,9 +182,37 @@ export class LifeboatFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.logGroup.grantWrite(this.role);
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: join(REPO_ROOT, props.entry),
-      handler: props.handler ?? 'handler',
+    const entry = props.entry;
+    this.function = new LambdaFunction(this, 'Function', {
+      code: Code.fromAsset(REPO_ROOT, {
+        // The hash of what is deployed; the repository itself is never fingerprinted.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never run: local bundling always answers, or throws esbuild's error.
+          image: DockerImage.fromRegistry('lifeboat-bundles-locally-only'),
+          local: {
+            tryBundle: (outputDir) => {
+              const { warnings } = bundleLambda(entry, outputDir);
+              for (const warning of warnings)
+                Annotations.of(this).addWarningV2('lifeboat:bundle', `${entry}: ${warning}`);
+              mkdirSync(join(outputDir, 'config'), { recursive: true });
+              cpSync(
+                join(REPO_ROOT, 'config', 'customers'),
+                join(outputDir, 'config', 'customers'),
+                {
+                  recursive: true,
+                },
+              );
+              cpSync(
+                join(REPO_ROOT, 'config', 'defaults.yaml'),
+                join(outputDir, 'config', 'defaults.yaml'),
+              );
+              return true;
+            },
+          },
+        },
+      }),
+      handler: `index.${props.handler ?? 'handler'}`, // BUNDLE_ENTRY_FILE's export
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -133,30 +222,6 @@ export class LifeboatFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: LAMBDA_BUNDLING.target,
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
-        banner: LAMBDA_BUNDLING.banner,
-        externalModules: LAMBDA_BUNDLING.external,
-        keepNames: LAMBDA_BUNDLING.keepNames,
-        minify: LAMBDA_BUNDLING.minify,
-        sourceMap: LAMBDA_BUNDLING.sourcemap,
-        sourcesContent: LAMBDA_BUNDLING.sourcesContent,
-        define: planDefine(repositoryPlans()),
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [
-            `mkdir -p "${outputDir}/config"`,
-            `cp -R "${inputDir}/config/customers" "${outputDir}/config/customers"`,
-            `cp "${inputDir}/config/defaults.yaml" "${outputDir}/config/defaults.yaml"`,
-          ],
-        },
-      },
     });
     acknowledge(
       this.function,

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -182,6 +182,47 @@ describe('the Lambda entry points', () => {
       .map((r) => r.id)
       .filter((id) => id.startsWith('fifo-'));
     expect(answered).toEqual(['fifo-b1', 'fifo-b2']);
+  });
+
+  it('wires once at a cold start: requests that come while it is going wait for the same one', async () => {
+    // Prepare: the wiring reads the clock once for each part it builds; this clock counts.
+    let clockReads = 0;
+    const clock = createServer((_request, response) => {
+      clockReads += 1;
+      response.end(JSON.stringify({ now: new Date().toISOString(), speed: 1 }));
+    });
+    await new Promise<void>((resolve) => clock.listen(0, '127.0.0.1', resolve));
+    const orchestrator = {
+      ...sandbox.orchestrator.environment,
+      LIFEBOAT_CLOCK_URL: `http://127.0.0.1:${(clock.address() as AddressInfo).port}/`,
+    };
+    const fresh = () =>
+      createIngressLambda({
+        ...orchestrator,
+        ...IngressEnvSchema.parse({ ...orchestrator, ...botVariables }),
+      });
+    try {
+      const single = fresh();
+      await single(event(command('help')) as never, {});
+      const readsOfOneColdStart = clockReads;
+      clockReads = 0;
+      const coldLambda = fresh();
+
+      // Act
+      const atOnce = await Promise.all(
+        [1, 2, 3].map(() => coldLambda(event(command('help')) as never, {})),
+      );
+      const readsAtOnce = clockReads;
+      await coldLambda(event(command('help')) as never, {});
+
+      // Assess
+      expect(atOnce.map((answer) => answer.statusCode)).toEqual([200, 200, 200]);
+      expect(readsOfOneColdStart).toBeGreaterThan(0);
+      expect(readsAtOnce).toBe(readsOfOneColdStart);
+      expect(clockReads).toBe(readsOfOneColdStart);
+    } finally {
+      clock.close();
+    }
   });
 
   it('each entry module builds its handlers from process.env when Lambda loads it', async () => {
