@@ -3,8 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { WebClient } from '@slack/web-api';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
-import { bundledPlanConfig } from '../orchestrator/adapters/bundled-plans.ts';
-import { filePlanConfig } from '../orchestrator/adapters/config-files.ts';
+import { planConfigOf } from '../orchestrator/adapters/bundled-plans.ts';
 import { slackBudgetStoreFor } from '../orchestrator/adapters/dynamodb-slack-budget-store.ts';
 import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
@@ -58,7 +57,7 @@ export function createNotifierLambda(
     logLevel: env.POWERTOOLS_LOG_LEVEL,
   });
   // Bundled, the plans came in as data (validated at synth); from source, from their files.
-  const config = bundledPlanConfig() ?? filePlanConfig(env);
+  const config = planConfigOf(env);
   const orchestrator = wireOrchestrator(env, config);
   let runs: Promise<RunControl> | undefined;
   let incidents: Promise<IncidentReading> | undefined;

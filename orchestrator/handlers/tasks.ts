@@ -1,4 +1,3 @@
-import { bundledPlanConfig } from '../adapters/bundled-plans.ts';
 import { SfnExecutionStarter } from '../adapters/sfn-executions.ts';
 import { InvalidSettingError } from '../domain/errors.ts';
 import { HandlerEnvSchema } from './env.ts';
@@ -7,7 +6,7 @@ import { createTaskHandlers } from './task-handlers.ts';
 import { wireOrchestrator } from './wiring.ts';
 
 const env = HandlerEnvSchema.parse(process.env);
-const orchestrator = wireOrchestrator(env, bundledPlanConfig());
+const orchestrator = wireOrchestrator(env);
 
 /**
  * The task Lambdas' entry: the handlers, built once per cold start from this function's

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArcRoutingAdapter } from '../adapters/arc-routing-adapter.ts';
 import { type RoleSession, runSession, servicesForAccount } from '../adapters/aws-services.ts';
-import { filePlanConfig } from '../adapters/config-files.ts';
+import { planConfigOf } from '../adapters/bundled-plans.ts';
 import { DynamoDbAdmissionStore } from '../adapters/dynamodb-admission-store.ts';
 import type { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
 import { FileReportStore } from '../adapters/file-report-store.ts';
@@ -57,11 +57,12 @@ export interface Orchestrator {
 /**
  * Builds the clients, the state store and the plan source of one environment once (per cold
  * start in AWS, per sandbox locally), with the customers' AWS, ARC and the report writer; the
- * clock is read per invocation. `config`: @default the YAML files the environment names.
+ * clock is read per invocation. `config`: @default the plans the bundle carries, else (from
+ * source) the YAML files the environment names.
  */
 export function wireOrchestrator(
   env: HandlerEnv,
-  config: PlanConfig = filePlanConfig(env),
+  config: PlanConfig = planConfigOf(env),
 ): Orchestrator {
   const core = wireCore(env, config);
   const { store, config: planConfig } = core;
