@@ -18,15 +18,21 @@ import { synthesizeMachines } from './stepfunctions/synth.ts';
 
 export const LOCAL_TABLE = 'lifeboat-local';
 
-/** The local world's state table (dynalite), as the orchestrator and the bot read it. */
-export function localStateStore(aws: LocalAws): DynamoDbStateStore {
-  return new DynamoDbStateStore(
+/**
+ * The local world's state table (dynalite), as the orchestrator and the bot read it; with
+ * `lockTable`, the strongly consistent table of locks and gates beside it.
+ */
+export function localStateStore(aws: LocalAws, lockTable?: string): DynamoDbStateStore {
+  const client = () =>
     new DynamoDBClient({
       region: LOCAL_REGION,
       endpoint: aws.endpoints.dynamodb,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
+    });
+  return new DynamoDbStateStore(
+    client(),
     LOCAL_TABLE,
+    lockTable ? { client: client(), table: lockTable, region: LOCAL_REGION } : undefined,
   );
 }
 /** The region the local runs execute in (the sample plans' recovery region). */
@@ -59,6 +65,8 @@ export interface LocalOrchestratorOptions {
   /** Who answers gates at once; without it, gates wait for people (the bot). */
   answers?: GateAnswers;
   onEvent?(line: string): void;
+  /** The strongly consistent table's name (LOCK_TABLE). @default none: locks and gates on the state table */
+  lockTable?: string;
 }
 
 /**
@@ -82,6 +90,7 @@ export class LocalOrchestrator implements ExecutionStarter, IncidentStarter, Tas
     this.environment = HandlerEnvSchema.parse({
       AWS_REGION: LOCAL_REGION,
       STATE_TABLE: LOCAL_TABLE,
+      ...(options.lockTable ? { LOCK_TABLE: options.lockTable } : {}),
       PLANS_DIR: plansDir,
       SETTINGS_FILE: settingsFile,
       REPORT_DIR: reportDir,
@@ -137,7 +146,7 @@ export class LocalOrchestrator implements ExecutionStarter, IncidentStarter, Tas
     });
     delete process.env.AWS_SESSION_TOKEN;
     await mkdir(reportDir, { recursive: true });
-    await localStateStore(aws).ensureTable();
+    await localStateStore(aws, this.options.lockTable).ensureTable();
   }
 
   async run(input: LocalRunInput): Promise<unknown> {

@@ -34,8 +34,23 @@ import {
 } from '../domain/execution.ts';
 import { type JournalEntry, JournalEntrySchema } from '../domain/journal.ts';
 import type { StateStore } from '../ports/state-store.ts';
+import { mapAwsError } from './map-aws-error.ts';
 
 type Attributes = Record<string, NativeAttributeValue>;
+
+/** A table and the client of the replica this Lambda reaches it through. */
+interface Target {
+  documents: DynamoDBDocumentClient;
+  table: string;
+}
+
+/** The table whose conditional writes hold across regions, and the client of its nearest replica. */
+export interface StrongTable {
+  client: DynamoDBClient;
+  table: string;
+  /** The replica's region, to name in errors. */
+  region: string;
+}
 
 const OPEN_GATES = 'GATES#OPEN';
 const dueKey = (gate: Gate) =>
@@ -60,40 +75,35 @@ const auditPartition = (customerId: string) => `${AUDIT_PARTITION_PREFIX}${custo
  * with the domain's schemas when read.
  *
  * Also keeps the bot's notices (its `NoticeStore`): opaque documents with a version.
+ *
+ * With a `strong` table (multi-Region strong consistency), the customers' locks and the gates
+ * (with their index of open gates) live there: two regions' conditional writes on them fall in
+ * one order. The runs, their steps, journals, history, audit and notices stay on the state
+ * table, each written by one run at a time.
  */
 export class DynamoDbStateStore implements StateStore {
   private readonly documents: DynamoDBDocumentClient;
+  /** Where locks and gates live: the strong table, or the state table without one. */
+  private readonly guarded: Target;
+  private readonly state: Target;
 
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
+    private readonly strong?: StrongTable,
   ) {
     // An optional field left undefined is absent from the record, as it was in its JSON.
-    this.documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.documents = documentsOf(client);
+    this.state = { documents: this.documents, table };
+    this.guarded = strong
+      ? { documents: strongDocumentsOf(strong), table: strong.table }
+      : this.state;
   }
 
-  /** Creates the table when it does not exist (local runs; deployed tables come from CDK). */
+  /** Creates the tables when they do not exist (local runs; deployed tables come from CDK). */
   async ensureTable(): Promise<void> {
-    try {
-      await this.client.send(
-        new CreateTableCommand({
-          TableName: this.table,
-          BillingMode: 'PAY_PER_REQUEST',
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
+    await createTable(this.client, this.table);
+    if (this.strong) await createTable(this.strong.client, this.strong.table);
   }
 
   async acquireLock(
@@ -103,9 +113,9 @@ export class DynamoDbStateStore implements StateStore {
     staleAfterMs: number,
   ): Promise<void> {
     try {
-      await this.documents.send(
+      await this.guarded.documents.send(
         new PutCommand({
-          TableName: this.table,
+          TableName: this.guarded.table,
           Item: { ...lockKey(customerId), executionId, takenAt: now },
           ConditionExpression: 'attribute_not_exists(pk) OR takenAt < :stale OR executionId = :me',
           ExpressionAttributeValues: { ':stale': now - staleAfterMs, ':me': executionId },
@@ -122,9 +132,9 @@ export class DynamoDbStateStore implements StateStore {
 
   async releaseLock(customerId: string, executionId: string): Promise<void> {
     try {
-      await this.documents.send(
+      await this.guarded.documents.send(
         new DeleteCommand({
-          TableName: this.table,
+          TableName: this.guarded.table,
           Key: lockKey(customerId),
           ConditionExpression: 'executionId = :me',
           ExpressionAttributeValues: { ':me': executionId },
@@ -137,8 +147,12 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async activeRun(customerId: string): Promise<string | undefined> {
-    const out = await this.documents.send(
-      new GetCommand({ TableName: this.table, Key: lockKey(customerId), ConsistentRead: true }),
+    const out = await this.guarded.documents.send(
+      new GetCommand({
+        TableName: this.guarded.table,
+        Key: lockKey(customerId),
+        ConsistentRead: true,
+      }),
     );
     const holder: unknown = out.Item?.executionId;
     return typeof holder === 'string' ? holder : undefined;
@@ -149,6 +163,7 @@ export class DynamoDbStateStore implements StateStore {
       // The runbook (about 1.5 KB a server) is written once and read on every step: as one JSON
       // string it costs DynamoDB, and the SDK, a fraction of what a deep map does.
       await this.put(
+        this.state,
         `EXEC#${execution.executionId}`,
         'META',
         { ...execution, runbook: JSON.stringify(execution.runbook) },
@@ -164,7 +179,12 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async getExecution(executionId: string): Promise<Execution> {
-    const doc = (await this.get(`EXEC#${executionId}`, 'META', `Execution ${executionId}`)) as {
+    const doc = (await this.get(
+      this.state,
+      `EXEC#${executionId}`,
+      'META',
+      `Execution ${executionId}`,
+    )) as {
       runbook?: unknown;
     };
     return ExecutionSchema.parse({
@@ -220,18 +240,18 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async getSteps(executionId: string): Promise<Map<string, StepRecord>> {
-    const items = await this.query(`EXEC#${executionId}`, 'STEP#');
+    const items = await this.query(this.state, `EXEC#${executionId}`, 'STEP#');
     return new Map(items.map((doc) => StepRecordSchema.parse(doc)).map((r) => [r.stepId, r]));
   }
 
   /** One step's record, read alone: a poll needs its own step, not every step of the run. */
   async getStep(executionId: string, stepId: string): Promise<StepRecord | undefined> {
-    const doc = await this.find(`EXEC#${executionId}`, `STEP#${stepId}`);
+    const doc = await this.find(this.state, `EXEC#${executionId}`, `STEP#${stepId}`);
     return doc === undefined ? undefined : StepRecordSchema.parse(doc);
   }
 
   async putStep(executionId: string, record: StepRecord): Promise<void> {
-    await this.put(`EXEC#${executionId}`, `STEP#${record.stepId}`, record);
+    await this.put(this.state, `EXEC#${executionId}`, `STEP#${record.stepId}`, record);
   }
 
   async append(executionId: string, entry: Omit<JournalEntry, 'seq'>): Promise<JournalEntry> {
@@ -247,13 +267,19 @@ export class DynamoDbStateStore implements StateStore {
     );
     // Checked against its schema by its writer (the engine's journal writer); parsed again on read.
     const full = { ...entry, seq: Number(counter.Attributes?.seq) } as JournalEntry;
-    await this.put(`EXEC#${executionId}`, `JOURNAL#${String(full.seq).padStart(8, '0')}`, full);
+    await this.put(
+      this.state,
+      `EXEC#${executionId}`,
+      `JOURNAL#${String(full.seq).padStart(8, '0')}`,
+      full,
+    );
     return full;
   }
 
   async journal(executionId: string, afterSeq = 0): Promise<JournalEntry[]> {
     return (
       await this.query(
+        this.state,
         `EXEC#${executionId}`,
         'JOURNAL#',
         `JOURNAL#${String(afterSeq).padStart(8, '0')}`,
@@ -262,12 +288,12 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async putGate(gate: Gate): Promise<void> {
-    await this.put(`EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, {
+    await this.put(this.guarded, `EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, {
       extra: { answered: gate.answers.length },
     });
     // An index of open gates by expiry, for the sweeper that ends what nobody answered.
     if (gate.status === 'open')
-      await this.put(OPEN_GATES, dueKey(gate), {
+      await this.put(this.guarded, OPEN_GATES, dueKey(gate), {
         executionId: gate.executionId,
         gateId: gate.gateId,
       });
@@ -275,13 +301,13 @@ export class DynamoDbStateStore implements StateStore {
 
   async getGate(executionId: string, gateId: string): Promise<Gate> {
     return GateSchema.parse(
-      await this.get(`EXEC#${executionId}`, `GATE#${gateId}`, `Gate ${gateId}`),
+      await this.get(this.guarded, `EXEC#${executionId}`, `GATE#${gateId}`, `Gate ${gateId}`),
     );
   }
 
   async saveGateAnswer(gate: Gate, answersBefore: number): Promise<void> {
     try {
-      await this.put(`EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, {
+      await this.put(this.guarded, `EXEC#${gate.executionId}`, `GATE#${gate.gateId}`, gate, {
         condition: 'answered = :before',
         extra: { answered: gate.answers.length },
         values: { ':before': answersBefore },
@@ -292,19 +318,22 @@ export class DynamoDbStateStore implements StateStore {
       throw error;
     }
     if (gate.status !== 'open')
-      await this.documents.send(
-        new DeleteCommand({ TableName: this.table, Key: { pk: OPEN_GATES, sk: dueKey(gate) } }),
+      await this.guarded.documents.send(
+        new DeleteCommand({
+          TableName: this.guarded.table,
+          Key: { pk: OPEN_GATES, sk: dueKey(gate) },
+        }),
       );
   }
 
   async openGates(executionId: string): Promise<Gate[]> {
-    return (await this.query(`EXEC#${executionId}`, 'GATE#'))
+    return (await this.query(this.guarded, `EXEC#${executionId}`, 'GATE#'))
       .map((doc) => GateSchema.parse(doc))
       .filter((g) => g.status === 'open');
   }
 
   async dueGates(before: number): Promise<{ executionId: string; gateId: string }[]> {
-    const docs = await this.queryAll({
+    const docs = await this.queryAll(this.guarded, {
       KeyConditionExpression: 'pk = :pk AND sk < :before',
       ExpressionAttributeValues: { ':pk': OPEN_GATES, ':before': String(before).padStart(15, '0') },
     });
@@ -330,6 +359,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async saveRunSummary(entry: RunIndexEntry): Promise<void> {
     await this.put(
+      this.state,
       `CUSTOMER#${entry.customerId}`,
       runKey(entry.startedAt, entry.executionId),
       entry,
@@ -342,14 +372,14 @@ export class DynamoDbStateStore implements StateStore {
    */
   async appendAudit(customerId: string, entry: AuditEntry): Promise<void> {
     const sk = `AUDIT#${String(entry.at).padStart(15, '0')}#${Math.random().toString(36).slice(2, 10)}`;
-    await this.put(auditPartition(customerId), sk, AuditEntrySchema.parse(entry));
+    await this.put(this.state, auditPartition(customerId), sk, AuditEntrySchema.parse(entry));
   }
 
   /** The customer's audit log, oldest first; entries written before their own partition too. */
   async auditLog(customerId: string): Promise<AuditEntry[]> {
     const [earlier, own] = await Promise.all([
-      this.query(`CUSTOMER#${customerId}`, 'AUDIT#'),
-      this.query(auditPartition(customerId), 'AUDIT#'),
+      this.query(this.state, `CUSTOMER#${customerId}`, 'AUDIT#'),
+      this.query(this.state, auditPartition(customerId), 'AUDIT#'),
     ]);
     // Each partition is in time order; sorting by time (stable) keeps ties as they were.
     return [...earlier, ...own]
@@ -371,7 +401,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async putNotice(executionId: string, doc: unknown, expectedVersion: number): Promise<void> {
     try {
-      await this.put(`EXEC#${executionId}`, 'NOTICE', doc, {
+      await this.put(this.state, `EXEC#${executionId}`, 'NOTICE', doc, {
         condition: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
         extra: { version: expectedVersion + 1 },
         ...(expectedVersion === 0 ? {} : { values: { ':v': expectedVersion } }),
@@ -384,14 +414,15 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   private async put(
+    target: Target,
     pk: string,
     sk: string,
     doc: unknown,
     options: { condition?: string; extra?: Attributes; values?: Attributes } = {},
   ): Promise<void> {
-    await this.documents.send(
+    await target.documents.send(
       new PutCommand({
-        TableName: this.table,
+        TableName: target.table,
         Item: { pk, sk, doc, ...options.extra },
         ...(options.condition ? { ConditionExpression: options.condition } : {}),
         ...(options.values ? { ExpressionAttributeValues: options.values } : {}),
@@ -400,22 +431,23 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   /** The record's document, or undefined when there is no such record. */
-  private async find(pk: string, sk: string): Promise<unknown> {
-    const out = await this.documents.send(
-      new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }),
+  private async find(target: Target, pk: string, sk: string): Promise<unknown> {
+    const out = await target.documents.send(
+      new GetCommand({ TableName: target.table, Key: { pk, sk }, ConsistentRead: true }),
     );
     return out.Item?.doc;
   }
 
-  private async get(pk: string, sk: string, what: string): Promise<unknown> {
-    const doc = await this.find(pk, sk);
+  private async get(target: Target, pk: string, sk: string, what: string): Promise<unknown> {
+    const doc = await this.find(target, pk, sk);
     if (doc === undefined) throw new NotFoundError(what);
     return doc;
   }
 
   /** Every record under `pk` whose sort key starts with `prefix` (and sorts after `after`). */
-  private query(pk: string, prefix: string, after?: string): Promise<unknown[]> {
+  private query(target: Target, pk: string, prefix: string, after?: string): Promise<unknown[]> {
     return this.queryAll(
+      target,
       after
         ? {
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :after AND :end',
@@ -430,14 +462,62 @@ export class DynamoDbStateStore implements StateStore {
 
   /** The documents of every page of a consistent query. */
   private async queryAll(
+    target: Target,
     input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
   ): Promise<unknown[]> {
     const docs: unknown[] = [];
     for await (const page of paginateQuery(
-      { client: this.documents },
-      { TableName: this.table, ConsistentRead: true, ...input },
+      { client: target.documents },
+      { TableName: target.table, ConsistentRead: true, ...input },
     ))
       for (const item of page.Items ?? []) docs.push(item.doc);
     return docs;
+  }
+}
+
+function documentsOf(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/**
+ * The strong table's client: what it refuses (a replica cut off from a majority of its regions
+ * answers 500) reaches callers as an AwsCallError naming the replica's region, which the bot
+ * shows; a failed condition stays the SDK's, for the store to read.
+ */
+function strongDocumentsOf(strong: StrongTable): DynamoDBDocumentClient {
+  const documents = documentsOf(strong.client);
+  documents.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) throw error;
+        const site = { service: 'dynamodb', region: strong.region };
+        throw mapAwsError(error, site, context.commandName ?? 'a call');
+      }
+    },
+    { step: 'initialize', name: 'lifeboatStrongTableErrors', override: true },
+  );
+  return documents;
+}
+
+async function createTable(client: DynamoDBClient, table: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
   }
 }

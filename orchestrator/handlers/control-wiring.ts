@@ -4,11 +4,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { PlanConfig } from '../adapters/bundled-plans.ts';
 import { DynamoDbIncidentStore } from '../adapters/dynamodb-incident-store.ts';
-import { DynamoDbStateStore } from '../adapters/dynamodb-state-store.ts';
+import { DynamoDbStateStore, type StrongTable } from '../adapters/dynamodb-state-store.ts';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
 import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
 import { LifeboatError } from '../domain/errors.ts';
 import type { Incident } from '../domain/incident.ts';
+import { nearestStrongReplica } from '../domain/strong-replicas.ts';
 import type { IncidentStarter } from '../ports/incident.ts';
 import type { ExecutionStarter, RunControl } from '../ports/run-control.ts';
 import type { TaskTokens } from '../ports/state-store.ts';
@@ -35,6 +36,8 @@ export interface RunControlParts {
 /** The state table, the plans, the notifier's queue and the clock: what every Lambda runs on. */
 export interface ControlCore {
   readonly store: DynamoDbStateStore;
+  /** The strongly consistent table, through the nearest replica, when LOCK_TABLE is set. */
+  readonly strong?: StrongTable;
   readonly config: PlanConfig;
   readonly taskTokens: TaskTokens;
   /** An engine on this invocation's clock, with the workload parts built on that clock. */
@@ -65,14 +68,25 @@ export interface IncidentParts {
 /** The environment variables the core reads. */
 export type CoreEnv = Pick<
   HandlerEnv,
-  'AWS_REGION' | 'STATE_TABLE' | 'NOTIFY_QUEUE_URL' | 'LIFEBOAT_CLOCK_URL'
+  'AWS_REGION' | 'STATE_TABLE' | 'LOCK_TABLE' | 'NOTIFY_QUEUE_URL' | 'LIFEBOAT_CLOCK_URL'
 >;
 
 /** Builds the core's clients once (per cold start in AWS); the clock is read per invocation. */
 export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
+  // us-west-1 has no replica of the strongly consistent table: its Lambdas reach us-west-2's.
+  const replica = env.LOCK_TABLE ? nearestStrongReplica(env.AWS_REGION) : undefined;
+  const strong: StrongTable | undefined =
+    env.LOCK_TABLE && replica
+      ? {
+          client: new DynamoDBClient({ region: replica, maxAttempts: 3 }),
+          table: env.LOCK_TABLE,
+          region: replica,
+        }
+      : undefined;
   const store = new DynamoDbStateStore(
     new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
     env.STATE_TABLE,
+    strong,
   );
   const notify = env.NOTIFY_QUEUE_URL
     ? new SqsRunNotifications(
@@ -130,6 +144,7 @@ export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
 
   return {
     store,
+    ...(strong ? { strong } : {}),
     config,
     taskTokens,
     engine,

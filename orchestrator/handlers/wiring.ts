@@ -70,11 +70,14 @@ export function wireOrchestrator(
     ? new S3Client({ region: env.AWS_REGION, maxAttempts: 3 })
     : undefined;
   const services = new Map<string, ServicesFor>();
-  // DRS budgets shared by every run's waves: leases in the state table, under their own keys.
-  const admission = new DynamoDbAdmissionStore(
-    new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
-    env.STATE_TABLE,
-  );
+  // DRS budgets shared by every run's waves: leases under their own keys, in the strongly
+  // consistent table when there is one (two regions' runs share an account's budget).
+  const admission = core.strong
+    ? new DynamoDbAdmissionStore(core.strong.client, core.strong.table)
+    : new DynamoDbAdmissionStore(
+        new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
+        env.STATE_TABLE,
+      );
   // The cluster is the tooling account's (shared with the workload accounts): Lifeboat's own role.
   const routing = env.LIFEBOAT_ARC_ENDPOINTS
     ? new ArcRoutingAdapter({ endpoints: env.LIFEBOAT_ARC_ENDPOINTS })

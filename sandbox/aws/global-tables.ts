@@ -72,6 +72,7 @@ export class GlobalTables {
   private server?: Server;
   private baseUrl = '';
   private pending: Replication[] = [];
+  private settling: Promise<unknown> = Promise.resolve();
   private seq = 0;
   /** Each table's key attribute names, from its CreateTable. */
   private readonly keys = new Map<string, string[]>();
@@ -119,8 +120,17 @@ export class GlobalTables {
     }
   }
 
-  /** Delivers every write that is due and whose way is open; the rest waits. */
-  async settle(): Promise<void> {
+  /**
+   * Delivers every write that is due and whose way is open; the rest waits. One delivery at a
+   * time: a request that comes meanwhile is served after what was due when it came.
+   */
+  settle(): Promise<void> {
+    const next = this.settling.then(() => this.deliverDue());
+    this.settling = next.catch(() => undefined);
+    return next;
+  }
+
+  private async deliverDue(): Promise<void> {
     const now = this.options.clock.now();
     const ready = this.pending.filter((r) => r.dueAt <= now && this.linked(r.from, r.to));
     if (ready.length === 0) return;
