@@ -57,6 +57,7 @@ export function composeLifeboat(
     terminationProtection: true,
     tableName: config.state.tableName,
     regions,
+    customers,
   });
   const byRegion = new Map<Region, RegionStack>();
   for (const region of regions) {

@@ -10,6 +10,13 @@ export const ACTING_FUNCTIONS = ['start-step', 'poll-step'] as const;
 /** The functions that only read there (readiness, an incident's): the read-only role trusts these. */
 export const READING_FUNCTIONS = ['notifier', 'incident-task'] as const;
 
+/**
+ * The role people assume in the tooling account to read a customer's account while onboarding
+ * (`lifeboat plan validate <customer> --live`): the read-only roles trust it too, and it may
+ * assume nothing else. The tooling account's administrators grant it to the operators.
+ */
+export const ONBOARDING_ROLE_NAME = 'lifeboat-onboarding';
+
 export type WorkloadFunction =
   | (typeof ACTING_FUNCTIONS)[number]
   | (typeof READING_FUNCTIONS)[number];

@@ -1,11 +1,15 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { CustomerAccount } from '../config/customer-accounts.ts';
+import { OnboardingRole } from '../constructs/onboarding-role.ts';
 import { StateTable } from '../constructs/state-table.ts';
 
 export interface StateStackProps extends StackProps {
   tableName: string;
   /** Every region of every pair: each gets a replica. */
   regions: readonly string[];
+  /** The customers' accounts: the onboarding role may read them through their read-only roles. */
+  customers: readonly CustomerAccount[];
 }
 
 /**
@@ -14,6 +18,8 @@ export interface StateStackProps extends StackProps {
  */
 export class StateStack extends Stack {
   readonly state: StateTable;
+  /** People's role for `lifeboat plan validate --live` (one per deployment: IAM names are global). */
+  readonly onboarding: OnboardingRole;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -21,5 +27,6 @@ export class StateStack extends Stack {
       tableName: props.tableName,
       regions: props.regions,
     });
+    this.onboarding = new OnboardingRole(this, 'Onboarding', { customers: props.customers });
   }
 }

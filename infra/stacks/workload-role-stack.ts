@@ -14,7 +14,12 @@ import {
   READ_ONLY_ROLE_SUFFIX,
   STACK_HOOK_PREFIX,
 } from '../../orchestrator/domain/workload-access.ts';
-import { ACTING_FUNCTIONS, functionRoleName, READING_FUNCTIONS } from '../config/function-roles.ts';
+import {
+  ACTING_FUNCTIONS,
+  functionRoleName,
+  ONBOARDING_ROLE_NAME,
+  READING_FUNCTIONS,
+} from '../config/function-roles.ts';
 import { WorkloadRole } from '../constructs/workload-role.ts';
 import { InvalidPropsError } from '../errors.ts';
 
@@ -177,7 +182,8 @@ export class WorkloadRoleStack extends Stack {
       ...common,
       roleName: Fn.join('', [roleName.valueAsString, READ_ONLY_ROLE_SUFFIX]),
       access: 'read',
-      trustedRoleNames: roleNames(READING_FUNCTIONS),
+      // The reading functions, and the people onboarding a customer (plan validate --live).
+      trustedRoleNames: [...roleNames(READING_FUNCTIONS), ONBOARDING_ROLE_NAME],
     });
     new CfnOutput(this, 'RoleArn', {
       value: this.workloadRole.role.attrArn,

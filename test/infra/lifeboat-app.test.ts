@@ -234,6 +234,28 @@ describe('the Lifeboat app', () => {
     ]);
   });
 
+  it('gives people one onboarding role that may assume only the read-only roles, which trust it by name', () => {
+    // Prepare
+    const { role } = stacks.state.onboarding;
+    const json = Template.fromStack(stacks.state).toJSON();
+    const cfn = role.node.defaultChild as CfnRole;
+    const trust = stacks.state.resolve(cfn.assumeRolePolicyDocument) as {
+      Statement: { Principal: { AWS: unknown }; Action: string }[];
+    };
+    const readOnlyTrust = JSON.stringify(
+      Template.fromStack(stacks.workloadRole).findResources('AWS::IAM::Role'),
+    );
+    // Assess: a fixed name the customers' template names; the tooling account's grant; reads only
+    expect([cfn.roleName, cfn.path]).toEqual(['lifeboat-onboarding', '/lifeboat/']);
+    expect(trust.Statement.map((s) => [s.Action, JSON.stringify(s.Principal.AWS)])).toEqual([
+      ['sts:AssumeRole', expect.stringContaining(':root')],
+    ]);
+    expect(grantsOf(json, role)).toEqual(
+      customers.map((c) => c.readOnlyRoleArn).map((arn) => ['sts:AssumeRole', arn]),
+    );
+    expect(readOnlyTrust.match(/role\/lifeboat\/lifeboat-onboarding/g)).toHaveLength(1);
+  });
+
   it("lets only the bot's functions read the Slack secret, each in its own region", () => {
     for (const name of REGIONS) {
       // Prepare
@@ -590,9 +612,18 @@ describe('the Lifeboat app', () => {
       'StackTemplateBucket',
     ]);
     expect(json.Parameters.ExternalId?.NoEcho).toBe(true);
-    for (const [roleName, fns] of [
-      [{ Ref: 'RoleName' }, ['start-step', 'poll-step']],
-      [{ 'Fn::Join': ['', [{ Ref: 'RoleName' }, 'ReadOnly']] }, ['notifier', 'incident-task']],
+    const onboarding = {
+      'Fn::Join': [
+        '',
+        ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, ':role/lifeboat/lifeboat-onboarding'],
+      ],
+    };
+    for (const [roleName, principals] of [
+      [{ Ref: 'RoleName' }, trustedBy(['start-step', 'poll-step'])],
+      [
+        { 'Fn::Join': ['', [{ Ref: 'RoleName' }, 'ReadOnly']] },
+        [...trustedBy(['notifier', 'incident-task']), onboarding],
+      ],
     ] as const)
       template.hasResourceProperties('AWS::IAM::Role', {
         RoleName: roleName,
@@ -607,7 +638,7 @@ describe('the Lifeboat app', () => {
               Condition: {
                 StringEquals: {
                   'sts:ExternalId': { Ref: 'ExternalId' },
-                  'aws:PrincipalArn': trustedBy([...fns]),
+                  'aws:PrincipalArn': [...principals],
                 },
               },
             },

@@ -83,7 +83,16 @@ describe('the workload role template', () => {
     expect(trusted('ReadOnlyRole')).toEqual([
       {
         'sts:ExternalId': { Ref: 'ExternalId' },
-        'aws:PrincipalArn': names(['notifier', 'incident-task']),
+        // and people onboarding a customer (plan validate --live), by the role's fixed name
+        'aws:PrincipalArn': [
+          ...names(['notifier', 'incident-task']),
+          {
+            'Fn::Join': [
+              '',
+              ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, ':role/lifeboat/lifeboat-onboarding'],
+            ],
+          },
+        ],
       },
     ]);
     expect(JSON.stringify(role('WorkloadRole'))).not.toContain('role/lifeboat/*');
