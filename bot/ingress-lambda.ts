@@ -28,9 +28,10 @@ export type IngressLambdaEnv = IngressEnv & HandlerEnv;
  * The ingress Lambda (behind the bot's HTTPS endpoint) of one environment: Slack's slash
  * commands and clicks. It loads only what they need: the state table, the bundled plans, Step
  * Functions' start and task tokens, the notifier's queue and Slack; not the customers' AWS, not
- * the report writer (readiness checks go to the notifier through the queue). The cold start
- * (the run control) goes on beside the first read of Slack's secrets, once: a request that
- * comes while it is going waits for the same one. Slack's secrets are read per request from the
+ * the report writer (readiness checks go to the notifier through the queue), and S3's presigner
+ * only on a report link's first visit. The wiring (the run control) starts when the function is
+ * built, once, and goes on beside the first read of Slack's secrets: a request that comes while
+ * it is going waits for the same one. Slack's secrets are read per request from the
  * cache (Secrets Manager is asked again once they are old), and a rotated secret builds the Bolt
  * app anew.
  */
@@ -78,6 +79,9 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
       });
     return runs;
   };
+  // In AWS the wiring makes no call (the plans are bundled, the clock is real): it is done while
+  // Lambda initializes the function, before any request where provisioned concurrency is on.
+  runControl().catch(() => {}); // a failure is met again, and logged, by the next request
 
   const build = (secrets: SlackSecrets, wired: Wired): AwsHandler =>
     createBoltHandler({
