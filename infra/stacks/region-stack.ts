@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { IngressEnvSchema, NotifierEnvSchema } from '../../bot/env.ts';
 import { REPORT_KEY_PREFIX } from '../../orchestrator/adapters/s3-report-store.ts';
 import { INCIDENT_STATE_MACHINE_NAME } from '../../orchestrator/adapters/sfn-executions.ts';
+import { nearestStrongReplica } from '../../orchestrator/domain/strong-replicas.ts';
 import type { WorkloadAccess } from '../../orchestrator/domain/workload-access.ts';
 import { HandlerEnvSchema } from '../../orchestrator/handlers/env.ts';
 import type { CustomerAccount } from '../config/customer-accounts.ts';
@@ -17,6 +18,7 @@ import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { BotEndpoint } from '../constructs/bot-endpoint.ts';
 import { IncidentStateMachine } from '../constructs/incident-state-machine.ts';
 import { BUNDLED_CONFIG, LifeboatFunction } from '../constructs/lifeboat-function.ts';
+import { lockTableName } from '../constructs/lock-table.ts';
 import { Notifier } from '../constructs/notifier.ts';
 import { NotifierQueue } from '../constructs/notifier-queue.ts';
 import { RegionAlarms } from '../constructs/region-alarms.ts';
@@ -71,6 +73,8 @@ export class RegionStack extends Stack {
   readonly reports: ReportBucket;
   readonly alarmTopic: AlarmTopic;
   readonly alarms: RegionAlarms;
+  /** The replica of the strongly consistent table this region's functions use. */
+  private readonly lockTableArn: string;
   /** Only in the bot's two regions. */
   readonly bot?: BotEndpoint;
 
@@ -91,9 +95,13 @@ export class RegionStack extends Stack {
         `env.account "${account}" is not the deployment's account "${config.account}".`,
       );
     const retention = config.logRetentionDays as RetentionDays;
+    const lockTable = lockTableName(config.state.tableName);
     const names = {
       table: config.state.tableName,
       tableArn: `arn:${PARTITION}:dynamodb:${region}:${account}:table/${config.state.tableName}`,
+      lockTable,
+      // us-west-1's Lambdas reach the strongly consistent table's replica in us-west-2.
+      lockTableArn: `arn:${PARTITION}:dynamodb:${nearestStrongReplica(region)}:${account}:table/${lockTable}`,
       queueUrl: `https://sqs.${region}.amazonaws.com/${account}/${NOTIFY_QUEUE_NAME}`,
       machineArns: regions.map(
         (r) => `arn:${PARTITION}:states:${r}:${account}:stateMachine:${RUNBOOK_STATE_MACHINE_NAME}`,
@@ -108,8 +116,10 @@ export class RegionStack extends Stack {
       reportBuckets: regions.map((r) => reportBucketName(account, r)),
       accessLogsBucket: `lifeboat-access-logs-${account}-${region}`,
     };
+    this.lockTableArn = names.lockTableArn;
     const common = {
       STATE_TABLE: names.table,
+      LOCK_TABLE: names.lockTable,
       PLANS_DIR: BUNDLED_CONFIG.plansDir,
       SETTINGS_FILE: BUNDLED_CONFIG.settingsFile,
     };
@@ -414,6 +424,10 @@ export class RegionStack extends Stack {
       new PolicyStatement({ actions: STATE_ACTIONS, resources: [tableArn] }),
     );
     guardAuditEntries(role, tableArn, { append: options.writesAudit ?? false });
+    // Locks, gates and leases: the strongly consistent table's nearest replica.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: STATE_ACTIONS, resources: [this.lockTableArn] }),
+    );
   }
 
   private readSlackSecret(role: IRole, secretArn: string): void {

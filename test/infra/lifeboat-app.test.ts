@@ -26,6 +26,9 @@ const region = (name: (typeof REGIONS)[number]) => {
   return { stack, template: Template.fromStack(stack) };
 };
 const tableArn = (r: string) => `arn:aws:dynamodb:${r}:${ACCOUNT}:table/lifeboat-state`;
+/** The strongly consistent lock table's replica a region's functions use (us-west-1: us-west-2's). */
+const lockTableArn = (r: string) =>
+  `arn:aws:dynamodb:${r === 'us-west-1' ? 'us-west-2' : r}:${ACCOUNT}:table/lifeboat-state-locks`;
 const machineArns = REGIONS.map(
   (r) => `arn:aws:states:${r}:${ACCOUNT}:stateMachine:lifeboat-runbook`,
 );
@@ -100,9 +103,13 @@ describe('the Lifeboat app', () => {
   });
 
   it('replicates one encrypted state table to every region, with point-in-time recovery', () => {
-    // Assess
+    // Assess (the other global table is the strongly consistent lock table: LockTable's test)
     const template = Template.fromStack(stacks.state);
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'lifeboat-state-locks',
+      MultiRegionConsistency: 'STRONG',
+    });
     template.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
       Properties: {
@@ -114,9 +121,9 @@ describe('the Lifeboat app', () => {
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       },
     });
-    const [table] = Object.values(template.findResources('AWS::DynamoDB::GlobalTable')) as {
-      Properties: { Replicas: { Region: string }[] };
-    }[];
+    const [table] = Object.values(template.findResources('AWS::DynamoDB::GlobalTable')).filter(
+      (t) => (t as { Properties: { TableName: string } }).Properties.TableName === 'lifeboat-state',
+    ) as { Properties: { Replicas: { Region: string }[] } }[];
     const replicas = table?.Properties.Replicas ?? [];
     expect(replicas.map((r) => r.Region).sort()).toEqual([...REGIONS].sort());
     for (const replica of replicas)
@@ -131,12 +138,14 @@ describe('the Lifeboat app', () => {
     const { stack, template } = region(name);
     const tasks = stack.tasks.byHandler;
     const customerRoles = customers.map((c) => c.roleArn).sort();
-    // Assess: state on this region's replica only, for every task
+    // Assess: state on this region's replicas only (the lock table's nearest), for every task
     expect(Object.values(tasks).length).toBeGreaterThan(0);
     for (const task of Object.values(tasks)) {
       const grants = grantsOf(template.toJSON(), task.role);
-      for (const [action, resource] of grants.filter(([a]) => a.startsWith('dynamodb:')))
-        expect(resource, action).toBe(tableArn(name));
+      const state = grants.filter(([a]) => a.startsWith('dynamodb:'));
+      for (const [action, resource] of state)
+        expect([tableArn(name), lockTableArn(name)], action).toContain(resource);
+      expect(state).toContainEqual(['dynamodb:PutItem', lockTableArn(name)]);
       expect(grants.some(([a]) => a.includes('*'))).toBe(false);
     }
     for (const plain of [
