@@ -45,6 +45,7 @@ interface Replica {
 }
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+const READS = new Set(['GetItem', 'Query', 'Scan']);
 const TABLE_CHANGES = new Set(['CreateTable', 'DeleteTable', 'UpdateTable']);
 const US_REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'];
 const JSON_TYPE = 'application/x-amz-json-1.0';
@@ -61,8 +62,9 @@ const SCOPE = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/dynamodb\/aws4_request/
  *   region partitioned from its source (`partition:<a>|<b>`) or down waits, and arrives after.
  * - **Strongly consistent tables** (MRSC, in us-east-1, us-east-2 and us-west-2): one dynalite,
  *   so every conditional write of every region falls in one order. A caller whose region does
- *   not reach a majority of the three (itself included) is refused with a 500, as a replica that
- *   cannot reach a quorum cannot answer; a region outside the set has no replica.
+ *   not reach a majority of the three (itself included) is refused its writes and strongly
+ *   consistent reads with a 500, as a replica that cannot reach a quorum cannot answer them
+ *   (eventually consistent reads are still served); a region outside the set has no replica.
  *
  * Time moves only with the clock: due replication is delivered before each request is served.
  */
@@ -211,7 +213,10 @@ export class GlobalTables {
       );
     const reachable = (other: string) =>
       !this.options.faults.isRegionDown(other) && !this.options.faults.isPartitioned(region, other);
-    if (!reachesStrongMajority(region, reachable))
+    // An eventually consistent read is served locally even so (here from the one order, which
+    // may be fresher than an isolated replica would be).
+    const eventualRead = READS.has(operation) && parse(body).ConsistentRead !== true;
+    if (!eventualRead && !reachesStrongMajority(region, reachable))
       return Promise.resolve(
         reply(res, 500, {
           __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',

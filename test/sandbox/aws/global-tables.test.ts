@@ -189,6 +189,10 @@ describe('a strongly consistent (MRSC) table', () => {
     });
     expect((refused as Error).message).toContain('cannot reach a majority');
     expect(read_).toMatchObject({ name: 'InternalServerError' });
+    const eventual = await documentsIn('us-west-2').send(
+      new GetCommand({ TableName: STRONG, Key: { pk: 'x' } }),
+    );
+    expect(eventual.Item).toBeUndefined();
     await takeLock('us-east-1', STRONG, 'run-east');
     aws.faults.remove('partition:us-east-2|us-west-2');
     expect(await read('us-west-2', STRONG, 'CUSTOMER#bcbsaz')).toMatchObject({ run: 'run-east' });
