@@ -27,7 +27,7 @@ export interface WorkloadRoleProps {
   externalId: string;
   /** The plan's primary and recovery regions: the role acts in these two only. */
   regions: readonly [string, string];
-  /** The values of the `lifeboat:plan` tag this role acts on: the ids of the plans in this account. */
+  /** The ids of the plans in this account: a session of the recovery role may carry one (`lifeboat:plan`), and acts on that plan's resources only. */
   planIds: string[];
   /** The private hosted zones whose records the plan flips (ids, or a list parameter). */
   hostedZoneIds: string[];
@@ -85,6 +85,9 @@ export const EC2_FOR_DRS = [
   'ec2:TerminateInstances',
 ];
 
+/** The plan a session was tagged with when the role was assumed: a policy variable IAM resolves per call. */
+export const SESSION_PLAN = `\${aws:PrincipalTag/${PLAN_TAG_KEY}}`;
+
 type Statement = Record<string, unknown>;
 
 /** One policy of the role: a statement, who may hold it, the condition that keeps it, and why its wildcards are there. */
@@ -104,11 +107,14 @@ const ACT: readonly WorkloadAccess[] = ['act'];
  * {@link WorkloadAccess}. Each statement is its own policy, so each wildcard is acknowledged with
  * the reason that holds for that statement, and a conditional statement is analysed too.
  *
- * - **Trust**: only the named function roles of Lifeboat's tooling account, with the external id.
+ * - **Trust**: only the named function roles of Lifeboat's tooling account, with the external id;
+ *   the recovery role's sessions may be tagged with one plan of the account (`sts:TagSession`,
+ *   `lifeboat:plan=<one of planIds>`, no other key).
  * - **Reads** (both roles): DRS, EC2 and SSM listings in the plan's two regions; recovery
  *   snapshots, zones, record sets, changes and stack status of the plan's resources.
  * - **Acts** (the recovery role): everything destructive needs the resource to carry the plan
- *   tag (`lifeboat:plan=<plan id>`): start recovery and update launch settings on the plan's
+ *   tag of the session's plan (`lifeboat:plan=${aws:PrincipalTag/lifeboat:plan}`), so a run of
+ *   one plan cannot reach another plan's resources in a shared account: start recovery and update launch settings on the plan's
  *   source servers, reverse or terminate its recovery instances, stop or resize its instances,
  *   run the plan's SSM documents on its instances. DRS may tag only what it creates
  *   (`drs:CreateAction`); the EC2 calls DRS makes with these credentials are allowed only when
@@ -155,6 +161,11 @@ export class WorkloadRole extends Construct {
         'trustedRoleNames is empty: name the function roles that may assume this role.',
       );
 
+    const trusted = {
+      'aws:PrincipalArn': props.trustedRoleNames.map(
+        (name) => `arn:aws:iam::${props.lifeboatAccountId}:role${FUNCTION_ROLE_PATH}${name}`,
+      ),
+    };
     this.role = new CfnRole(this, 'Role', {
       roleName: props.roleName,
       description:
@@ -170,16 +181,26 @@ export class WorkloadRole extends Construct {
             Principal: { AWS: `arn:aws:iam::${props.lifeboatAccountId}:root` },
             // Sessions carry the run's requester as source identity, for the customer's CloudTrail.
             Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-            Condition: {
-              StringEquals: {
-                'sts:ExternalId': props.externalId,
-                'aws:PrincipalArn': props.trustedRoleNames.map(
-                  (name) =>
-                    `arn:aws:iam::${props.lifeboatAccountId}:role${FUNCTION_ROLE_PATH}${name}`,
-                ),
-              },
-            },
+            Condition: { StringEquals: { 'sts:ExternalId': props.externalId, ...trusted } },
           },
+          // A run's session carries its plan, and only that tag: the recovery role's statements
+          // act on the resources tagged for the session's plan (aws:PrincipalTag), not the account's.
+          ...(props.access === 'act'
+            ? [
+                {
+                  Effect: 'Allow',
+                  Principal: { AWS: `arn:aws:iam::${props.lifeboatAccountId}:root` },
+                  Action: 'sts:TagSession',
+                  Condition: {
+                    StringEquals: {
+                      ...trusted,
+                      [`aws:RequestTag/${PLAN_TAG_KEY}`]: props.planIds,
+                    },
+                    'ForAllValues:StringEquals': { 'aws:TagKeys': [PLAN_TAG_KEY] },
+                  },
+                },
+              ]
+            : []),
         ],
       },
     });
@@ -211,7 +232,11 @@ function workloadPolicies(props: WorkloadRoleProps): PolicySpec[] {
   const arns = (service: string, resource: string) =>
     props.regions.map((region) => `arn:aws:${service}:${region}:${account}:${resource}`);
   const inRegions = { 'aws:RequestedRegion': [...props.regions] };
-  const planTagged = { [`aws:ResourceTag/${PLAN_TAG_KEY}`]: props.planIds };
+  // The recovery role acts on the session's plan only (a run tags its session with it); the
+  // read-only role's sessions carry no tag and read snapshots of any plan of the account.
+  const planTagged = {
+    [`aws:ResourceTag/${PLAN_TAG_KEY}`]: props.access === 'act' ? SESSION_PLAN : props.planIds,
+  };
   const sourceServers = arns('drs', 'source-server/*');
   const recoveryInstances = arns('drs', 'recovery-instance/*');
   const drsJobs = arns('drs', 'job/*');

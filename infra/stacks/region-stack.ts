@@ -512,7 +512,12 @@ export class RegionStack extends Stack {
     if (arns.length === 0) return;
     role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['sts:AssumeRole', ...(options.sourceIdentity ? ['sts:SetSourceIdentity'] : [])],
+        actions: [
+          'sts:AssumeRole',
+          ...(options.sourceIdentity ? ['sts:SetSourceIdentity'] : []),
+          // A run's session carries its plan (lifeboat:plan): the recovery role acts on its resources only.
+          ...(options.access === 'act' ? ['sts:TagSession'] : []),
+        ],
         resources: arns,
       }),
     );

@@ -27,6 +27,11 @@ export interface AccountServicesOptions {
    */
   session: RoleSession | (() => Promise<RoleSession>);
   /**
+   * Session tags (not transitive): a run's session carries its plan (`lifeboat:plan`), and the
+   * recovery role acts only on resources tagged for that plan. @default no tags (the read-only role)
+   */
+  tags?: Readonly<Record<string, string>>;
+  /**
    * Told when the role refused the session's source identity and was assumed without it (its
    * trust policy lacks `sts:SetSourceIdentity`). @default nothing is told
    */
@@ -143,6 +148,9 @@ function assumeRole(
         RoleSessionName: session.name,
         ...(session.sourceIdentity ? { SourceIdentity: session.sourceIdentity } : {}),
         ExternalId: options.externalId,
+        ...(options.tags
+          ? { Tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) }
+          : {}),
       },
       ...(options.toolingCredentials ? { masterCredentials: options.toolingCredentials } : {}),
       clientConfig: { ...stsConfig, region },

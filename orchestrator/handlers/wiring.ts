@@ -10,7 +10,7 @@ import { FileReportStore } from '../adapters/file-report-store.ts';
 import { S3ReportStore } from '../adapters/s3-report-store.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { Plan } from '../domain/plan.ts';
-import { workloadRoleName } from '../domain/workload-access.ts';
+import { PLAN_TAG_KEY, workloadRoleName } from '../domain/workload-access.ts';
 import type { ServicesFor } from '../ports/aws.ts';
 import type { ReportStore } from '../ports/report-store.ts';
 import type { RunControl } from '../ports/run-control.ts';
@@ -121,6 +121,8 @@ export function wireOrchestrator(
         roleName: workloadRoleName(plan.account.roleName, run ? 'act' : 'read'),
         externalId: plan.account.externalId,
         session: run ? sessionOf(run.executionId) : READINESS_SESSION,
+        // A run's session carries its plan: the recovery role acts on that plan's resources only.
+        ...(run ? { tags: { [PLAN_TAG_KEY]: plan.customer.id } } : {}),
         onSourceIdentityRefused: (error) =>
           logger?.warn(
             `${plan.account.roleName} in ${plan.account.id} does not allow sts:SetSourceIdentity: assumed without the requester as source identity; redeploy the customer's role template`,

@@ -7,9 +7,10 @@ export interface PolicyDocument {
   Statement: Record<string, unknown>[];
 }
 
-/** One role of a deployed template: its name and every policy attached to it. */
+/** One role of a deployed template: its name, its trust policy and every policy attached to it. */
 export interface DeployedRole {
   roleName: string;
+  trust: PolicyDocument;
   policies: { name: string; document: PolicyDocument }[];
 }
 
@@ -137,6 +138,7 @@ export function deployedRoles(
     .filter(([, r]) => r.Type === 'AWS::IAM::Role')
     .map(([logicalId, role]) => ({
       roleName: String(resolve(role.Properties.RoleName)),
+      trust: resolve(role.Properties.AssumeRolePolicyDocument) as PolicyDocument,
       policies: [
         ...((role.Properties.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]),
         ...kept

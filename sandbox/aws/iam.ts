@@ -1,5 +1,7 @@
 import type { Simulation } from '@cloud-copilot/iam-simulate';
+import { functionRoleName } from '../../infra/config/function-roles.ts';
 import type { Plan } from '../../orchestrator/domain/plan.ts';
+import { TOOLING_ACCOUNT } from './accounts.ts';
 import { AwsError } from './errors.ts';
 import type { Estate } from './estate.ts';
 import { type IamRequest, iamRequestsOf, MISSING, type ResourceTags } from './iam-requests.ts';
@@ -55,7 +57,7 @@ export interface IamStats {
 export class WorkloadIam {
   readonly stats: IamStats = { asked: 0, evaluated: 0, denied: 0, ms: 0 };
   /** Each account's deployed roles, by role name, built on first use. */
-  private readonly roles = new Map<string, Promise<Map<string, PolicyDocument[]>>>();
+  private readonly roles = new Map<string, Promise<Map<string, DeployedPolicies>>>();
   /** Decisions by role, action, resource and context: polls ask the same question again and again. */
   private readonly decisions = new Map<string, boolean>();
   /** The evaluator, loaded with the first workload account's roles (a local AWS nobody assumes a role in never loads it). */
@@ -69,7 +71,7 @@ export class WorkloadIam {
     try {
       const asked = iamRequestsOf(req, operation, this.deps.tags);
       if (asked === MISSING) return;
-      const policies = (await this.rolesOf(session.account)).get(session.roleName);
+      const policies = (await this.rolesOf(session.account)).get(session.roleName)?.policies;
       for (const request of asked) {
         this.stats.asked += 1;
         if (policies && this.allows(session, policies, request, req.region)) continue;
@@ -92,6 +94,9 @@ export class WorkloadIam {
       'aws:RequestedRegion': request.action.startsWith('route53:') ? 'us-east-1' : region,
       'aws:PrincipalArn': `arn:aws:iam::${session.account}:role/${session.roleName}`,
       'aws:PrincipalAccount': session.account,
+      ...Object.fromEntries(
+        Object.entries(session.tags).map(([key, value]) => [`aws:PrincipalTag/${key}`, value]),
+      ),
       ...request.context,
     };
     const key = JSON.stringify([
@@ -113,7 +118,64 @@ export class WorkloadIam {
     return decision;
   }
 
-  private rolesOf(account: string): Promise<Map<string, PolicyDocument[]>> {
+  /**
+   * Throws STS's AccessDenied unless the role's trust policy, as synthesized, lets the caller tag
+   * the session with `tags` (`sts:TagSession`, with `aws:RequestTag/*` and `aws:TagKeys`). The
+   * local world does not know which of Lifeboat's roles calls STS: it is taken to be the acting
+   * step's role of the region STS is called in, which the tooling account lets tag sessions.
+   */
+  async authorizeSessionTags(ask: {
+    account: string;
+    roleName: string;
+    region: string;
+    tags: Readonly<Record<string, string>>;
+  }): Promise<void> {
+    const role = (await this.rolesOf(ask.account)).get(ask.roleName);
+    const roleArn = `arn:aws:iam::${ask.account}:role/${ask.roleName}`;
+    const caller = functionRoleName('start-step', ask.region);
+    // Loaded with the template's synth already (the workload role names its callers by it).
+    const { FUNCTION_ROLE_PATH } = await import('../../infra/constructs/lifeboat-function.ts');
+    const result = role
+      ? await this.simulator?.runSimulation(
+          {
+            request: {
+              principal: `arn:aws:sts::${TOOLING_ACCOUNT}:assumed-role/${caller}/local`,
+              action: 'sts:TagSession',
+              resource: { resource: roleArn, accountId: ask.account },
+              contextVariables: {
+                'aws:PrincipalArn': `arn:aws:iam::${TOOLING_ACCOUNT}:role${FUNCTION_ROLE_PATH}${caller}`,
+                'aws:PrincipalAccount': TOOLING_ACCOUNT,
+                ...Object.fromEntries(
+                  Object.entries(ask.tags).map(([key, value]) => [`aws:RequestTag/${key}`, value]),
+                ),
+                'aws:TagKeys': Object.keys(ask.tags),
+              },
+            },
+            identityPolicies: [
+              {
+                name: 'tooling',
+                policy: {
+                  Version: '2012-10-17',
+                  Statement: [{ Effect: 'Allow', Action: 'sts:TagSession', Resource: roleArn }],
+                },
+              },
+            ],
+            resourcePolicy: role.trust,
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+          },
+          {},
+        )
+      : undefined;
+    if (result?.resultType === 'single' && result.result.analysis.result === 'Allowed') return;
+    throw new AwsError(
+      'AccessDenied',
+      `User: arn:aws:sts::${TOOLING_ACCOUNT}:assumed-role/${caller}/local is not authorized to perform: sts:TagSession on resource: ${roleArn}`,
+      403,
+    );
+  }
+
+  private rolesOf(account: string): Promise<Map<string, DeployedPolicies>> {
     let roles = this.roles.get(account);
     if (!roles) {
       roles = this.deploy(account);
@@ -123,15 +185,26 @@ export class WorkloadIam {
   }
 
   /** The account's roles as the template deploys them; their policies are validated once, here. */
-  private async deploy(account: string): Promise<Map<string, PolicyDocument[]>> {
+  private async deploy(account: string): Promise<Map<string, DeployedPolicies>> {
     const plans = this.deps.plans.filter((plan) => plan.account.id === account);
     if (plans.length === 0) return new Map();
     this.simulator ??= await import('@cloud-copilot/iam-simulate');
     const template = await synthesizedWorkloadTemplate();
     const deployed = deployedRoles(template, await this.deps.parametersOf(plans), account);
     for (const role of deployed) await validate(this.simulator, account, role);
-    return new Map(deployed.map((role) => [role.roleName, role.policies.map((p) => p.document)]));
+    return new Map(
+      deployed.map((role) => [
+        role.roleName,
+        { trust: role.trust, policies: role.policies.map((p) => p.document) },
+      ]),
+    );
   }
+}
+
+/** A deployed role as IAM evaluates it: who may assume it, and what its sessions may do. */
+interface DeployedPolicies {
+  trust: PolicyDocument;
+  policies: PolicyDocument[];
 }
 
 function simulation(

@@ -126,10 +126,10 @@ export class LocalAws {
     // First: Route 53's health checks read the routing controls.
     const arc = new ArcService(this.estate);
     this.arc = arc;
-    this.sts = new StsService(this.estate);
     const drs = new DrsService(this.estate);
     const cloudformation = new CloudFormationService(this.estate);
     if (options.iam !== false) this.iam = localWorkloadIam(this.estate, drs, cloudformation);
+    this.sts = new StsService(this.estate, this.iam);
     const services: SimService[] = [
       arc,
       this.sts,

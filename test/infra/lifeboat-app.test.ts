@@ -161,8 +161,8 @@ describe('the Lifeboat app', () => {
     expect(actionsOf(template.toJSON(), tasks.finish.role)).toEqual(
       [...LOGS, ...STATE, ...notifies, 'kms:Decrypt', 'kms:GenerateDataKey', 's3:PutObject'].sort(),
     );
-    // The steps' sessions carry the run's requester as source identity.
-    const assumes = ['sts:AssumeRole', 'sts:SetSourceIdentity'];
+    // The steps' sessions carry the run's requester as source identity, and its plan as a session tag.
+    const assumes = ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'];
     expect(actionsOf(template.toJSON(), tasks.startStep.role)).toEqual(
       [
         ...LOGS,
@@ -627,11 +627,34 @@ describe('the Lifeboat app', () => {
         ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, ':role/lifeboat/lifeboat-onboarding'],
       ],
     };
-    for (const [roleName, principals] of [
-      [{ Ref: 'RoleName' }, trustedBy(['start-step', 'poll-step'])],
+    const tooling = {
+      AWS: { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, ':root']] },
+    };
+    const acting = trustedBy(['start-step', 'poll-step']);
+    for (const [roleName, principals, tagging] of [
+      [
+        { Ref: 'RoleName' },
+        acting,
+        // A run's session carries its plan, one of the account's, and no other tag.
+        [
+          {
+            Effect: 'Allow',
+            Principal: tooling,
+            Action: 'sts:TagSession',
+            Condition: {
+              StringEquals: {
+                'aws:PrincipalArn': acting,
+                'aws:RequestTag/lifeboat:plan': { Ref: 'PlanIds' },
+              },
+              'ForAllValues:StringEquals': { 'aws:TagKeys': ['lifeboat:plan'] },
+            },
+          },
+        ],
+      ],
       [
         { 'Fn::Join': ['', [{ Ref: 'RoleName' }, 'ReadOnly']] },
         [...trustedBy(['notifier', 'incident-task']), onboarding],
+        [],
       ],
     ] as const)
       template.hasResourceProperties('AWS::IAM::Role', {
@@ -641,9 +664,7 @@ describe('the Lifeboat app', () => {
             {
               Effect: 'Allow',
               Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-              Principal: {
-                AWS: { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'LifeboatAccountId' }, ':root']] },
-              },
+              Principal: tooling,
               Condition: {
                 StringEquals: {
                   'sts:ExternalId': { Ref: 'ExternalId' },
@@ -651,6 +672,7 @@ describe('the Lifeboat app', () => {
                 },
               },
             },
+            ...tagging,
           ],
         },
       });

@@ -79,6 +79,11 @@ describe('the workload role template', () => {
         'sts:ExternalId': { Ref: 'ExternalId' },
         'aws:PrincipalArn': names(['start-step', 'poll-step']),
       },
+      // A run's session carries its plan: one of the account's, by the same callers.
+      {
+        'aws:PrincipalArn': names(['start-step', 'poll-step']),
+        'aws:RequestTag/lifeboat:plan': { Ref: 'PlanIds' },
+      },
     ]);
     expect(trusted('ReadOnlyRole')).toEqual([
       {
@@ -101,10 +106,29 @@ describe('the workload role template', () => {
     );
   });
 
-  it('puts the plan tag condition on every action that changes a DRS, EC2 or SSM resource', () => {
+  it('lets a session of the recovery role carry the plan tag and no other; the read-only role no tag at all', () => {
+    // Prepare
+    const tagging = (prefix: string) => {
+      const trust = role(prefix)?.Properties.AssumeRolePolicyDocument as
+        | { Statement: { Action: unknown; Condition: Record<string, unknown> }[] }
+        | undefined;
+      return trust?.Statement.filter((s) => [s.Action].flat().includes('sts:TagSession')) ?? [];
+    };
+    // Assess
+    const [tagSession, ...more] = tagging('WorkloadRole');
+    expect(more).toEqual([]);
+    expect(tagSession?.Action).toBe('sts:TagSession');
+    expect(tagSession?.Condition['ForAllValues:StringEquals']).toEqual({
+      'aws:TagKeys': ['lifeboat:plan'],
+    });
+    expect(tagging('ReadOnlyRole')).toEqual([]);
+  });
+
+  it("puts the session's plan tag condition on every action that changes a DRS, EC2 or SSM resource", () => {
     // Prepare: the statements that act, and what else holds each that has no tag condition
     const acting = statementsOf('WorkloadRole');
-    const planTag = { 'aws:ResourceTag/lifeboat:plan': { Ref: 'PlanIds' } };
+    // The session's plan, not any plan of the account: a shared account's other plans are out of reach.
+    const planTag = { 'aws:ResourceTag/lifeboat:plan': `\${aws:PrincipalTag/lifeboat:plan}` };
     const otherwiseHeld: Record<string, string> = {
       DrsTagOnlyOnCreate: 'drs:CreateAction',
       Ec2OnlyThroughDrs: 'aws:CalledVia',

@@ -5,6 +5,7 @@ import {
 } from '../../../orchestrator/domain/workload-access.ts';
 import { AwsError } from '../errors.ts';
 import type { Estate } from '../estate.ts';
+import type { WorkloadIam } from '../iam.ts';
 import { describeProblems, type InputProblem, parseInput } from '../input.ts';
 import {
   decodeQuery,
@@ -17,6 +18,9 @@ import {
 } from '../protocol.ts';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** The query protocol sends an empty list as `Name=` (the SDK does for `Tags: []`): no list. */
+const emptyList = (value: unknown) => (value === '' ? undefined : value);
 
 const AssumeRoleInput = z.object({
   RoleArn: z
@@ -36,6 +40,36 @@ const AssumeRoleInput = z.object({
     .max(1224)
     .regex(/^[\w+=,.@:/-]*$/)
     .optional(),
+  SourceIdentity: z
+    .string()
+    .min(2)
+    .max(64)
+    .regex(/^[\w+=,.@-]*$/)
+    .optional(),
+  // Session tags: at most 50, keys of 128 characters, values of 256.
+  Tags: z.preprocess(
+    emptyList,
+    z
+      .object({
+        member: z
+          .array(
+            z.object({
+              Key: z
+                .string()
+                .min(1)
+                .max(128)
+                .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u),
+              Value: z.string().max(256).default(''),
+            }),
+          )
+          .max(50),
+      })
+      .optional(),
+  ),
+  TransitiveTagKeys: z.preprocess(
+    emptyList,
+    z.object({ member: z.array(z.string().min(1).max(128)).max(50) }).optional(),
+  ),
   DurationSeconds: z
     .string()
     .regex(/^\d+$/)
@@ -58,6 +92,8 @@ export interface RoleSession {
   session: string;
   /** `arn:aws:sts::<account>:assumed-role/<role>/<session>`, as AWS names the caller in errors. */
   arn: string;
+  /** The session tags it was assumed with: in every later call's context as `aws:PrincipalTag/<key>`. */
+  tags: Readonly<Record<string, string>>;
 }
 
 /** STS (AWS query protocol): AssumeRole into a workload account, and GetCallerIdentity. */
@@ -66,7 +102,11 @@ export class StsService implements SimService {
   private issued = 0;
   private readonly sessions = new Map<string, RoleSession>();
 
-  constructor(private readonly estate: Estate) {}
+  /** `iam`: tags a session only where the role's trust policy allows `sts:TagSession`. @default tags are taken unchecked */
+  constructor(
+    private readonly estate: Estate,
+    private readonly iam?: WorkloadIam,
+  ) {}
 
   operationOf(req: SimRequest): string {
     return queryAction(req);
@@ -77,11 +117,11 @@ export class StsService implements SimService {
     return this.sessions.get(accessKeyId);
   }
 
-  handle(req: SimRequest, operation: string): SimResponse {
+  async handle(req: SimRequest, operation: string): Promise<SimResponse> {
     const input = decodeQuery(new URLSearchParams(req.body));
     switch (operation) {
       case 'AssumeRole':
-        return this.assumeRole(parseInput(AssumeRoleInput, input, invalid));
+        return this.assumeRole(parseInput(AssumeRoleInput, input, invalid), req.region);
       case 'GetCallerIdentity':
         parseInput(GetCallerIdentityInput, input, invalid);
         return this.xml('GetCallerIdentity', {
@@ -100,7 +140,10 @@ export class StsService implements SimService {
     }
   }
 
-  private assumeRole(input: z.output<typeof AssumeRoleInput>): SimResponse {
+  private async assumeRole(
+    input: z.output<typeof AssumeRoleInput>,
+    region: string,
+  ): Promise<SimResponse> {
     const { RoleArn: roleArn, RoleSessionName: session } = input;
     const [, accountId = '', roleName] =
       /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(roleArn) ?? [];
@@ -123,13 +166,31 @@ export class StsService implements SimService {
         403,
       );
     }
+    const given = input.Tags?.member ?? [];
+    const tags = Object.fromEntries(given.map((tag) => [tag.Key, tag.Value]));
+    // STS compares tag keys without case: two that differ only in case are one key given twice.
+    if (new Set(given.map((tag) => tag.Key.toLowerCase())).size < given.length)
+      throw new AwsError(
+        'InvalidParameterValue',
+        'Duplicate tag keys found. Please note that Tag keys are case insensitive.',
+        400,
+      );
+    const transitive = input.TransitiveTagKeys?.member ?? [];
+    if (transitive.some((key) => !(key in tags)))
+      throw new AwsError(
+        'InvalidParameterValue',
+        'The specified transitive tag key must be included in the requested tags.',
+        400,
+      );
+    if (given.length > 0)
+      await this.iam?.authorizeSessionTags({ account: accountId, roleName, region, tags });
     const duration = input.DurationSeconds ?? 3600;
     this.issued += 1;
     // The key names its account, so later calls signed with it act in that account.
     const accessKeyId = `ASIA${accountId}${this.issued.toString(36).toUpperCase().padStart(4, '0')}`;
     const arn = `arn:aws:sts::${accountId}:assumed-role/${roleName}/${session}`;
-    this.sessions.set(accessKeyId, { account: accountId, roleName, access, session, arn });
-    this.estate.record('assume-role', { account: accountId, roleName, session });
+    this.sessions.set(accessKeyId, { account: accountId, roleName, access, session, arn, tags });
+    this.estate.record('assume-role', { account: accountId, roleName, session, tags });
     return this.xml('AssumeRole', {
       Credentials: {
         AccessKeyId: accessKeyId,

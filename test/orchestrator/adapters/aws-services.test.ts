@@ -12,6 +12,7 @@ import {
   LifeboatError,
   RegionUnreachableError,
 } from '../../../orchestrator/domain/errors.ts';
+import { PLAN_TAG_KEY } from '../../../orchestrator/domain/workload-access.ts';
 import { TOOLING_CREDENTIALS } from '../../sandbox/aws/harness.ts';
 import { type LocalAccount, PRIMARY, RECOVERY, startLocalAccount } from './local-account.ts';
 
@@ -61,6 +62,36 @@ describe('servicesForAccount', () => {
       { account: account.plan.account.id, session: 'lifeboat-test' },
       { account: account.plan.account.id, session: 'lifeboat-test' },
     ]);
+  });
+
+  it("tags the session with the run's plan, as the role's trust allows, and not with a plan the account does not hold", async () => {
+    // Prepare: the local AWS evaluating the synthesized trust policy
+    account = await startLocalAccount('bcbsaz', { iam: true });
+    const { id, roleName, externalId } = account.plan.account;
+    const servicesFor = (plan: string) =>
+      servicesForAccount({
+        account: id,
+        roleName,
+        externalId,
+        session: { name: `lifeboat-${plan}` },
+        tags: { [PLAN_TAG_KEY]: plan },
+        toolingCredentials: async () => TOOLING_CREDENTIALS,
+        endpoint: account.aws.endpoints.drs,
+        maxAttempts: 1,
+      });
+    // Act
+    const sources = await servicesFor('bcbsaz')(RECOVERY).drs.listSourceServers();
+    const refused = await servicesFor('dmnt')(RECOVERY)
+      .drs.listSourceServers()
+      .catch((e: unknown) => e);
+    // Assess
+    expect(sources).toHaveLength(44);
+    expect(assumedRoles()).toMatchObject([
+      { session: 'lifeboat-bcbsaz', tags: { [PLAN_TAG_KEY]: 'bcbsaz' } },
+    ]);
+    expect(refused).toBeInstanceOf(AwsCallError);
+    expect(refused).toMatchObject({ code: 'AccessDenied' });
+    expect((refused as Error).message).toContain('sts:TagSession');
   });
 
   it('fails with a domain error, not retryable, when the external id is wrong', async () => {

@@ -17,7 +17,7 @@ import {
   Route53ServiceException,
 } from '@aws-sdk/client-route-53';
 import { SendCommandCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../orchestrator/domain/plan.ts';
@@ -45,13 +45,20 @@ beforeAll(async () => {
 });
 afterAll(() => aws.stop());
 
-async function assume(plan: Plan, access: WorkloadAccess): Promise<AwsCredentialIdentity> {
-  const sts = new STSClient(clientConfig(aws, plan.regions.primary));
+/** The role's credentials as a run gets them: the recovery role's session tagged with the plan. */
+async function assume(
+  plan: Plan,
+  access: WorkloadAccess,
+  tags: Record<string, string> = access === 'act' ? { [PLAN_TAG_KEY]: plan.customer.id } : {},
+  world: LocalAws = aws,
+): Promise<AwsCredentialIdentity> {
+  const sts = new STSClient(clientConfig(world, plan.regions.primary));
   const { Credentials } = await sts.send(
     new AssumeRoleCommand({
       RoleArn: `arn:aws:iam::${plan.account.id}:role/${workloadRoleName(plan.account.roleName, access)}`,
       RoleSessionName: 'iam-test',
       ExternalId: plan.account.externalId,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
     }),
   );
   return {
@@ -304,4 +311,91 @@ describe('IAM of the workload roles, as the template is synthesized', () => {
     expect(aws.iam?.stats.asked).toBe((before.asked ?? 0) + 5);
     expect(aws.iam?.stats.evaluated).toBe(before.evaluated);
   });
+});
+
+describe('a recovery account shared by several plans', () => {
+  /** bcbsaz and nwhealth recovering into one account (bcbsaz's), as the region-wide estate does. */
+  let shared: LocalAws;
+  let bcbsaz: Plan;
+  let nwhealth: Plan;
+  beforeAll(async () => {
+    const plans = await samplePlans();
+    const [a, b] = ['bcbsaz', 'nwhealth'].map((id) => plans.find((p) => p.customer.id === id));
+    if (!a || !b) throw new Error('no sample plans bcbsaz and nwhealth');
+    bcbsaz = a;
+    nwhealth = { ...b, account: a.account, regions: a.regions };
+    shared = await startSampleAws({ iam: true, plans: [bcbsaz, nwhealth] });
+  });
+  afterAll(() => shared.stop());
+
+  const stop = async (session: Plan, owner: Plan, tags?: Record<string, string>) => {
+    const ec2 = new EC2Client(
+      clientConfig(shared, owner.regions.primary, await assume(session, 'act', tags, shared)),
+    );
+    return ec2.send(new StopInstancesCommand({ InstanceIds: [primaryOf(owner, 1)] }));
+  };
+
+  it("lets a session of one plan stop that plan's instance and refuses another plan's, both tagged for plans of the account", async () => {
+    // Prepare
+    const theirs = shared.estate.instances.get(primaryOf(nwhealth, 1));
+    expect(theirs?.tags[PLAN_TAG_KEY]).toBe('nwhealth');
+    // Act
+    const own = await stop(bcbsaz, bcbsaz);
+    const other = await refusal(stop(bcbsaz, nwhealth));
+    // Assess
+    expect(own.StoppingInstances?.[0]?.InstanceId).toBe(primaryOf(bcbsaz, 1));
+    expect(other.name).toBe('UnauthorizedOperation');
+    expect(other.message).toContain(`instance/${primaryOf(nwhealth, 1)}`);
+    expect(theirs?.state).toBe('running');
+  });
+
+  it("refuses DRS recovery of another plan's source server to a plan's session", async () => {
+    // Prepare
+    const server = nwhealth.servers.find((s) => 'sourceServerId' in s.drs);
+    const sourceServerID =
+      server && 'sourceServerId' in server.drs ? server.drs.sourceServerId : '';
+    const region = bcbsaz.regions.recovery;
+    const drs = (plan: Plan) =>
+      assume(plan, 'act', undefined, shared).then(
+        (credentials) => new DrsClient(clientConfig(shared, region, credentials)),
+      );
+    const recover = (client: DrsClient) =>
+      client.send(new StartRecoveryCommand({ sourceServers: [{ sourceServerID }], isDrill: true }));
+    // Act
+    const refused = await refusal(recover(await drs(bcbsaz)));
+    const allowed = await recover(await drs(nwhealth));
+    // Assess
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(refused.message).toContain(`drs:StartRecovery on resource: arn:aws:drs:${region}:`);
+    expect(refused.message).toContain(`source-server/${sourceServerID}`);
+    expect(allowed.job?.jobID).toBeDefined();
+  });
+
+  it('refuses an untagged session of the recovery role everything tagged', async () => {
+    // Act
+    const error = await refusal(stop(bcbsaz, bcbsaz, {}));
+    // Assess
+    expect(error.name).toBe('UnauthorizedOperation');
+  });
+
+  it.each([
+    ['a plan not in the account', { [PLAN_TAG_KEY]: 'dmnt' }, 'act'],
+    [
+      'another tag key beside the plan',
+      { [PLAN_TAG_KEY]: 'bcbsaz', 'lifeboat:admin': 'true' },
+      'act',
+    ],
+    ['any tag on the read-only role', { [PLAN_TAG_KEY]: 'bcbsaz' }, 'read'],
+  ] as const)(
+    'refuses a session tagged with %s: the trust policy does not allow that sts:TagSession',
+    async (_, tags, access) => {
+      // Act
+      const error = await refusal(assume(bcbsaz, access, tags, shared));
+      // Assess
+      expect(error).toBeInstanceOf(STSServiceException);
+      expect(error.name).toBe('AccessDenied');
+      expect(error.$metadata.httpStatusCode).toBe(403);
+      expect(error.message).toContain('sts:TagSession');
+    },
+  );
 });
