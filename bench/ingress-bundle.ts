@@ -1,9 +1,10 @@
 /**
- * The ingress Lambda as it deploys: `bot/lambda.ts` bundled with `LifeboatFunction`'s own
- * options (`LAMBDA_BUNDLING`, the plans inside as data), and a bare Bolt AwsLambdaReceiver app
- * bundled with the same options; their sizes, what takes the room (esbuild's metafile), how
- * long a fresh Node takes to import each (the module part of a cold start, p50 of several), and
- * the time from a fresh process's start to the acknowledgement of its first signed request.
+ * The ingress Lambda as it deploys: `bot/lambda.ts` bundled by `bundleLambda`, as
+ * `LifeboatFunction` bundles it at synth (split at each dynamic import, the plans inside as
+ * data), and a bare Bolt AwsLambdaReceiver app bundled the same way; what a cold start reads of
+ * each and what takes the room (esbuild's metafile), how long a fresh Node takes to import each
+ * (the module part of a cold start, p50 of several), and the time from a fresh process's start
+ * to the acknowledgement of its first signed request.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
