@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import { defaultAnswers } from '../../cli/run.ts';
 import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
 import { entriesOf } from '../../orchestrator/domain/journal.ts';
+import { PLAN_TAG_KEY } from '../../orchestrator/domain/workload-access.ts';
 import { LocalAws } from '../../sandbox/aws/local-aws.ts';
 import { LocalOrchestrator, localStateStore } from '../../sandbox/orchestrator.ts';
 import { SAMPLE_PLANS, SAMPLE_SETTINGS } from '../helpers.ts';
@@ -128,6 +129,63 @@ describe('two customers failing over at once into one recovery account', () => {
       expect(jobs).toBeGreaterThan(LIMITS.maxConcurrentJobs);
       const launches = aws.estate.truth.filter((e) => e.type === 'recovery-launched');
       expect(new Set(launches.map((e) => e.server)).size).toBe(launches.length);
+    } finally {
+      await aws.stop();
+    }
+  }, 240_000);
+});
+
+describe('a run in a recovery account shared with another plan', () => {
+  it("cannot recover the other plan's source server that its plan names: the role, acting for the run's plan only, answers AccessDenied", async () => {
+    // Prepare: bcbsaz's plan names, as its first server, a source server onboarding tagged for
+    // nwhealth (a plan of the same account, so a role scoped to the account's plans would allow it)
+    const { plansDir, settingsFile } = await sharedWorld();
+    const source = new FilePlanSource(plansDir);
+    const aws = new LocalAws({ plans: await source.loadAll(), speed: 0, seed: 1 });
+    await aws.start();
+    try {
+      const home = [...aws.estate.servers.values()].find((s) => s.customerId === 'bcbsaz');
+      const sourceServerId = home?.sourceServerId ?? '';
+      const drs = aws.services.get('drs') as unknown as {
+        state: { sources: Map<string, { tags: Record<string, string> }> };
+      };
+      const server = drs.state.sources.get(sourceServerId);
+      if (!server) throw new Error(`no source server ${sourceServerId}`);
+      server.tags = { ...server.tags, [PLAN_TAG_KEY]: 'nwhealth' };
+      const { plan } = await source.loadPlan('bcbsaz');
+      const requestedBy = plan.access.requesters.find((p) => !p.startsWith('S')) ?? 'U0LOCAL';
+      const orchestrator = new LocalOrchestrator({
+        aws,
+        plansDir,
+        settingsFile,
+        reportDir: await mkdtemp(join(tmpdir(), 'lifeboat-shared-reports-')),
+        time: 'stepped',
+        answers: defaultAnswers(plan, 'failover', requestedBy, {}),
+      });
+      const executionName = 'failover-bcbsaz-names-nwhealth';
+      // Act
+      await orchestrator.run({
+        customerId: 'bcbsaz',
+        operation: 'failover',
+        requestedBy,
+        executionName,
+      });
+      // Assess: refused by IAM, naming the role, the action and the server; nothing of it launched
+      const journal = await localStateStore(aws).journal(executionName);
+      expect(entriesOf(journal, 'execution-finished')[0]?.data.outcome).toBe('aborted');
+      const said = journal.map((e) => e.message).join('\n');
+      expect(said).toMatch(/AccessDeniedException/);
+      expect(said).toMatch(
+        new RegExp(
+          `assumed-role/LifeboatExecution/\\S+ is not authorized to perform: drs:\\w+ on resource: arn:aws:drs:us-east-2:${SHARED.id}:source-server/${sourceServerId}`,
+        ),
+      );
+      expect(
+        aws.estate.truth.filter(
+          (e) => e.type === 'drs-job' && (e.servers as string[]).includes(sourceServerId),
+        ),
+      ).toEqual([]);
+      expect(aws.iam?.stats.denied).toBeGreaterThan(0);
     } finally {
       await aws.stop();
     }
