@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbAdmissionStore } from '../../../orchestrator/adapters/dynamodb-admission-store.ts';
 import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
+import type { BudgetKey } from '../../../orchestrator/domain/admission.ts';
 import {
   AwsCallError,
   ConcurrentUpdateError,
@@ -14,15 +16,16 @@ const STATE = 'lifeboat-state';
 const LOCKS = 'lifeboat-state-locks';
 let aws: LocalAws;
 
+const client = (at: string) =>
+  new DynamoDBClient({
+    region: at,
+    endpoint: aws.endpoints.dynamodb,
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    maxAttempts: 1,
+  });
+
 /** A region's store, as its Lambdas wire it: the state replica here, the nearest lock replica. */
 function storeIn(region: string): DynamoDbStateStore {
-  const client = (at: string) =>
-    new DynamoDBClient({
-      region: at,
-      endpoint: aws.endpoints.dynamodb,
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-      maxAttempts: 1,
-    });
   const replica = nearestStrongReplica(region);
   return new DynamoDbStateStore(client(region), STATE, {
     client: client(replica),
@@ -102,6 +105,32 @@ describe('the state store with a strongly consistent lock table', () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]).toBeInstanceOf(ConcurrentUpdateError);
     expect((await storeIn('us-west-1').getGate('run-gates', gate.gateId)).answers).toHaveLength(1);
+  });
+
+  it('never grants two regions’ runs more DRS jobs than the account’s budget', async () => {
+    // Prepare: one job slot in a recovery account; runs in us-east-1 and us-west-2, cut apart
+    aws.addFault('partition:us-east-1|us-west-2');
+    const key: BudgetKey = { account: '111122223333', region: 'us-east-2' };
+    const ask = (runId: string) => ({
+      ...key,
+      runId,
+      customerId: runId,
+      priority: 3,
+      servers: 1,
+      job: 'web-01',
+    });
+    const [east, west] = ['us-east-1', 'us-west-2'].map(
+      (region) => new DynamoDbAdmissionStore(client(region), LOCKS),
+    );
+    // Act
+    const decisions = await Promise.all([
+      east?.acquire(ask('run-east'), { jobs: 1, servers: 100 }, 1_000),
+      west?.acquire(ask('run-west'), { jobs: 1, servers: 100 }, 1_000),
+    ]);
+    aws.faults.remove('partition:us-east-1|us-west-2');
+    // Assess
+    expect(decisions.filter((d) => d?.kind === 'grant')).toHaveLength(1);
+    expect((await east?.budget(key))?.leases).toHaveLength(1);
   });
 
   it('refuses, as an AWS call error naming the majority, where its replica is cut off', async () => {
