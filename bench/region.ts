@@ -1,20 +1,24 @@
 /**
  * A region-wide failover: the synthetic estate (30 customers, about 900 servers in us-east-1,
  * recovered into 3 accounts of 300, plus the shared services) with us-east-1 down, as one
- * incident. Reports the makespan (approval to the last plan's end) over its lower bound, DRS
- * quota refusals (aim 0), the largest Step Functions history of one run (limit 25,000) and the
- * real time it took.
+ * incident requested and approved in the fake Slack, every card and prompt written through
+ * Slack's rate limits on the simulated clock. Reports the makespan (approval to the last plan's
+ * end) over its lower bound, DRS quota refusals (aim 0), the jobs that waited for room in an
+ * account's budget, Slack writes per plan and for the operations channel with the 429s (aim 0),
+ * the largest Step Functions history of one run (limit 25,000) and the real time it took.
  *
- * The lower bound, from the simulator's truth for what DRS and EC2 take, everything else at the
- * time it took: per plan, the plan's own floor (its steps as they ran, each wave shortened to its
- * slowest server's launch-to-ready after its job started) after the floors of the plans it comes
- * after; per account, the server-seconds its launches needed over its budget of servers in jobs
- * (and job-seconds over its budget of jobs). The bound is the largest.
+ * The lower bound, from the simulator's truth for everything a run must wait on (bench/floors.ts):
+ * per plan, its own floor (its steps as they ran, each wave shortened to its servers' way to
+ * healthy: launch, status checks, SSM agent, health documents) after the floors of the plans it
+ * comes after; per account, the server-seconds its DRS jobs held (each job from its start to its
+ * last launch, as DRS counts it) over the budget of servers in jobs, and job-seconds over the
+ * budget of jobs. The bound is the largest.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { parse, stringify } from 'yaml';
 import { DEFAULTS_FILE } from '../cli/io.ts';
 import { playIncident } from '../cli/sandbox-incident.ts';
 import { SandboxSession } from '../cli/sandbox-session.ts';
@@ -117,7 +121,16 @@ export async function benchRegion(): Promise<void> {
   const region = 'us-east-1';
   const plansDir = await mkdtemp(join(tmpdir(), 'lifeboat-region-plans-'));
   await writeSyntheticEstate(plansDir, { customers, accounts: 3 });
-  const settings = await readSettingsFile(DEFAULTS_FILE);
+  // LIFEBOAT_BENCH_JOBS lowers each account's budget of concurrent DRS jobs, so that it binds.
+  const settingsFile = join(
+    await mkdtemp(join(tmpdir(), 'lifeboat-region-config-')),
+    'defaults.yaml',
+  );
+  const defaults = parse(await readFile(DEFAULTS_FILE, 'utf8'));
+  if (process.env.LIFEBOAT_BENCH_JOBS)
+    defaults.maxConcurrentJobs = Number(process.env.LIFEBOAT_BENCH_JOBS);
+  await writeFile(settingsFile, stringify(defaults));
+  const settings = await readSettingsFile(settingsFile);
   if (!settings.regionWide) throw new Error(`${DEFAULTS_FILE} has no regionWide section`);
   const all = await new FilePlanSource(plansDir).loadAll();
   const plans = all.filter((p) => p.regions.primary === region);
@@ -133,6 +146,7 @@ export async function benchRegion(): Promise<void> {
     reportDir: await mkdtemp(join(tmpdir(), 'lifeboat-region-reports-')),
     operationsChannel: settings.regionWide.channel,
     slackSpeed: 'simulated',
+    settingsFile,
   });
   const { sandbox } = session;
   const journals = new Map<string, JournalEntry[]>();
@@ -166,6 +180,12 @@ export async function benchRegion(): Promise<void> {
   console.log(
     `  DRS quota refusals: ${truth.filter((e) => e.type === 'drs-quota-refused').length} (aim 0); servers launched twice: ${launched.length - new Set(launched).size}`,
   );
+  const waits = [...journals.values()].flat().filter((e) => e.type === 'admission-waiting');
+  const byReason = (reason: string) =>
+    waits.filter((e) => e.type === 'admission-waiting' && e.data.reason === reason).length;
+  console.log(
+    `  DRS jobs that waited for room in their account's budget: ${waits.length} (for jobs ${byReason('jobs')}, for servers ${byReason('servers')}, queued behind a higher priority ${byReason('queued')})`,
+  );
   const { byChannel, rateLimited } = sandbox.slack.writeCounts();
   const writes = (channel: string) =>
     (byChannel[channel]?.posts ?? 0) + (byChannel[channel]?.updates ?? 0);
@@ -180,8 +200,16 @@ export async function benchRegion(): Promise<void> {
   console.log(
     `  largest Step Functions history: ${Math.max(...histories)} events of one run, ${sandbox.orchestrator.historyEventsOf(incident.incidentId)} of the incident (limit 25,000)`,
   );
-  const missed = played.plans.filter((p) => p.report && !p.report.rto.met).length;
+  const missed = played.plans.flatMap(({ customerId, report }) => {
+    if (!report || report.rto.met) return [];
+    const plan = incident.plans.find((p) => p.customerId === customerId);
+    const startedAfter = ((plan?.startedAt ?? 0) - incident.createdAt) / 60_000;
+    const floor = (floors.own.get(customerId) ?? 0) / 60;
+    return [
+      `${customerId} (RTO ${report.rto.text ?? 'not measured'}, target ${report.rto.targetText}: started ${startedAfter.toFixed(0)} min after the request, its own floor ${floor.toFixed(0)} min)`,
+    ];
+  });
   console.log(
-    `  plans that missed their RTO: ${missed} of ${played.plans.length}; bot errors ${sandbox.errors.length}; real time ${wall.toFixed(0)} s`,
+    `  plans that missed their RTO: ${missed.length} of ${played.plans.length}${missed.length > 0 ? `: ${missed.join(', ')}` : ''}; bot errors ${sandbox.errors.length}; real time ${wall.toFixed(0)} s`,
   );
 }

@@ -58,16 +58,18 @@ export interface SessionOptions {
   operationsChannel?: string;
   /** Slack's clock (its rate limits, the notifier's pacing). @default real time */
   slackSpeed?: SlackSandboxOptions['slackSpeed'];
+  /** @default config/defaults.yaml */
+  settingsFile?: string;
 }
 
 const POLL_MS = 100;
 
 /** The sandbox for a CLI command, from this checkout; a malformed `--fault` is a usage error. */
 export async function startSandbox(
-  options: Omit<SlackSandboxOptions, 'settingsFile'>,
+  options: Omit<SlackSandboxOptions, 'settingsFile'> & { settingsFile?: string },
 ): Promise<SlackSandbox> {
   try {
-    return await SlackSandbox.start({ ...options, settingsFile: DEFAULTS_FILE });
+    return await SlackSandbox.start({ settingsFile: DEFAULTS_FILE, ...options });
   } catch (error) {
     if (error instanceof FaultSyntaxError) throw new UsageError(error.message);
     throw error;
@@ -142,6 +144,7 @@ export class SandboxSession {
       ...(options.postEveryMs !== undefined ? { postEveryMs: options.postEveryMs } : {}),
       ...(options.dnsPort !== undefined ? { dnsPort: options.dnsPort } : {}),
       ...(options.slackSpeed !== undefined ? { slackSpeed: options.slackSpeed } : {}),
+      ...(options.settingsFile !== undefined ? { settingsFile: options.settingsFile } : {}),
     });
     const session = new SandboxSession(sandbox, options);
     session.timer = setInterval(() => session.refresh(), POLL_MS);
