@@ -49,4 +49,41 @@ describe('STS', () => {
     expect((error as STSServiceException).name).toBe('AccessDenied');
     expect((error as STSServiceException).$metadata.httpStatusCode).toBe(403);
   });
+
+  it('keeps the session tags of an AssumeRole for IAM to read, and refuses a key given twice or a transitive key not among them', async () => {
+    // Prepare
+    const [bcbsaz] = await samplePlans();
+    if (!bcbsaz) throw new Error('no plan');
+    const sts = new STSClient(clientConfig(aws, 'us-east-2'));
+    const assume = (Tags: { Key: string; Value: string }[], TransitiveTagKeys?: string[]) =>
+      sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${bcbsaz.account.id}:role/${bcbsaz.account.roleName}`,
+          ExternalId: bcbsaz.account.externalId,
+          RoleSessionName: 'tagged',
+          Tags,
+          ...(TransitiveTagKeys ? { TransitiveTagKeys } : {}),
+        }),
+      );
+    // Act
+    const tagged = await assume([{ Key: 'lifeboat:plan', Value: 'bcbsaz' }]);
+    const refused = await Promise.all([
+      assume([
+        { Key: 'lifeboat:plan', Value: 'bcbsaz' },
+        { Key: 'Lifeboat:Plan', Value: 'dmnt' },
+      ]).catch((e: unknown) => e),
+      assume([{ Key: 'lifeboat:plan', Value: 'bcbsaz' }], ['lifeboat:run']).catch(
+        (e: unknown) => e,
+      ),
+    ]);
+    // Assess
+    const session = aws.estate.truth.findLast((e) => e.type === 'assume-role');
+    expect(tagged.Credentials?.AccessKeyId).toBeDefined();
+    expect(session).toMatchObject({ session: 'tagged', tags: { 'lifeboat:plan': 'bcbsaz' } });
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(STSServiceException);
+      expect((error as STSServiceException).name).toBe('InvalidParameterValue');
+      expect((error as STSServiceException).$metadata.httpStatusCode).toBe(400);
+    }
+  });
 });
