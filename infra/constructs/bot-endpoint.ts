@@ -407,7 +407,9 @@ export class BotEndpoint extends Construct {
     });
     return new CfnWebACL(this, 'SlackFirewall', {
       name: `lifeboat-bot-slack-${Stack.of(this).region}`,
-      description: "Lifeboat: Slack's route; unsigned requests and floods from one address refused",
+      // WAF's pattern takes letters, digits, spaces and + = : # @ / - , . only (no apostrophe).
+      description:
+        'Lifeboat: the Slack route, unsigned requests and floods from one address refused',
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: seen('lifeboat-bot-slack'),

@@ -487,6 +487,11 @@ describe('the Lifeboat app', () => {
         ]),
       });
       template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+      // Descriptions as WAF's pattern takes them (CloudFormation refuses the stack otherwise)
+      for (const acl of Object.values(template.findResources('AWS::WAFv2::WebACL')))
+        expect(acl.Properties.Description).toMatch(
+          /^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]$/,
+        );
       const [method] = Object.values(template.findResources('AWS::ApiGateway::Method'));
       const alias = region(name).stack.bot?.ingressAlias;
       expect(alias).toBeDefined();
