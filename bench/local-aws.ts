@@ -12,6 +12,7 @@ import {
   StartRecoveryCommand,
 } from '@aws-sdk/client-drs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { PLAN_TAG_KEY } from '../orchestrator/domain/workload-access.ts';
 import { startLocalAws } from '../sandbox/aws/local-aws.ts';
 import { syntheticPlan } from '../sandbox/aws/synthetic-plan.ts';
 import { percentile } from './planning.ts';
@@ -41,6 +42,8 @@ export async function benchLocalAws(): Promise<void> {
       RoleArn: `arn:aws:iam::${plan.account.id}:role/${plan.account.roleName}`,
       RoleSessionName: 'bench',
       ExternalId: plan.account.externalId,
+      // As a run's session: the recovery role acts on the plan's resources only.
+      Tags: [{ Key: PLAN_TAG_KEY, Value: plan.customer.id }],
     }),
   );
   const drs = new DrsClient({
