@@ -27,7 +27,10 @@ export interface WorkloadRoleProps {
   externalId: string;
   /** The plan's primary and recovery regions: the role acts in these two only. */
   regions: readonly [string, string];
-  /** The ids of the plans in this account: a session of the recovery role may carry one (`lifeboat:plan`), and acts on that plan's resources only. */
+  /**
+   * The ids of the plans in this account: a session of the recovery role may carry one
+   * (`lifeboat:plan`), and acts on that plan's resources only.
+   */
   planIds: string[];
   /** The private hosted zones whose records the plan flips (ids, or a list parameter). */
   hostedZoneIds: string[];
@@ -114,9 +117,10 @@ const ACT: readonly WorkloadAccess[] = ['act'];
  *   snapshots, zones, record sets, changes and stack status of the plan's resources.
  * - **Acts** (the recovery role): everything destructive needs the resource to carry the plan
  *   tag of the session's plan (`lifeboat:plan=${aws:PrincipalTag/lifeboat:plan}`), so a run of
- *   one plan cannot reach another plan's resources in a shared account: start recovery and update launch settings on the plan's
- *   source servers, reverse or terminate its recovery instances, stop or resize its instances,
- *   run the plan's SSM documents on its instances. DRS may tag only what it creates
+ *   one plan cannot reach another plan's resources in a shared account: start recovery and
+ *   update launch settings on the plan's source servers, reverse or terminate its recovery
+ *   instances, stop or resize its instances, run the plan's SSM documents on its instances.
+ *   DRS may tag only what it creates
  *   (`drs:CreateAction`); the EC2 calls DRS makes with these credentials are allowed only when
  *   DRS makes them (`aws:CalledVia`). Route 53: UPSERT of the plan's record names and types in
  *   its zones. Hooks: the plan's Lambda functions by prefix; stacks named `lifeboat-*`, created
