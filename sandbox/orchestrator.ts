@@ -1,5 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateBucketCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import type { GateDecision, GateKind } from '../orchestrator/domain/execution.ts';
 import type { IncidentRequest } from '../orchestrator/domain/incident.ts';
@@ -37,6 +42,8 @@ export function localStateStore(aws: LocalAws, lockTable?: string): DynamoDbStat
 }
 /** The region the local runs execute in (the sample plans' recovery region). */
 const LOCAL_REGION = 'us-east-2';
+/** The report bucket's default retention as infra makes it (config `reports`, by default). */
+const REPORT_RETENTION = { Mode: 'GOVERNANCE', Days: 2557 } as const;
 
 /** Who answers each kind of gate in a local run, and how a failure is decided. */
 export interface GateAnswers {
@@ -67,6 +74,12 @@ export interface LocalOrchestratorOptions {
   onEvent?(line: string): void;
   /** The strongly consistent table's name (LOCK_TABLE). @default none: locks and gates on the state table */
   lockTable?: string;
+  /**
+   * The report bucket's name (REPORT_BUCKET), made in the local AWS's S3 as infra makes it
+   * (object lock, so versioned, with a default retention): reports go through the S3 report
+   * store, as in AWS. @default none: reports go to `reportDir`
+   */
+  reportBucket?: string;
 }
 
 /**
@@ -91,6 +104,7 @@ export class LocalOrchestrator implements ExecutionStarter, IncidentStarter, Tas
       AWS_REGION: LOCAL_REGION,
       STATE_TABLE: LOCAL_TABLE,
       ...(options.lockTable ? { LOCK_TABLE: options.lockTable } : {}),
+      ...(options.reportBucket ? { REPORT_BUCKET: options.reportBucket } : {}),
       PLANS_DIR: plansDir,
       SETTINGS_FILE: settingsFile,
       REPORT_DIR: reportDir,
@@ -147,6 +161,7 @@ export class LocalOrchestrator implements ExecutionStarter, IncidentStarter, Tas
     delete process.env.AWS_SESSION_TOKEN;
     await mkdir(reportDir, { recursive: true });
     await localStateStore(aws, this.options.lockTable).ensureTable();
+    if (this.options.reportBucket) await ensureReportBucket(this.options.reportBucket);
   }
 
   async run(input: LocalRunInput): Promise<unknown> {
@@ -291,4 +306,30 @@ export class LocalOrchestrator implements ExecutionStarter, IncidentStarter, Tas
         return [{ principal: a.manualAs, decision: 'resume' }];
     }
   }
+}
+
+/** The region's report bucket in the local AWS's S3, once (configure runs before each run). */
+async function ensureReportBucket(bucket: string): Promise<void> {
+  const s3 = new S3Client({ region: LOCAL_REGION });
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: { LocationConstraint: LOCAL_REGION },
+        ObjectLockEnabledForBucket: true,
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === 'BucketAlreadyOwnedByYou') return;
+    throw error;
+  }
+  await s3.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: bucket,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: REPORT_RETENTION },
+      },
+    }),
+  );
 }

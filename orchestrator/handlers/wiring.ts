@@ -144,14 +144,14 @@ export function wireOrchestrator(
         servicesFor: servicesFor(run, logger),
         ...(routing ? { routing } : {}),
         admission,
-        writeReport: async (execution) => {
+        writeReport: async (execution, at) => {
           const { plan } = await planConfig.plans.loadPlan(execution.customerId);
           return writeRunReport({
             execution,
             store,
             reports: reportStore(now),
             customerName: plan.customer.name,
-            now: now(),
+            now: at,
           });
         },
       }),

@@ -36,8 +36,11 @@ export interface EngineDeps {
   /** DRS budgets shared across runs (leases per job). @default none: jobs start without leases */
   admission?: AdmissionStore;
   now(): number;
-  /** Writes the report of a finished run; returns where it went. */
-  writeReport(execution: Execution): Promise<Record<string, string>>;
+  /**
+   * Writes the report of a finished run as of `at` (its generation time); returns where it went.
+   * The same run and `at` give the same files, byte for byte: a write run again is no second report.
+   */
+  writeReport(execution: Execution, at: number): Promise<Record<string, string>>;
   newId(): string;
   /** Wakes the notifier after each journal entry. @default none (the local notifier polls) */
   notify?: RunNotifications;

@@ -16,8 +16,8 @@ export interface RunEndDeps {
   plans: PlanSource;
   journal: JournalWriter;
   now(): number;
-  /** Writes the report of a run; returns where it went. */
-  writeReport(execution: Execution): Promise<Record<string, string>>;
+  /** Writes the report of a run as of `at`; returns where it went. */
+  writeReport(execution: Execution, at: number): Promise<Record<string, string>>;
 }
 
 /** The end of a run: its status, its report (an aborted run's is written here), history, lock. */
@@ -30,12 +30,17 @@ export class RunEnd {
   ): Promise<{ outcome: string; reportFiles: Record<string, string> }> {
     const { store } = this.deps;
     const execution = await store.getExecution(executionId);
-    await store.updateExecution(executionId, { status: outcome, endedAt: this.deps.now() });
+    // A finish run again (its task died in the report write) keeps the first end: the same report.
+    const endedAt =
+      execution.status === outcome && execution.endedAt !== undefined
+        ? execution.endedAt
+        : this.deps.now();
+    await store.updateExecution(executionId, { status: outcome, endedAt });
     // An aborted run's report is written here (its outcome from the run's status); either way
     // the last journal entry says where the report is, for the notifier's final message.
     const reportFiles =
       outcome === 'aborted'
-        ? await this.deps.writeReport(await store.getExecution(executionId))
+        ? await this.deps.writeReport(await store.getExecution(executionId), endedAt)
         : (((await store.getSteps(executionId)).get('report')?.progress.files as
             | Record<string, string>
             | undefined) ?? {});

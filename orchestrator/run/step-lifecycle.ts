@@ -46,8 +46,8 @@ export interface StepLifecycleDeps {
   admission?: AdmissionStore;
   now(): number;
   newId(): string;
-  /** Writes the report of a run; returns where it went. */
-  writeReport(execution: Execution): Promise<Record<string, string>>;
+  /** Writes the report of a run as of `at`; returns where it went. */
+  writeReport(execution: Execution, at: number): Promise<Record<string, string>>;
 }
 
 /** A run from its start through each step: prepare, what comes next, start, poll, fail. */
@@ -105,7 +105,7 @@ export class StepLifecycle {
   /** Starts a step, or restarts it after a retry or continue decision, keeping what worked. */
   async startStep(executionId: string, stepId: string): Promise<Progress> {
     const { execution, step, record } = await this.load(executionId, stepId);
-    if (step.kind === 'report') return this.report(execution, step);
+    if (step.kind === 'report') return this.report(execution, step, record);
     let started = record;
     if (record?.status !== 'running') {
       // Recorded before the executor runs, so a start the state machine retries is one start.
@@ -193,10 +193,35 @@ export class StepLifecycle {
     return { execution, step, ...(record ? { record } : {}) };
   }
 
-  private async report(execution: Execution, step: StepOf<'report'>): Promise<Progress> {
-    await this.deps.journal.write(execution.executionId, stepStarted(step));
-    const files = await this.deps.writeReport(execution);
-    return this.save(execution, step, { status: 'done', waitSeconds: 0, state: { files } });
+  /**
+   * Writes the report as of the step's start, saved before the write: a task that died in the
+   * write and runs again writes the same keys with the same bytes (a second version of each in a
+   * versioned bucket, not a second report), and journals no second start.
+   */
+  private async report(
+    execution: Execution,
+    step: StepOf<'report'>,
+    record: StepRecord | undefined,
+  ): Promise<Progress> {
+    const started: StepRecord =
+      record?.status === 'running'
+        ? record
+        : {
+            ...(record ?? { stepId: step.id, attempt: 1, progress: {} }),
+            status: 'running',
+            startedAt: this.deps.now(),
+          };
+    if (started !== record) {
+      await this.deps.store.putStep(execution.executionId, started);
+      await this.deps.journal.write(execution.executionId, stepStarted(step));
+    }
+    const files = await this.deps.writeReport(execution, started.startedAt);
+    return this.save(
+      execution,
+      step,
+      { status: 'done', waitSeconds: 0, state: { files } },
+      started,
+    );
   }
 
   private async context(

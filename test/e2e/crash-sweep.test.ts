@@ -3,13 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { defaultAnswers } from '../../cli/run.ts';
 import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
 import { GateAnswerError, OperationInProgressError } from '../../orchestrator/domain/errors.ts';
 import type { GateDecision, GateKind } from '../../orchestrator/domain/execution.ts';
 import { entriesOf } from '../../orchestrator/domain/journal.ts';
+import { ReportSchema } from '../../orchestrator/domain/report.ts';
 import type { RunControl, StartRunRequest } from '../../orchestrator/ports/run-control.ts';
+import { renderHtml } from '../../orchestrator/report/render-html.ts';
+import { renderMarkdown } from '../../orchestrator/report/render-markdown.ts';
+import { TOOLING_ACCOUNT } from '../../sandbox/aws/accounts.ts';
 import type { TruthEvent } from '../../sandbox/aws/estate.ts';
 import { LocalAws } from '../../sandbox/aws/local-aws.ts';
+import type { S3Service } from '../../sandbox/aws/services/s3.ts';
 import { LocalOrchestrator, localStateStore } from '../../sandbox/orchestrator.ts';
 import { FIXTURES, SAMPLE_SETTINGS } from '../helpers.ts';
 import { ms, run, stoppedAt } from './run-helpers.ts';
@@ -119,7 +125,10 @@ const drill = (faults: string[] = []) => run('drill', 'crashy', { fault: faults 
 type Drill = Awaited<ReturnType<typeof drill>>;
 
 /** The report's RTO and RPO against the simulator's ground truth, and every server recovered both ways. */
-function expectReportEqualsTruth(result: Drill): void {
+function expectReportEqualsTruth(result: {
+  summary: Pick<Drill['summary'], 'waves' | 'rto' | 'rpo'>;
+  truth: TruthEvent[];
+}): void {
   const { summary, truth } = result;
   for (const direction of ['to-recovery', 'to-primary']) {
     const servers = summary.waves
@@ -239,6 +248,90 @@ describe('a crash after every AWS call of a drill', () => {
     },
     180_000,
   );
+});
+
+/** The region's report bucket, as infra names it in the tooling account. */
+const REPORT_BUCKET = `lifeboat-reports-${TOOLING_ACCOUNT}-${RECOVERY}`;
+/** How long a dead task Lambda takes to be run again in AWS: its timeout, then the retry's wait. */
+const CRASH_RETRY_MS = 65_000;
+
+describe('a crash in the report write, to the report bucket', () => {
+  it('writes each report key again with the same bytes, the run ending as without the crashes, nothing else twice', async () => {
+    // Prepare: crashy's drill writing its report through the S3 report store to the local S3, as
+    // in AWS. The report is three PutObject calls at once: the task dies after the first took
+    // effect, the task run again dies before its first (the 4th) reaches S3, the third writes.
+    const faults = ['crash-after:s3:PutObject', 'crash-before:s3:PutObject:4'];
+    const source = new FilePlanSource(PLANS);
+    const { plan } = await source.loadPlan('crashy');
+    const aws = await new LocalAws({
+      plans: await source.loadAll(),
+      speed: 0,
+      seed: 1,
+      faults,
+    }).start();
+    // Stepped time retries at once; in AWS a dead task is run again after its timeout.
+    aws.onCrash(() => aws.clock.advance(CRASH_RETRY_MS));
+    const requestedBy = plan.access.requesters.find((p) => !p.startsWith('S')) ?? 'U0LOCAL';
+    const orchestrator = new LocalOrchestrator({
+      aws,
+      plansDir: PLANS,
+      settingsFile: SAMPLE_SETTINGS,
+      reportDir: await mkdtemp(join(tmpdir(), 'lifeboat-crash-report-')),
+      reportBucket: REPORT_BUCKET,
+      time: 'stepped',
+      answers: defaultAnswers(plan, 'drill', requestedBy, {}),
+    });
+    const executionId = `drill-crashy-${aws.clock.now()}`;
+    try {
+      // Act
+      const final = (await orchestrator.run({
+        customerId: 'crashy',
+        operation: 'drill',
+        requestedBy,
+        executionName: executionId,
+      })) as { result: { outcome: string; reportFiles: Record<string, string> } };
+      // Assess: both crashes fired, and the run ended as a drill without them
+      const truth = aws.estate.truth;
+      expect(crashesOf(truth)).toEqual(['crash-after:s3:PutObject', 'crash-before:s3:PutObject']);
+      expect(final.result.outcome).toBe('succeeded');
+      expectEachLaunchedOnce(truth);
+      expect(effects(truth)).toEqual(drillEffects());
+      // ... the report step started once: the task run again journals no second start
+      const journal = await localStateStore(aws).journal(executionId);
+      const started = entriesOf(journal, 'step-started').filter((e) => e.data.kind === 'report');
+      expect(started).toHaveLength(1);
+      // Assess: the bucket holds the report's three keys and nothing else
+      const keyOf = (uri: string | undefined) => String(uri).replace(`s3://${REPORT_BUCKET}/`, '');
+      const { reportFiles } = final.result;
+      const s3 = aws.services.get('s3') as S3Service;
+      const objects = s3.state.bucket(TOOLING_ACCOUNT, RECOVERY, REPORT_BUCKET).objects;
+      expect([...objects.keys()].sort()).toEqual(Object.values(reportFiles).map(keyOf).sort());
+      // ... a key written again under object lock keeps each version (none is overwritten):
+      // harmless, as each version of a key holds the same bytes, the first write's, each locked
+      const puts = truth.filter((e) => e.type === 's3-put-object');
+      expect(puts.length).toBeGreaterThan(objects.size);
+      for (const [key, versions] of objects) {
+        expect(versions.map((v) => v.versionId).sort(), key).toEqual(
+          puts
+            .filter((e) => e.key === key)
+            .map((e) => e.versionId)
+            .sort(),
+        );
+        expect(new Set(versions.map((v) => v.body.toString('utf8'))).size, key).toBe(1);
+        expect(versions.every((v) => v.lock?.mode === 'GOVERNANCE' && !v.deleteMarker)).toBe(true);
+      }
+      // ... and the three are one report, equal to the truth
+      const current = (uri: string | undefined) =>
+        objects.get(keyOf(uri))?.at(-1)?.body.toString('utf8') ?? '';
+      const report = ReportSchema.parse(JSON.parse(current(reportFiles.json)));
+      expect(report.outcome).toBe('succeeded');
+      expectReportEqualsTruth({ summary: report, truth });
+      expect(current(reportFiles.markdown)).toBe(renderMarkdown(report));
+      expect(current(reportFiles.html)).toBe(renderHtml(report));
+    } finally {
+      await aws.stop();
+    }
+  }, 60_000);
 });
 
 /** crashy without its SSM hooks and checks, for the bubble drills: fewer calls, the same steps. */
