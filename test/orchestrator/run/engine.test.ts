@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilePlanSource } from '../../../orchestrator/adapters/config-files.ts';
 import { DynamoDbStateStore } from '../../../orchestrator/adapters/dynamodb-state-store.ts';
 import { OperationInProgressError } from '../../../orchestrator/domain/errors.ts';
+import { entriesOf } from '../../../orchestrator/domain/journal.ts';
 import { DEFAULT_SETTINGS } from '../../../orchestrator/domain/settings.ts';
-import { Engine } from '../../../orchestrator/run/engine.ts';
+import { Engine, type EngineDeps } from '../../../orchestrator/run/engine.ts';
 import { type LocalAws, startLocalAws } from '../../../sandbox/aws/local-aws.ts';
 import { SAMPLE_PLANS } from '../../helpers.ts';
 
@@ -19,7 +20,10 @@ afterAll(() => aws.stop());
  * An engine of its own for one test: its own table (so its own customers' locks), clock and run
  * ids, so no test depends on what another left behind, or on the order they run in.
  */
-async function newEngine(name: string): Promise<{ engine: Engine; clock: { now: number } }> {
+async function newEngine(
+  name: string,
+  writeReport: EngineDeps['writeReport'] = async () => ({}),
+): Promise<{ engine: Engine; clock: { now: number }; store: DynamoDbStateStore }> {
   const store = new DynamoDbStateStore(
     new DynamoDBClient({
       region: 'us-east-2',
@@ -39,10 +43,10 @@ async function newEngine(name: string): Promise<{ engine: Engine; clock: { now: 
       throw new Error('no AWS in these tests');
     },
     now: () => clock.now,
-    writeReport: async () => ({}),
+    writeReport,
     newId: () => `${name}-run-${++ids}`,
   });
-  return { engine, clock };
+  return { engine, clock, store };
 }
 
 describe('Engine', () => {
@@ -72,6 +76,43 @@ describe('Engine', () => {
       requestedBy: 'U02BOB',
     });
     await engine.finish(second.executionId, 'aborted');
+  });
+
+  it('writes the report as of its first attempt when the task dies in the write and runs again', async () => {
+    // Prepare: a report store whose every other write takes effect, then its task dies
+    const writes: { executionId: string; at: number }[] = [];
+    const { engine, clock, store } = await newEngine('report-again', async (execution, at) => {
+      writes.push({ executionId: execution.executionId, at });
+      if (writes.length % 2 === 1) throw new Error('The task died after PutObject');
+      return { json: `reports/${execution.executionId}.json` };
+    });
+    const drill = await engine.prepare({
+      customerId: 'dmnt',
+      operation: 'drill',
+      requestedBy: 'U01ALICE',
+    });
+    // Act: the report step, dying, then run again a minute later
+    const started = clock.now;
+    await expect(engine.startStep(drill.executionId, 'report')).rejects.toThrow('died');
+    clock.now += 60_000;
+    const done = await engine.startStep(drill.executionId, 'report');
+    // Assess: the same report (as of the step's start), one start journaled
+    expect(done.status).toBe('done');
+    expect(writes).toEqual([
+      { executionId: drill.executionId, at: started },
+      { executionId: drill.executionId, at: started },
+    ]);
+    const journal = await store.journal(drill.executionId);
+    expect(entriesOf(journal, 'step-started').map((e) => e.stepId)).toEqual(['report']);
+    // Act: an aborted run's finish, which writes its report, dying, then run again
+    await engine.requestAbort(drill.executionId, 'U01ALICE');
+    const ended = clock.now;
+    await expect(engine.finish(drill.executionId, 'aborted')).rejects.toThrow('died');
+    clock.now += 60_000;
+    await engine.finish(drill.executionId, 'aborted');
+    // Assess: the run keeps its first end, and its report is written as of it both times
+    expect((await store.getExecution(drill.executionId)).endedAt).toBe(ended);
+    expect(writes.slice(2).map((w) => w.at)).toEqual([ended, ended]);
   });
 
   it('pauses at the next step boundary and resumes where it stopped', async () => {
