@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FilePlanSource } from '../orchestrator/adapters/config-files.ts';
 import type { DynamoDbStateStore } from '../orchestrator/adapters/dynamodb-state-store.ts';
 import type { JournalEntry } from '../orchestrator/domain/journal.ts';
@@ -86,11 +85,6 @@ export interface LocalRun {
   plansDir?: string;
   /** The runbook defaults. @default config/defaults.yaml */
   settingsFile?: string;
-  /**
-   * Writes the report to this bucket in the local AWS's S3, through the S3 report store as in
-   * AWS. @default none: to `--report-dir`
-   */
-  reportBucket?: string;
   onLine(line: string): void;
 }
 
@@ -130,7 +124,6 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
     time: speed > 0 ? 'paced' : 'stepped',
     answers,
     onEvent: run.onLine,
-    ...(run.reportBucket ? { reportBucket: run.reportBucket } : {}),
   });
   const executionId = `${run.operation}-${run.customerId}-${aws.clock.now()}`;
   const store = localStateStore(aws);
@@ -203,7 +196,7 @@ async function summarize(
   const execution = await store.getExecution(executionId);
   const jsonFile = reportFiles.json;
   if (!jsonFile) throw new ReportMissingError(executionId, execution.status);
-  const report = JSON.parse(await readReportFile(jsonFile)) as Report;
+  const report = JSON.parse(await readFile(jsonFile, 'utf8')) as Report;
   return {
     executionId,
     outcome: report.outcome,
@@ -214,12 +207,4 @@ async function summarize(
     markers: report.timeline.markers,
     reportFiles,
   };
-}
-
-/** A report file's text: a path, or an `s3://` URI in the local AWS (as the SDK is pointed). */
-async function readReportFile(location: string): Promise<string> {
-  const uri = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  if (!uri) return readFile(location, 'utf8');
-  const object = await new S3Client({}).send(new GetObjectCommand({ Bucket: uri[1], Key: uri[2] }));
-  return (await object.Body?.transformToString()) ?? '';
 }
