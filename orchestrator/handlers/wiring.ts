@@ -174,7 +174,8 @@ export function wireOrchestrator(
               store,
               plans: planConfig,
               reports: reportStore(now),
-              now: now(),
+              // As of its end, kept from the first try: a task run again writes the same bytes.
+              now: incident.endedAt ?? now(),
             });
           } catch (error) {
             // The incident has ended either way: a report lost is logged, not a finish lost.
