@@ -60,9 +60,10 @@ export interface RunbookStateMachineProps {
   tracing?: boolean;
 }
 
-/** Errors worth retrying with backoff and jitter: throttling, a region that did not answer, Lambda's own. */
+/** Worth retrying with backoff and jitter: throttling, a 5xx, a region that did not answer, Lambda's own. */
 export const TRANSIENT = [
   ERROR_NAMES.ThrottledError,
+  ERROR_NAMES.ServerError,
   ERROR_NAMES.RegionUnreachableError,
   'Lambda.TooManyRequestsException',
   'Lambda.ServiceException',

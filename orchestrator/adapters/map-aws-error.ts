@@ -1,9 +1,10 @@
+import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import {
-  isServerError,
-  isThrottlingError,
-  isTransientError,
-} from '@smithy/service-error-classification';
-import { AwsCallError, RegionUnreachableError, ThrottledError } from '../domain/errors.ts';
+  AwsCallError,
+  RegionUnreachableError,
+  ServerError,
+  ThrottledError,
+} from '../domain/errors.ts';
 
 /** The parts of an SDK (or Node) error the mapping reads itself; every SDK version has these. */
 interface SdkErrorShape {
@@ -39,7 +40,8 @@ export function awsCaller(site: AwsCallSite): AwsCaller {
 
 /**
  * Throttling and what is worth retrying are the SDK's own classification (the one its retries
- * use); Lifeboat adds the region that did not answer at all, a failover's reason to exist.
+ * use); Lifeboat adds the region that did not answer at all, a failover's reason to exist, and
+ * names a 5xx answer, which the state machine retries as it does throttling.
  */
 export function mapAwsError(error: unknown, site: AwsCallSite, operation: string): AwsCallError {
   if (error instanceof AwsCallError) return error;
@@ -53,8 +55,8 @@ export function mapAwsError(error: unknown, site: AwsCallSite, operation: string
   if (!answered && isTransientError(sdkError))
     return new RegionUnreachableError({ ...problem, region: site.region }, cause);
   if (isThrottlingError(sdkError)) return new ThrottledError(problem, cause);
-  const retryable = isTransientError(sdkError) || isServerError(sdkError);
-  return new AwsCallError({ ...problem, retryable }, cause);
+  if ((shape.$metadata?.httpStatusCode ?? 0) >= 500) return new ServerError(problem, cause);
+  return new AwsCallError({ ...problem, retryable: isTransientError(sdkError) }, cause);
 }
 
 /**

@@ -28,6 +28,7 @@ export const ERROR_NAMES = registryOf(
   'NotPausedError',
   'AwsCallError',
   'ThrottledError',
+  'ServerError',
   'RegionUnreachableError',
   'ClusterUnreachableError',
   'JournalEntryError',
@@ -239,6 +240,17 @@ export class ThrottledError extends AwsCallError {
   constructor(problem: Omit<AwsCallProblem, 'retryable'>, options?: ErrorOptions) {
     super({ ...problem, retryable: true }, options);
     this.name = ERROR_NAMES.ThrottledError;
+  }
+}
+
+/**
+ * The service answered with a 5xx: its own failure, not the request's. AWS asks for the same call
+ * again; every task is safe to run again (README, Crash safety), so the state machine retries it.
+ */
+export class ServerError extends AwsCallError {
+  constructor(problem: Omit<AwsCallProblem, 'retryable'>, options?: ErrorOptions) {
+    super({ ...problem, retryable: true }, options);
+    this.name = ERROR_NAMES.ServerError;
   }
 }
 

@@ -303,7 +303,13 @@ export function applyDecision(input: DecisionInput): RunChanges {
     ? { execution, step: restart, journal: [excluded] }
     : {
         execution,
-        step: finish('skipped', 'continued without this step'),
+        // The failure stays in the step's message: the report says what was continued past.
+        step: finish(
+          'skipped',
+          record?.message
+            ? `continued without this step, which failed: ${record.message}`
+            : 'continued without this step',
+        ),
         journal: [excluded, finished('skipped')],
       };
 }

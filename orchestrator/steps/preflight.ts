@@ -1,4 +1,4 @@
-import { RegionUnreachableError, ThrottledError } from '../domain/errors.ts';
+import { RegionUnreachableError, ServerError, ThrottledError } from '../domain/errors.ts';
 import { planTagMismatch } from '../domain/onboarding.ts';
 import { ARC_ENDPOINT_QUORUM } from '../domain/routing.ts';
 import type { PreflightCheck, PreflightResult, StepOf } from '../domain/runbook.ts';
@@ -17,7 +17,7 @@ export const preflight: StepExecutor<Step> = {
   async start(ctx, step) {
     return this.poll(ctx, step, { results: [] });
   },
-  /** Runs the checks not run yet; a throttled call leaves the rest for a poll a few seconds later. */
+  /** Runs the checks not run yet; a throttled call or a 5xx leaves the rest for a later poll. */
   async poll(ctx, step, state) {
     const results = [...((state.results as PreflightResult[]) ?? [])];
     for (const check of step.checks.filter((c) => !results.some((r) => r.check === c))) {
@@ -32,9 +32,10 @@ export const preflight: StepExecutor<Step> = {
           ...(result.seconds === undefined ? {} : { seconds: result.seconds }),
         });
       } catch (error) {
-        // Throttling is no finding: try that check again shortly.
-        if (error instanceof ThrottledError) {
-          return running({ results }, 5, `throttled during ${check}; retrying`);
+        // Throttling or a 5xx is no finding: try that check again shortly.
+        if (error instanceof ThrottledError || error instanceof ServerError) {
+          const why = error instanceof ThrottledError ? 'throttled' : error.code;
+          return running({ results }, 5, `${why} during ${check}; retrying`);
         }
         results.push({ check, ok: false, detail: (error as Error).message, advisory });
       }

@@ -1,4 +1,4 @@
-import { AwsCallError, ThrottledError } from '../domain/errors.ts';
+import { AwsCallError, ServerError, ThrottledError } from '../domain/errors.ts';
 import type { Step, StepKind, StepOf } from '../domain/runbook.ts';
 import { done, failed, type Progress, type StepContext, type StepExecutor } from './context.ts';
 import { preflight } from './preflight.ts';
@@ -38,9 +38,9 @@ function executorOf(step: Step): StepExecutor<Step> {
 }
 
 /**
- * Runs one start or poll of a step. Throttling and unreachable services are thrown, for the
- * state machine's Retry with backoff; in a best-effort step, any failure is journaled and the
- * run goes on (the primary region may be gone).
+ * Runs one start or poll of a step. Throttling, 5xx answers and unreachable services are thrown,
+ * for the state machine's Retry with backoff; in a best-effort step, any other failure is
+ * journaled and the run goes on (the primary region may be gone).
  */
 export async function advanceStep(
   ctx: StepContext,
@@ -58,8 +58,8 @@ export async function advanceStep(
       return bestEffort(ctx, step, progress.message ?? 'failed', progress.state);
     return progress;
   } catch (error) {
-    // Throttling is retried even in a best-effort step; only a region that is gone is given up on.
-    if (error instanceof ThrottledError) throw error;
+    // Throttling and 5xx answers are retried even in a best-effort step: the service is there.
+    if (error instanceof ThrottledError || error instanceof ServerError) throw error;
     if (step.bestEffort) return bestEffort(ctx, step, (error as Error).message, state ?? {});
     if (error instanceof AwsCallError && error.retryable) throw error;
     if (error instanceof AwsCallError) return failed(state ?? {}, error.message);

@@ -313,6 +313,7 @@ export class LocalAws {
       if (this.chaos.next() < this.faults.throttleRate(signingName, operation))
         throw service.throttlingError();
       if (this.chaos.next() < this.faults.serverErrorRate(signingName)) {
+        this.estate.record('server-error', { service: signingName, operation, region });
         throw new AwsError('InternalServerError', 'Simulated internal error; retry.', 500);
       }
       response = await service.handle(request, operation);

@@ -9,6 +9,7 @@ import { mapAwsError } from '../../../orchestrator/adapters/map-aws-error.ts';
 import {
   AwsCallError,
   RegionUnreachableError,
+  ServerError,
   ThrottledError,
 } from '../../../orchestrator/domain/errors.ts';
 
@@ -63,13 +64,13 @@ describe('mapAwsError', () => {
     {
       what: "DRS's InternalServerException",
       error: new InternalServerException({ message: 'oops', ...answered(500) }),
-      as: AwsCallError,
+      as: ServerError,
       expected: { code: 'InternalServerException', retryable: true },
     },
     {
       what: 'a 503',
       error: serviceError('ServiceUnavailable', 503),
-      as: AwsCallError,
+      as: ServerError,
       expected: { code: 'ServiceUnavailable', retryable: true },
     },
     {

@@ -29,6 +29,7 @@ const INSTANCES: LifeboatError[] = [
   new errors.NotPausedError('run-1'),
   new errors.AwsCallError({ ...call, retryable: false }),
   new errors.ThrottledError({ ...call, code: 'ThrottlingException' }),
+  new errors.ServerError({ ...call, code: 'InternalServerException' }),
   new errors.RegionUnreachableError({ ...call, code: 'ECONNRESET', region: 'us-east-1' }),
   new errors.ClusterUnreachableError('UpdateRoutingControlStates', [
     { region: 'us-east-1', detail: 'ECONNRESET' },
