@@ -149,6 +149,27 @@ describe('lifeboat run under faults', () => {
     );
   }, 60_000);
 
+  it('aborts on a decision to abort a failed validation: re-protect never runs, and the report keeps the validation failed', async () => {
+    // Act
+    const { summary, of, journal } = await run(
+      'failover',
+      'crashy',
+      { fault: ['validation-fail:Lifeboat-CrashySmoke'], 'on-failure': 'abort' },
+      CRASHY,
+    );
+    // Assess
+    expect(summary.outcome).toBe('aborted');
+    expect(journal.filter((e) => e.type === 'gate-closed').at(-1)).toMatchObject({
+      stepId: 'failover.validate.smoke',
+      data: { kind: 'decision', decision: 'abort' },
+    });
+    expect(of('reverse-replication')).toEqual([]);
+    const report = JSON.parse(await readFile(String(summary.reportFiles.json), 'utf8')) as Report;
+    const step = report.timeline.steps.find((s) => s.stepId === 'failover.validate.smoke');
+    expect(step).toMatchObject({ status: 'failed' });
+    expect(step?.message).toMatch(/Lifeboat-CrashySmoke failed: .*exit code 1/s);
+  }, 60_000);
+
   it('recovers a plan larger than one DRS job in several jobs, never over the quotas', async () => {
     // Prepare: a 150-server customer in its own plans folder
     const dir = await mkdtemp(join(tmpdir(), 'lifeboat-plans-'));
