@@ -63,6 +63,15 @@ const THROTTLED_POLL = 5;
 const HEALTH_POLL = 10;
 
 /**
+ * How soon to look again while jobs are not started: soon after a throttled start; at DRS's pace
+ * while waiting for room in the account's budget, which frees as other runs see their jobs end (a
+ * wait of hours at the throttled pace would pass the 25,000 events of a run's history).
+ */
+function pendingPoll(state: WaveState): number {
+  return state.admission?.waitingSince !== undefined ? LAUNCH_POLL : THROTTLED_POLL;
+}
+
+/**
  * One wave: boot group after boot group, each launched in DRS batches within quotas, then held
  * until every launched server is healthy (status checks, SSM agent online in the launch region,
  * health documents). A critical server that fails is handed to the operators.
@@ -177,7 +186,7 @@ async function launchBatch(ctx: StepContext, step: Step, state: WaveState): Prom
   if (state.jobs.length === 0 && state.pendingJobs.length === 0) return nextBatch(ctx, step, state);
   return running(
     state,
-    state.pendingJobs.length > 0 ? THROTTLED_POLL : LAUNCH_POLL,
+    state.pendingJobs.length > 0 ? pendingPoll(state) : LAUNCH_POLL,
     `group ${state.group + 1}/${step.bootGroups.length}: launching`,
   );
 }
@@ -302,7 +311,7 @@ async function pollLaunch(ctx: StepContext, step: Step, state: WaveState): Promi
   if (open > 0 || state.pendingJobs.length > 0) {
     if (groupTimedOut(ctx, step, state))
       return timeOutGroup(ctx, step, state, 'did not launch in time');
-    return running(state, state.pendingJobs.length > 0 ? THROTTLED_POLL : LAUNCH_POLL);
+    return running(state, state.pendingJobs.length > 0 ? pendingPoll(state) : LAUNCH_POLL);
   }
   if (jobsActive > 0 && !groupTimedOut(ctx, step, state)) return running(state, LAUNCH_POLL);
   return nextBatch(ctx, step, state);

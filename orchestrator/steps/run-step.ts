@@ -1,4 +1,4 @@
-import { AwsCallError, ServerError, ThrottledError } from '../domain/errors.ts';
+import { AwsCallError, ThrottledError } from '../domain/errors.ts';
 import type { Step, StepKind, StepOf } from '../domain/runbook.ts';
 import { done, failed, type Progress, type StepContext, type StepExecutor } from './context.ts';
 import { preflight } from './preflight.ts';
@@ -39,7 +39,7 @@ function executorOf(step: Step): StepExecutor<Step> {
 
 /**
  * Runs one start or poll of a step. Throttling, 5xx answers and unreachable services are thrown,
- * for the state machine's Retry with backoff; in a best-effort step, any other failure is
+ * for the state machine's Retry with backoff; in a best-effort step, anything but throttling is
  * journaled and the run goes on (the primary region may be gone).
  */
 export async function advanceStep(
@@ -58,8 +58,10 @@ export async function advanceStep(
       return bestEffort(ctx, step, progress.message ?? 'failed', progress.state);
     return progress;
   } catch (error) {
-    // Throttling and 5xx answers are retried even in a best-effort step: the service is there.
-    if (error instanceof ThrottledError || error instanceof ServerError) throw error;
+    // Throttling is retried even in a best-effort step: the service is there. A 5xx that reaches
+    // here has outlasted the SDK's own retries; where the lost region answers 500 for as long as
+    // it is gone (replicating back to it), the state machine's retries would end in a decision.
+    if (error instanceof ThrottledError) throw error;
     if (step.bestEffort) return bestEffort(ctx, step, (error as Error).message, state ?? {});
     if (error instanceof AwsCallError && error.retryable) throw error;
     if (error instanceof AwsCallError) return failed(state ?? {}, error.message);

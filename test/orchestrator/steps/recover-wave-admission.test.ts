@@ -127,11 +127,15 @@ describe('recoverWave with an admission store', () => {
     const held = await holder(store, limits, aws);
     const run = runOf(aws, store, limits, 'dmnt', 4, 3);
     // Act: the other run keeps its lease alive while this one waits
-    for (let i = 0; i * 5 < run.step.timeoutSeconds + 600; i += 1) {
+    const polls: number[] = [];
+    for (let waited = 0; waited < run.step.timeoutSeconds + 600; waited += polls.at(-1) ?? 5) {
       expect((await advance(aws, run)).status).toBe('running');
-      aws.advance(run.progress?.waitSeconds ?? 5);
+      polls.push(run.progress?.waitSeconds ?? 0);
+      aws.advance(polls.at(-1) ?? 5);
       await store.renew(KEY, held.token, aws.now());
     }
+    // a wait of hours at a throttled start's pace would pass a run's 25,000 history events
+    expect(new Set(polls)).toEqual(new Set([30]));
     const waitedFrom = run.journaled('admission-waiting');
     expect(aws.region(RECOVERY).drs.jobs).toHaveLength(0);
     await store.release(KEY, held.token, aws.now());
