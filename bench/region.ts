@@ -10,9 +10,9 @@
  * The lower bound, from the simulator's truth for everything a run must wait on (bench/floors.ts):
  * per plan, its own floor (its steps as they ran, each wave shortened to its servers' way to
  * healthy: launch, status checks, SSM agent, health documents) after the floors of the plans it
- * comes after; per account, the server-seconds its DRS jobs held (each job from its start to its
- * last launch, as DRS counts it) over the budget of servers in jobs, and job-seconds over the
- * budget of jobs. The bound is the largest.
+ * comes after; per account, from the earliest floor start of its plans, the server-seconds its DRS
+ * jobs held (each job from its start to its last launch, as DRS counts it) over the budget of
+ * servers in jobs, and job-seconds over the budget of jobs. The bound is the largest.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,10 +89,16 @@ function lowerBound(incident: Incident, floors: Floors, limits: { jobs: number; 
     return end;
   };
   const chains = Math.max(...incident.plans.map((p) => endOf(p.customerId)));
+  // An account's jobs fit in its budget at best back to back, from the earliest moment any of its
+  // plans could start (nothing launches there before what they come after has recovered).
   const accounts = Math.max(
-    ...[...floors.accounts.values()].map((a) =>
-      Math.max(a.serverSeconds / limits.servers, a.jobSeconds / limits.jobs),
-    ),
+    ...[...floors.accounts].map(([account, a]) => {
+      const starts = incident.plans
+        .filter((p) => p.account === account && !p.existing)
+        .map((p) => endOf(p.customerId) - (floors.own.get(p.customerId) ?? 0));
+      const from = starts.length > 0 ? Math.min(...starts) : 0;
+      return from + Math.max(a.serverSeconds / limits.servers, a.jobSeconds / limits.jobs);
+    }),
   );
   return { bound: Math.max(chains, accounts), chains, accounts };
 }
