@@ -1,14 +1,9 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import {
-  AttributeType,
-  Billing,
-  MultiRegionConsistency,
-  TableEncryptionV2,
-  TableV2,
-} from 'aws-cdk-lib/aws-dynamodb';
+import { Stack } from 'aws-cdk-lib';
+import { MultiRegionConsistency, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { STRONG_CONSISTENCY_REGIONS } from '../../orchestrator/domain/strong-replicas.ts';
 import { InvalidPropsError } from '../errors.ts';
+import { keptTableProps } from './state-table.ts';
 
 export interface LockTableProps {
   /** The table's name, the same in its three regions (functions reach it as LOCK_TABLE). */
@@ -42,20 +37,8 @@ export class LockTable extends Construct {
         'LockTable',
         `the stack's region "${home}" is not one of the strongly consistent set (${set.join(', ')}); deploy the lock table from one of them.`,
       );
-    if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(props.tableName))
-      throw new InvalidPropsError(
-        'LockTable',
-        `tableName "${props.tableName}" is not a valid name.`,
-      );
     this.table = new TableV2(this, 'Table', {
-      tableName: props.tableName,
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
-      billing: Billing.onDemand(),
-      encryption: TableEncryptionV2.awsManagedKey(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...keptTableProps('LockTable', props.tableName),
       multiRegionConsistency: MultiRegionConsistency.STRONG,
       replicas: set.filter((r) => r !== home).map((region) => ({ region })),
     });

@@ -11,6 +11,26 @@ import { Construct } from 'constructs';
 import { AUDIT_PARTITION_PREFIX } from '../../orchestrator/adapters/dynamodb-state-store.ts';
 import { InvalidPropsError } from '../errors.ts';
 
+/**
+ * What Lifeboat's tables share: keys as the state store writes them (`pk`, `sk`), on demand,
+ * encrypted with the AWS-managed key, point-in-time recovery and deletion protection on, kept
+ * when the stack goes; a name DynamoDB takes, or an error naming the construct.
+ */
+export function keptTableProps(construct: string, tableName: string) {
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName))
+    throw new InvalidPropsError(construct, `tableName "${tableName}" is not a valid name.`);
+  return {
+    tableName,
+    partitionKey: { name: 'pk', type: AttributeType.STRING },
+    sortKey: { name: 'sk', type: AttributeType.STRING },
+    billing: Billing.onDemand(),
+    encryption: TableEncryptionV2.awsManagedKey(),
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    deletionProtection: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  };
+}
+
 export interface StateTableProps {
   /** The table's name, the same in every region (functions find their replica by it). */
   tableName: string;
@@ -39,21 +59,9 @@ export class StateTable extends Construct {
         'StateTable',
         `the stack's region "${home}" is not among regions ${JSON.stringify(props.regions)}; deploy the table in one of the regions it serves.`,
       );
-    if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(props.tableName))
-      throw new InvalidPropsError(
-        'StateTable',
-        `tableName "${props.tableName}" is not a valid name.`,
-      );
     this.table = new TableV2(this, 'Table', {
-      tableName: props.tableName,
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
-      billing: Billing.onDemand(),
-      encryption: TableEncryptionV2.awsManagedKey(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
+      ...keptTableProps('StateTable', props.tableName),
       dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
-      removalPolicy: RemovalPolicy.RETAIN,
       replicas: props.regions.filter((r) => r !== home).map((region) => ({ region })),
     });
   }
