@@ -148,7 +148,12 @@ describe('DRS recovery', () => {
     expect(launched).toHaveLength(44);
     // The truth says when the job stopped counting against the quotas: at its last launch
     const [started] = aws.estate.truth.filter((e) => e.type === 'drs-job');
-    expect(started?.endsAt).toBe(launched.map((e) => String(e.launchedAt)).sort().at(-1));
+    expect(started?.endsAt).toBe(
+      launched
+        .map((e) => String(e.launchedAt))
+        .sort()
+        .at(-1),
+    );
   });
 
   it('refuses a job of 101 servers, a 21st concurrent job and a 501st server in active jobs, as DRS does', async () => {
