@@ -3,32 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../orchestrator/domain/report.ts';
-import type { TruthEvent } from '../../sandbox/aws/estate.ts';
 import { syntheticPlan, writeSyntheticPlan } from '../../sandbox/aws/synthetic-plan.ts';
 import { FIXTURES } from '../helpers.ts';
-import { ms, run, stoppedAt } from './run-helpers.ts';
+import { crashyTruth, run, stoppedAt } from './run-helpers.ts';
 
 /** crashy: three servers, every kind of hook and both kinds of DNS, so a failover makes every kind of call quickly. */
 const CRASHY = join(FIXTURES, 'plans', 'crash');
-const CRASHY_PRIMARY = ['i-0c0000000000000a1', 'i-0c0000000000000a2', 'i-0c0000000000000a3'];
 const CRASHY_SERVERS = ['crashy-app-01', 'crashy-app-02', 'crashy-db-01'];
 
 /** crashy's RTO and RPO in the truth: from the first source stopped to its smoke test's end, and each launch's data. */
-function crashyTruth(truth: TruthEvent[]): { rto: number; rpo: number } {
-  const disruption = stoppedAt(truth, CRASHY_PRIMARY);
-  const validated = Math.max(
-    ...truth
-      .filter((e) => e.type === 'ssm-command' && e.document === 'Lifeboat-CrashySmoke')
-      .map((e) => ms(e.endsAt)),
-  );
-  const rpo = Math.max(
-    ...truth
-      .filter((e) => e.type === 'recovery-launched')
-      .map((e) => Math.max(0, (disruption - ms(e.dataAt)) / 1000)),
-  );
-  return { rto: (validated - disruption) / 1000, rpo };
-}
-
 describe('lifeboat run under faults', () => {
   it('opens a decision gate when three critical servers fail to launch; continue without them completes and the report names them', async () => {
     const failing = ['bcbsaz-app-03', 'bcbsaz-app-04', 'bcbsaz-web-02'];

@@ -57,3 +57,31 @@ export function validatedIn(truth: TruthEvent[], region: string): number {
       .map((e) => ms(e.endsAt)),
   );
 }
+
+/** The `crashy` fixture plan's primary instances (test/fixtures/plans/crash). */
+export const CRASHY_PRIMARY = ['i-0c0000000000000a1', 'i-0c0000000000000a2', 'i-0c0000000000000a3'];
+
+/**
+ * crashy's failover into `region` as the truth has it: RTO from its primaries' stop to the end of
+ * its smoke test there, RPO the oldest data a server launched there came up with.
+ */
+export function crashyTruth(
+  truth: TruthEvent[],
+  region = 'us-east-2',
+): { rto: number; rpo: number } {
+  const disruption = stoppedAt(truth, CRASHY_PRIMARY);
+  const validated = Math.max(
+    ...truth
+      .filter(
+        (e) =>
+          e.type === 'ssm-command' && e.region === region && e.document === 'Lifeboat-CrashySmoke',
+      )
+      .map((e) => ms(e.endsAt)),
+  );
+  const rpo = Math.max(
+    ...truth
+      .filter((e) => e.type === 'recovery-launched' && e.region === region)
+      .map((e) => Math.max(0, (disruption - ms(e.dataAt)) / 1000)),
+  );
+  return { rto: (validated - disruption) / 1000, rpo };
+}
