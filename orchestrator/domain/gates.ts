@@ -180,24 +180,26 @@ export function recordAnswer(
   return { ...result, journal };
 }
 
-/** An open gate closed because someone aborted the run. */
+/** A gate closed by one more answer, whatever the others said (an abort, a step cancelled). */
+export function closedBy(gate: Gate, by: string, at: number, decision: GateDecision): Gate {
+  return { ...gate, status: 'closed', answers: [...gate.answers, { user: by, decision, at }] };
+}
+
+/** An open gate closed because someone aborted what it belongs to (the run, or an incident). */
 export function closeForAbort(
   gate: Gate,
   by: string,
   at: number,
   byName?: string,
+  aborting = 'the run',
 ): { gate: Gate; journal: JournalDraft[] } {
   return {
-    gate: {
-      ...gate,
-      status: 'closed',
-      answers: [...gate.answers, { user: by, decision: 'abort', at }],
-    },
+    gate: closedBy(gate, by, at, 'abort'),
     journal: [
       {
         type: 'gate-closed',
         stepId: gate.stepId,
-        message: `${gate.kind} closed: the run is aborting`,
+        message: `${gate.kind} closed: ${aborting} is aborting`,
         data: {
           gateId: gate.gateId,
           kind: gate.kind,

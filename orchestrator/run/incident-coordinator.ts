@@ -5,7 +5,7 @@ import {
   UnsupportedOperationError,
 } from '../domain/errors.ts';
 import { type Execution, type Gate, hasEnded } from '../domain/execution.ts';
-import { recordAnswer } from '../domain/gates.ts';
+import { closedBy, closeForAbort, recordAnswer } from '../domain/gates.ts';
 import {
   advanceIncident,
   asFailover,
@@ -162,25 +162,14 @@ export class IncidentCoordinator implements IncidentControl {
     // Waiting for approval: the approval closes as an abort (the state machine then ends).
     const { incident } = await this.deps.incidents.getIncident(incidentId);
     for (const gate of await this.deps.store.openGates(incidentId)) {
-      const closing = recordAbort(gate, by, this.deps.now());
+      const closing = closeForAbort(gate, by, this.deps.now(), byName, 'the incident');
       try {
-        await this.deps.store.saveGateAnswer(closing, gate.answers.length);
+        await this.deps.store.saveGateAnswer(closing.gate, gate.answers.length);
       } catch (error) {
         if (error instanceof ConcurrentUpdateError) continue;
         throw error;
       }
-      await this.journal.write(incidentId, {
-        type: 'gate-closed',
-        stepId: gate.stepId,
-        message: 'approval closed: the incident is aborting',
-        data: {
-          gateId: gate.gateId,
-          kind: gate.kind,
-          decision: 'abort',
-          users: [by],
-          ...(byName ? { names: { [by]: byName } } : {}),
-        },
-      });
+      await this.journal.write(incidentId, ...closing.journal);
       await this.deps.tokens.succeed(incident.executionRegion, gate.taskToken, {
         kind: 'approval',
         decision: 'abort',
@@ -438,7 +427,7 @@ export class IncidentCoordinator implements IncidentControl {
     // A sign-off it was waiting for is no longer asked: the run goes on to its report.
     for (const gate of await this.deps.store.openGates(executionId)) {
       if (!cancelled.includes(gate.stepId)) continue;
-      const closed = recordAbort(gate, incident.incidentId, now, 'approve');
+      const closed = closedBy(gate, incident.incidentId, now, 'approve');
       await this.deps.store.saveGateAnswer(closed, gate.answers.length);
       await this.deps.tokens.succeed(execution.runbook.executionRegion, gate.taskToken, {
         kind: gate.kind,
@@ -626,16 +615,6 @@ export class IncidentCoordinator implements IncidentControl {
       );
     }
   }
-}
-
-/** The gate closed by someone other than its principals: an abort, or the incident's conversion. */
-function recordAbort(
-  gate: Gate,
-  by: string,
-  at: number,
-  decision: 'abort' | 'approve' = 'abort',
-): Gate {
-  return { ...gate, status: 'closed', answers: [...gate.answers, { user: by, decision, at }] };
 }
 
 /** Maps with at most `limit` calls in flight, keeping the order. */

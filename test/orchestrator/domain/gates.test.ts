@@ -8,6 +8,7 @@ import {
 } from '../../../orchestrator/domain/execution.ts';
 import {
   applyDecision,
+  closedBy,
   closeForAbort,
   expire,
   gateIdOf,
@@ -344,6 +345,27 @@ describe('abort and expiry', () => {
       data: { decision: 'abort', users: ['U02BOB'] },
     });
     expectWritable(journal);
+  });
+
+  it.each([
+    [undefined, 'sign-off closed: the run is aborting'],
+    ['the incident', 'sign-off closed: the incident is aborting'],
+  ])('an abort of %s says what is aborting', (aborting, message) => {
+    const { journal } = closeForAbort(gateOf('sign-off'), 'U02BOB', NOW, undefined, aborting);
+    expect(journal[0]?.message).toBe(message);
+  });
+
+  it('an answer that closes a gate is kept after the others, whatever they said', () => {
+    const open = gateOf('sign-off', {
+      answers: [{ user: 'U01ALICE', decision: 'approve', at: NOW - 1 }],
+    });
+    expect(closedBy(open, 'incident-1', NOW, 'approve')).toMatchObject({
+      status: 'closed',
+      answers: [
+        { user: 'U01ALICE', decision: 'approve', at: NOW - 1 },
+        { user: 'incident-1', decision: 'approve', at: NOW },
+      ],
+    });
   });
 
   it('an abort journals the name of whoever asked, when Slack sent one', () => {
