@@ -196,21 +196,15 @@ export async function playIncidentSandbox(
     faults: [down, ...options.faults.filter((f) => f !== down)],
     operationsChannel: regionWide.channel,
   });
-  let code = 1;
-  try {
-    const result = await playIncident(session, region, regionWide, plans);
-    await session.close();
-    terminal.write(
-      `\n${describeIncidentResult(result, { seconds: (Date.now() - started) / 1000, cwd: terminal.cwd }).join('\n')}\n`,
-    );
-    code = result.incident.status === 'succeeded' ? 0 : 1;
-  } catch (error) {
-    await session.close();
-    throw error;
-  }
-  for (const error of session.sandbox.errors) {
-    io.err(`The bot failed in the background: ${error.message}`);
-    code = 1;
-  }
-  return code;
+  return session.playToEnd(
+    () => playIncident(session, region, regionWide, plans),
+    (result) => ({
+      lines: describeIncidentResult(result, {
+        seconds: (Date.now() - started) / 1000,
+        cwd: terminal.cwd,
+      }),
+      ok: result.incident.status === 'succeeded',
+    }),
+    (line) => io.err(line),
+  );
 }

@@ -288,6 +288,28 @@ export class SandboxSession {
   }
 
   /** Stops polling, draws everything one last time, and stops the sandbox. */
+  /**
+   * Plays a scenario to its end, closes the session either way, and writes its closing lines:
+   * 0 when it succeeded and the bot failed nothing in the background, else 1.
+   */
+  async playToEnd<T>(
+    play: () => Promise<T>,
+    closing: (result: T) => { lines: string[]; ok: boolean },
+    err: (line: string) => void,
+  ): Promise<number> {
+    let result: T;
+    try {
+      result = await play();
+    } finally {
+      await this.close();
+    }
+    const { lines, ok } = closing(result);
+    this.options.terminal.write(`\n${lines.join('\n')}\n`);
+    for (const error of this.sandbox.errors)
+      err(`The bot failed in the background: ${error.message}`);
+    return ok && this.sandbox.errors.length === 0 ? 0 : 1;
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;

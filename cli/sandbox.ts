@@ -121,21 +121,16 @@ async function playDrill(
     `Lifeboat sandbox: a drill of ${plan.customer.name} in #${channel}, on this machine: the local AWS (time ${options.speed ? `${options.speed}x` : 'stepped'}), the orchestrator, the bot and a fake Slack.\nStarting…\n\n`,
   );
   const session = await SandboxSession.open(options);
-  let code = 1;
-  try {
-    const result = await playScenario(session, plan);
-    await session.close();
-    terminal.write(
-      `\n${describeResult(result, { seconds: (Date.now() - started) / 1000, reportDir: session.sandbox.reportDir, cwd: terminal.cwd }).join('\n')}\n`,
-    );
-    code = isSuccessful(result.report.outcome) ? 0 : 1;
-  } catch (error) {
-    await session.close();
-    throw error;
-  }
-  for (const error of session.sandbox.errors) {
-    io.err(`The bot failed in the background: ${error.message}`);
-    code = 1;
-  }
-  return code;
+  return session.playToEnd(
+    () => playScenario(session, plan),
+    (result) => ({
+      lines: describeResult(result, {
+        seconds: (Date.now() - started) / 1000,
+        reportDir: session.sandbox.reportDir,
+        cwd: terminal.cwd,
+      }),
+      ok: isSuccessful(result.report.outcome),
+    }),
+    (line) => io.err(line),
+  );
 }
