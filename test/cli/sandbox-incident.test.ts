@@ -2,20 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
-import { ioTerminal } from '../../cli/terminal.ts';
 import { ROOT } from '../helpers.ts';
-import { lifeboatThroughSlowPipe } from '../support/pipe.ts';
-
-async function inProcess(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
-  const code = await main(args, io, ioTerminal(io, { input: new PassThrough() }));
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+import { lifeboatInProcess, lifeboatThroughSlowPipe } from '../support/pipe.ts';
 
 describe('npm start -- --incident us-east-1 (lifeboat sandbox --incident)', () => {
   it('plays the region-wide failover in the fake Slack: requested by alice, approved by two others, every plan recovered, the report written, exit 0', async () => {
@@ -99,7 +88,7 @@ describe('npm start -- --incident us-east-1 (lifeboat sandbox --incident)', () =
     [['sandbox', '--incident', 'us-east-1', '--interactive'], '--incident plays every plan'],
   ])('refuses %j as a usage error before starting anything', async (args, message) => {
     // Act
-    const { code, stderr } = await inProcess(...args);
+    const { code, stderr } = await lifeboatInProcess(...args);
     // Assess
     expect(code).toBe(2);
     expect(stderr).toContain(message);

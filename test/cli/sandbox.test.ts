@@ -2,20 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
-import { ioTerminal } from '../../cli/terminal.ts';
 import { ROOT } from '../helpers.ts';
-import { lifeboatThroughSlowPipe } from '../support/pipe.ts';
-
-async function inProcess(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
-  const code = await main(args, io, ioTerminal(io, { input: new PassThrough() }));
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+import { lifeboatInProcess, lifeboatThroughSlowPipe } from '../support/pipe.ts';
 
 describe('npm start (lifeboat sandbox)', () => {
   it('plays the bcbsaz drill in the fake Slack as a person reads the channel, writes the report and exits 0', async () => {
@@ -96,7 +85,7 @@ describe('npm start (lifeboat sandbox)', () => {
     [['sandbox', 'bcbsaz', 'dmnt'], 'at most one customer'],
   ])('refuses %j as a usage error before starting anything', async (args, message) => {
     // Act
-    const { code, stderr } = await inProcess(...args);
+    const { code, stderr } = await lifeboatInProcess(...args);
     // Assess
     expect(code).toBe(2);
     expect(stderr).toContain(message);

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
+import { main } from '../../cli/main.ts';
+import { ioTerminal } from '../../cli/terminal.ts';
 import { ROOT } from '../helpers.ts';
 
 const run = promisify(execFile);
@@ -21,4 +24,15 @@ export function lifeboatThroughSlowPipe(
     maxBuffer: 16 * 1024 * 1024,
     timeout: options.timeout ?? 60_000,
   });
+}
+
+/** The CLI in this process, with a terminal whose input never types: its exit code and output. */
+export async function lifeboatInProcess(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  const code = await main(args, io, ioTerminal(io, { input: new PassThrough() }));
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
