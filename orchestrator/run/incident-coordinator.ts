@@ -342,7 +342,10 @@ export class IncidentCoordinator implements IncidentControl {
     const next: Incident = {
       ...incident,
       plans: [...plans.values()],
-      ...(decision.done ? { status: decision.status, endedAt: this.deps.now() } : {}),
+      // An end recorded by a try that died before its report is kept: the report is as of it.
+      ...(decision.done
+        ? { status: decision.status, endedAt: incident.endedAt ?? this.deps.now() }
+        : {}),
     };
     await this.deps.incidents.saveIncident(next, version);
     await this.journalChanges(incident, next);
