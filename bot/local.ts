@@ -98,6 +98,8 @@ export class LocalBot {
   readonly notifier: Notifier;
   readonly incidentNotifier: IncidentNotifier;
   private readonly followed = new Map<string, Promise<void>>();
+  /** Readiness answers still being worked out in the background. */
+  private readonly deferred = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(private readonly options: LocalBotOptions) {
@@ -151,9 +153,11 @@ export class LocalBot {
       displayNameOf: createDisplayNameResolver(),
       now: Date.now,
       defer: async (job) => {
-        void answerReadiness(options.runs, job, respond).catch((error: Error) =>
+        const answer = answerReadiness(options.runs, job, respond).catch((error: Error) =>
           options.onError?.(error),
         );
+        this.deferred.add(answer);
+        void answer.finally(() => this.deferred.delete(answer));
       },
       onRunStarted: (executionId) => this.follow(executionId),
       onIncidentStarted: (incidentId) => this.follow(incidentId),
@@ -213,8 +217,13 @@ export class LocalBot {
     await this.followed.get(executionId);
   }
 
-  stop(): void {
+  /**
+   * Stops following runs and waits for what is still reading or writing (a follow loop's last
+   * sync, a readiness answer), so that nothing calls AWS or Slack after they are closed.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
+    await Promise.allSettled([...this.followed.values(), ...this.deferred]);
   }
 
   /** The report route's settings, when reports are linked through it. */

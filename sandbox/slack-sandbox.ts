@@ -356,7 +356,7 @@ export class SlackSandbox {
 
   async stop(): Promise<void> {
     await Promise.all(this.apps.splice(0).map((app) => app.stop()));
-    this.bot.stop();
+    await this.bot.stop();
     await this.slack.close();
     await this.aws.stop();
   }

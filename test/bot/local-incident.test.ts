@@ -78,7 +78,7 @@ describe('the local bot and an incident', () => {
         looked.includes('failover-shared-east-1') ? true : undefined,
       );
     } finally {
-      bot.stop();
+      await bot.stop();
     }
   });
 });

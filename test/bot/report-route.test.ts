@@ -188,7 +188,7 @@ describe('the report route', () => {
       expect(await forged.text()).toBe(REPORT_LINK_REFUSAL);
     } finally {
       await app.stop();
-      bot.stop();
+      await bot.stop();
     }
   });
 
