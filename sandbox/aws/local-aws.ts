@@ -174,7 +174,8 @@ export class LocalAws {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.serve(req, res));
-    this.server.keepAliveTimeout = 1000;
+    // Past undici's 1 s margin: at 1 s, fetch (the handlers' clock reads) opened a connection per call.
+    this.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve) =>
       this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve),
     );
