@@ -38,6 +38,37 @@ const app = new App({ receiver, token: 'xoxb', botId: 'B', botUserId: 'U', token
 app.command('/dr', async ({ ack }) => ack());
 export const handler = receiver.toHandler();`;
 
+/**
+ * Bare Bolt with the libraries the ingress must call to answer: the DynamoDB document client,
+ * Step Functions, SQS, Powertools' secrets and logger, zod. Its listener only acks (the calls sit
+ * in a branch never taken, so the bundler keeps them): the floor Lifeboat's own code adds to.
+ */
+const BOLT_WITH_CLIENTS_LAMBDA = `import { App, AwsLambdaReceiver } from '@slack/bolt';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import * as z from 'zod';
+const Command = z.object({ text: z.string(), user_id: z.string() });
+const logger = new Logger({ serviceName: 'bench' });
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const sfn = new SFNClient({});
+const sqs = new SQSClient({});
+const receiver = new AwsLambdaReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? 'bench' });
+const app = new App({ receiver, token: 'xoxb', botId: 'B', botUserId: 'U', tokenVerificationEnabled: false });
+app.command('/dr', async ({ ack, command }) => {
+  if (process.env.BENCH_NEVER) {
+    logger.info(String(await getSecret('never')));
+    await documents.send(new PutCommand({ TableName: 'never', Item: Command.parse(command) }));
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: 'never' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: 'never', MessageBody: 'never' }));
+  }
+  await ack();
+});
+export const handler = receiver.toHandler();`;
+
 const IMPORT_SAMPLES = 7;
 
 async function bundle(
@@ -109,14 +140,19 @@ process.exit(0);`;
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
 }
 
-/** Both bundles, written to `dir` (the caller removes it), with their import figures. */
+/** The three bundles, written to `dir` (the caller removes it), with their import figures. */
 export async function measureIngressBundles(
   dir: string,
   environment: Record<string, string>,
-): Promise<{ lifeboat: BundleFigures; bare: BundleFigures }> {
+): Promise<{ lifeboat: BundleFigures; bare: BundleFigures; withClients: BundleFigures }> {
   return {
     lifeboat: await bundle(join(dir, 'ingress'), 'bot/lambda.ts', environment),
     bare: await bundle(join(dir, 'bare'), { source: BARE_BOLT_LAMBDA }, environment),
+    withClients: await bundle(
+      join(dir, 'with-clients'),
+      { source: BOLT_WITH_CLIENTS_LAMBDA },
+      environment,
+    ),
   };
 }
 

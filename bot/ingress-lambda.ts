@@ -5,7 +5,11 @@ import { planConfigOf } from '../orchestrator/adapters/bundled-plans.ts';
 import { SfnExecutionStarter } from '../orchestrator/adapters/sfn-executions.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import type { RegionWideSettings } from '../orchestrator/domain/settings.ts';
-import { wireBotRunControl, wireCore } from '../orchestrator/handlers/control-wiring.ts';
+import {
+  incidentsOnFirstUse,
+  wireBotRunControl,
+  wireCore,
+} from '../orchestrator/handlers/control-wiring.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
 import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
@@ -63,14 +67,10 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
   // One starter for both state machines: the runbook's and the incident's.
   const executions = new SfnExecutionStarter(env.STATE_MACHINE_ARN_PATTERN);
   const runControl = () => {
-    runs ??= Promise.all([
-      wireBotRunControl(core, { executions, logger }),
-      core.incidents({ starter: executions, logger }),
-      core.config.settings(),
-    ])
-      .then(([runs, incidents, settings]) => ({
+    runs ??= Promise.all([wireBotRunControl(core, { executions, logger }), core.config.settings()])
+      .then(([runs, settings]) => ({
         runs,
-        incidents,
+        incidents: incidentsOnFirstUse(() => core.incidents({ starter: executions, logger })),
         regionWide: settings.regionWide,
       }))
       .catch((error: unknown) => {

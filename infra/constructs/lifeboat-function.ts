@@ -115,7 +115,11 @@ export function startupOutputs(metafile: Metafile): string[] {
  * bundle as one, so the YAML reader is left out of it (`planConfigOf`).
  */
 export function planDefine(bundle: PlanBundle): Record<string, string> {
-  return { [PLAN_BUNDLE_GLOBAL]: JSON.stringify(bundle), [PLANS_BUNDLED_GLOBAL]: 'true' };
+  // A string literal holding the JSON (parsed on first use), not an object literal.
+  return {
+    [PLAN_BUNDLE_GLOBAL]: JSON.stringify(JSON.stringify(bundle)),
+    [PLANS_BUNDLED_GLOBAL]: 'true',
+  };
 }
 
 /** The repository's plans and defaults, validated once per synth: a bad plan stops it. */

@@ -254,24 +254,34 @@ export class DynamoDbStateStore implements StateStore {
     await this.put(this.state, `EXEC#${executionId}`, `STEP#${record.stepId}`, record);
   }
 
-  async append(executionId: string, entry: Omit<JournalEntry, 'seq'>): Promise<JournalEntry> {
+  async append(
+    executionId: string,
+    ...entries: Omit<JournalEntry, 'seq'>[]
+  ): Promise<JournalEntry[]> {
+    if (entries.length === 0) return [];
     const counter = await this.documents.send(
       new UpdateCommand({
         TableName: this.table,
-        // A counter item of its own: an append does not rewrite the run's record.
+        // A counter item of its own: an append does not rewrite the run's record. One update
+        // takes a number for each entry.
         Key: { pk: `EXEC#${executionId}`, sk: 'SEQ' },
-        UpdateExpression: 'ADD seq :one',
-        ExpressionAttributeValues: { ':one': 1 },
+        UpdateExpression: 'ADD seq :n',
+        ExpressionAttributeValues: { ':n': entries.length },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
+    const first = Number(counter.Attributes?.seq) - entries.length + 1;
     // Checked against its schema by its writer (the engine's journal writer); parsed again on read.
-    const full = { ...entry, seq: Number(counter.Attributes?.seq) } as JournalEntry;
-    await this.put(
-      this.state,
-      `EXEC#${executionId}`,
-      `JOURNAL#${String(full.seq).padStart(8, '0')}`,
-      full,
+    const full = entries.map((entry, i) => ({ ...entry, seq: first + i }) as JournalEntry);
+    await Promise.all(
+      full.map((entry) =>
+        this.put(
+          this.state,
+          `EXEC#${executionId}`,
+          `JOURNAL#${String(entry.seq).padStart(8, '0')}`,
+          entry,
+        ),
+      ),
     );
     return full;
   }

@@ -3,18 +3,18 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { PlanConfig } from '../adapters/bundled-plans.ts';
-import { DynamoDbIncidentStore } from '../adapters/dynamodb-incident-store.ts';
+import type { DynamoDbIncidentStore } from '../adapters/dynamodb-incident-store.ts';
 import { DynamoDbStateStore, type StrongTable } from '../adapters/dynamodb-state-store.ts';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
 import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
 import { LifeboatError } from '../domain/errors.ts';
 import type { Incident } from '../domain/incident.ts';
 import { nearestStrongReplica } from '../domain/strong-replicas.ts';
-import type { IncidentStarter } from '../ports/incident.ts';
+import type { IncidentControl, IncidentStarter } from '../ports/incident.ts';
 import type { ExecutionStarter, RunControl } from '../ports/run-control.ts';
 import type { TaskTokens } from '../ports/state-store.ts';
 import { Engine, type EngineDeps } from '../run/engine.ts';
-import { IncidentCoordinator, type IncidentCoordinatorDeps } from '../run/incident-coordinator.ts';
+import type { IncidentCoordinator, IncidentCoordinatorDeps } from '../run/incident-coordinator.ts';
 import { LifeboatRunControl } from '../run/run-control.ts';
 import type { HandlerEnv } from './env.ts';
 
@@ -111,12 +111,27 @@ export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
     });
   };
 
-  const incidentStore = new DynamoDbIncidentStore(
-    new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
-    env.STATE_TABLE,
-  );
+  // Region-wide incidents are rare beside one customer's runs: their code is loaded on first use.
+  let incidentModules:
+    | Promise<{ IncidentCoordinator: typeof IncidentCoordinator; store: DynamoDbIncidentStore }>
+    | undefined;
+  const incidentParts = () =>
+    (incidentModules ??= Promise.all([
+      import('../run/incident-coordinator.ts'),
+      import('../adapters/dynamodb-incident-store.ts'),
+    ]).then(([coordinator, stores]) => ({
+      IncidentCoordinator: coordinator.IncidentCoordinator,
+      store: new stores.DynamoDbIncidentStore(
+        new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
+        env.STATE_TABLE,
+      ),
+    })));
   const incidents: ControlCore['incidents'] = async (parts) => {
-    const [now, settings] = await Promise.all([clock(env), config.settings()]);
+    const [now, settings, { IncidentCoordinator, store: incidentStore }] = await Promise.all([
+      clock(env),
+      config.settings(),
+      incidentParts(),
+    ]);
     const writeReport = parts.writeReport?.bind(parts);
     const missing = (what: string) => () => {
       throw new LifeboatError(`This incident coordinator does not reach ${what}.`);
@@ -185,6 +200,30 @@ export function wireBotRunControl(core: ControlCore, parts: RunControlParts): Pr
       parts.logger,
     )
     .then((engine) => core.runControl(engine, parts));
+}
+
+/**
+ * The incidents as the bot takes them, wired on the first region-wide command or click: a cold
+ * start for one customer's `/dr drill` does not load the incident coordinator. A wiring that
+ * fails is tried again by the next command.
+ */
+export function incidentsOnFirstUse(wire: () => Promise<IncidentControl>): IncidentControl {
+  let wired: Promise<IncidentControl> | undefined;
+  const control = () =>
+    (wired ??= wire().catch((error: unknown) => {
+      wired = undefined;
+      throw error;
+    }));
+  return {
+    requestRegionFailover: async (request) => (await control()).requestRegionFailover(request),
+    getIncident: async (incidentId) => (await control()).getIncident(incidentId),
+    openIncident: async (region) => (await control()).openIncident(region),
+    listIncidents: async (region, limit) => (await control()).listIncidents(region, limit),
+    answerIncident: async (incidentId, gateId, answer) =>
+      (await control()).answerIncident(incidentId, gateId, answer),
+    abortIncident: async (incidentId, by, byName) =>
+      (await control()).abortIncident(incidentId, by, byName),
+  };
 }
 
 /** Virtual time in the sandbox (the simulators' clock), real time in AWS. */

@@ -61,8 +61,8 @@ export interface ExecutionStore {
 
 /** What happened in a run, in order. */
 export interface JournalStore {
-  /** Adds the entry with the run's next `seq`. */
-  append(executionId: string, entry: Omit<JournalEntry, 'seq'>): Promise<JournalEntry>;
+  /** Adds the entries, in order, with the run's next `seq`s. */
+  append(executionId: string, ...entries: Omit<JournalEntry, 'seq'>[]): Promise<JournalEntry[]>;
   /** The run's journal in order; only the entries after `afterSeq` when given. */
   journal(executionId: string, afterSeq?: number): Promise<JournalEntry[]>;
 }

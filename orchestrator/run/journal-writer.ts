@@ -10,29 +10,30 @@ import type { JournalStore } from '../ports/state-store.ts';
 export interface JournalWriterDeps {
   store: JournalStore;
   now(): number;
-  /** Wakes the notifier after each entry. @default none (the local notifier polls) */
+  /** Wakes the notifier after each write. @default none (the local notifier polls) */
   notify?: RunNotifications;
   /** Where a notifier that could not be woken is reported. @default console.warn */
   warn?(message: string): void;
 }
 
-/** Writes a run's journal: each entry checked against its schema, dated, then the notifier woken. */
+/** Writes a run's journal: each entry checked against its schema and dated, then the notifier woken once. */
 export class JournalWriter {
   constructor(private readonly deps: JournalWriterDeps) {}
 
   async write(executionId: string, ...drafts: JournalDraft[]): Promise<void> {
-    for (const draft of drafts) {
-      const entry = await this.deps.store.append(
-        executionId,
-        checkJournalEntry({ ...draft, at: this.deps.now() }),
+    const entries = await this.deps.store.append(
+      executionId,
+      ...drafts.map((draft) => checkJournalEntry({ ...draft, at: this.deps.now() })),
+    );
+    const last = entries.at(-1);
+    if (!last) return;
+    // One wake-up for what was written together: the notifier reads the journal from the table.
+    // Slack lagging behind must not fail a step: the next entry wakes the notifier again.
+    await this.deps.notify?.changed(executionId, last.seq).catch((error: Error) => {
+      (this.deps.warn ?? console.warn)(
+        `Could not wake the notifier for ${executionId}: ${error.message}`,
       );
-      // Slack lagging behind must not fail a step: the next entry wakes the notifier again.
-      await this.deps.notify?.changed(executionId, entry.seq).catch((error: Error) => {
-        (this.deps.warn ?? console.warn)(
-          `Could not wake the notifier for ${executionId}: ${error.message}`,
-        );
-      });
-    }
+    });
   }
 
   /** A step's own journal, as its executor writes it. */

@@ -1,4 +1,3 @@
-import { buildReport } from '../domain/build-report.ts';
 import {
   GateAnswerError,
   NotFoundError,
@@ -207,6 +206,8 @@ export class LifeboatRunControl implements RunControl {
       this.deps.store.journal(executionId),
       this.deps.store.getSteps(executionId),
     ]);
+    // Measuring a run is for its end and for `/dr report`: loaded then, not by every cold start.
+    const { buildReport } = await import('../domain/build-report.ts');
     return buildReport({
       execution,
       journal,

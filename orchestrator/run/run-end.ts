@@ -1,5 +1,4 @@
 import type {} from '../domain/build-report.ts';
-import { buildReport } from '../domain/build-report.ts';
 import type { Execution } from '../domain/execution.ts';
 import type { Report } from '../domain/report.ts';
 import type { PlanSource } from '../ports/plan-source.ts';
@@ -63,6 +62,8 @@ export class RunEnd {
       store.journal(executionId),
       store.getSteps(executionId),
     ]);
+    // Measuring a run is for its end and for `/dr report`: loaded then, not by every cold start.
+    const { buildReport } = await import('../domain/build-report.ts');
     const report = buildReport({
       execution,
       journal,

@@ -23,9 +23,15 @@ import type { RoutingPort, ServicesFor } from '../ports/aws.ts';
 import type { LoadedPlan, PlanSource } from '../ports/plan-source.ts';
 import type { ExecutionStore, LockStore } from '../ports/state-store.ts';
 import { CHECKPOINTED, isCheckpoint, type Progress, type StepContext } from '../steps/context.ts';
-import { preflight } from '../steps/preflight.ts';
-import { advanceStep } from '../steps/run-step.ts';
 import type { JournalWriter } from './journal-writer.ts';
+
+/**
+ * The steps' executors (DRS, EC2, SSM, DNS, hooks): only the task Lambdas run steps, so the bot's
+ * engine, which starts, answers and reads runs, never loads them. A bundle keeps them in a chunk
+ * of their own.
+ */
+let executors: Promise<typeof import('../steps/run-step.ts')> | undefined;
+const stepExecutors = () => (executors ??= import('../steps/run-step.ts'));
 
 /** What the state machine routes on after each step. */
 export type Next =
@@ -119,6 +125,7 @@ export class StepLifecycle {
     }
     const ctx = await this.context(execution, step, started);
     // A start that died after saving its intent goes on from there, not from the beginning.
+    const { advanceStep } = await stepExecutors();
     const progress =
       record?.status === 'running' && isCheckpoint(record.progress)
         ? await advanceStep(ctx, step, record.progress)
@@ -129,6 +136,7 @@ export class StepLifecycle {
   async pollStep(executionId: string, stepId: string): Promise<Progress> {
     const { execution, step, record } = await this.load(executionId, stepId);
     const ctx = await this.context(execution, step, record);
+    const { advanceStep } = await stepExecutors();
     return this.save(execution, step, await advanceStep(ctx, step, record?.progress ?? {}), record);
   }
 
@@ -165,6 +173,7 @@ export class StepLifecycle {
       checkpoint: async () => {},
       attemptKey: `readiness-${customerId}-${now}`,
     };
+    const { preflight } = await stepExecutors();
     let progress = await preflight.start(ctx, step);
     for (let tries = 0; progress.status === 'running' && tries < 3; tries += 1)
       progress = await preflight.poll(ctx, step, progress.state);

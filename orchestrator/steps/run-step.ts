@@ -14,6 +14,9 @@ import {
   waitReplication,
 } from './simple-steps.ts';
 
+/** The pre-flight's executor, also run outside any run (`/dr readiness`). */
+export { preflight };
+
 type Executable = Exclude<StepKind, 'gate' | 'report'>;
 
 const EXECUTORS: { [K in Executable]: StepExecutor<StepOf<K>> } = {

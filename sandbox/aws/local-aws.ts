@@ -251,6 +251,20 @@ export class LocalAws {
     return ARC_ENDPOINT_REGIONS.map((region) => ({ region, url: this.baseUrl }));
   }
 
+  /**
+   * Calls `listener` with the operation of every DynamoDB request this local AWS receives
+   * (`PutItem`, `Query`, ...), until the returned function is called: what a command costs in
+   * calls, for the benchmarks. Only the single local DynamoDB (not the global tables).
+   */
+  onDynamoDbCall(listener: (operation: string) => void): () => void {
+    const dynamo = this.dynamo;
+    if (!dynamo) throw new Error('This local AWS has no single local DynamoDB to listen to.');
+    const onRequest = (request: IncomingMessage) =>
+      listener(String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '');
+    dynamo.on('request', onRequest);
+    return () => void dynamo.off('request', onRequest);
+  }
+
   async stop(): Promise<void> {
     for (const trickle of this.held) clearInterval(trickle);
     this.held.clear();

@@ -119,6 +119,37 @@ describe('DynamoDbStateStore', () => {
     );
   });
 
+  it('numbers entries appended together after those appended alone, in order, none taken twice', async () => {
+    // Prepare
+    const e = await execution('exec-journal-many');
+    await store.createExecution(e);
+    const entry = (message: string) => ({
+      at: 1,
+      type: 'pause-requested' as const,
+      message,
+      data: { by: 'U01ALICE' },
+    });
+    await store.append(e.executionId, entry('single'));
+    // Act
+    const [together, alsoTogether] = await Promise.all([
+      store.append(e.executionId, entry('a1'), entry('a2'), entry('a3')),
+      store.append(e.executionId, entry('b1'), entry('b2')),
+    ]);
+    // Assess
+    const journal = await store.journal(e.executionId);
+    expect(journal.map((j) => j.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const written of [together, alsoTogether]) {
+      const seqs = (written ?? []).map((j) => j.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] ?? 0) + i));
+    }
+    expect(journal.map((j) => j.message).filter((m) => m.startsWith('a'))).toEqual([
+      'a1',
+      'a2',
+      'a3',
+    ]);
+    expect(await store.append(e.executionId)).toEqual([]);
+  });
+
   it('gives two simultaneous answers to a gate exactly one decision', async () => {
     // Prepare
     const gate = approvalGate('exec-gate', 10_000);

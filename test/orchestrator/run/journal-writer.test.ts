@@ -10,9 +10,9 @@ function memoryJournal(): JournalStore & { entries: JournalEntry[] } {
   const entries: JournalEntry[] = [];
   return {
     entries,
-    async append(_executionId, entry) {
-      const written = { ...entry, seq: entries.length + 1 } as JournalEntry;
-      entries.push(written);
+    async append(_executionId, ...drafts) {
+      const written = drafts.map((d, i) => ({ ...d, seq: entries.length + 1 + i }) as JournalEntry);
+      entries.push(...written);
       return written;
     },
     async journal(_executionId, afterSeq = 0) {
@@ -78,6 +78,33 @@ describe('JournalWriter', () => {
       },
     ]);
     expect(woken).toEqual([['run-1', 1]]);
+  });
+
+  it('numbers entries written together in order, writes none when one is wrong, and wakes the notifier once', async () => {
+    // Prepare
+    const store = memoryJournal();
+    const woken: [string, number][] = [];
+    const writer = new JournalWriter({
+      store,
+      now: () => NOW,
+      notify: { changed: async (id, seq) => void woken.push([id, seq]) },
+    });
+    const answered = {
+      type: 'pause-requested',
+      message: 'pause',
+      data: { by: 'U01ALICE' },
+    } as const;
+    const aborted = { type: 'abort-requested', message: 'abort', data: { by: 'U02BOB' } } as const;
+    // Act
+    const wrong = writer.write('run-1', answered, { ...aborted, data: {} as never });
+    await writer.write('run-1', answered, aborted);
+    // Assess
+    await expect(wrong).rejects.toThrow(JournalEntryError);
+    expect(store.entries.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'pause-requested'],
+      [2, 'abort-requested'],
+    ]);
+    expect(woken).toEqual([['run-1', 2]]);
   });
 
   it('goes on when the notifier cannot be woken, and says so', async () => {

@@ -1,7 +1,8 @@
+import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../sandbox/aws/clock.ts';
 import type { LocalAws } from '../../../sandbox/aws/local-aws.ts';
-import { startSampleAws } from './harness.ts';
+import { startSampleAws, TOOLING_CREDENTIALS } from './harness.ts';
 
 let aws: LocalAws;
 beforeAll(async () => {
@@ -54,5 +55,34 @@ describe('VirtualClock', () => {
     real += 1_000;
     expect(clock.now()).toBe(301_000);
     expect(() => clock.advance(-1)).toThrow(RangeError);
+  });
+});
+
+describe('the local DynamoDB', () => {
+  it('names each operation it receives to a listener, until the listener is let go', async () => {
+    // Prepare
+    const local = await startSampleAws({ dynamodb: true });
+    try {
+      const client = new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: local.endpoints.dynamodb,
+        credentials: TOOLING_CREDENTIALS,
+      });
+      const heard: string[] = [];
+      const stop = local.onDynamoDbCall((operation) => heard.push(operation));
+      // Act
+      await client.send(new ListTablesCommand({}));
+      await client.send(new DescribeTableCommand({ TableName: 'none' })).catch(() => undefined);
+      stop();
+      await client.send(new ListTablesCommand({}));
+      // Assess
+      expect(heard).toEqual(['ListTables', 'DescribeTable']);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('refuses a listener when there is no single local DynamoDB', () => {
+    expect(() => aws.onDynamoDbCall(() => {})).toThrow(/no single local DynamoDB/);
   });
 });
