@@ -135,8 +135,8 @@ describe('lifeboat run', () => {
   it('runs stepped with --speed 0, as without it: the failover of dmnt ends with its RTO and RPO', async () => {
     // Prepare
     const reportDir = await mkdtemp(join(tmpdir(), 'lifeboat-run-'));
-    // Act
-    const { code, stdout } = await lifeboat(
+    // Act: in this process, as a run needs no process of its own (its start alone cost seconds)
+    const { code, stdout } = await inProcess(
       'run',
       'failover',
       'dmnt',
