@@ -28,6 +28,9 @@ export function createLifeboatApp(options: LifeboatAppOptions): App {
     ...(options.botUserId ? { botUserId: options.botUserId } : {}),
     tokenVerificationEnabled: !(options.botId && options.botUserId),
     logLevel: LogLevel.WARN,
+    // Bolt's conversation store keeps per-channel state in memory for listeners that use it;
+    // Lifeboat's state is in its table, and every request would pay for the store's lookup.
+    convoStore: false,
     clientOptions: {
       ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
       retryConfig: { retries: 1, factor: 1, minTimeout: 200, maxTimeout: 500 },

@@ -21,6 +21,18 @@ function memoryJournal(): JournalStore & { entries: JournalEntry[] } {
   };
 }
 
+/** A writer on a journal in memory, with the notifier's wake-ups recorded. */
+function wokenWriter() {
+  const store = memoryJournal();
+  const woken: [string, number][] = [];
+  const writer = new JournalWriter({
+    store,
+    now: () => NOW,
+    notify: { changed: async (id, seq) => void woken.push([id, seq]) },
+  });
+  return { store, woken, writer };
+}
+
 describe('JournalWriter', () => {
   it('refuses an entry of the wrong shape where it is written, and writes nothing', async () => {
     // Prepare
@@ -53,13 +65,7 @@ describe('JournalWriter', () => {
 
   it('dates each entry, keeps its step, and wakes the notifier with its sequence number', async () => {
     // Prepare
-    const store = memoryJournal();
-    const woken: [string, number][] = [];
-    const writer = new JournalWriter({
-      store,
-      now: () => NOW,
-      notify: { changed: async (id, seq) => void woken.push([id, seq]) },
-    });
+    const { store, woken, writer } = wokenWriter();
     // Act
     await writer.forStep('run-1', 'failover.dns')('dns-changed', '3 records', {
       target: 'recovery',
@@ -82,13 +88,7 @@ describe('JournalWriter', () => {
 
   it('numbers entries written together in order, writes none when one is wrong, and wakes the notifier once', async () => {
     // Prepare
-    const store = memoryJournal();
-    const woken: [string, number][] = [];
-    const writer = new JournalWriter({
-      store,
-      now: () => NOW,
-      notify: { changed: async (id, seq) => void woken.push([id, seq]) },
-    });
+    const { store, woken, writer } = wokenWriter();
     const answered = {
       type: 'pause-requested',
       message: 'pause',
