@@ -5,12 +5,16 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import * as z from 'zod';
 import { planConfigOf } from '../orchestrator/adapters/bundled-plans.ts';
 import { slackBudgetStoreFor } from '../orchestrator/adapters/dynamodb-slack-budget-store.ts';
-import { reportLinksByRegion } from '../orchestrator/adapters/s3-report-links.ts';
+import type { S3ReportLinks } from '../orchestrator/adapters/s3-report-links.ts';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import { isIncidentId } from '../orchestrator/domain/incident.ts';
 import { NotifierMessageSchema } from '../orchestrator/domain/messages.ts';
+import {
+  type ControlCore,
+  wireBotRunControl,
+  wireCore,
+} from '../orchestrator/handlers/control-wiring.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
-import { type Orchestrator, wireOrchestrator } from '../orchestrator/handlers/wiring.ts';
 import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import type { NotifierEnv } from './env.ts';
@@ -58,8 +62,12 @@ export function createNotifierLambda(
   });
   // Bundled, the plans came in as data (validated at synth); from source, from their files.
   const config = planConfigOf(env);
-  const orchestrator = wireOrchestrator(env, config);
+  // What every message needs: the state table, the plans, the clock. The customers' AWS (EC2,
+  // SSM, Route 53, DRS, Lambda, CloudFormation) is for readiness answers only: wired on the first.
+  const core = wireCore(env, config);
+  const executions = { start: () => Promise.reject(new NotifierStartsNoRunsError()) };
   let runs: Promise<RunControl> | undefined;
+  let readinessRuns: Promise<RunControl> | undefined;
   let incidents: Promise<IncidentReading> | undefined;
   let current:
     | { secrets: SlackSecrets; notifier: Notifier; incidentNotifier: IncidentNotifier }
@@ -68,20 +76,26 @@ export function createNotifierLambda(
   const respond = responseUrlPoster(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {});
 
   const runControl = () => {
-    runs ??= orchestrator
-      .runControl({
-        executions: { start: () => Promise.reject(new NotifierStartsNoRunsError()) },
-        logger,
-      })
+    runs ??= wireBotRunControl(core, { executions, logger }).catch((error: unknown) => {
+      runs = undefined; // a failed cold start is tried again by the next batch
+      throw error;
+    });
+    return runs;
+  };
+  const readinessControl = () => {
+    readinessRuns ??= import('../orchestrator/handlers/wiring.ts')
+      .then((wiring) =>
+        wiring.wireOrchestrator(env, config, core).runControl({ executions, logger }),
+      )
       .catch((error: unknown) => {
-        runs = undefined; // a failed cold start is tried again by the next batch
+        readinessRuns = undefined;
         throw error;
       });
-    return runs;
+    return readinessRuns;
   };
   // Only read here (the incident card's record): nothing starts or answers.
   const incidentControl = () => {
-    incidents ??= Promise.all([orchestrator.incidents({ logger }), config.settings()])
+    incidents ??= Promise.all([core.incidents({ logger }), config.settings()])
       .then(([control, settings]) => ({
         control,
         // The budget the runs' waves share per recovery account, as the request card weighs it.
@@ -107,7 +121,7 @@ export function createNotifierLambda(
     )
       current = {
         secrets,
-        ...buildNotifiers(env, secrets, ready, incidentsReady, orchestrator, logger),
+        ...buildNotifiers(env, secrets, ready, incidentsReady, core, logger),
       };
     const { notifier, incidentNotifier } = current;
     // One sync reads every entry so far: later messages of the same run in this batch add nothing.
@@ -118,7 +132,7 @@ export function createNotifierLambda(
         const message = NotifierMessageSchema.parse(JSON.parse(record.body));
         if ('kind' in message) {
           about = { ...about, customerId: message.customerId };
-          await answerReadiness(ready, message, respond);
+          await answerReadiness(await readinessControl(), message, respond);
         } else if (!synced.has(message.executionId)) {
           about = { ...about, executionId: message.executionId };
           synced.add(message.executionId);
@@ -161,7 +175,7 @@ function buildNotifiers(
   secrets: SlackSecrets,
   runs: RunControl,
   incidents: IncidentReading,
-  orchestrator: Orchestrator,
+  core: ControlCore,
   logger: Logger,
 ): { notifier: Notifier; incidentNotifier: IncidentNotifier } {
   const client = new WebClient(secrets.botToken, {
@@ -185,8 +199,15 @@ function buildNotifiers(
     logger.warn(
       'report links are presigned and die with this session (hours): put reportLinkKey in the Slack secret and set REPORT_LINK_URL for links that last the retention period',
     );
-  const linksIn = reportLinksByRegion();
-  const reportLinks = (region: string, files: Record<string, string>) =>
+  // Presigned links (the fallback) need S3's presigner: loaded when the first is made.
+  let presigner: Promise<(region: string) => S3ReportLinks> | undefined;
+  const linksIn = async (region: string) => {
+    presigner ??= import('../orchestrator/adapters/s3-report-links.ts').then((m) =>
+      m.reportLinksByRegion(),
+    );
+    return (await presigner)(region);
+  };
+  const reportLinks = async (region: string, files: Record<string, string>) =>
     base
       ? // A site over the report folder serves a file by its name, over the bucket by its key.
         Object.fromEntries(
@@ -197,11 +218,11 @@ function buildNotifiers(
         )
       : lasting
         ? lasting({ runbook: { executionRegion: region } }, files)
-        : linksIn(region).link(files);
+        : (await linksIn(region)).link(files);
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   const notifier = new Notifier({
     runs,
-    notices: orchestrator.notices,
+    notices: core.store,
     client,
     wallNow: Date.now,
     // Every notifier invocation draws on one Slack write budget, kept in the state table.
@@ -216,7 +237,7 @@ function buildNotifiers(
     incidents: incidents.control,
     limits: incidents.limits,
     journal: runs,
-    notices: orchestrator.notices,
+    notices: core.store,
     writer: notifier.writer,
     wallNow: Date.now,
     sleep,

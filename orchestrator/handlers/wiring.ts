@@ -20,6 +20,7 @@ import { writeRunReport } from '../report/run-report.ts';
 import type { Engine } from '../run/engine.ts';
 import type { IncidentCoordinator } from '../run/incident-coordinator.ts';
 import {
+  type ControlCore,
   type IncidentParts,
   type PlanConfig,
   type RunControlParts,
@@ -63,8 +64,9 @@ export interface Orchestrator {
 export function wireOrchestrator(
   env: HandlerEnv,
   config: PlanConfig = planConfigOf(env),
+  /** The core already built for this environment (the notifier's), so its clients are shared. */
+  core: ControlCore = wireCore(env, config),
 ): Orchestrator {
-  const core = wireCore(env, config);
   const { store, config: planConfig } = core;
   const s3 = env.REPORT_BUCKET
     ? new S3Client({ region: env.AWS_REGION, maxAttempts: 3 })

@@ -75,6 +75,15 @@ describe('the ingress bundle', () => {
     ["S3 (report links' presigner)", /@aws-sdk\/(client-s3|s3-request-presigner)\//],
     ["the SDK's credential providers other than the environment's", /nested-clients\//],
     ["zod's locales but English", /zod\/v4\/locales\/(?!en\.js)/],
+    [
+      "the steps' executors",
+      /orchestrator\/steps\/(run-step|recover-wave|simple-steps|preflight)\.ts/,
+    ],
+    [
+      "a run's measurement (its end, `/dr report`)",
+      /orchestrator\/domain\/(build-report|measure-run)\.ts/,
+    ],
+    ['the incident coordinator', /orchestrator\/run\/incident-coordinator\.ts/],
   ])('does not read %s at start', (_what, path) => {
     // Assess
     expect(atStart.filter((input) => path.test(input))).toEqual([]);
@@ -114,6 +123,37 @@ console.log(JSON.stringify({ statusCode: r.statusCode, location: r.headers?.loca
       /^https:\/\/lifeboat-reports-us-east-2\.s3\.us-east-2\.amazonaws\.com\/reports\/bcbsaz\/.*X-Amz-Signature=/,
     );
   }, 60_000);
+});
+
+/** The notifier's bundle: a run's messages need the table and Slack, not the customers' AWS. */
+describe('the notifier bundle', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-notifier-bundle-'));
+  let atStart: string[];
+  let everything: string[];
+
+  beforeAll(() => {
+    // Act
+    const { metafile } = bundleLambda('bot/notifier-lambda.ts', dir);
+    atStart = inputsOf(metafile, startupOutputs(metafile));
+    everything = inputsOf(metafile, Object.keys(metafile.outputs));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    [
+      'the workload adapters (readiness answers)',
+      /orchestrator\/adapters\/(ec2|ssm|drs|route53|hooks|arc-routing|aws-services)-?/,
+    ],
+    [
+      'their SDK clients and S3',
+      /@aws-sdk\/client-(ec2|ssm|drs|route-53|lambda|cloudformation|s3)\//,
+    ],
+    ["the steps' executors", /orchestrator\/steps\/(run-step|recover-wave|simple-steps)\.ts/],
+  ])('does not read %s at start, and has them for the rare message', (_what, path) => {
+    // Assess
+    expect(atStart.filter((input) => path.test(input))).toEqual([]);
+    expect(everything.filter((input) => path.test(input))).not.toEqual([]);
+  });
 });
 
 /** What `cdk synth` deploys for a LifeboatFunction: the split bundle, its handler, the config. */
