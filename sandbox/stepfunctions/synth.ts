@@ -19,11 +19,25 @@ export function synthesizeRunbook(region = 'us-east-2'): SynthesizedRunbook {
   return synthesizeMachines(region).runbook;
 }
 
-/** The runbook's and the region-wide incident's state machines, from one synth. */
-export function synthesizeMachines(region = 'us-east-2'): {
-  runbook: SynthesizedRunbook;
-  incident: SynthesizedRunbook;
-} {
+type Machines = { runbook: SynthesizedRunbook; incident: SynthesizedRunbook };
+
+/** Each region's machines, synthesized once per process: every local orchestrator reads the same ones. */
+const synthesized = new Map<string, Machines>();
+
+/**
+ * The runbook's and the region-wide incident's state machines, from one synth (once per process
+ * and region, each caller getting its own copy).
+ */
+export function synthesizeMachines(region = 'us-east-2'): Machines {
+  let machines = synthesized.get(region);
+  if (!machines) {
+    machines = synthesize(region);
+    synthesized.set(region, machines);
+  }
+  return structuredClone(machines);
+}
+
+function synthesize(region: string): Machines {
   // CDK's built-in CloudFormation validation costs ~6 s per synth; the local runner needs only the ASL.
   const app = new App({
     context: { 'aws:cdk:bundling-stacks': [] },
