@@ -1,16 +1,8 @@
 import { parseArgs } from 'node:util';
 import { LifeboatError } from '../orchestrator/domain/errors.ts';
 import { FAULT_SYNTAX } from '../sandbox/aws/faults.ts';
-import { runBreakGlass } from './break-glass.ts';
 import { UsageError } from './errors.ts';
 import { type Io, processIo } from './io.ts';
-import { showPlan } from './plan-show.ts';
-import { validatePlans } from './plan-validate.ts';
-import { validateLive } from './plan-validate-live.ts';
-import { runOperation } from './run.ts';
-import { runRegion } from './run-region.ts';
-import { runSandbox } from './sandbox.ts';
-import { runSim } from './sim.ts';
 import type { Terminal } from './terminal.ts';
 
 const USAGE = `lifeboat: disaster-recovery drills, failovers and failbacks for AWS DRS, from Slack
@@ -94,34 +86,43 @@ export async function main(
       io.out(USAGE);
       return 0;
     }
+    // Each command's module is loaded when it runs: all of them at once (the SDK, the CDK, Bolt)
+    // took 3 s to load before `plan show` could print.
     if (command === 'plan' && sub === 'validate')
       return values.live
-        ? await validateLive(
+        ? await (await import('./plan-validate-live.ts')).validateLive(
             rest,
             { json: values.json, ...(values.plans ? { plans: values.plans } : {}) },
             io,
           )
-        : await validatePlans(rest, io);
+        : await (await import('./plan-validate.ts')).validatePlans(rest, io);
     if (command === 'plan' && sub === 'show') {
       const [customer, ...extra] = rest;
       if (!customer || extra.length > 0)
         throw new UsageError('plan show takes one customer id, like: lifeboat plan show bcbsaz');
+      const { showPlan } = await import('./plan-show.ts');
       return await showPlan(customer, { json: values.json, operation: values.operation }, io);
     }
-    if (command === 'sandbox')
+    if (command === 'sandbox') {
+      const { runSandbox } = await import('./sandbox.ts');
       return await runSandbox([sub ?? '', ...rest].filter(Boolean), values, io, terminal);
-    if (command === 'sim') return await runSim(values, io);
+    }
+    if (command === 'sim') return await (await import('./sim.ts')).runSim(values, io);
     if (command === 'run' && values.region !== undefined) {
       if (sub !== 'failover' || rest.length > 0)
         throw new UsageError(
           'A region-wide run is a failover of every plan of the region, like: lifeboat run failover --region us-east-1',
         );
-      return await runRegion(values.region, values, io);
+      return await (await import('./run-region.ts')).runRegion(values.region, values, io);
     }
-    if (command === 'run')
+    if (command === 'run') {
+      const { runOperation } = await import('./run.ts');
       return await runOperation([sub ?? '', ...rest].filter(Boolean), values, io);
-    if (command === 'break-glass')
+    }
+    if (command === 'break-glass') {
+      const { runBreakGlass } = await import('./break-glass.ts');
       return await runBreakGlass([sub ?? '', ...rest].filter(Boolean), values, io);
+    }
     throw new UsageError(`Unknown command "${positionals.join(' ')}".`);
   } catch (error) {
     if (
