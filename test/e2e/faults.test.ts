@@ -155,10 +155,10 @@ describe('lifeboat run under faults', () => {
   }, 60_000);
 
   it('recovers a plan larger than one DRS job in several jobs, never over the quotas', async () => {
-    // Prepare: a 150-server customer in its own plans folder
+    // Prepare: a customer one server over a DRS job's 100, in its own plans folder
     const dir = await mkdtemp(join(tmpdir(), 'lifeboat-plans-'));
-    await writeSyntheticPlan(dir, 150);
-    const servers = syntheticPlan(150).servers;
+    await writeSyntheticPlan(dir, 101);
+    const servers = syntheticPlan(101).servers;
     // Act
     const { summary, of, truth } = await run('failover', 'big', {}, dir);
     // Assess
@@ -166,7 +166,7 @@ describe('lifeboat run under faults', () => {
     const jobs = of('drs-job');
     expect(jobs.length).toBeGreaterThanOrEqual(2);
     expect(jobs.every((j) => (j.servers as string[]).length <= 100)).toBe(true);
-    expect(of('recovery-launched')).toHaveLength(150);
+    expect(of('recovery-launched')).toHaveLength(101);
     expect(truth.filter((e) => e.type === 'recovery-failed')).toEqual([]);
     expect(
       stoppedAt(
