@@ -67,7 +67,7 @@ describe('npm start (lifeboat sandbox)', () => {
     // the status card's final state, then the report broadcast with RTO and RPO
     expect(stdout).toMatch(/✎ .*“Drill: BCBS of Arizona”\n {2}Status: ✅ Succeeded +Phase: Report/);
     expect(stdout).toMatch(
-      /🎉 Drill of BCBS of Arizona succeeded\n.* {3}RTO \d+h\d+m\d+s \(target 4h, (✅ met|❌ missed)\)\n.* {3}RPO \d+s \(target 15m, ✅ met\)/,
+      /🎉 Drill of BCBS of Arizona succeeded\n.* {3}RTO (?:\d+[hms])+ \(target 4h, (✅ met|❌ missed)\)\n.* {3}RPO \d+s \(target 15m, ✅ met\)/,
     );
     expect(stdout).toContain('also sent to the channel');
     // where the report is, and it is there
