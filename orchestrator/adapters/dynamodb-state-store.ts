@@ -33,6 +33,7 @@ import {
   StepRecordSchema,
 } from '../domain/execution.ts';
 import { type JournalEntry, JournalEntrySchema } from '../domain/journal.ts';
+import { type Runbook, RunbookSchema } from '../domain/runbook.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import { mapAwsError } from './map-aws-error.ts';
 
@@ -81,11 +82,27 @@ const auditPartition = (customerId: string) => `${AUDIT_PARTITION_PREFIX}${custo
  * one order. The runs, their steps, journals, history, audit and notices stay on the state
  * table, each written by one run at a time.
  */
+/** Runbooks kept parsed per store: a warm Lambda's few latest runs. */
+const RUNBOOKS_KEPT = 16;
+/** A run's record but its runbook, which is parsed apart (and kept). */
+const ExecutionFieldsSchema = ExecutionSchema.omit({ runbook: true });
+
+/** Freezes a parsed document and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 export class DynamoDbStateStore implements StateStore {
   private readonly documents: DynamoDBDocumentClient;
   /** Where locks and gates live: the strong table, or the state table without one. */
   private readonly guarded: Target;
   private readonly state: Target;
+  /** The latest runbooks read, by their stored text. */
+  private readonly runbooks = new Map<string, Runbook>();
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -187,10 +204,25 @@ export class DynamoDbStateStore implements StateStore {
     )) as {
       runbook?: unknown;
     };
-    return ExecutionSchema.parse({
-      ...doc,
-      runbook: typeof doc.runbook === 'string' ? JSON.parse(doc.runbook) : doc.runbook,
-    });
+    const { runbook, ...fields } = doc;
+    return { ...ExecutionFieldsSchema.parse(fields), runbook: this.runbookOf(runbook) };
+  }
+
+  /**
+   * A stored runbook, parsed (JSON, then its schema) once per text: a task reads its run's
+   * record at every step, and the runbook is most of it. Frozen, as it is shared by every read.
+   */
+  private runbookOf(stored: unknown): Runbook {
+    if (typeof stored !== 'string') return RunbookSchema.parse(stored);
+    const known = this.runbooks.get(stored);
+    if (known) return known;
+    const runbook = deepFreeze(RunbookSchema.parse(JSON.parse(stored)));
+    if (this.runbooks.size >= RUNBOOKS_KEPT) {
+      const oldest = this.runbooks.keys().next().value;
+      if (oldest !== undefined) this.runbooks.delete(oldest);
+    }
+    this.runbooks.set(stored, runbook);
+    return runbook;
   }
 
   /**

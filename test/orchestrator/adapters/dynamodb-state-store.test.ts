@@ -119,6 +119,24 @@ describe('DynamoDbStateStore', () => {
     );
   });
 
+  it("parses a run's runbook once while its text is the same, shares it frozen, and reads a changed one", async () => {
+    // Prepare
+    const e = await execution('exec-runbook-kept');
+    await store.createExecution(e);
+    // Act
+    const first = await store.getExecution(e.executionId);
+    const again = await store.getExecution(e.executionId);
+    await store.updateExecution(e.executionId, {
+      runbook: { ...e.runbook, steps: e.runbook.steps.slice(0, 1) },
+    });
+    const changed = await store.getExecution(e.executionId);
+    // Assess
+    expect(again.runbook).toBe(first.runbook);
+    expect(first.runbook).toEqual(e.runbook);
+    expect(Object.isFrozen(first.runbook.steps[0])).toBe(true);
+    expect(changed.runbook.steps).toEqual(e.runbook.steps.slice(0, 1));
+  });
+
   it('numbers entries appended together after those appended alone, in order, none taken twice', async () => {
     // Prepare
     const e = await execution('exec-journal-many');
