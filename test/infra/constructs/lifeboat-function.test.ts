@@ -40,20 +40,36 @@ function inputsOf(metafile: Metafile, outputs: readonly string[]): string[] {
   return outputs.flatMap((o) => Object.keys(metafile.outputs[o]?.inputs ?? {}));
 }
 
-/** The ingress bundle as `cdk synth` builds it: split, so a cold start reads only what it runs. */
-describe('the ingress bundle', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-ingress-bundle-'));
-  let metafile: Metafile;
-  let atStart: string[];
-  let everything: string[];
-
+/**
+ * An entry bundled by `bundleLambda` into a directory of its own (removed after the file's
+ * tests), in a `beforeAll`; `inputs()` then gives what its cold start reads and what it holds.
+ */
+function bundledFor(entry: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bundle-'));
+  let metafile: Metafile | undefined;
+  // Act
   beforeAll(() => {
-    // Act
-    ({ metafile } = bundleLambda('bot/lambda.ts', dir));
-    atStart = inputsOf(metafile, startupOutputs(metafile));
-    everything = inputsOf(metafile, Object.keys(metafile.outputs));
+    ({ metafile } = bundleLambda(entry, dir));
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return {
+    dir,
+    inputs: () => {
+      if (!metafile) throw new Error(`${entry} was not bundled`);
+      return {
+        atStart: inputsOf(metafile, startupOutputs(metafile)),
+        everything: inputsOf(metafile, Object.keys(metafile.outputs)),
+      };
+    },
+  };
+}
+
+/** The ingress bundle as `cdk synth` builds it: split, so a cold start reads only what it runs. */
+describe('the ingress bundle', () => {
+  const { dir, inputs } = bundledFor('bot/lambda.ts');
+  let atStart: string[];
+  let everything: string[];
+  beforeAll(() => ({ atStart, everything } = inputs()));
 
   it.each([
     [
@@ -127,17 +143,10 @@ console.log(JSON.stringify({ statusCode: r.statusCode, location: r.headers?.loca
 
 /** The notifier's bundle: a run's messages need the table and Slack, not the customers' AWS. */
 describe('the notifier bundle', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-notifier-bundle-'));
+  const { inputs } = bundledFor('bot/notifier-lambda.ts');
   let atStart: string[];
   let everything: string[];
-
-  beforeAll(() => {
-    // Act
-    const { metafile } = bundleLambda('bot/notifier-lambda.ts', dir);
-    atStart = inputsOf(metafile, startupOutputs(metafile));
-    everything = inputsOf(metafile, Object.keys(metafile.outputs));
-  }, 120_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  beforeAll(() => ({ atStart, everything } = inputs()));
 
   it.each([
     [
