@@ -64,6 +64,10 @@ function bundledFor(entry: string) {
   };
 }
 
+/** The adapters that reach the customers' AWS, by their modules' paths. */
+const WORKLOAD_ADAPTERS =
+  /orchestrator\/adapters\/(ec2|ssm|drs|route53|hooks|arc-routing|aws-services)-?/;
+
 /** The ingress bundle as `cdk synth` builds it: split, so a cold start reads only what it runs. */
 describe('the ingress bundle', () => {
   const { dir, inputs } = bundledFor('bot/lambda.ts');
@@ -72,10 +76,7 @@ describe('the ingress bundle', () => {
   beforeAll(() => ({ atStart, everything } = inputs()));
 
   it.each([
-    [
-      'the workload adapters',
-      /orchestrator\/adapters\/(ec2|ssm|drs|route53|hooks|arc-routing|aws-services)-?/,
-    ],
+    ['the workload adapters', WORKLOAD_ADAPTERS],
     ['their SDK clients', /@aws-sdk\/client-(ec2|ssm|drs|route-53|lambda|cloudformation|sts)\//],
     ['the report renderers and writers', /orchestrator\/report\//],
     [
@@ -149,10 +150,7 @@ describe('the notifier bundle', () => {
   beforeAll(() => ({ atStart, everything } = inputs()));
 
   it.each([
-    [
-      'the workload adapters (readiness answers)',
-      /orchestrator\/adapters\/(ec2|ssm|drs|route53|hooks|arc-routing|aws-services)-?/,
-    ],
+    ['the workload adapters (readiness answers)', WORKLOAD_ADAPTERS],
     [
       'their SDK clients and S3',
       /@aws-sdk\/client-(ec2|ssm|drs|route-53|lambda|cloudformation|s3)\//,
