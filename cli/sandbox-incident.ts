@@ -5,12 +5,12 @@ import { readSettingsFile } from '../orchestrator/adapters/config-files.ts';
 import { type Incident, incidentEnded } from '../orchestrator/domain/incident.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
 import type { Region } from '../orchestrator/domain/regions.ts';
-import { describeOutcome, type Report } from '../orchestrator/domain/report.ts';
+import { describeOutcome, describeTargets, type Report } from '../orchestrator/domain/report.ts';
 import type { RegionWideSettings } from '../orchestrator/domain/settings.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-sandbox.ts';
 import { IncidentStuckError, UsageError } from './errors.ts';
 import { DEFAULTS_FILE, type Io } from './io.ts';
-import { answerAsks, READ_MS, sandboxUsersOf } from './sandbox-scenario.ts';
+import { answerAsks, readingPause, sandboxUsersOf } from './sandbox-scenario.ts';
 import { SandboxSession, type SessionOptions } from './sandbox-session.ts';
 
 /** Who plays the incident: its requester, and the approvers (never the requester) it needs. */
@@ -84,7 +84,7 @@ export async function playIncident(
     b.actionId === GATE_APPROVE_ACTION && b.value.startsWith(`${incidentId}/`);
   if (!(await session.waitForButton(approveOf, 120_000)))
     throw new IncidentStuckError(region, 'its request card showed no Approve button in 2 minutes');
-  await sleep(READ_MS);
+  await sleep(readingPause(session.speed));
   for (const approver of cast.approvers) {
     const approve = session.findButton(approveOf);
     if (!approve)
@@ -148,9 +148,7 @@ export function describeIncidentResult(
   const lines = [
     `Region-wide failover of ${incident.region}: incident ${incident.incidentId} ${incident.status} in ${where.seconds.toFixed(0)} s of real time (requested by ${nameOf(incident.requestedBy)}, approved by ${approvers}).`,
     ...result.plans.map(({ customerId, state, report }) => {
-      const figures = report
-        ? `RTO ${report.rto.text ?? 'not measured'} (target ${report.rto.targetText}, ${report.rto.met ? 'met' : 'missed'}), RPO ${report.rpo.text ?? 'not measured'} (target ${report.rpo.targetText}, ${report.rpo.met ? 'met' : 'missed'})`
-        : 'no run';
+      const figures = report ? describeTargets(report) : 'no run';
       const outcome = report ? `, failover ${describeOutcome(report.outcome)}` : '';
       return `  ${customerId.padEnd(width)}  ${state}${outcome}: ${figures}`;
     }),

@@ -5,7 +5,7 @@ import { gateAction, SIGN_OFF_OPEN_ACTION } from '../bot/blocks/prompts.ts';
 import { GATE_APPROVE_ACTION } from '../bot/blocks/request-card.ts';
 import { hasEnded } from '../orchestrator/domain/execution.ts';
 import type { Plan } from '../orchestrator/domain/plan.ts';
-import { describeOutcome, type Report } from '../orchestrator/domain/report.ts';
+import { describeOutcome, describeTargets, type Report } from '../orchestrator/domain/report.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-sandbox.ts';
 import { NoSandboxUserError, ScenarioStuckError } from './errors.ts';
 import type { SandboxSession } from './sandbox-session.ts';
@@ -26,6 +26,17 @@ export interface ScenarioResult {
 
 /** How long people take to read a card before they click (real time). */
 export const READ_MS = 1_500;
+/** The longest a person reads, in the simulated world's time: well inside an approval's hour. */
+const READ_AT_MOST_MS = 25 * 60_000;
+
+/**
+ * How long a person reads before clicking, in real milliseconds, at `speed` simulated seconds
+ * per real second (0: stepped): READ_MS, but no longer than 25 simulated minutes, so that at any
+ * speed they answer inside the gates' windows.
+ */
+export function readingPause(speed: number): number {
+  return speed > 0 ? Math.min(READ_MS, READ_AT_MOST_MS / speed) : READ_MS;
+}
 
 /** The sandbox users the principals name, in their order: a user group by its members. */
 export function sandboxUsersOf(principals: readonly string[]): string[] {
@@ -76,7 +87,7 @@ export async function playScenario(session: SandboxSession, plan: Plan): Promise
       customer,
       'its request card showed no Approve button in 2 minutes',
     );
-  await sleep(READ_MS);
+  await sleep(readingPause(session.speed));
   await session.press(cast.approver, approve);
 
   // Then whatever the run asks of people, until it ends.
@@ -122,7 +133,7 @@ export async function answerAsks(
     );
     if (!gate) continue;
     answered.add(gate.value);
-    await sleep(READ_MS);
+    await sleep(readingPause(session.speed));
     if (actionId === SIGN_OFF_OPEN_ACTION) await signOffAs(session, who, gate, plan);
     else await session.press(who, gate);
   }
@@ -136,7 +147,7 @@ async function signOffAs(
 ): Promise<void> {
   const viewId = await session.press(signer, button);
   if (!viewId) return;
-  await sleep(READ_MS);
+  await sleep(readingPause(session.speed));
   await session.submit(
     signer,
     viewId,
@@ -161,7 +172,7 @@ export function describeResult(
   };
   return [
     `${report.customerName}: ${report.operation} ${describeOutcome(report.outcome)} in ${where.seconds.toFixed(0)} s of real time.`,
-    `RTO ${report.rto.text ?? 'not measured'} (target ${report.rto.targetText}, ${report.rto.met ? 'met' : 'missed'}), RPO ${report.rpo.text ?? 'not measured'} (target ${report.rpo.targetText}, ${report.rpo.met ? 'met' : 'missed'}).`,
+    `${describeTargets(report)}.`,
     `Report files, in ${shown(where.reportDir)}:`,
     ...result.files.map((f) => `  ${shown(f)}`),
   ];

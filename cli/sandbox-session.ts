@@ -134,6 +134,11 @@ export class SandboxSession {
         );
   }
 
+  /** Simulated seconds per real second; 0 when stepped. */
+  get speed(): number {
+    return this.options.speed;
+  }
+
   static async open(options: SessionOptions): Promise<SandboxSession> {
     await mkdir(options.reportDir, { recursive: true });
     const sandbox = await startSandbox({

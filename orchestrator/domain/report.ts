@@ -211,6 +211,23 @@ export function describeOutcome(outcome: ReportOutcome): string {
   return outcome === 'succeeded-with-exclusions' ? 'succeeded with exclusions' : outcome;
 }
 
+/**
+ * The measured RTO and RPO against their targets, in a line: `RTO 3h10m (target 4h, met), RPO
+ * 6m (target 15m, missed: 2 critical servers not recovered)`. A miss says why when the figure
+ * alone does not.
+ */
+export function describeTargets(report: Pick<Report, 'rto' | 'rpo'>): string {
+  const { rto, rpo } = report;
+  const why = [
+    rpo.missing.length > 0
+      ? `${rpo.missing.length} critical server${rpo.missing.length === 1 ? '' : 's'} not recovered`
+      : '',
+    rpo.unmeasured.length > 0 ? `${rpo.unmeasured.length} without a snapshot time` : '',
+  ].filter(Boolean);
+  const rpoVerdict = rpo.met ? 'met' : ['missed', why.join(', ')].filter(Boolean).join(': ');
+  return `RTO ${rto.text ?? 'not measured'} (target ${rto.targetText}, ${rto.met ? 'met' : 'missed'}), RPO ${rpo.text ?? 'not measured'} (target ${rpo.targetText}, ${rpoVerdict})`;
+}
+
 /** Whether the run did what it set out to do, possibly without some servers. */
 export function isSuccessful(outcome: ReportOutcome): boolean {
   return outcome === 'succeeded' || outcome === 'succeeded-with-exclusions';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BuildReportInput, buildReport } from '../../../orchestrator/domain/build-report.ts';
 import { JournalEntrySchema } from '../../../orchestrator/domain/journal.ts';
-import { type Report, ReportSchema } from '../../../orchestrator/domain/report.ts';
+import { describeTargets, type Report, ReportSchema } from '../../../orchestrator/domain/report.ts';
 import {
   at,
   cleanDrill,
@@ -501,5 +501,21 @@ describe('buildReport', () => {
       buildReport({ ...input, journal, execution: { ...input.execution, status: 'paused' } })
         .outcome,
     ).toBe('paused');
+  });
+});
+
+describe('describeTargets', () => {
+  it.each([
+    ['a clean drill', cleanDrill, /^RTO \S+ \(target 4h, met\), RPO \S+ \(target 15m, met\)$/],
+    [
+      'a failover without some critical servers',
+      failoverWithExclusions,
+      /, RPO \S+ \(target 15m, missed: 2 critical servers not recovered\)$/,
+    ],
+  ])('puts %s in a line that says why a target was missed', async (_, scenario, line) => {
+    // Act
+    const text = describeTargets(buildReport(await scenario()));
+    // Assess
+    expect(text).toMatch(line);
   });
 });
