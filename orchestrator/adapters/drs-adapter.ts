@@ -34,6 +34,9 @@ const FILTER_LIMIT = 200;
 type Selector = { name: string; drs: DrsSelector; originInstanceId?: string };
 
 /** AWS Elastic Disaster Recovery in one account and region. */
+/** The most source server ids one DescribeSourceServers filter takes. */
+const SOURCE_SERVER_FILTER_MAX = 200;
+
 export class DrsAdapter implements DrsPort {
   private readonly call: AwsCaller;
 
@@ -44,9 +47,19 @@ export class DrsAdapter implements DrsPort {
     this.call = awsCaller({ service: 'drs', region });
   }
 
-  /** Lists the region's source servers once and resolves every selector against them. */
+  /**
+   * Resolves every selector against the region's source servers, listed once: only the named
+   * ones when every selector names its server's id (a wave polled every few seconds does not
+   * read the whole account's servers, which a shared recovery account has hundreds of), else all.
+   */
   async findSourceServers(selectors: Selector[]): Promise<Map<string, SourceServerView>> {
-    const servers = await this.describeSourceServers();
+    if (selectors.length === 0) return new Map();
+    const ids = selectors.map((s) =>
+      !s.originInstanceId && 'sourceServerId' in s.drs ? s.drs.sourceServerId : undefined,
+    );
+    const servers = await this.describeSourceServers(
+      ids.every((id) => id !== undefined) ? [...new Set(ids)] : undefined,
+    );
     const found = new Map<string, SourceServerView>();
     for (const selector of selectors) {
       const match = servers.find((server) => matchesSelector(server, selector));
@@ -192,10 +205,20 @@ export class DrsAdapter implements DrsPort {
     return { jobs: active.length, servers };
   }
 
-  private describeSourceServers(): Promise<SourceServer[]> {
-    return this.call('DescribeSourceServers', () =>
-      collectPages(paginateDescribeSourceServers({ client: this.client }, {}), (p) => p.items),
-    );
+  /** The region's source servers; only those of `ids` when given (DRS filters 200 at a time). */
+  private async describeSourceServers(ids?: string[]): Promise<SourceServer[]> {
+    const list = (filters?: { sourceServerIDs: string[] }) =>
+      this.call('DescribeSourceServers', () =>
+        collectPages(
+          paginateDescribeSourceServers({ client: this.client }, filters ? { filters } : {}),
+          (p) => p.items,
+        ),
+      );
+    if (!ids) return list();
+    const pages: SourceServer[][] = [];
+    for (let i = 0; i < ids.length; i += SOURCE_SERVER_FILTER_MAX)
+      pages.push(await list({ sourceServerIDs: ids.slice(i, i + SOURCE_SERVER_FILTER_MAX) }));
+    return pages.flat();
   }
 }
 

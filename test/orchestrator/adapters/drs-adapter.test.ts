@@ -63,6 +63,37 @@ describe('DrsAdapter.findSourceServers', () => {
     expect([...found.keys()]).toEqual(['both']);
   });
 
+  it('lists only the named servers when every selector names its id, and all of them otherwise', async () => {
+    // Prepare: a DRS client that records what each DescribeSourceServers asked for
+    const { plan, sourceIdOf } = await connect();
+    const client = new DrsClient(await account.config(RECOVERY));
+    const asked: unknown[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'DescribeSourceServersCommand')
+          asked.push((args.input as { filters?: unknown }).filters);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const drs = new DrsAdapter(client, RECOVERY);
+    const byId = plan.servers.filter((s) => 'sourceServerId' in s.drs).slice(0, 3);
+    const selectors = byId.map((s) => ({ name: s.name, drs: s.drs }));
+    const tagged = plan.servers.find((s) => 'tags' in s.drs);
+    // Act
+    const named = await drs.findSourceServers(selectors);
+    const mixed = await drs.findSourceServers([
+      ...selectors,
+      ...(tagged ? [{ name: tagged.name, drs: tagged.drs }] : []),
+    ]);
+    const none = await drs.findSourceServers([]);
+    // Assess
+    expect(asked).toEqual([{ sourceServerIDs: byId.map((s) => sourceIdOf(s.name)) }, undefined]);
+    expect([...named.keys()]).toEqual(byId.map((s) => s.name));
+    expect(mixed.size).toBe(4);
+    expect(none.size).toBe(0);
+  });
+
   it('reads a stalled server’s lag from its ISO-8601 duration', async () => {
     const { drs, sourceIdOf } = await connect({ faults: ['stall:bcbsaz-ora-02'] });
     await drs.listSourceServers();
