@@ -5,7 +5,11 @@ import {
   PROMPT_TEXT_SHOWN_MAX,
 } from '../../orchestrator/domain/plan-text-fit.ts';
 import type { Report } from '../../orchestrator/domain/report.ts';
-import { describeOutcome, isSuccessful } from '../../orchestrator/domain/report.ts';
+import {
+  describeAgainstTarget,
+  describeOutcome,
+  isSuccessful,
+} from '../../orchestrator/domain/report.ts';
 import { formatFailure, redactForSlack } from '../sanitize.ts';
 import {
   cutSlackText,
@@ -239,8 +243,8 @@ export function renderFinalReport(
   const ok = isSuccessful(report.outcome);
   const title = `${operationTitle(report.operation)} of ${escapeAndCut(report.customerName, CUSTOMER_NAME_SHOWN_MAX)} ${describeOutcome(report.outcome)}`;
   const mark = (met: boolean) => (met ? '✅ met' : '❌ missed');
-  const rto = `*RTO* ${report.rto.text ?? 'not measured'} (target ${report.rto.targetText}, ${mark(report.rto.met)})`;
-  const rpo = `*RPO* ${report.rpo.text ?? 'not measured'} (target ${report.rpo.targetText}, ${mark(report.rpo.met)})`;
+  const rto = `*RTO* ${describeAgainstTarget(report, 'rto', mark)}`;
+  const rpo = `*RPO* ${describeAgainstTarget(report, 'rpo', mark)}`;
   const files = Object.entries(links)
     .filter(([kind]) => kind === 'html' || kind === 'md' || kind === 'markdown' || kind === 'json')
     .map(([kind, where]) =>

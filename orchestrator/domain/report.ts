@@ -212,20 +212,33 @@ export function describeOutcome(outcome: ReportOutcome): string {
 }
 
 /**
- * The measured RTO and RPO against their targets, in a line: `RTO 3h10m (target 4h, met), RPO
- * 6m (target 15m, missed: 2 critical servers not recovered)`. A miss says why when the figure
- * alone does not.
+ * One measure against its target: `6m (target 15m, missed: 2 critical servers not recovered)`.
+ * A miss says why when the figure alone does not. `mark` writes the verdict (plain words, or the
+ * Slack message's ✅/❌).
  */
+export function describeAgainstTarget(
+  report: Pick<Report, 'rto' | 'rpo'>,
+  measure: 'rto' | 'rpo',
+  mark: (met: boolean) => string = (met) => (met ? 'met' : 'missed'),
+): string {
+  const { text, targetText, met } = report[measure];
+  const { missing, unmeasured } = report.rpo;
+  const why =
+    measure === 'rpo' && !met
+      ? [
+          missing.length > 0
+            ? `${missing.length} critical server${missing.length === 1 ? '' : 's'} not recovered`
+            : '',
+          unmeasured.length > 0 ? `${unmeasured.length} without a snapshot time` : '',
+        ].filter(Boolean)
+      : [];
+  const verdict = why.length > 0 ? `${mark(met)}: ${why.join(', ')}` : mark(met);
+  return `${text ?? 'not measured'} (target ${targetText}, ${verdict})`;
+}
+
+/** The measured RTO and RPO against their targets, in a line: `RTO 3h10m (target 4h, met), RPO …`. */
 export function describeTargets(report: Pick<Report, 'rto' | 'rpo'>): string {
-  const { rto, rpo } = report;
-  const why = [
-    rpo.missing.length > 0
-      ? `${rpo.missing.length} critical server${rpo.missing.length === 1 ? '' : 's'} not recovered`
-      : '',
-    rpo.unmeasured.length > 0 ? `${rpo.unmeasured.length} without a snapshot time` : '',
-  ].filter(Boolean);
-  const rpoVerdict = rpo.met ? 'met' : ['missed', why.join(', ')].filter(Boolean).join(': ');
-  return `RTO ${rto.text ?? 'not measured'} (target ${rto.targetText}, ${rto.met ? 'met' : 'missed'}), RPO ${rpo.text ?? 'not measured'} (target ${rpo.targetText}, ${rpoVerdict})`;
+  return `RTO ${describeAgainstTarget(report, 'rto')}, RPO ${describeAgainstTarget(report, 'rpo')}`;
 }
 
 /** Whether the run did what it set out to do, possibly without some servers. */

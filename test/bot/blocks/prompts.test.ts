@@ -6,7 +6,9 @@ import {
   SIGN_OFF_OPEN_ACTION,
 } from '../../../bot/blocks/prompts.ts';
 import { GATE_APPROVE_ACTION, GATE_REJECT_ACTION } from '../../../bot/blocks/request-card.ts';
+import { buildReport } from '../../../orchestrator/domain/build-report.ts';
 import type { Report } from '../../../orchestrator/domain/report.ts';
+import { failoverWithExclusions } from '../../fixtures/report-runs.ts';
 
 const actions = (blocks: unknown[]) =>
   (blocks as { elements?: { action_id?: string; value?: string }[] }[]).flatMap((b) =>
@@ -113,5 +115,17 @@ describe('failure texts in Slack', () => {
     const text = JSON.stringify(message.blocks);
     expect(text).toContain(shown);
     expect(text).not.toMatch(/444455556666|arn:aws|hunter2/);
+  });
+});
+
+describe('renderFinalReport, measures', () => {
+  it('says why the RPO was missed when critical servers were not recovered', async () => {
+    // Prepare
+    const report = buildReport(await failoverWithExclusions());
+    // Act
+    const text = JSON.stringify(renderFinalReport(report, {}).blocks);
+    // Assess
+    expect(text).toContain('*RTO* 28m (target 4h, ✅ met)');
+    expect(text).toContain('*RPO* 10s (target 15m, ❌ missed: 2 critical servers not recovered)');
   });
 });
