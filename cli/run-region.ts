@@ -9,7 +9,7 @@ import { LocalAws } from '../sandbox/aws/local-aws.ts';
 import { LocalOrchestrator, localStateStore } from '../sandbox/orchestrator.ts';
 import { UsageError } from './errors.ts';
 import { CUSTOMERS_DIR, DEFAULTS_FILE, type Io, number, ROOT } from './io.ts';
-import { followJournal, type RunOptions } from './run.ts';
+import { firstPerson, followJournal, type RunOptions } from './run.ts';
 
 export interface RegionRun {
   region: Region;
@@ -59,8 +59,7 @@ export async function runRegionLocally(run: RegionRun): Promise<RegionRunResult>
     throw new UsageError(
       `${settingsFile} has no regionWide section: add its channel, requesters and approvers.`,
     );
-  const requestedBy =
-    options['requested-by'] ?? regionWide.requesters.find((p) => !p.startsWith('S')) ?? 'U0LOCAL';
+  const requestedBy = options['requested-by'] ?? firstPerson(regionWide.requesters) ?? 'U0LOCAL';
   const plans = await new FilePlanSource(plansDir).loadAll();
   const speed = number('speed', options.speed, 0);
   let aws: LocalAws;

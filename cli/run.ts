@@ -26,6 +26,11 @@ export interface RunOptions {
   json?: boolean;
 }
 
+/** Who asks for a local run: the first of `principals` who is a person (a user group starts with S). */
+export function firstPerson(principals: readonly string[]): string | undefined {
+  return principals.find((p) => !p.startsWith('S'));
+}
+
 /** Defaults: the requester is the plan's first requester; approvers are the first approvers who are not the requester. */
 export function defaultAnswers(
   plan: Plan,
@@ -96,7 +101,7 @@ export async function runLocally(run: LocalRun): Promise<LocalRunResult> {
   const plans = await source.loadAll();
   const requestedBy =
     options['requested-by'] ??
-    plan.access.requesters.find((p) => !p.startsWith('S')) ??
+    firstPerson(plan.access.requesters) ??
     plan.access.requesters[0] ??
     'U0LOCAL';
   const answers = defaultAnswers(plan, run.operation, requestedBy, options);

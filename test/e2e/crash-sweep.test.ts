@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { defaultAnswers } from '../../cli/run.ts';
+import { defaultAnswers, firstPerson } from '../../cli/run.ts';
 import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
 import { GateAnswerError, OperationInProgressError } from '../../orchestrator/domain/errors.ts';
 import type { GateDecision, GateKind } from '../../orchestrator/domain/execution.ts';
@@ -256,7 +256,7 @@ describe('a crash in the report write, to the report bucket', () => {
     }).start();
     // Stepped time retries at once; in AWS a dead task is run again after its timeout.
     aws.onCrash(() => aws.clock.advance(CRASH_RETRY_MS));
-    const requestedBy = plan.access.requesters.find((p) => !p.startsWith('S')) ?? 'U0LOCAL';
+    const requestedBy = firstPerson(plan.access.requesters) ?? 'U0LOCAL';
     const orchestrator = new LocalOrchestrator({
       aws,
       plansDir: PLANS,

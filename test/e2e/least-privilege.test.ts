@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultAnswers } from '../../cli/run.ts';
+import { defaultAnswers, firstPerson } from '../../cli/run.ts';
 import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
 import { entriesOf } from '../../orchestrator/domain/journal.ts';
 import { PLAN_TAG_KEY } from '../../orchestrator/domain/workload-access.ts';
@@ -26,7 +26,7 @@ async function drill(arrange: (aws: LocalAws) => void) {
   aws = new LocalAws({ plans: await source.loadAll(), speed: 0, seed: 1 });
   await aws.start();
   arrange(aws);
-  const requestedBy = plan.access.requesters.find((p) => !p.startsWith('S')) ?? 'U0LOCAL';
+  const requestedBy = firstPerson(plan.access.requesters) ?? 'U0LOCAL';
   const orchestrator = new LocalOrchestrator({
     aws,
     plansDir: SAMPLE_PLANS,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { defaultAnswers } from '../../cli/run.ts';
+import { defaultAnswers, firstPerson } from '../../cli/run.ts';
 import { FilePlanSource } from '../../orchestrator/adapters/config-files.ts';
 import { entriesOf } from '../../orchestrator/domain/journal.ts';
 import { PLAN_TAG_KEY } from '../../orchestrator/domain/workload-access.ts';
@@ -80,7 +80,7 @@ describe('two customers failing over at once into one recovery account', () => {
       const runs = await Promise.all(
         CUSTOMERS.map(async (customerId, i) => {
           const { plan } = await source.loadPlan(customerId);
-          const requestedBy = plan.access.requesters.find((p) => !p.startsWith('S')) ?? 'U0LOCAL';
+          const requestedBy = firstPerson(plan.access.requesters) ?? 'U0LOCAL';
           const orchestrator = new LocalOrchestrator({
             aws,
             plansDir,
@@ -153,7 +153,7 @@ describe('a run in a recovery account shared with another plan', () => {
       if (!server) throw new Error(`no source server ${sourceServerId}`);
       server.tags = { ...server.tags, [PLAN_TAG_KEY]: 'nwhealth' };
       const { plan } = await source.loadPlan('bcbsaz');
-      const requestedBy = plan.access.requesters.find((p) => !p.startsWith('S')) ?? 'U0LOCAL';
+      const requestedBy = firstPerson(plan.access.requesters) ?? 'U0LOCAL';
       const orchestrator = new LocalOrchestrator({
         aws,
         plansDir,
