@@ -11,6 +11,7 @@ import {
   wireCore,
 } from '../orchestrator/handlers/control-wiring.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
+import { onFirstUse } from '../orchestrator/handlers/first-use.ts';
 import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import { createGroupResolver } from './access.ts';
@@ -61,24 +62,20 @@ export function createIngressLambda(env: IngressLambdaEnv): AwsHandler {
     );
     return (await signer)(region).presign(bucket, key);
   };
-  let runs: Promise<Wired> | undefined;
   let app: { secrets: SlackSecrets; handler: AwsHandler } | undefined;
 
   // One starter for both state machines: the runbook's and the incident's.
   const executions = new SfnExecutionStarter(env.STATE_MACHINE_ARN_PATTERN);
-  const runControl = () => {
-    runs ??= Promise.all([wireBotRunControl(core, { executions, logger }), core.config.settings()])
-      .then(([runs, settings]) => ({
+  // A failed cold start is tried again by the next request.
+  const runControl = onFirstUse(() =>
+    Promise.all([wireBotRunControl(core, { executions, logger }), core.config.settings()]).then(
+      ([runs, settings]) => ({
         runs,
         incidents: incidentsOnFirstUse(() => core.incidents({ starter: executions, logger })),
         regionWide: settings.regionWide,
-      }))
-      .catch((error: unknown) => {
-        runs = undefined; // a failed cold start is tried again by the next request
-        throw error;
-      });
-    return runs;
-  };
+      }),
+    ),
+  );
   // In AWS the wiring makes no call (the plans are bundled, the clock is real): it is done while
   // Lambda initializes the function, before any request where provisioned concurrency is on.
   runControl().catch(() => {}); // a failure is met again, and logged, by the next request

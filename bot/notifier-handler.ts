@@ -15,6 +15,7 @@ import {
   wireCore,
 } from '../orchestrator/handlers/control-wiring.ts';
 import type { HandlerEnv } from '../orchestrator/handlers/env.ts';
+import { onFirstUse } from '../orchestrator/handlers/first-use.ts';
 import type { IncidentControl } from '../orchestrator/ports/incident.ts';
 import type { RunControl } from '../orchestrator/ports/run-control.ts';
 import type { NotifierEnv } from './env.ts';
@@ -66,47 +67,29 @@ export function createNotifierLambda(
   // SSM, Route 53, DRS, Lambda, CloudFormation) is for readiness answers only: wired on the first.
   const core = wireCore(env, config);
   const executions = { start: () => Promise.reject(new NotifierStartsNoRunsError()) };
-  let runs: Promise<RunControl> | undefined;
-  let readinessRuns: Promise<RunControl> | undefined;
-  let incidents: Promise<IncidentReading> | undefined;
   let current:
     | { secrets: SlackSecrets; notifier: Notifier; incidentNotifier: IncidentNotifier }
     | undefined;
   // Readiness replies go to Slack's response_url hosts only (and the configured Slack's).
   const respond = responseUrlPoster(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {});
 
-  const runControl = () => {
-    runs ??= wireBotRunControl(core, { executions, logger }).catch((error: unknown) => {
-      runs = undefined; // a failed cold start is tried again by the next batch
-      throw error;
-    });
-    return runs;
-  };
-  const readinessControl = () => {
-    readinessRuns ??= import('../orchestrator/handlers/wiring.ts')
-      .then((wiring) =>
-        wiring.wireOrchestrator(env, config, core).runControl({ executions, logger }),
-      )
-      .catch((error: unknown) => {
-        readinessRuns = undefined;
-        throw error;
-      });
-    return readinessRuns;
-  };
+  // Each is wired once; one that fails is tried again by the next batch.
+  const runControl = onFirstUse(() => wireBotRunControl(core, { executions, logger }));
+  const readinessControl = onFirstUse(() =>
+    import('../orchestrator/handlers/wiring.ts').then((wiring) =>
+      wiring.wireOrchestrator(env, config, core).runControl({ executions, logger }),
+    ),
+  );
   // Only read here (the incident card's record): nothing starts or answers.
-  const incidentControl = () => {
-    incidents ??= Promise.all([core.incidents({ logger }), config.settings()])
-      .then(([control, settings]) => ({
+  const incidentControl = onFirstUse(() =>
+    Promise.all([core.incidents({ logger }), config.settings()]).then(
+      ([control, settings]): IncidentReading => ({
         control,
         // The budget the runs' waves share per recovery account, as the request card weighs it.
         limits: { jobs: settings.maxConcurrentJobs, servers: settings.maxServersInActiveJobs },
-      }))
-      .catch((error: unknown) => {
-        incidents = undefined;
-        throw error;
-      });
-    return incidents;
-  };
+      }),
+    ),
+  );
 
   return async (event, context) => {
     if (context?.awsRequestId) logger.addContext(context);

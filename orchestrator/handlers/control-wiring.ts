@@ -17,6 +17,7 @@ import { Engine, type EngineDeps } from '../run/engine.ts';
 import type { IncidentCoordinator, IncidentCoordinatorDeps } from '../run/incident-coordinator.ts';
 import { LifeboatRunControl } from '../run/run-control.ts';
 import type { HandlerEnv } from './env.ts';
+import { onFirstUse } from './first-use.ts';
 
 export type { PlanConfig } from '../adapters/bundled-plans.ts';
 
@@ -208,12 +209,7 @@ export function wireBotRunControl(core: ControlCore, parts: RunControlParts): Pr
  * fails is tried again by the next command.
  */
 export function incidentsOnFirstUse(wire: () => Promise<IncidentControl>): IncidentControl {
-  let wired: Promise<IncidentControl> | undefined;
-  const control = () =>
-    (wired ??= wire().catch((error: unknown) => {
-      wired = undefined;
-      throw error;
-    }));
+  const control = onFirstUse(wire);
   return {
     requestRegionFailover: async (request) => (await control()).requestRegionFailover(request),
     getIncident: async (incidentId) => (await control()).getIncident(incidentId),
