@@ -3,7 +3,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { PlanConfig } from '../adapters/bundled-plans.ts';
-import type { DynamoDbIncidentStore } from '../adapters/dynamodb-incident-store.ts';
 import { DynamoDbStateStore, type StrongTable } from '../adapters/dynamodb-state-store.ts';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens.ts';
 import { SqsRunNotifications } from '../adapters/sqs-notifications.ts';
@@ -113,11 +112,8 @@ export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
   };
 
   // Region-wide incidents are rare beside one customer's runs: their code is loaded on first use.
-  let incidentModules:
-    | Promise<{ IncidentCoordinator: typeof IncidentCoordinator; store: DynamoDbIncidentStore }>
-    | undefined;
-  const incidentParts = () =>
-    (incidentModules ??= Promise.all([
+  const incidentParts = onFirstUse(() =>
+    Promise.all([
       import('../run/incident-coordinator.ts'),
       import('../adapters/dynamodb-incident-store.ts'),
     ]).then(([coordinator, stores]) => ({
@@ -126,7 +122,8 @@ export function wireCore(env: CoreEnv, config: PlanConfig): ControlCore {
         new DynamoDBClient({ region: env.AWS_REGION, maxAttempts: 3 }),
         env.STATE_TABLE,
       ),
-    })));
+    })),
+  );
   const incidents: ControlCore['incidents'] = async (parts) => {
     const [now, settings, { IncidentCoordinator, store: incidentStore }] = await Promise.all([
       clock(env),
